@@ -1,0 +1,1 @@
+"""Analysis on top of the signal chain: offline runs, reps and recruitment."""

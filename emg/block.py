@@ -1,0 +1,98 @@
+"""The data contract between sources, the signal chain and sinks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from emg.muscles import parse_muscle_name
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Metadata of one EMG channel.
+
+    Attributes
+    ----------
+    label
+        Channel label, unique within a stream (e.g. ``glute_left``).
+    muscle
+        Canonical muscle name (see :mod:`emg.muscles`).
+    side
+        ``"left"``, ``"right"`` or ``None``.
+    device
+        The sensor the channel comes from, if known.
+    unit
+        Physical unit of the samples; blocks always carry microvolts.
+    """
+
+    label: str
+    muscle: str
+    side: str | None = None
+    device: str = ""
+    unit: str = "uV"
+
+    @classmethod
+    def from_name(cls, name: str, device: str = "") -> Channel:
+        """Build a channel from a name such as ``hamstring_right``.
+
+        Raises
+        ------
+        KeyError
+            If the muscle in ``name`` is not known.
+        """
+        parsed = parse_muscle_name(name)
+        return cls(label=parsed.label, muscle=parsed.muscle, side=parsed.side, device=device)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One chunk of consecutive samples from a source.
+
+    Attributes
+    ----------
+    data
+        float32 array shaped ``(n_samples, n_channels)`` in microvolts. Lost samples are filled
+        (with 0), never dropped, and flagged in ``lost``.
+    sample_rate
+        Samples per second per channel.
+    t0
+        Time of the first sample on the host's monotonic clock, in seconds.
+    start
+        Index of the first sample counted from the start of the stream.
+    channels
+        Metadata of each column of ``data``.
+    lost
+        Boolean array shaped like ``data``: True where a sample was lost in transit.
+    """
+
+    data: npt.NDArray[np.float32]
+    sample_rate: float
+    t0: float
+    start: int
+    channels: tuple[Channel, ...]
+    lost: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+
+    def __post_init__(self) -> None:
+        if self.data.ndim != 2:
+            raise ValueError(f"Block data must be 2-D (n_samples, n_channels), got {self.data.shape}")
+        if self.data.shape[1] != len(self.channels):
+            raise ValueError(
+                f"Block has {self.data.shape[1]} data columns but {len(self.channels)} channels"
+            )
+        if self.lost.size == 0 and self.data.size:
+            object.__setattr__(self, "lost", np.zeros(self.data.shape, dtype=bool))
+        elif self.lost.shape != self.data.shape:
+            raise ValueError(f"Block loss mask {self.lost.shape} does not match data {self.data.shape}")
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples (rows) in the block."""
+        return int(self.data.shape[0])
+
+    @property
+    def stop(self) -> int:
+        """Index one past the last sample of the block."""
+        return self.start + self.n_samples

@@ -1,0 +1,180 @@
+"""Baseline (rest) level of an envelope: from an explicit rest period or a robust noise floor."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class BaselineEstimate:
+    """Mean and standard deviation of the envelope at rest, per channel.
+
+    Attributes
+    ----------
+    mean, std
+        Arrays shaped ``(n_channels,)``, in the envelope's unit.
+    valid_from
+        Stream index from which this estimate applies.
+    """
+
+    mean: FloatArray
+    std: FloatArray
+    valid_from: int
+
+
+class RestPeriodBaseline:
+    """Baseline from an explicit rest period ``[start, stop)`` (stream sample indices).
+
+    Parameters
+    ----------
+    start, stop
+        Rest period in samples from the start of the stream; at least 2 s is recommended.
+    n_channels
+        Number of channels.
+    """
+
+    def __init__(self, start: int, stop: int, n_channels: int) -> None:
+        if stop <= start:
+            raise ValueError(f"rest period must have positive length, got samples {start}-{stop}")
+        self.start, self.stop = start, stop
+        self._parts: list[FloatArray] = []
+        self._position = 0
+        self._estimate: BaselineEstimate | None = None
+        self.n_channels = n_channels
+
+    @property
+    def ready_at(self) -> int:
+        """Stream index at which the first estimate becomes available."""
+        return self.stop
+
+    def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
+        """Consume an envelope block; return the estimate once the rest period has passed."""
+        begin = self._position
+        self._position += len(envelope)
+        if self._estimate is not None:
+            return []
+        lo, hi = max(self.start - begin, 0), min(self.stop - begin, len(envelope))
+        if hi > lo:
+            self._parts.append(envelope[lo:hi])
+        if self._position < self.stop:
+            return []
+        rest = np.concatenate(self._parts)
+        self._parts = []
+        self._estimate = BaselineEstimate(rest.mean(axis=0), rest.std(axis=0), self.stop)
+        return [self._estimate]
+
+
+class NoiseFloorBaseline:
+    """Robust noise-floor estimate when no rest period is given.
+
+    The envelope is cut into consecutive windows (fixed stream positions). The quietest
+    ``quantile`` of the windows of the last ``horizon`` samples (at least ``min_windows`` of
+    them) give a rough rest level; every window whose mean lies within that level + 2 SD is
+    taken as rest, and the estimate is the mean and pooled standard deviation of those windows
+    (the quietest windows alone would understate the noise). The first estimate comes at the first window end at or after ``warmup`` and is updated every
+    ``update`` samples, so it follows slow changes of the electrode noise but not the bursts.
+
+    Parameters
+    ----------
+    window
+        Window length in samples (e.g. 0.25 s).
+    warmup
+        Samples before the first estimate (e.g. 2 s).
+    horizon
+        Only windows ending within this many samples count (e.g. 60 s).
+    n_channels
+        Number of channels.
+    quantile
+        Fraction of the windows, the quietest ones, pooled into the estimate.
+    min_windows
+        Pool at least this many windows.
+    update
+        Samples between updates of the estimate after the first (default: 4 windows).
+    """
+
+    def __init__(
+        self,
+        window: int,
+        warmup: int,
+        horizon: int,
+        n_channels: int,
+        quantile: float = 0.2,
+        min_windows: int = 3,
+        update: int | None = None,
+    ) -> None:
+        if warmup < window * min_windows:
+            raise ValueError("the warm-up must hold at least min_windows baseline windows")
+        update = 4 * window if update is None else update
+        if update < window or update % window:
+            raise ValueError("the baseline update interval must be a multiple of its window")
+        self.window, self.warmup, self.horizon = window, warmup, horizon
+        self.quantile, self.min_windows = quantile, min_windows
+        self.n_channels = n_channels
+        self.update = update
+        self._windows_done = 0
+        self._pending = np.zeros((0, n_channels))
+        self._means: deque[FloatArray] = deque()
+        self._vars: deque[FloatArray] = deque()
+        self._ends: deque[int] = deque()
+
+    @property
+    def ready_at(self) -> int:
+        """Stream index at which the first estimate becomes available."""
+        return -(-self.warmup // self.window) * self.window
+
+    def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
+        """Consume an envelope block; return every estimate that became valid in it."""
+        pending = np.concatenate([self._pending, envelope]) if len(self._pending) else envelope
+        n_windows = len(pending) // self.window
+        self._pending = pending[n_windows * self.window :].copy()
+        if n_windows == 0:
+            return []
+        first_end = self._windows_done * self.window + self.window
+        windows = pending[: n_windows * self.window].reshape(n_windows, self.window, -1)
+        means, variances = windows.mean(axis=1), windows.var(axis=1)
+        estimates = []
+        ready_at = self.ready_at
+        for i in range(n_windows):
+            end = first_end + i * self.window
+            self._means.append(means[i])
+            self._vars.append(variances[i])
+            self._ends.append(end)
+            if end >= ready_at and (end - ready_at) % self.update == 0:
+                while self._ends[0] <= end - self.horizon:
+                    self._ends.popleft()
+                    self._means.popleft()
+                    self._vars.popleft()
+                estimates.append(self._estimate(end))
+        self._windows_done += n_windows
+        return estimates
+
+    def _estimate(self, valid_from: int) -> BaselineEstimate:
+        means = np.array(self._means)  # (n_windows, n_channels)
+        variances = np.array(self._vars)
+        count = max(self.min_windows, int(np.ceil(self.quantile * len(means))))
+        count = min(count, len(means))
+        quietest = np.argsort(means, axis=0, kind="stable")[:count]  # per channel
+        rough_mean, rough_std = _pooled(
+            np.take_along_axis(means, quietest, axis=0),
+            np.take_along_axis(variances, quietest, axis=0),
+        )
+        # The quietest windows understate the noise (they were picked for being low); pool
+        # every window that holds no activity instead: mean within rough mean + 2 SD.
+        rest = means <= rough_mean + 2 * rough_std
+        counts = rest.sum(axis=0)
+        mean = (means * rest).sum(axis=0) / counts
+        spread = ((means - mean) ** 2 * rest).sum(axis=0) / counts
+        std = np.sqrt((variances * rest).sum(axis=0) / counts + spread)
+        return BaselineEstimate(mean, std, valid_from)
+
+
+def _pooled(means: FloatArray, variances: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Mean and SD of the union of equally long windows, from their means and variances."""
+    mean = means.mean(axis=0)
+    return mean, np.sqrt(variances.mean(axis=0) + means.var(axis=0))

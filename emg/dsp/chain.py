@@ -1,0 +1,311 @@
+"""The streaming signal chain: band-pass, notch, envelope, baseline, onsets, median frequency.
+
+One :class:`SignalChain` serves live, replay and offline analysis alike: it is fed
+:class:`~emg.block.Block` objects of any size and returns what each block made known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from emg.block import Block
+from emg.dsp.baseline import BaselineEstimate, NoiseFloorBaseline, RestPeriodBaseline
+from emg.dsp.envelope import RmsEnvelope, Tkeo
+from emg.dsp.filters import SosFilter, bandpass_edges, design_bandpass, design_notch
+from emg.dsp.onset import Burst, Onset, OnsetDetector
+from emg.dsp.spectral import MedianFrequencyTracker
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """Settings of the signal chain; defaults and their sources are in DESIGN.md.
+
+    Attributes
+    ----------
+    highpass_hz, lowpass_hz
+        Band-pass edges (SENIAM/ISEK: ~10-20 to ~450-500 Hz); the upper edge is limited to
+        0.45 x the sample rate.
+    bandpass_order
+        Order of the whole Butterworth band-pass (poles).
+    mains_hz
+        Mains frequency to notch (with harmonics below the upper edge), or None for no notch.
+    envelope_s
+        Trailing RMS window (25-250 ms).
+    detector
+        ``"rms"`` (threshold on the RMS envelope) or ``"tkeo"`` (on the RMS of the
+        Teager-Kaiser energy, better at low SNR).
+    k
+        Onset threshold: baseline mean + k x baseline SD of the detection envelope.
+    offset_k
+        Offset threshold (hysteresis), same form, lower than ``k``.
+    hold_s, offset_hold_s
+        Minimum time above the onset / below the offset threshold.
+    refine_s
+        How far before the threshold crossing the onset is refined (0 = no refinement).
+    refine_rho
+        Variance ratio the refining CUSUM is tuned to.
+    rest
+        Explicit rest period ``(start_s, end_s)`` for the baseline; None for the robust
+        noise-floor estimate.
+    baseline_window_s, baseline_warmup_s, baseline_horizon_s, baseline_update_s
+        Noise-floor estimate: window, time before the first estimate, how far back windows
+        count, and how often it is updated.
+    mdf_window_s, mdf_hop_s
+        Median-frequency window and spacing.
+    """
+
+    highpass_hz: float = 20.0
+    lowpass_hz: float = 450.0
+    bandpass_order: int = 4
+    mains_hz: float | None = None
+    envelope_s: float = 0.050
+    detector: str = "rms"
+    k: float = 3.0
+    offset_k: float = 1.5
+    hold_s: float = 0.050
+    offset_hold_s: float = 0.050
+    refine_s: float = 0.150
+    refine_rho: float = 3.0
+    rest: tuple[float, float] | None = None
+    baseline_window_s: float = 0.25
+    baseline_warmup_s: float = 2.0
+    baseline_horizon_s: float = 60.0
+    baseline_update_s: float = 1.0
+    mdf_window_s: float = 0.5
+    mdf_hop_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.detector not in ("rms", "tkeo"):
+            raise ValueError(f"detector must be 'rms' or 'tkeo', got '{self.detector}'")
+        if not 0.005 <= self.envelope_s <= 1.0:
+            raise ValueError(f"envelope window must be 5-1000 ms, got {self.envelope_s * 1000:g} ms")
+        if self.offset_k > self.k:
+            raise ValueError("the offset threshold (offset_k) must not exceed the onset one (k)")
+        if self.mains_hz is not None and self.mains_hz not in (50.0, 60.0):
+            raise ValueError(f"mains must be 50 or 60 Hz, got {self.mains_hz:g}")
+        if self.rest is not None and not 0 <= self.rest[0] < self.rest[1]:
+            raise ValueError(f"rest period must be start < end, got {self.rest}")
+
+    def baseline_ready_s(self) -> float:
+        """Seconds of signal needed before the first baseline estimate."""
+        if self.rest is not None:
+            return self.rest[1]
+        return float(np.ceil(self.baseline_warmup_s / self.baseline_window_s)) * (
+            self.baseline_window_s
+        )
+
+
+@dataclass
+class ChainOutput:
+    """What one block made known.
+
+    Attributes
+    ----------
+    start
+        Stream index of the block's first sample.
+    filtered
+        Band-passed (and notched) signal, ``(n_samples, n_channels)``, microvolts.
+    envelope
+        RMS envelope of ``filtered``, same shape.
+    events
+        Onsets and bursts confirmed in this block (they may refer to earlier samples).
+    baselines
+        Baseline estimates (of the detection envelope) that became valid in this block.
+    amplitude_baselines
+        Baseline estimates of the RMS envelope (the same objects when the detector is RMS).
+    mdf_ends, mdf
+        Median frequency windows that ended in this block: end index and Hz per channel.
+    """
+
+    start: int
+    filtered: FloatArray
+    envelope: FloatArray
+    events: list[Onset | Burst] = field(default_factory=list)
+    baselines: list[BaselineEstimate] = field(default_factory=list)
+    amplitude_baselines: list[BaselineEstimate] = field(default_factory=list)
+    mdf_ends: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+class SignalChain:
+    """Causal EMG processing for a fixed set of channels at one sample rate.
+
+    Parameters
+    ----------
+    config
+        Chain settings.
+    sample_rate
+        Samples per second.
+    n_channels
+        Number of channels.
+    """
+
+    def __init__(self, config: ChainConfig, sample_rate: float, n_channels: int) -> None:
+        self.config, self.fs, self.n_channels = config, sample_rate, n_channels
+        fs = sample_rate
+        low, high = bandpass_edges(fs, config.highpass_hz, config.lowpass_hz)
+        self.passband = (low, high)
+        sos = design_bandpass(fs, low, high, config.bandpass_order)
+        if config.mains_hz is not None:
+            sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
+        self._filter = SosFilter(sos, n_channels)
+        self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
+        self._tkeo = Tkeo(n_channels) if config.detector == "tkeo" else None
+        self._tkeo_envelope = (
+            RmsEnvelope(self.samples(config.envelope_s), n_channels) if self._tkeo else None
+        )
+        self._baseline = self._make_baseline()
+        self._amplitude_baseline = self._make_baseline() if self._tkeo else self._baseline
+        self._detector = OnsetDetector(
+            n_channels,
+            hold=self.samples(config.hold_s),
+            offset_hold=self.samples(config.offset_hold_s),
+            refine_span=self.samples(config.refine_s) if config.refine_s > 0 else 0,
+            refine_rho=config.refine_rho,
+        )
+        self._mdf = MedianFrequencyTracker(
+            fs, self.samples(config.mdf_window_s), self.samples(config.mdf_hop_s), n_channels
+        )
+        self._position = 0
+        self._detection_timeline = BaselineTimeline()
+        self._amplitude_timeline = BaselineTimeline()
+        self._pending: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        self._pending_start = 0
+
+    def samples(self, seconds: float) -> int:
+        """Whole number of samples (at least one) in ``seconds``."""
+        return max(1, round(seconds * self.fs))
+
+    def _make_baseline(self) -> NoiseFloorBaseline | RestPeriodBaseline:
+        config = self.config
+        if config.rest is not None:
+            start, stop = (round(t * self.fs) for t in config.rest)
+            return RestPeriodBaseline(start, stop, self.n_channels)
+        window = self.samples(config.baseline_window_s)
+        return NoiseFloorBaseline(
+            window,
+            warmup=self.samples(config.baseline_warmup_s),
+            horizon=self.samples(config.baseline_horizon_s),
+            n_channels=self.n_channels,
+            update=max(1, round(config.baseline_update_s / config.baseline_window_s)) * window,
+        )
+
+    @property
+    def baseline_ready_at(self) -> int:
+        """Stream index at which detection can start (first baseline estimate)."""
+        return self._baseline.ready_at
+
+    def process(self, block: Block) -> ChainOutput:
+        """Run one block through the chain.
+
+        Parameters
+        ----------
+        block
+            The next block of the stream; its channels must match the chain's.
+
+        Returns
+        -------
+        ChainOutput
+            Filtered signal and envelope of the block, and every event it made known.
+        """
+        if block.data.shape[1] != self.n_channels:
+            raise ValueError(
+                f"block has {block.data.shape[1]} channels, the chain was built for {self.n_channels}"
+            )
+        if block.sample_rate != self.fs:
+            raise ValueError(f"block sample rate {block.sample_rate:g} Hz != chain {self.fs:g} Hz")
+        return self.process_array(block.data.astype(np.float64))
+
+    def process_array(self, x: FloatArray) -> ChainOutput:
+        """Run the next ``(n_samples, n_channels)`` float64 samples through the chain."""
+        start = self._position
+        self._position += len(x)
+        filtered = self._filter.process(x)
+        envelope = self._envelope.process(filtered)
+        amplitude_estimates = self._amplitude_baseline.process(envelope)
+        if self._tkeo is not None and self._tkeo_envelope is not None:
+            detection = self._tkeo_envelope.process(self._tkeo.process(filtered))
+            estimates = self._baseline.process(detection)
+        else:
+            detection, estimates = envelope, amplitude_estimates
+        output = ChainOutput(start, filtered, envelope, baselines=estimates,
+                             amplitude_baselines=amplitude_estimates)
+        output.events = self._detect(
+            filtered, detection, envelope, estimates, amplitude_estimates
+        )
+        output.mdf_ends, output.mdf = self._mdf.process(filtered)
+        return output
+
+    def _detect(
+        self,
+        filtered: FloatArray,
+        detection: FloatArray,
+        envelope: FloatArray,
+        estimates: list[BaselineEstimate],
+        amplitude_estimates: list[BaselineEstimate],
+    ) -> list[Onset | Burst]:
+        self._detection_timeline.add(estimates)
+        self._amplitude_timeline.add(amplitude_estimates)
+        if not self._detection_timeline.ready:
+            self._pending.append((filtered, detection, envelope))
+            return []
+        if self._pending:
+            self._pending.append((filtered, detection, envelope))
+            filtered, detection, envelope = (
+                np.concatenate([part[i] for part in self._pending]) for i in range(3)
+            )
+            self._pending = []
+        start = self._position - len(detection)
+        mean, std = self._detection_timeline.at(start, len(detection))
+        rest_mean, rest_std = self._amplitude_timeline.at(start, len(detection))
+        config = self.config
+        return self._detector.process(
+            filtered,
+            detection,
+            on_threshold=mean + config.k * std,
+            off_threshold=mean + config.offset_k * std,
+            noise_power=rest_mean**2 + rest_std**2,
+            amplitude=envelope,
+        )
+
+    def flush(self) -> list[Onset | Burst]:
+        """Close bursts still open at the end of the stream."""
+        return self._detector.flush()
+
+
+class BaselineTimeline:
+    """Baseline estimates in force over time, as per-sample arrays.
+
+    An estimate applies from its ``valid_from`` sample until the next one; samples before the
+    first estimate use the first.
+    """
+
+    def __init__(self) -> None:
+        self._estimates: list[BaselineEstimate] = []
+
+    @property
+    def ready(self) -> bool:
+        """True once an estimate exists."""
+        return bool(self._estimates)
+
+    def add(self, estimates: list[BaselineEstimate]) -> None:
+        """Append estimates (in time order)."""
+        self._estimates.extend(estimates)
+
+    def at(self, start: int, n: int) -> tuple[FloatArray, FloatArray]:
+        """Mean and SD for samples ``start .. start + n``, shaped ``(n, c)`` or ``(1, c)``."""
+        estimates = self._estimates
+        while len(estimates) > 1 and estimates[1].valid_from <= start:
+            estimates.pop(0)
+        if len(estimates) == 1:
+            return estimates[0].mean[None, :], estimates[0].std[None, :]
+        boundaries = [min(max(e.valid_from - start, 0), n) for e in estimates[1:]]
+        counts = np.diff([0, *boundaries, n])
+        mean = np.repeat(np.array([e.mean for e in estimates]), counts, axis=0)
+        std = np.repeat(np.array([e.std for e in estimates]), counts, axis=0)
+        return mean, std

@@ -1,0 +1,328 @@
+"""Burst onset/offset detection on an envelope: threshold with minimum duration and hysteresis.
+
+A burst is detected when the envelope stays above the onset threshold for at least ``hold``
+samples (Hodges & Bui 1996: mean + k SD of the baseline, k = 1-3, 20-100 ms). Because a
+trailing envelope crosses the threshold some time after the muscle switches on (the longer the
+lower the SNR), the onset is optionally refined backwards from the crossing with a one-sided
+CUSUM for a variance increase on the filtered signal (Page 1954; the change-point view of
+Staude et al. 2001). This looks only at samples already received, so the detector stays
+causal; the decision is made when the run reaches ``hold`` samples. The offset is the first sample of the first run of at least
+``offset_hold`` samples below the (lower) offset threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+#: refinement hook: (channel, crossing, decided, floor) -> onset sample
+RefineFn = Callable[[int, int, int, int], int]
+
+
+@dataclass(frozen=True)
+class Onset:
+    """A confirmed burst onset.
+
+    Attributes
+    ----------
+    channel
+        Channel index.
+    index
+        Onset sample (refined when refinement is on, otherwise the crossing).
+    crossing
+        First sample of the envelope above the onset threshold.
+    decided
+        Sample at which the onset was confirmed (the last sample of the hold).
+    """
+
+    channel: int
+    index: int
+    crossing: int
+    decided: int
+
+
+@dataclass(frozen=True)
+class Burst:
+    """A burst of activity from onset to offset.
+
+    Attributes
+    ----------
+    channel
+        Channel index.
+    onset
+        Onset sample (see :class:`Onset`).
+    crossing
+        First sample above the onset threshold.
+    offset
+        First sample of the run below the offset threshold that ended the burst, or the end of
+        the stream for a burst still open when the stream ended.
+    peak
+        Largest envelope value in the burst (unit of the envelope).
+    decided
+        Sample at which the offset was confirmed.
+    complete
+        False if the stream ended during the burst.
+    """
+
+    channel: int
+    onset: int
+    crossing: int
+    offset: int
+    peak: float
+    decided: int
+    complete: bool = True
+
+
+def cusum_change_point(x: FloatArray, noise_power: float, rho: float = 3.0) -> int:
+    """Start of a variance increase in ``x`` by a one-sided CUSUM (Page 1954).
+
+    The log-likelihood ratio of variance ``rho * noise_power`` against ``noise_power`` is
+    summed with the Lindley recursion ``g = max(0, g + l)``; the change point is the sample
+    after the last time ``g`` was zero, i.e. after the last minimum of the running sum.
+
+    Parameters
+    ----------
+    x
+        Signal segment ending at (or just after) the threshold crossing, 1-D.
+    noise_power
+        Mean square of the signal at rest.
+    rho
+        Variance ratio the statistic is tuned to detect.
+
+    Returns
+    -------
+    int
+        Index into ``x`` of the first sample of the increase (0 if the increase started
+        before the segment).
+    """
+    if len(x) == 0 or noise_power <= 0:
+        return 0
+    gain = 0.5 * (1 - 1 / rho) / noise_power
+    llr = gain * x * x - 0.5 * np.log(rho)
+    running = np.concatenate([[0.0], np.cumsum(llr)])
+    return int(len(running) - 1 - np.argmin(running[::-1]))
+
+
+def _runs(mask: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Starts and stops (exclusive) of the runs of True in ``mask``."""
+    edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+class _ChannelDetector:
+    """State machine of one channel; see :class:`OnsetDetector`."""
+
+    def __init__(self, channel: int, hold: int, offset_hold: int) -> None:
+        self.channel = channel
+        self.hold, self.offset_hold = hold, offset_hold
+        self.active = False
+        self.run_start: int | None = None  # open run carried over from the previous block
+        self.peak = -np.inf
+        self.onset: Onset | None = None
+        self.last_offset = 0
+
+    def process(
+        self,
+        start: int,
+        envelope: FloatArray,
+        above: BoolArray,
+        below: BoolArray,
+        refine: RefineFn,
+    ) -> list[Onset | Burst]:
+        n = len(envelope)
+        events: list[Onset | Burst] = []
+        above_starts, above_stops = _runs(above)
+        below_starts, below_stops = _runs(below)
+        position = 0
+        while position < n:
+            if not self.active:
+                position = self._find_onset(
+                    start, position, envelope, above_starts, above_stops, refine, events
+                )
+            else:
+                position = self._find_offset(
+                    start, position, envelope, below_starts, below_stops, events
+                )
+        return events
+
+    def _find_onset(
+        self,
+        start: int,
+        position: int,
+        envelope: FloatArray,
+        starts: npt.NDArray[np.intp],
+        stops: npt.NDArray[np.intp],
+        refine: RefineFn,
+        events: list[Onset | Burst],
+    ) -> int:
+        n = len(envelope)
+        first = int(np.searchsorted(stops, position, side="right"))
+        for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
+            run_begin = max(int(run_begin), position)
+            carried = run_begin == 0 and self.run_start is not None
+            begin = self.run_start if carried and self.run_start is not None else start + run_begin
+            peak = max(self.peak, float(envelope[run_begin:run_end].max())) if carried else float(
+                envelope[run_begin:run_end].max()
+            )
+            if begin + self.hold <= start + run_end:
+                decided = begin + self.hold - 1
+                onset = Onset(self.channel, refine(self.channel, begin, decided, self.last_offset),
+                              begin, decided)
+                events.append(onset)
+                self.active, self.onset, self.run_start = True, onset, None
+                self.peak = peak if carried else -np.inf
+                return run_begin
+            if run_end == n:
+                self.run_start, self.peak = begin, peak
+                return n
+        self.run_start, self.peak = None, -np.inf
+        return n
+
+    def _find_offset(
+        self,
+        start: int,
+        position: int,
+        envelope: FloatArray,
+        starts: npt.NDArray[np.intp],
+        stops: npt.NDArray[np.intp],
+        events: list[Onset | Burst],
+    ) -> int:
+        n = len(envelope)
+        assert self.onset is not None
+        first = int(np.searchsorted(stops, position, side="right"))
+        for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
+            run_begin = max(int(run_begin), position)
+            carried = run_begin == 0 and self.run_start is not None
+            begin = self.run_start if carried and self.run_start is not None else start + run_begin
+            if begin + self.offset_hold <= start + run_end:
+                if run_begin > position:
+                    self.peak = max(self.peak, float(envelope[position:run_begin].max()))
+                decided = begin + self.offset_hold - 1
+                events.append(
+                    Burst(self.channel, self.onset.index, self.onset.crossing, begin,
+                          self.peak, decided)
+                )
+                self.active, self.onset, self.run_start = False, None, None
+                self.peak, self.last_offset = -np.inf, begin
+                return decided + 1 - start
+            if run_end == n:
+                self.run_start = begin
+                break
+        else:
+            self.run_start = None
+        if n > position:
+            self.peak = max(self.peak, float(envelope[position:n].max()))
+        return n
+
+    def flush(self, end: int) -> list[Onset | Burst]:
+        if not self.active or self.onset is None:
+            return []
+        burst = Burst(self.channel, self.onset.index, self.onset.crossing, end, self.peak,
+                      end - 1, complete=False)
+        self.active, self.onset, self.run_start, self.peak = False, None, None, -np.inf
+        return [burst]
+
+
+class OnsetDetector:
+    """Threshold onset/offset detection with minimum durations, over several channels.
+
+    Parameters
+    ----------
+    n_channels
+        Number of channels.
+    hold
+        Samples the envelope must stay above the onset threshold to confirm an onset.
+    offset_hold
+        Samples it must stay below the offset threshold to confirm an offset.
+    refine_span
+        How far back (samples) the variance change point is searched for before the crossing;
+        0 turns refinement off (the onset is the crossing).
+    refine_rho
+        Variance ratio the refining CUSUM is tuned to.
+    """
+
+    def __init__(
+        self,
+        n_channels: int,
+        hold: int,
+        offset_hold: int,
+        refine_span: int = 0,
+        refine_rho: float = 3.0,
+    ) -> None:
+        if hold < 1 or offset_hold < 1:
+            raise ValueError("onset and offset hold must be at least one sample")
+        self.n_channels = n_channels
+        self.refine_span, self.refine_rho = refine_span, refine_rho
+        self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
+        self._history = refine_span + hold + 1
+        self._signal_tail = np.zeros((0, n_channels))
+        self._tail_start = 0
+        self._position = 0
+
+    def process(
+        self,
+        signal: FloatArray,
+        envelope: FloatArray,
+        on_threshold: FloatArray,
+        off_threshold: FloatArray,
+        noise_power: FloatArray,
+        amplitude: FloatArray | None = None,
+    ) -> list[Onset | Burst]:
+        """Detect onsets and offsets in one block.
+
+        Parameters
+        ----------
+        signal
+            Filtered signal ``(n_samples, n_channels)``, used to refine onsets.
+        envelope
+            Detection envelope, same shape.
+        on_threshold, off_threshold
+            Thresholds per sample and channel, same shape (or broadcastable to it).
+        noise_power
+            Mean square of ``signal`` at rest, per sample and channel (or broadcastable).
+        amplitude
+            Envelope whose maximum is reported as a burst's peak (default: ``envelope``).
+
+        Returns
+        -------
+        list of Onset and Burst
+            Events in the order they were decided, per channel.
+        """
+        start = self._position
+        n = len(envelope)
+        amplitude = envelope if amplitude is None else amplitude
+        above = envelope > on_threshold
+        below = envelope < off_threshold
+        buffer = np.concatenate([self._signal_tail, signal]) if self.refine_span else signal
+        buffer_start = start - len(self._signal_tail) if self.refine_span else start
+
+        def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
+            if not self.refine_span:
+                return crossing
+            lo = max(crossing - self.refine_span, floor, buffer_start)
+            segment = buffer[lo - buffer_start : crossing + 1 - buffer_start, channel]
+            power = float(noise_power[min(decided - start, len(noise_power) - 1), channel])
+            return lo + cusum_change_point(segment, power, self.refine_rho)
+
+        events: list[Onset | Burst] = []
+        for c, detector in enumerate(self._channels):
+            events.extend(
+                detector.process(start, amplitude[:, c], above[:, c], below[:, c], refine)
+            )
+        events.sort(key=lambda e: (e.decided, e.channel))
+        if self.refine_span:
+            self._signal_tail = buffer[-self._history :].copy()
+        self._position += n
+        return events
+
+    def flush(self) -> list[Onset | Burst]:
+        """Close bursts still open at the end of the stream."""
+        events: list[Onset | Burst] = []
+        for detector in self._channels:
+            events.extend(detector.flush(self._position))
+        return events

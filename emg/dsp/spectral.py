@@ -1,0 +1,91 @@
+"""Median frequency of the EMG power spectrum over a sliding window (fatigue indicator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def median_frequency(x: FloatArray, fs: float, axis: int = -1) -> FloatArray:
+    """Median frequency of the periodogram (Hann window) along ``axis``.
+
+    The median frequency splits the power spectrum into two halves of equal power.
+
+    Parameters
+    ----------
+    x
+        Signal segments; the spectrum is taken along ``axis``.
+    fs
+        Sample rate in Hz.
+    axis
+        Axis holding time.
+
+    Returns
+    -------
+    ndarray
+        Median frequency in Hz, with ``axis`` removed.
+    """
+    freqs, power = signal.periodogram(x, fs=fs, window="hann", detrend="constant", axis=axis)
+    power = np.moveaxis(power, axis, -1)
+    cumulative = np.cumsum(power, axis=-1)
+    half = cumulative[..., -1:] / 2
+    index = np.argmax(cumulative >= half, axis=-1)
+    mdf: FloatArray = freqs[index]
+    return mdf
+
+
+class MedianFrequencyTracker:
+    """Median frequency over a trailing window, every ``hop`` samples.
+
+    Windows end at fixed stream positions (multiples of ``hop``), so the output does not depend
+    on how the stream was blocked.
+
+    Parameters
+    ----------
+    fs
+        Sample rate in Hz.
+    window, hop
+        Window length and spacing in samples.
+    n_channels
+        Number of channels.
+    """
+
+    def __init__(self, fs: float, window: int, hop: int, n_channels: int) -> None:
+        if window < 8 or hop < 1:
+            raise ValueError("median-frequency window must be >= 8 samples and hop >= 1")
+        self.fs, self.window, self.hop = fs, window, hop
+        self._tail = np.zeros((0, n_channels))
+        self._position = 0
+
+    def process(self, x: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Median frequencies of the windows that end in this block.
+
+        Parameters
+        ----------
+        x
+            Filtered signal ``(n_samples, n_channels)``.
+
+        Returns
+        -------
+        ends : ndarray of int
+            Stream index one past the last sample of each window.
+        mdf : ndarray
+            Median frequency in Hz, ``(n_windows, n_channels)``.
+        """
+        start = self._position
+        self._position += len(x)
+        buffer = np.concatenate([self._tail, x])
+        buffer_start = start - len(self._tail)
+        first_end = max(self.window, -(-(buffer_start + self.window) // self.hop) * self.hop)
+        ends = np.arange(first_end, self._position + 1, self.hop, dtype=np.int64)
+        keep_from = (ends[-1] + self.hop if len(ends) else first_end) - self.window
+        self._tail = buffer[max(keep_from - buffer_start, 0) :].copy()
+        if len(ends) == 0:
+            return ends, np.zeros((0, x.shape[1]))
+        offsets = ends - self.window - buffer_start
+        windows = np.lib.stride_tricks.sliding_window_view(buffer, self.window, axis=0)
+        segments = windows[offsets]  # (n_windows, n_channels, window)
+        return ends, median_frequency(segments, self.fs, axis=-1)

@@ -1,0 +1,65 @@
+"""An in-memory recording: samples, sample rate, channels and loss mask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from emg.block import Block, Channel
+
+
+@dataclass
+class Recording:
+    """A whole recording held in memory.
+
+    Attributes
+    ----------
+    data
+        float32 ``(n_samples, n_channels)`` in microvolts.
+    sample_rate
+        Samples per second.
+    channels
+        Metadata per column.
+    lost
+        Boolean mask like ``data``, True where a sample was lost (and filled).
+    source
+        Where it came from (a path or a description).
+    """
+
+    data: npt.NDArray[np.float32]
+    sample_rate: float
+    channels: tuple[Channel, ...]
+    lost: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lost.size == 0:
+            self.lost = np.zeros(self.data.shape, dtype=bool)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples per channel."""
+        return int(self.data.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.n_samples / self.sample_rate
+
+    def blocks(self, size: int, t0: float = 0.0) -> Iterator[Block]:
+        """Cut the recording into consecutive blocks of ``size`` samples (the last may be short)."""
+        if size < 1:
+            raise ValueError(f"block size must be at least 1 sample, got {size}")
+        for start in range(0, self.n_samples, size):
+            stop = min(start + size, self.n_samples)
+            yield Block(
+                data=self.data[start:stop],
+                sample_rate=self.sample_rate,
+                t0=t0 + start / self.sample_rate,
+                start=start,
+                channels=self.channels,
+                lost=self.lost[start:stop],
+            )

@@ -1,0 +1,1 @@
+"""Sources of blocks: synthetic signals (lab validation), replay, Bluetooth LE sensors."""
