@@ -75,8 +75,8 @@ class NoiseFloorBaseline:
 
     The envelope is cut into consecutive windows (fixed stream positions). The quietest
     ``quantile`` of the windows of the last ``horizon`` samples (at least ``min_windows`` of
-    them) give a rough rest level; every window whose mean lies within that level + 2 SD is
-    taken as rest, and the estimate is the mean and pooled standard deviation of those windows
+    them) give a rough rest level and within-window SD; every window whose mean lies within
+    that level + 2 SD is taken as rest, and the estimate is the mean and pooled standard deviation of those windows
     (the quietest windows alone would understate the noise). The first estimate comes at the first window end at or after ``warmup`` and is updated every
     ``update`` samples, so it follows slow changes of the electrode noise but not the bursts.
 
@@ -96,6 +96,8 @@ class NoiseFloorBaseline:
         Pool at least this many windows.
     update
         Samples between updates of the estimate after the first (default: 4 windows).
+    ignore_before
+        Windows that start before this stream index (filters settling) are not used.
     """
 
     def __init__(
@@ -107,8 +109,9 @@ class NoiseFloorBaseline:
         quantile: float = 0.2,
         min_windows: int = 3,
         update: int | None = None,
+        ignore_before: int = 0,
     ) -> None:
-        if warmup < window * min_windows:
+        if warmup - ignore_before < window * min_windows:
             raise ValueError("the warm-up must hold at least min_windows baseline windows")
         update = 4 * window if update is None else update
         if update < window or update % window:
@@ -117,6 +120,7 @@ class NoiseFloorBaseline:
         self.quantile, self.min_windows = quantile, min_windows
         self.n_channels = n_channels
         self.update = update
+        self.ignore_before = ignore_before
         self._windows_done = 0
         self._pending = np.zeros((0, n_channels))
         self._means: deque[FloatArray] = deque()
@@ -142,9 +146,10 @@ class NoiseFloorBaseline:
         ready_at = self.ready_at
         for i in range(n_windows):
             end = first_end + i * self.window
-            self._means.append(means[i])
-            self._vars.append(variances[i])
-            self._ends.append(end)
+            if end - self.window >= self.ignore_before:
+                self._means.append(means[i])
+                self._vars.append(variances[i])
+                self._ends.append(end)
             if end >= ready_at and (end - ready_at) % self.update == 0:
                 while self._ends[0] <= end - self.horizon:
                     self._ends.popleft()
@@ -160,10 +165,9 @@ class NoiseFloorBaseline:
         count = max(self.min_windows, int(np.ceil(self.quantile * len(means))))
         count = min(count, len(means))
         quietest = np.argsort(means, axis=0, kind="stable")[:count]  # per channel
-        rough_mean, rough_std = _pooled(
-            np.take_along_axis(means, quietest, axis=0),
-            np.take_along_axis(variances, quietest, axis=0),
-        )
+        # rough rest level: the quietest windows, with their typical within-window spread
+        rough_mean = np.take_along_axis(means, quietest, axis=0).mean(axis=0)
+        rough_std = np.sqrt(np.take_along_axis(variances, quietest, axis=0).mean(axis=0))
         # The quietest windows understate the noise (they were picked for being low); pool
         # every window that holds no activity instead: mean within rough mean + 2 SD.
         rest = means <= rough_mean + 2 * rough_std
@@ -173,8 +177,3 @@ class NoiseFloorBaseline:
         std = np.sqrt((variances * rest).sum(axis=0) / counts + spread)
         return BaselineEstimate(mean, std, valid_from)
 
-
-def _pooled(means: FloatArray, variances: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Mean and SD of the union of equally long windows, from their means and variances."""
-    mean = means.mean(axis=0)
-    return mean, np.sqrt(variances.mean(axis=0) + means.var(axis=0))

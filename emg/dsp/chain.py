@@ -57,6 +57,9 @@ class ChainConfig:
         count, and how often it is updated.
     mdf_window_s, mdf_hop_s
         Median-frequency window and spacing.
+    settle_s
+        Time the filters need to settle at the start of a stream: no onset starts before it
+        and the noise-floor baseline ignores it.
     """
 
     highpass_hz: float = 20.0
@@ -67,17 +70,18 @@ class ChainConfig:
     detector: str = "rms"
     k: float = 3.0
     offset_k: float = 1.5
-    hold_s: float = 0.050
+    hold_s: float = 0.100
     offset_hold_s: float = 0.050
     refine_s: float = 0.150
     refine_rho: float = 3.0
     rest: tuple[float, float] | None = None
     baseline_window_s: float = 0.25
-    baseline_warmup_s: float = 2.0
+    baseline_warmup_s: float = 3.0
     baseline_horizon_s: float = 60.0
     baseline_update_s: float = 1.0
     mdf_window_s: float = 0.5
     mdf_hop_s: float = 0.25
+    settle_s: float = 0.5
 
     def __post_init__(self) -> None:
         if self.detector not in ("rms", "tkeo"):
@@ -193,6 +197,7 @@ class SignalChain:
             horizon=self.samples(config.baseline_horizon_s),
             n_channels=self.n_channels,
             update=max(1, round(config.baseline_update_s / config.baseline_window_s)) * window,
+            ignore_before=round(config.settle_s * self.fs),
         )
 
     @property
@@ -264,10 +269,16 @@ class SignalChain:
         mean, std = self._detection_timeline.at(start, len(detection))
         rest_mean, rest_std = self._amplitude_timeline.at(start, len(detection))
         config = self.config
+        on_threshold = mean + config.k * std
+        settle = self.samples(config.settle_s) if config.settle_s > 0 else 0
+        if start < settle:
+            # the filters are still settling: no onset may start here
+            on_threshold = np.repeat(on_threshold, len(detection) // len(on_threshold), axis=0)
+            on_threshold[: settle - start] = np.inf
         return self._detector.process(
             filtered,
             detection,
-            on_threshold=mean + config.k * std,
+            on_threshold=on_threshold,
             off_threshold=mean + config.offset_k * std,
             noise_power=rest_mean**2 + rest_std**2,
             amplitude=envelope,

@@ -96,7 +96,7 @@ class SynthConfig:
     rep_period_s: float = 3.0
     period_jitter_s: float = 0.2
     active_s: float = 1.4
-    ramp_s: float = 0.1
+    ramp_s: float = 0.05
     decay_s: float = 0.15
     glute_level: float = 0.6
     hamstring_level: float = 0.4

@@ -1,0 +1,1 @@
+"""Reading and writing recordings and analysis results (no numerics here)."""

@@ -1,0 +1,171 @@
+"""Plain CSV recordings: a ``time`` column in seconds, then one column per channel in microvolts.
+
+Channel columns are named by muscle (``glute``, ``hamstring``, ... optionally with ``_left`` or
+``_right``). Optional loss columns, ``lost`` (all channels) or ``<channel>_lost``, hold 1 where a
+sample was lost in transit and filled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from emg.block import Channel
+from emg.errors import EmgInputError
+from emg.recording import Recording
+
+#: Relative tolerance on the sample interval before time counts as irregular.
+TIME_TOLERANCE = 0.01
+
+
+def _line(row: int) -> int:
+    """1-based file line of 0-based data row ``row`` (line 1 is the header)."""
+    return row + 2
+
+
+def read_emg_csv(path: str | Path) -> Recording:
+    """Read a CSV recording, checking it thoroughly.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    Recording
+        float32 microvolts, sample rate from the ``time`` column, channels by muscle.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file, column and line for: an empty or unreadable file, a missing ``time``
+        column, non-numeric values, NaN or infinite samples, non-monotonic or irregular time,
+        unknown muscle names, duplicate channels.
+    """
+    name = str(path)
+    try:
+        frame = pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise EmgInputError("no such file", source=name) from None
+    except IsADirectoryError:
+        raise EmgInputError("is a directory, not a CSV file", source=name) from None
+    except pd.errors.EmptyDataError:
+        raise EmgInputError("the file is empty", source=name) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise EmgInputError(f"not a readable CSV file ({error})", source=name) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if "time" not in frame.columns:
+        raise EmgInputError(
+            f"no 'time' column (columns found: {', '.join(frame.columns)}); the first column must "
+            "be 'time' in seconds",
+            source=name,
+            field="time",
+        )
+    if len(frame) < 2:
+        raise EmgInputError("fewer than two samples", source=name)
+    loss_columns = [c for c in frame.columns if c == "lost" or c.endswith("_lost")]
+    channel_columns = [c for c in frame.columns if c != "time" and c not in loss_columns]
+    if not channel_columns:
+        raise EmgInputError("no channel columns besides 'time'", source=name)
+    channels = []
+    for column in channel_columns:
+        try:
+            channels.append(Channel.from_name(column, device=Path(name).name))
+        except KeyError as error:
+            raise EmgInputError(str(error.args[0]), source=name, field=column) from None
+    labels = [c.label for c in channels]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise EmgInputError(f"channel '{label}' appears more than once", source=name)
+
+    values = {c: _numeric(frame[c], name, c) for c in ["time", *channel_columns, *loss_columns]}
+    time = values["time"]
+    fs = _sample_rate(time, name)
+    data = np.column_stack([values[c] for c in channel_columns]).astype(np.float32)
+    lost = np.zeros(data.shape, dtype=bool)
+    for column in loss_columns:
+        flags = values[column] != 0
+        if column == "lost":
+            lost |= flags[:, None]
+            continue
+        target = column[: -len("_lost")]
+        try:
+            index = labels.index(Channel.from_name(target).label)
+        except (KeyError, ValueError):
+            raise EmgInputError(
+                f"loss column for '{target}', which is not a channel", source=name, field=column
+            ) from None
+        lost[:, index] |= flags
+    return Recording(data=data, sample_rate=fs, channels=tuple(channels), lost=lost, source=name)
+
+
+def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.float64]:
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() & series.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise EmgInputError(
+            f"'{series.iloc[row]}' is not a number", source=source, field=column, line=_line(row)
+        )
+    array = numbers.to_numpy(dtype=np.float64)
+    finite = np.isfinite(array)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        what = "missing (empty or NaN)" if np.isnan(array[row]) else "infinite"
+        raise EmgInputError(f"sample is {what}", source=source, field=column, line=_line(row))
+    return array
+
+
+def _sample_rate(time: npt.NDArray[np.float64], source: str) -> float:
+    steps = np.diff(time)
+    backwards = np.flatnonzero(steps <= 0)
+    if len(backwards):
+        row = int(backwards[0]) + 1
+        raise EmgInputError(
+            f"time does not increase ({time[row - 1]:g} s, then {time[row]:g} s)",
+            source=source,
+            field="time",
+            line=_line(row),
+        )
+    step = float(np.median(steps))
+    irregular = np.flatnonzero(np.abs(steps - step) > TIME_TOLERANCE * step)
+    if len(irregular):
+        row = int(irregular[0]) + 1
+        raise EmgInputError(
+            f"irregular time: step of {steps[row - 1] * 1000:.4g} ms where the sample interval is "
+            f"{step * 1000:.4g} ms (gap or jitter; samples must be evenly spaced)",
+            source=source,
+            field="time",
+            line=_line(row),
+        )
+    fs = (len(time) - 1) / (time[-1] - time[0])
+    nearest = round(fs)
+    return float(nearest) if abs(fs - nearest) <= 1e-4 * fs else round(fs, 3)
+
+
+def write_emg_csv(path: str | Path, recording: Recording) -> None:
+    """Write a recording as CSV (``time``, channels in microvolts, ``<channel>_lost`` if any loss).
+
+    Parameters
+    ----------
+    path
+        Output file.
+    recording
+        What to write.
+    """
+    n = recording.n_samples
+    columns = {"time": np.arange(n) / recording.sample_rate}
+    formats = ["%.6f"]
+    for c, channel in enumerate(recording.channels):
+        columns[channel.label] = recording.data[:, c].astype(np.float64)
+        formats.append("%.3f")
+    for c, channel in enumerate(recording.channels):
+        if recording.lost[:, c].any():
+            columns[f"{channel.label}_lost"] = recording.lost[:, c].astype(np.float64)
+            formats.append("%d")
+    table = np.column_stack(list(columns.values()))
+    np.savetxt(path, table, fmt=formats, delimiter=",", header=",".join(columns), comments="")

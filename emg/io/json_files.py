@@ -1,0 +1,37 @@
+"""JSON side files (ground truth of synthetic sessions, analysis results)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def to_json(data: Any) -> str:
+    """Serialise plain data (numpy scalars and arrays allowed) as indented JSON."""
+    return json.dumps(_plain(data), indent=2)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write plain data as indented JSON to ``path``."""
+    Path(path).write_text(to_json(data) + "\n", encoding="utf-8")
+
+
+def truth_path(csv_path: str | Path) -> Path:
+    """Ground-truth file beside a synthetic CSV: ``OUT.csv`` -> ``OUT.truth.json``."""
+    path = Path(csv_path)
+    return path.with_name(path.stem + ".truth.json")
