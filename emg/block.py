@@ -77,7 +77,9 @@ class Block:
 
     def __post_init__(self) -> None:
         if self.data.ndim != 2:
-            raise ValueError(f"Block data must be 2-D (n_samples, n_channels), got {self.data.shape}")
+            raise ValueError(
+                f"Block data must be 2-D (n_samples, n_channels), got {self.data.shape}"
+            )
         if self.data.shape[1] != len(self.channels):
             raise ValueError(
                 f"Block has {self.data.shape[1]} data columns but {len(self.channels)} channels"
@@ -85,7 +87,9 @@ class Block:
         if self.lost.size == 0 and self.data.size:
             object.__setattr__(self, "lost", np.zeros(self.data.shape, dtype=bool))
         elif self.lost.shape != self.data.shape:
-            raise ValueError(f"Block loss mask {self.lost.shape} does not match data {self.data.shape}")
+            raise ValueError(
+                f"Block loss mask {self.lost.shape} does not match data {self.data.shape}"
+            )
 
     @property
     def n_samples(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -39,14 +40,18 @@ def _floats(text: str) -> list[float]:
     try:
         return [float(v) for v in text.replace(" ", ",").split(",") if v]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got '{text}'"
+        ) from None
 
 
 def _period(text: str) -> tuple[float, float]:
     try:
         start, stop = (float(v) for v in text.split("-", 1))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START-END in seconds, e.g. 0-3, got '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"expected START-END in seconds, e.g. 0-3, got '{text}'"
+        ) from None
     if stop <= start:
         raise argparse.ArgumentTypeError(f"rest period end must be after its start: '{text}'")
     return start, stop
@@ -54,23 +59,57 @@ def _period(text: str) -> tuple[float, float]:
 
 def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("signal chain (defaults from DESIGN.md)")
-    group.add_argument("--highpass", type=float, default=20.0, metavar="HZ",
-                       help="band-pass lower edge (default 20 Hz)")
-    group.add_argument("--lowpass", type=float, default=450.0, metavar="HZ",
-                       help="band-pass upper edge, limited to 0.45 x sample rate (default 450 Hz)")
-    group.add_argument("--mains", default="auto", choices=["auto", "off", "50", "60"],
-                       help="mains notch: auto picks 50/60 Hz from the rest spectrum (default)")
-    group.add_argument("--envelope-ms", type=float, default=50.0,
-                       help="trailing RMS window, 25-250 ms (default 50)")
-    group.add_argument("--detector", choices=["rms", "tkeo"], default="rms",
-                       help="onset detector: RMS envelope or Teager-Kaiser energy (low SNR)")
-    group.add_argument("-k", type=float, default=3.0,
-                       help="onset threshold in baseline SDs above the baseline mean (default 3)")
-    group.add_argument("--hold-ms", type=float, default=100.0,
-                       help="time the envelope must stay above threshold (default 100 ms)")
-    group.add_argument("--rest", type=_period, metavar="START-END",
-                       help="quiet rest period in seconds for the baseline, e.g. 0-3 "
-                            "(default: robust noise-floor estimate)")
+    group.add_argument(
+        "--highpass",
+        type=float,
+        default=20.0,
+        metavar="HZ",
+        help="band-pass lower edge (default 20 Hz)",
+    )
+    group.add_argument(
+        "--lowpass",
+        type=float,
+        default=450.0,
+        metavar="HZ",
+        help="band-pass upper edge, limited to 0.45 x sample rate (default 450 Hz)",
+    )
+    group.add_argument(
+        "--mains",
+        default="auto",
+        choices=["auto", "off", "50", "60"],
+        help="mains notch: auto picks 50/60 Hz from the rest spectrum (default)",
+    )
+    group.add_argument(
+        "--envelope-ms",
+        type=float,
+        default=50.0,
+        help="trailing RMS window, 25-250 ms (default 50)",
+    )
+    group.add_argument(
+        "--detector",
+        choices=["rms", "tkeo"],
+        default="rms",
+        help="onset detector: RMS envelope or Teager-Kaiser energy (low SNR)",
+    )
+    group.add_argument(
+        "-k",
+        type=float,
+        default=3.0,
+        help="onset threshold in baseline SDs above the baseline mean (default 3)",
+    )
+    group.add_argument(
+        "--hold-ms",
+        type=float,
+        default=100.0,
+        help="time the envelope must stay above threshold (default 100 ms)",
+    )
+    group.add_argument(
+        "--rest",
+        type=_period,
+        metavar="START-END",
+        help="quiet rest period in seconds for the baseline, e.g. 0-3 "
+        "(default: robust noise-floor estimate)",
+    )
 
 
 def _chain_config(args: argparse.Namespace) -> ChainConfig:
@@ -98,52 +137,83 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = commands.add_parser(
-        "demo", help="generate the built-in synthetic hip-thrust set and analyse it",
+        "demo",
+        help="generate the built-in synthetic hip-thrust set and analyse it",
         description="Generate the built-in synthetic set (4 glute-first reps, then 4 "
-                    "hamstring-first) and analyse it, next to the ground truth.",
+        "hamstring-first) and analyse it, next to the ground truth.",
     )
-    demo.add_argument("--out", type=Path, metavar="DIR",
-                      help="also keep the set as DIR/demo.csv with DIR/demo.truth.json")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="also keep the set as DIR/demo.csv with DIR/demo.truth.json",
+    )
     demo.add_argument("--json", action="store_true", help="print JSON instead of a table")
     demo.set_defaults(handler=_run_demo)
 
     synth = commands.add_parser(
-        "synth", help="write a synthetic set with known ground truth",
+        "synth",
+        help="write a synthetic set with known ground truth",
         description="Write a synthetic hip-thrust set as CSV (time, one column per muscle, "
-                    "microvolts) and its ground truth as OUT.truth.json.",
+        "microvolts) and its ground truth as OUT.truth.json.",
     )
     synth.add_argument("out", type=Path, metavar="OUT.csv")
     synth.add_argument("--reps", type=int, default=10, help="number of reps (default 10)")
-    synth.add_argument("--lead-ms", type=_floats, default=[80.0], metavar="MS[,MS...]",
-                       help="hamstring onset minus glute onset (negative: hamstrings first); one "
-                            "value for all reps or one per rep (default 80)")
+    synth.add_argument(
+        "--lead-ms",
+        type=_floats,
+        default=[80.0],
+        metavar="MS[,MS...]",
+        help="hamstring onset minus glute onset (negative: hamstrings first); one "
+        "value for all reps or one per rep (default 80)",
+    )
     synth.add_argument("--snr-db", type=float, default=20.0, help="signal-to-noise ratio (20)")
     synth.add_argument("--fs", type=float, default=2000.0, help="sample rate in Hz (2000)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (0)")
     synth.add_argument("--sides", action="store_true", help="left and right channels")
     synth.add_argument("--ramp-ms", type=float, default=50.0, help="onset ramp (50 ms)")
     synth.add_argument("--noise-uv", type=float, default=5.0, help="electrode noise RMS (5 uV)")
-    synth.add_argument("--mains", type=float, default=50.0, choices=[50.0, 60.0],
-                       help="mains frequency (50)")
-    synth.add_argument("--mains-uv", type=float, default=0.0,
-                       help="mains interference RMS in uV (0 = off)")
-    synth.add_argument("--artefact-uv", type=float, default=0.0,
-                       help="motion artefact amplitude in uV, below 20 Hz (0 = off)")
-    synth.add_argument("--crosstalk", type=float, default=0.0,
-                       help="fraction of each muscle picked up by the other sensor (0)")
-    synth.add_argument("--fatigue", type=float, default=0.0,
-                       help="relative fall of the median frequency over the set, e.g. 0.2 (0)")
-    synth.add_argument("--cramp-rep", type=int, default=0,
-                       help="rep at which a hamstring cramp episode starts (0 = none)")
-    synth.add_argument("--loss", type=float, default=0.0,
-                       help="probability of losing each 20 ms packet (0)")
+    synth.add_argument(
+        "--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency (50)"
+    )
+    synth.add_argument(
+        "--mains-uv", type=float, default=0.0, help="mains interference RMS in uV (0 = off)"
+    )
+    synth.add_argument(
+        "--artefact-uv",
+        type=float,
+        default=0.0,
+        help="motion artefact amplitude in uV, below 20 Hz (0 = off)",
+    )
+    synth.add_argument(
+        "--crosstalk",
+        type=float,
+        default=0.0,
+        help="fraction of each muscle picked up by the other sensor (0)",
+    )
+    synth.add_argument(
+        "--fatigue",
+        type=float,
+        default=0.0,
+        help="relative fall of the median frequency over the set, e.g. 0.2 (0)",
+    )
+    synth.add_argument(
+        "--cramp-rep",
+        type=int,
+        default=0,
+        help="rep at which a hamstring cramp episode starts (0 = none)",
+    )
+    synth.add_argument(
+        "--loss", type=float, default=0.0, help="probability of losing each 20 ms packet (0)"
+    )
     synth.set_defaults(handler=_run_synth)
 
     analyze = commands.add_parser(
-        "analyze", help="detect bursts in a recording (CSV)",
+        "analyze",
+        help="detect bursts in a recording (CSV)",
         description="Run a recording through the streaming signal chain and list every burst "
-                    "per channel (onset, offset, peak). Input: CSV with a 'time' column in "
-                    "seconds and one column per muscle in microvolts.",
+        "per channel (onset, offset, peak). Input: CSV with a 'time' column in "
+        "seconds and one column per muscle in microvolts.",
     )
     analyze.add_argument("input", type=Path, metavar="INPUT")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -224,10 +294,21 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _join_negative_lists(argv: list[str]) -> list[str]:
+    """Let ``--lead-ms -80,-60`` through: argparse would take ``-80,-60`` for an option."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] == "--lead-ms" and re.fullmatch(r"-[\d.]+(,[-\d.]+)*", token):
+            joined[-1] = f"--lead-ms={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``emg`` command; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_lists(list(sys.argv[1:] if argv is None else argv)))
     try:
         status: int = args.handler(args)
     except EmgInputError as error:

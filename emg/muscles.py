@@ -90,7 +90,12 @@ def parse_muscle_name(name: str) -> MuscleName:
     """
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     side: str | None = None
-    for suffix, side_name in (("_left", "left"), ("_right", "right"), ("_l", "left"), ("_r", "right")):
+    for suffix, side_name in (
+        ("_left", "left"),
+        ("_right", "right"),
+        ("_l", "left"),
+        ("_r", "right"),
+    ):
         if key.endswith(suffix) and key[: -len(suffix)]:
             key, side = key[: -len(suffix)], side_name
             break

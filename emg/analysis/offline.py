@@ -59,7 +59,9 @@ class OfflineResult:
         return sorted((b for b in self.bursts if b.channel == channel), key=lambda b: b.onset)
 
 
-def resolve_mains(recording: Recording, config: ChainConfig, mains: str | float | None) -> ChainConfig:
+def resolve_mains(
+    recording: Recording, config: ChainConfig, mains: str | float | None
+) -> ChainConfig:
     """Return ``config`` with its mains notch decided.
 
     Parameters

@@ -57,9 +57,7 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
             for c in result.channels
         ],
         "settings": settings,
-        "lost_samples": {
-            label: int(recording.lost[:, i].sum()) for i, label in enumerate(labels)
-        },
+        "lost_samples": {label: int(recording.lost[:, i].sum()) for i, label in enumerate(labels)},
         "baseline": {
             label: (
                 {"mean_uv": round(float(last.mean[i]), 4), "sd_uv": round(float(last.std[i]), 4)}
@@ -98,7 +96,9 @@ def format_table(summary: dict[str, Any]) -> str:
             + (f"{mdf:.0f} Hz" if mdf is not None else "n/a")
         )
         if bursts:
-            lines.append(f"  {'#':>3}  {'onset s':>9}  {'offset s':>9}  {'length s':>8}  {'peak uV':>9}")
+            lines.append(
+                f"  {'#':>3}  {'onset s':>9}  {'offset s':>9}  {'length s':>8}  {'peak uV':>9}"
+            )
         for i, b in enumerate(bursts, 1):
             note = "" if b["complete"] else "  (still active at the end)"
             lines.append(

@@ -76,8 +76,9 @@ class NoiseFloorBaseline:
     The envelope is cut into consecutive windows (fixed stream positions). The quietest
     ``quantile`` of the windows of the last ``horizon`` samples (at least ``min_windows`` of
     them) give a rough rest level and within-window SD; every window whose mean lies within
-    that level + 2 SD is taken as rest, and the estimate is the mean and pooled standard deviation of those windows
-    (the quietest windows alone would understate the noise). The first estimate comes at the first window end at or after ``warmup`` and is updated every
+    that level + 2 SD is taken as rest, and the estimate is the mean and pooled standard
+    deviation of those windows (the quietest windows alone would understate the noise). The
+    first estimate comes at the first window end at or after ``warmup`` and is updated every
     ``update`` samples, so it follows slow changes of the electrode noise but not the bursts.
 
     Parameters
@@ -176,4 +177,3 @@ class NoiseFloorBaseline:
         spread = ((means - mean) ** 2 * rest).sum(axis=0) / counts
         std = np.sqrt((variances * rest).sum(axis=0) / counts + spread)
         return BaselineEstimate(mean, std, valid_from)
-

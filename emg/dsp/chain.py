@@ -87,7 +87,9 @@ class ChainConfig:
         if self.detector not in ("rms", "tkeo"):
             raise ValueError(f"detector must be 'rms' or 'tkeo', got '{self.detector}'")
         if not 0.005 <= self.envelope_s <= 1.0:
-            raise ValueError(f"envelope window must be 5-1000 ms, got {self.envelope_s * 1000:g} ms")
+            raise ValueError(
+                f"envelope window must be 5-1000 ms, got {self.envelope_s * 1000:g} ms"
+            )
         if self.offset_k > self.k:
             raise ValueError("the offset threshold (offset_k) must not exceed the onset one (k)")
         if self.mains_hz is not None and self.mains_hz not in (50.0, 60.0):
@@ -220,7 +222,8 @@ class SignalChain:
         """
         if block.data.shape[1] != self.n_channels:
             raise ValueError(
-                f"block has {block.data.shape[1]} channels, the chain was built for {self.n_channels}"
+                f"block has {block.data.shape[1]} channels, "
+                f"the chain was built for {self.n_channels}"
             )
         if block.sample_rate != self.fs:
             raise ValueError(f"block sample rate {block.sample_rate:g} Hz != chain {self.fs:g} Hz")
@@ -238,11 +241,10 @@ class SignalChain:
             estimates = self._baseline.process(detection)
         else:
             detection, estimates = envelope, amplitude_estimates
-        output = ChainOutput(start, filtered, envelope, baselines=estimates,
-                             amplitude_baselines=amplitude_estimates)
-        output.events = self._detect(
-            filtered, detection, envelope, estimates, amplitude_estimates
+        output = ChainOutput(
+            start, filtered, envelope, baselines=estimates, amplitude_baselines=amplitude_estimates
         )
+        output.events = self._detect(filtered, detection, envelope, estimates, amplitude_estimates)
         output.mdf_ends, output.mdf = self._mdf.process(filtered)
         return output
 

@@ -6,8 +6,9 @@ trailing envelope crosses the threshold some time after the muscle switches on (
 lower the SNR), the onset is optionally refined backwards from the crossing with a one-sided
 CUSUM for a variance increase on the filtered signal (Page 1954; the change-point view of
 Staude et al. 2001). This looks only at samples already received, so the detector stays
-causal; the decision is made when the run reaches ``hold`` samples. The offset is the first sample of the first run of at least
-``offset_hold`` samples below the (lower) offset threshold.
+causal; the decision is made when the run reaches ``hold`` samples. The offset is the first
+sample of the first run of at least ``offset_hold`` samples below the (lower) offset
+threshold.
 """
 
 from __future__ import annotations
@@ -166,13 +167,19 @@ class _ChannelDetector:
             run_begin = max(int(run_begin), position)
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
-            peak = max(self.peak, float(envelope[run_begin:run_end].max())) if carried else float(
-                envelope[run_begin:run_end].max()
+            peak = (
+                max(self.peak, float(envelope[run_begin:run_end].max()))
+                if carried
+                else float(envelope[run_begin:run_end].max())
             )
             if begin + self.hold <= start + run_end:
                 decided = begin + self.hold - 1
-                onset = Onset(self.channel, refine(self.channel, begin, decided, self.last_offset),
-                              begin, decided)
+                onset = Onset(
+                    self.channel,
+                    refine(self.channel, begin, decided, self.last_offset),
+                    begin,
+                    decided,
+                )
                 events.append(onset)
                 self.active, self.onset, self.run_start = True, onset, None
                 self.peak = peak if carried else -np.inf
@@ -204,8 +211,14 @@ class _ChannelDetector:
                     self.peak = max(self.peak, float(envelope[position:run_begin].max()))
                 decided = begin + self.offset_hold - 1
                 events.append(
-                    Burst(self.channel, self.onset.index, self.onset.crossing, begin,
-                          self.peak, decided)
+                    Burst(
+                        self.channel,
+                        self.onset.index,
+                        self.onset.crossing,
+                        begin,
+                        self.peak,
+                        decided,
+                    )
                 )
                 self.active, self.onset, self.run_start = False, None, None
                 self.peak, self.last_offset = -np.inf, begin
@@ -222,8 +235,15 @@ class _ChannelDetector:
     def flush(self, end: int) -> list[Onset | Burst]:
         if not self.active or self.onset is None:
             return []
-        burst = Burst(self.channel, self.onset.index, self.onset.crossing, end, self.peak,
-                      end - 1, complete=False)
+        burst = Burst(
+            self.channel,
+            self.onset.index,
+            self.onset.crossing,
+            end,
+            self.peak,
+            end - 1,
+            complete=False,
+        )
         self.active, self.onset, self.run_start, self.peak = False, None, None, -np.inf
         return [burst]
 

@@ -111,7 +111,7 @@ def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.floa
         raise EmgInputError(
             f"'{series.iloc[row]}' is not a number", source=source, field=column, line=_line(row)
         )
-    array = numbers.to_numpy(dtype=np.float64)
+    array: npt.NDArray[np.float64] = numbers.to_numpy(dtype=np.float64)
     finite = np.isfinite(array)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])

@@ -161,9 +161,7 @@ class SyntheticSession:
     truth: dict[str, Any] = field(default_factory=dict)
 
 
-def shaped_noise(
-    rng: np.random.Generator, n: int, fs: float, scale: float = 1.0
-) -> FloatArray:
+def shaped_noise(rng: np.random.Generator, n: int, fs: float, scale: float = 1.0) -> FloatArray:
     """Unit-RMS Gaussian noise with the sEMG power spectrum, frequencies scaled by ``scale``.
 
     Parameters
@@ -196,7 +194,7 @@ def shaped_noise(
 def activation_profile(
     t: FloatArray, onset: float, offset: float, ramp: float, decay: float, wobble: float
 ) -> FloatArray:
-    """Activation (0..~1) over ``t``: linear ramp from ``onset``, plateau, cosine decay to ``offset``.
+    """Activation (0..~1): linear ramp from ``onset``, plateau, cosine decay to ``offset``.
 
     Parameters
     ----------
@@ -260,12 +258,15 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
     # MVC amplitude so that the mean level reaches the requested SNR
     mvc_uv = {m: config.noise_uv * 10 ** (config.snr_db / 20) / mean_level[m] for m in muscles}
 
-    reps = []
+    reps: list[dict[str, Any]] = []
     for k in range(config.reps):
         lead = leads[k] / 1000
-        rep_start = config.rest_s + k * config.rep_period_s + rng.uniform(
-            -config.period_jitter_s, config.period_jitter_s
-        ) + config.period_jitter_s
+        rep_start = (
+            config.rest_s
+            + k * config.rep_period_s
+            + rng.uniform(-config.period_jitter_s, config.period_jitter_s)
+            + config.period_jitter_s
+        )
         glute_on = rep_start + max(0.0, -lead)
         ham_on = glute_on + lead
         glute_off = glute_on + config.active_s
@@ -296,8 +297,7 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
         cramp = {
             "start_s": cramp_start,
             "peak_s": cramp_start + config.cramp_rise_s,
-            "end_s": cramp_start + config.cramp_rise_s + config.cramp_hold_s
-            + config.cramp_decay_s,
+            "end_s": cramp_start + config.cramp_rise_s + config.cramp_hold_s + config.cramp_decay_s,
             "level": config.cramp_level,
         }
 
@@ -312,9 +312,12 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
                 on, off = rep[f"{muscle}_onset_s"], rep[f"{muscle}_offset_s"]
                 i0, i1 = max(0, int(on * fs) - 1), min(n, int(off * fs) + 2)
                 segment_t = t[i0:i1]
-                activation = activation_profile(
-                    segment_t, on, off, config.ramp_s, config.decay_s, wobble=0.3
-                ) * rep[f"{muscle}_level"]
+                activation = (
+                    activation_profile(
+                        segment_t, on, off, config.ramp_s, config.decay_s, wobble=0.3
+                    )
+                    * rep[f"{muscle}_level"]
+                )
                 noise = shaped_noise(rng, i1 - i0, fs, rep["frequency_scale"])
                 source[i0:i1] += activation * noise * mvc_uv[muscle] * side_gain
             if muscle == "hamstring" and cramp is not None:
@@ -331,11 +334,17 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
             if config.mains_uv > 0:
                 phase = rng.uniform(0, 2 * np.pi)
                 w = 2 * np.pi * config.mains_hz * t
-                x += config.mains_uv * np.sqrt(2) * (np.sin(w + phase) + 0.3 * np.sin(3 * w + phase))
+                x += (
+                    config.mains_uv * np.sqrt(2) * (np.sin(w + phase) + 0.3 * np.sin(3 * w + phase))
+                )
             if config.artefact_uv > 0:
                 x += _motion_artefacts(rng, t, reps, config.artefact_uv)
-            channels.append(Channel.from_name(f"{muscle}_{side}" if side else muscle,
-                                              device=f"synthetic-{muscle}" + (f"-{side}" if side else "")))
+            channels.append(
+                Channel.from_name(
+                    f"{muscle}_{side}" if side else muscle,
+                    device=f"synthetic-{muscle}" + (f"-{side}" if side else ""),
+                )
+            )
             columns.append(x)
     data = np.stack(columns, axis=1)
     lost = np.zeros(data.shape, dtype=bool)
@@ -345,7 +354,8 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
         for c, channel in enumerate(channels):
             dropped = np.flatnonzero(rng.random(-(-n // packet)) < config.loss)
             for p in dropped:
-                i0, i1 = int(p * packet), int(min(n, (p + 1) * packet))
+                i0 = int(p) * packet
+                i1 = min(n, i0 + packet)
                 lost[i0:i1, c] = True
                 data[i0:i1, c] = 0.0
                 lost_ranges.append({"channel": channel.label, "start": i0, "stop": i1})

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emg.errors import EmgInputError
+from emg.io.csv_format import read_emg_csv, write_emg_csv
+from emg.sources.synthetic import SynthConfig, generate_session
+
+
+def test_round_trip_with_loss(tmp_path: Path) -> None:
+    session = generate_session(SynthConfig(reps=2, seed=1, loss=0.05, sides=True, fs=1500))
+    path = tmp_path / "set.csv"
+    write_emg_csv(path, session.recording)
+    back = read_emg_csv(path)
+    assert back.sample_rate == 1500
+    assert [c.label for c in back.channels] == [c.label for c in session.recording.channels]
+    np.testing.assert_allclose(back.data, session.recording.data, atol=5e-4)
+    np.testing.assert_array_equal(back.lost, session.recording.lost)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "field"),
+    [
+        ("t,glute\n0,1\n0.001,2\n", "no 'time' column", None, "time"),
+        ("time,glute\n0,1\n0.001,2\n0.0005,3\n", "time does not increase", 4, "time"),
+        ("time,glute\n0,1\n0.001,2\n0.002,3\n0.004,3\n0.005,1\n", "irregular time", 5, "time"),
+        ("time,glute\n0,1\n0.001,nan\n0.002,3\n", "missing", 3, "glute"),
+        ("time,glute\n0,1\n0.001,inf\n0.002,3\n", "infinite", 3, "glute"),
+        ("time,glute\n0,1\n0.001,abc\n0.002,3\n", "'abc' is not a number", 3, "glute"),
+        (
+            "time,glutes,hamstrung\n0,1,1\n0.001,2,2\n",
+            "unknown muscle 'hamstrung'",
+            None,
+            "hamstrung",
+        ),
+        ("time,glute,glutes\n0,1,1\n0.001,2,2\n", "appears more than once", None, None),
+        ("time,glute\n0,1\n", "fewer than two samples", None, None),
+        ("", "empty", None, None),
+    ],
+)
+def test_bad_input_names_file_line_and_column(
+    tmp_path: Path, text: str, message: str, line: int | None, field: str | None
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(EmgInputError, match=message) as caught:
+        read_emg_csv(path)
+    assert caught.value.source == str(path)
+    assert caught.value.line == line
+    assert caught.value.field == field
+    assert str(path) in str(caught.value)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(EmgInputError, match="no such file"):
+        read_emg_csv(tmp_path / "nope.csv")
+    with pytest.raises(EmgInputError, match="directory"):
+        read_emg_csv(tmp_path)
