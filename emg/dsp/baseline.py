@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,9 +123,9 @@ class NoiseFloorBaseline:
         self.ignore_before = ignore_before
         self._windows_done = 0
         self._pending = np.zeros((0, n_channels))
-        self._means: deque[FloatArray] = deque()
-        self._vars: deque[FloatArray] = deque()
-        self._ends: deque[int] = deque()
+        self._means = np.zeros((0, n_channels))
+        self._vars = np.zeros((0, n_channels))
+        self._ends = np.zeros(0, dtype=np.int64)
 
     @property
     def ready_at(self) -> int:
@@ -142,27 +141,29 @@ class NoiseFloorBaseline:
             return []
         first_end = self._windows_done * self.window + self.window
         windows = pending[: n_windows * self.window].reshape(n_windows, self.window, -1)
-        means, variances = windows.mean(axis=1), windows.var(axis=1)
-        estimates = []
-        ready_at = self.ready_at
-        for i in range(n_windows):
-            end = first_end + i * self.window
-            if end - self.window >= self.ignore_before:
-                self._means.append(means[i])
-                self._vars.append(variances[i])
-                self._ends.append(end)
-            if end >= ready_at and (end - ready_at) % self.update == 0:
-                while self._ends[0] <= end - self.horizon:
-                    self._ends.popleft()
-                    self._means.popleft()
-                    self._vars.popleft()
-                estimates.append(self._estimate(end))
+        means = windows.sum(axis=1) / self.window
+        variances = np.maximum((windows * windows).sum(axis=1) / self.window - means**2, 0.0)
+        ends = first_end + self.window * np.arange(n_windows)
+        used = ends - self.window >= self.ignore_before
         self._windows_done += n_windows
+        self._means = np.concatenate([self._means, means[used]])
+        self._vars = np.concatenate([self._vars, variances[used]])
+        self._ends = np.concatenate([self._ends, ends[used]])
+        ready_at = self.ready_at
+        estimates = []
+        for end in ends[(ends >= ready_at) & ((ends - ready_at) % self.update == 0)]:
+            # windows that ended by `end` and within the horizon
+            keep = np.flatnonzero((self._ends <= end) & (self._ends > end - self.horizon))
+            estimates.append(self._estimate(self._means[keep], self._vars[keep], int(end)))
+        horizon_start = ends[-1] - self.horizon
+        first_kept = int(np.searchsorted(self._ends, horizon_start, side="right"))
+        self._means, self._vars = self._means[first_kept:], self._vars[first_kept:]
+        self._ends = self._ends[first_kept:]
         return estimates
 
-    def _estimate(self, valid_from: int) -> BaselineEstimate:
-        means = np.array(self._means)  # (n_windows, n_channels)
-        variances = np.array(self._vars)
+    def _estimate(
+        self, means: FloatArray, variances: FloatArray, valid_from: int
+    ) -> BaselineEstimate:
         count = max(self.min_windows, int(np.ceil(self.quantile * len(means))))
         count = min(count, len(means))
         quietest = np.argsort(means, axis=0, kind="stable")[:count]  # per channel

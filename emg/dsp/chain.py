@@ -78,9 +78,9 @@ class ChainConfig:
     baseline_window_s: float = 0.25
     baseline_warmup_s: float = 3.0
     baseline_horizon_s: float = 60.0
-    baseline_update_s: float = 1.0
+    baseline_update_s: float = 2.0
     mdf_window_s: float = 0.5
-    mdf_hop_s: float = 0.25
+    mdf_hop_s: float = 0.5
     settle_s: float = 0.5
 
     def __post_init__(self) -> None:

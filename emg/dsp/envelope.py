@@ -78,19 +78,15 @@ class RmsEnvelope:
         all_prefix = np.concatenate([self._hist_prefix, prefix])
         all_anchor = np.concatenate([self._hist_anchor, anchor])
         back_prefix = all_prefix[:n]  # prefix at sample i - window
-        same_anchor = all_anchor[:n] == anchor
-        # prefix at the last sample before this sample's anchor (total of the previous anchor)
-        before_anchor = anchor * period - 1 - (start - w)
-        previous_total = np.where(
-            (before_anchor >= 0)[:, None],
-            all_prefix[np.clip(before_anchor, 0, None)],
-            0.0,
-        )
-        total = np.where(
-            same_anchor[:, None],
-            prefix - back_prefix,
-            prefix + (previous_total - back_prefix),
-        )
+        total = prefix - back_prefix
+        crossing = np.flatnonzero(all_anchor[:n] != anchor)  # window spans an anchor
+        if len(crossing):
+            # prefix at the last sample before this sample's anchor (previous anchor's total)
+            before_anchor = anchor[crossing] * period - 1 - (start - w)
+            previous_total = np.where(
+                (before_anchor >= 0)[:, None], all_prefix[np.clip(before_anchor, 0, None)], 0.0
+            )
+            total[crossing] = prefix[crossing] + (previous_total - back_prefix[crossing])
         self._hist_prefix = all_prefix[-w:].copy()
         self._hist_anchor = all_anchor[-w:].copy()
         self._position += n

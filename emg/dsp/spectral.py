@@ -10,7 +10,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def median_frequency(x: FloatArray, fs: float, axis: int = -1) -> FloatArray:
-    """Median frequency of the periodogram (Hann window) along ``axis``.
+    """Median frequency of the periodogram (Hann window, mean removed) along ``axis``.
 
     The median frequency splits the power spectrum into two halves of equal power.
 
@@ -28,8 +28,11 @@ def median_frequency(x: FloatArray, fs: float, axis: int = -1) -> FloatArray:
     ndarray
         Median frequency in Hz, with ``axis`` removed.
     """
-    freqs, power = signal.periodogram(x, fs=fs, window="hann", detrend="constant", axis=axis)
-    power = np.moveaxis(power, axis, -1)
+    x = np.moveaxis(x, axis, -1)
+    n = x.shape[-1]
+    window = signal.windows.hann(n, sym=False)
+    power = np.abs(np.fft.rfft((x - x.mean(axis=-1, keepdims=True)) * window, axis=-1)) ** 2
+    freqs = np.fft.rfftfreq(n, 1 / fs)
     cumulative = np.cumsum(power, axis=-1)
     half = cumulative[..., -1:] / 2
     index = np.argmax(cumulative >= half, axis=-1)

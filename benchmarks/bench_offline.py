@@ -1,0 +1,79 @@
+"""Offline throughput: 10 minutes of 2 channels at 2 kHz through the signal chain.
+
+Prints file parsing and processing times separately, and, when the optional ``bench`` extra is
+installed, NeuroKit2 ``emg_process`` and BioSPPy ``emg`` on the same signal, as ratios of the
+same run. Usage: ``python benchmarks/bench_offline.py [--minutes 10]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from emg.analysis.offline import analyze_recording
+from emg.dsp.chain import ChainConfig
+from emg.io.csv_format import read_emg_csv, write_emg_csv
+from emg.sources.synthetic import SynthConfig, generate_session
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    """Fastest of ``runs`` timings of ``work()`` in seconds (least disturbed by other load)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    reps = int(args.minutes * 60 / 3.0)
+    session = generate_session(SynthConfig(reps=reps, lead_ms=80.0, snr_db=15, seed=1))
+    recording = session.recording
+    seconds = recording.duration_s
+    print(f"signal: {seconds / 60:.1f} min, 2 channels at {recording.sample_rate:g} Hz")
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.csv"
+        write_emg_csv(path, recording)
+        parse = best_of(max(1, args.runs // 2), lambda: read_emg_csv(path))
+    print(f"CSV parsing          {parse * 1000:8.1f} ms   (excluded from throughput)")
+
+    config = ChainConfig()
+    chain = best_of(args.runs, lambda: analyze_recording(recording, config, keep_envelope=False))
+    print(f"emg chain            {chain * 1000:8.1f} ms   {seconds / chain:10.0f} x real time")
+
+    fs = int(recording.sample_rate)
+    peers: dict[str, Callable[[np.ndarray], object]] = {}
+    try:
+        import neurokit2 as nk
+
+        peers["NeuroKit2 emg_process"] = lambda x: nk.emg_process(x, sampling_rate=fs)
+    except ImportError:
+        print("NeuroKit2 not installed (pip install '.[bench]')")
+    try:
+        from biosppy.signals import emg as biosppy_emg
+
+        peers["BioSPPy emg"] = lambda x: biosppy_emg.emg(x, sampling_rate=fs, show=False)
+    except ImportError:
+        print("BioSPPy not installed (pip install '.[bench]')")
+    for name, run in peers.items():
+        columns = [recording.data[:, c].astype(np.float64) for c in range(2)]
+        took = best_of(max(1, args.runs // 2), lambda: [run(x) for x in columns])
+        print(
+            f"{name:<20} {took * 1000:8.1f} ms   {seconds / took:10.0f} x real time"
+            f"   ({took / chain:.0f} x slower than emg)"
+        )
+
+
+if __name__ == "__main__":
+    main()
