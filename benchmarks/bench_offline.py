@@ -66,9 +66,9 @@ def main() -> None:
         peers["BioSPPy emg"] = lambda x: biosppy_emg.emg(x, sampling_rate=fs, show=False)
     except ImportError:
         print("BioSPPy not installed (pip install '.[bench]')")
+    columns = [recording.data[:, c].astype(np.float64) for c in range(2)]
     for name, run in peers.items():
-        columns = [recording.data[:, c].astype(np.float64) for c in range(2)]
-        took = best_of(max(1, args.runs // 2), lambda: [run(x) for x in columns])
+        took = best_of(max(1, args.runs // 2), lambda run=run: [run(x) for x in columns])
         print(
             f"{name:<20} {took * 1000:8.1f} ms   {seconds / took:10.0f} x real time"
             f"   ({took / chain:.0f} x slower than emg)"
