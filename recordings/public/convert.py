@@ -18,13 +18,19 @@ FS = 1000
 
 def _write(path: Path, header: list[str], columns: list[np.ndarray], formats: list[str]) -> None:
     table = np.column_stack([np.arange(len(columns[0])) / FS, *columns])
-    np.savetxt(path, table, fmt=["%.3f", *formats], delimiter=",", header=",".join(header),
-               comments="")
+    np.savetxt(
+        path, table, fmt=["%.3f", *formats], delimiter=",", header=",".join(header), comments=""
+    )
 
 
 def convert_biosppy(path: Path) -> None:
-    values = np.array([float(line) for line in path.read_text().splitlines()
-                       if line.strip() and not line.startswith("#")])
+    values = np.array(
+        [
+            float(line)
+            for line in path.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+    )
     _write(path.with_name(f"biosppy_{path.stem}.csv"), ["time", "emg"], [values], ["%.0f"])
 
 
@@ -40,5 +46,8 @@ def convert_uci(path: Path) -> None:
 if __name__ == "__main__":
     for name in sys.argv[1:]:
         source = Path(name)
-        (convert_biosppy if source.suffix == ".txt" and source.stem.startswith("emg")
-         else convert_uci)(source)
+        (
+            convert_biosppy
+            if source.suffix == ".txt" and source.stem.startswith("emg")
+            else convert_uci
+        )(source)
