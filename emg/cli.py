@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emg import __version__
-from emg.analysis.offline import analyze_recording, resolve_mains
+from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import format_table, summarize
-from emg.dsp.chain import ChainConfig
+from emg.commands import validate
+from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
 from emg.errors import EmgInputError
 from emg.io.csv_format import read_emg_csv, write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
@@ -43,89 +44,6 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(
             f"expected numbers separated by commas, got '{text}'"
         ) from None
-
-
-def _period(text: str) -> tuple[float, float]:
-    try:
-        start, stop = (float(v) for v in text.split("-", 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected START-END in seconds, e.g. 0-3, got '{text}'"
-        ) from None
-    if stop <= start:
-        raise argparse.ArgumentTypeError(f"rest period end must be after its start: '{text}'")
-    return start, stop
-
-
-def _add_chain_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("signal chain (defaults from DESIGN.md)")
-    group.add_argument(
-        "--highpass",
-        type=float,
-        default=20.0,
-        metavar="HZ",
-        help="band-pass lower edge (default 20 Hz)",
-    )
-    group.add_argument(
-        "--lowpass",
-        type=float,
-        default=450.0,
-        metavar="HZ",
-        help="band-pass upper edge, limited to 0.45 x sample rate (default 450 Hz)",
-    )
-    group.add_argument(
-        "--mains",
-        default="auto",
-        choices=["auto", "off", "50", "60"],
-        help="mains notch: auto picks 50/60 Hz from the rest spectrum (default)",
-    )
-    group.add_argument(
-        "--envelope-ms",
-        type=float,
-        default=50.0,
-        help="trailing RMS window, 25-250 ms (default 50)",
-    )
-    group.add_argument(
-        "--detector",
-        choices=["rms", "tkeo"],
-        default="rms",
-        help="onset detector: RMS envelope or Teager-Kaiser energy (low SNR)",
-    )
-    group.add_argument(
-        "-k",
-        type=float,
-        default=3.0,
-        help="onset threshold in baseline SDs above the baseline mean (default 3)",
-    )
-    group.add_argument(
-        "--hold-ms",
-        type=float,
-        default=100.0,
-        help="time the envelope must stay above threshold (default 100 ms)",
-    )
-    group.add_argument(
-        "--rest",
-        type=_period,
-        metavar="START-END",
-        help="quiet rest period in seconds for the baseline, e.g. 0-3 "
-        "(default: robust noise-floor estimate)",
-    )
-
-
-def _chain_config(args: argparse.Namespace) -> ChainConfig:
-    try:
-        return ChainConfig(
-            highpass_hz=args.highpass,
-            lowpass_hz=args.lowpass,
-            envelope_s=args.envelope_ms / 1000,
-            detector=args.detector,
-            k=args.k,
-            offset_k=min(1.5, args.k),
-            hold_s=args.hold_ms / 1000,
-            rest=args.rest,
-        )
-    except ValueError as error:
-        raise EmgInputError(str(error), source="command line") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,22 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser(
         "analyze",
-        help="detect bursts in a recording (CSV)",
-        description="Run a recording through the streaming signal chain and list every burst "
-        "per channel (onset, offset, peak). Input: CSV with a 'time' column in "
+        help="reps, onset order, ratio, flags and bursts of a recording (CSV)",
+        description="Run a recording through the streaming analysis: every burst per channel "
+        "(onset, offset, peak) and, for each glute/hamstring pair (per side), every rep with "
+        "its onset order, lead, glute:hamstring ratio and the moment it was decided, the "
+        "hamstring-first flag and the cramp risk. Input: CSV with a 'time' column in "
         "seconds and one column per muscle in microvolts.",
     )
     analyze.add_argument("input", type=Path, metavar="INPUT")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_chain_options(analyze)
+    add_chain_options(analyze)
+    add_recruitment_options(analyze)
     analyze.set_defaults(handler=_run_analyze)
+    validate.add_parser(commands)
     return parser
 
 
 def _analyze(path: Path, args: argparse.Namespace) -> dict[str, object]:
     recording = read_emg_csv(path)
-    config = resolve_mains(recording, _chain_config(args), args.mains)
-    result = analyze_recording(recording, config)
+    result = analyze_recording(recording, analysis_config(args, recording))
     return summarize(result, recording)
 
 

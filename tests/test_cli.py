@@ -9,7 +9,7 @@ import pytest
 
 from emg.cli import build_parser, main
 
-COMMANDS = ["demo", "synth", "analyze"]
+COMMANDS = ["demo", "synth", "analyze", "validate"]
 
 
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,4 +84,118 @@ def test_demo_runs_and_shows_truth(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     text = capsys.readouterr().out
     assert "glute: 8 bursts" in text and "hamstring: 8 bursts" in text
-    assert text.count("hamstring-first") == 4
+    rows = [line.split() for line in text.splitlines()]
+    detected = [r[3] for r in rows if len(r) == 8 and r[3].endswith("-first")]
+    assert detected == ["glute-first"] * 4 + ["hamstring-first"] * 4
+    assert "flag at 18." in text and "hamstrings started 2 of the last 3 reps" in text
+
+
+def _synth(path: Path, *extra: str) -> None:
+    assert main(["synth", str(path), "--reps", "6", "--seed", "3", "--snr-db", "15", *extra]) == 0
+
+
+def test_analyze_json_has_reps_flags_and_cramp_risk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "set.csv"
+    _synth(path, "--lead-ms", "80,80,-100,-100,-100,-100")
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    capsys.readouterr()
+    assert main(["analyze", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    reps = summary["reps"]
+    assert [r["order"] for r in reps] == [t["order"] for t in truth["reps"]]
+    for rep, true in zip(reps, truth["reps"], strict=True):
+        assert abs(rep["glute_onset_s"] - true["glute_onset_s"]) < 0.04
+        assert abs(rep["lead_ms"] - true["lead_ms"]) < 40
+        assert rep["decided_at_s"] > max(true["glute_onset_s"], true["hamstring_onset_s"])
+        assert rep["unit"] == "x rest" and rep["ratio"] > 0
+        assert set(rep) >= {
+            "index", "start_s", "end_s", "glute_onset_s", "hamstring_onset_s", "lead_ms",
+            "order", "ratio", "decided_at_s",
+        }  # fmt: skip
+    assert summary["normalisation"]["method"] == "rest"
+    (flag,) = summary["flags"]
+    assert flag["kind"] == "hamstring-first" and flag["reps"] == [3, 4]
+    assert flag["time_s"] == reps[3]["decided_at_s"]
+    assert summary["cramp_risk"]["level"] in ("watch", "warning")
+    assert any("hamstrings started" in r for r in summary["cramp_risk"]["reasons"])
+    assert "not a diagnosis" in summary["note"]
+
+
+def test_analyze_table_lists_reps_and_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "set.csv"
+    _synth(path, "--lead-ms", "-100")
+    capsys.readouterr()
+    assert main(["analyze", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("hamstring-first") >= 6
+    assert "flag at" in out and "cramp risk: watch" in out
+
+
+def test_analyze_prone_hip_extension_and_custom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "set.csv"
+    _synth(path, "--lead-ms", "-100")
+    capsys.readouterr()
+    assert main(["analyze", str(path), "--json", "--exercise", "prone-hip-extension"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["flags"] == [] and summary["cramp_risk"]["level"] == "ok"
+    assert summary["exercise"]["expected_order"] == "any"
+    assert main(["analyze", str(path), "--exercise", "custom"]) == 2
+    assert "--expected-order" in capsys.readouterr().err
+    args = ["--exercise", "custom", "--expected-order", "hamstring-first", "--flag", "3/3"]
+    assert main(["analyze", str(path), "--json", *args]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["flags"] == []
+    assert summary["exercise"]["flag_rule"] == "3 of the last 3 reps"
+
+
+def test_analyze_with_mvc_calibration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "set.csv"
+    _synth(path)
+    truth = json.loads(path.with_suffix(".truth.json").read_text())
+    mvc = truth["mvc_uv"]
+    capsys.readouterr()
+    args = ["--mvc", f"glute={mvc['glute']}uv", "--mvc", f"hamstring={mvc['hamstring']}uv"]
+    assert main(["analyze", str(path), "--json", *args]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["normalisation"]["method"] == "mvc"
+    for rep, true in zip(summary["reps"], truth["reps"], strict=True):
+        assert rep["unit"] == "%MVC"
+        assert abs(rep["ratio"] / true["ratio"] - 1) < 0.15
+    # an MVC from a segment of the input itself: the strongest glute rep
+    strongest = max(truth["reps"], key=lambda r: r["glute_level"])
+    segment = f"{strongest['glute_onset_s']:.2f}-{strongest['glute_offset_s']:.2f}"
+    args = ["--mvc", f"glute={segment}", "--mvc", f"hamstring={segment}"]
+    assert main(["analyze", str(path), "--json", *args]) == 0
+    levels = [r["glute_level"] for r in json.loads(capsys.readouterr().out)["reps"]]
+    assert 60 < max(levels) <= 100
+    # only one muscle calibrated: refused, and the message says why
+    assert main(["analyze", str(path), "--mvc", "glute=300uv"]) == 2
+    assert "hamstring" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--mvc", f"glute={tmp_path / 'missing.csv'}"]) == 2
+    assert "missing.csv" in capsys.readouterr().err
+
+
+def test_validate_json_small_grid(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--json", "--seeds", "2", "--snr-db", "15", "--lead-ms", "-100,60"]
+    assert main([*args, "--reps", "4", "--cramp-rep", "2"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    (onsets,) = summary["onsets"]
+    assert onsets["missed"] == 0 and onsets["spurious"] == 0 and onsets["median"] < 20
+    assert [row["accuracy"] for row in summary["order"]] == [1.0, 1.0]
+    (flag,) = summary["flag"]
+    assert flag["false_flags"] == 0 and flag["hits_by_rep_3"] == flag["hamstring_first_sets"] == 2
+    (cramp,) = summary["cramp"]
+    assert cramp["warning_before_peak"] == cramp["cramp_sets"] == 2
+
+
+def test_validate_table(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--seeds", "1", "--snr-db", "20", "--lead-ms", "-100", "--reps", "3"]
+    assert main([*args, "--cramp-rep", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "| 20 dB | -100 ms | hamstring-first | 100.0% |" in out

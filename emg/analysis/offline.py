@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.pipeline import AnalysisConfig, MusclePair, PipelineOutput, SessionPipeline
+from emg.analysis.recruitment import CrampRisk, Flag
+from emg.analysis.reps import Rep
 from emg.block import Channel
 from emg.dsp.baseline import BaselineEstimate
-from emg.dsp.chain import ChainConfig, SignalChain
+from emg.dsp.chain import ChainConfig
 from emg.dsp.filters import detect_mains
 from emg.dsp.onset import Burst, Onset
 from emg.errors import EmgInputError
@@ -32,6 +35,8 @@ class OfflineResult:
         Of the recording.
     config
         The chain settings used (mains resolved).
+    analysis
+        All analysis settings (exercise, normalisation, ...).
     bursts
         Bursts of all channels in the order they were decided.
     onsets
@@ -42,17 +47,30 @@ class OfflineResult:
         Baseline estimates of the RMS envelope as they became valid.
     mdf_times, mdf
         Median frequency per window end (seconds) and channel (Hz).
+    pairs
+        Glute/hamstring pairs analysed (one per side).
+    reps
+        Every rep of every pair, in the order they were completed.
+    flags
+        Flags raised and cleared, in the order they were decided.
+    risks
+        Cramp-risk changes, in order.
     """
 
     sample_rate: float
     channels: tuple[Channel, ...]
     config: ChainConfig
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     bursts: list[Burst] = field(default_factory=list)
     onsets: list[Onset] = field(default_factory=list)
     envelope: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     baselines: list[BaselineEstimate] = field(default_factory=list)
     mdf_times: FloatArray = field(default_factory=lambda: np.zeros(0))
     mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    pairs: list[MusclePair] = field(default_factory=list)
+    reps: list[Rep] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    risks: list[CrampRisk] = field(default_factory=list)
 
     def bursts_of(self, channel: int) -> list[Burst]:
         """Bursts of one channel, in time order."""
@@ -90,7 +108,7 @@ def resolve_mains(
 
 def analyze_recording(
     recording: Recording,
-    config: ChainConfig,
+    config: ChainConfig | AnalysisConfig,
     block_size: int = OFFLINE_BLOCK,
     keep_envelope: bool = True,
 ) -> OfflineResult:
@@ -101,7 +119,7 @@ def analyze_recording(
     recording
         What to analyse.
     config
-        Chain settings (with the mains notch already decided).
+        Analysis settings, or only the chain's (with the mains notch already decided).
     block_size
         Samples per block; any value gives the same result.
     keep_envelope
@@ -110,35 +128,38 @@ def analyze_recording(
     Returns
     -------
     OfflineResult
-        Bursts, onsets, baselines, median frequencies and optionally the envelope.
+        Bursts, onsets, baselines, median frequencies, reps, flags, cramp risk and
+        optionally the envelope.
 
     Raises
     ------
     EmgInputError
         If the recording is too short for a baseline.
     """
+    analysis = config if isinstance(config, AnalysisConfig) else AnalysisConfig(chain=config)
     fs = recording.sample_rate
-    needed = config.baseline_ready_s()
+    needed = analysis.chain.baseline_ready_s()
     if recording.duration_s < needed:
         raise EmgInputError(
             f"too little data for a baseline: {recording.duration_s:.2f} s recorded, at least "
             f"{needed:g} s needed (ideally a quiet rest at the start)",
             source=recording.source or None,
         )
-    chain = SignalChain(config, fs, len(recording.channels))
-    result = OfflineResult(fs, recording.channels, config)
+    pipeline = SessionPipeline(recording.channels, fs, analysis)
+    result = OfflineResult(fs, recording.channels, analysis.chain, analysis, pairs=pipeline.pairs)
     envelopes: list[FloatArray] = []
     mdf_ends: list[npt.NDArray[np.int64]] = []
     mdfs: list[FloatArray] = []
     for block in recording.blocks(block_size):
-        out = chain.process(block)
-        _collect(result, out.events)
+        output = pipeline.process(block)
+        out = output.chain
+        _collect(result, output)
         result.baselines.extend(out.amplitude_baselines)
         if keep_envelope:
             envelopes.append(out.envelope)
         mdf_ends.append(out.mdf_ends)
         mdfs.append(out.mdf)
-    _collect(result, chain.flush())
+    _collect(result, pipeline.flush())
     n_ch = len(recording.channels)
     if keep_envelope:
         result.envelope = np.concatenate(envelopes) if envelopes else np.zeros((0, n_ch))
@@ -147,9 +168,12 @@ def analyze_recording(
     return result
 
 
-def _collect(result: OfflineResult, events: list[Onset | Burst]) -> None:
-    for event in events:
+def _collect(result: OfflineResult, output: PipelineOutput) -> None:
+    for event in output.chain.events:
         if isinstance(event, Burst):
             result.bursts.append(event)
         else:
             result.onsets.append(event)
+    result.reps.extend(e.rep for e in output.reps if e.kind == "completed")
+    result.flags.extend(output.flags)
+    result.risks.extend(output.risks)

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from emg.analysis.offline import OfflineResult
+from emg.analysis.recruitment import DISCLAIMER, RISK_LEVELS, CrampRisk, Flag
+from emg.analysis.reps import Rep
 from emg.recording import Recording
 
 
@@ -30,7 +32,9 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
         ``file``, ``sample_rate``, ``duration_s``, ``channels``, ``settings``, ``baseline``,
         ``bursts`` (per channel label: ``onset_s``, ``offset_s``, ``peak``, ``complete``) and
         ``median_frequency_hz`` (per channel: median over the windows that lie wholly inside a
-        burst; None without such windows).
+        burst; None without such windows); and the recruitment analysis: ``exercise``,
+        ``normalisation``, ``pairs``, ``reps``, ``flags``, ``cramp_risk`` (highest level
+        reached, with its reasons), ``cramp_risk_timeline`` and ``note``.
     """
     fs = result.sample_rate
     labels = [c.label for c in result.channels]
@@ -70,6 +74,110 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
         "median_frequency_hz": {
             label: _active_median_frequency(result, i) for i, label in enumerate(labels)
         },
+        **recruitment_summary(result),
+    }
+
+
+def recruitment_summary(result: OfflineResult) -> dict[str, Any]:
+    """Reps, flags and cramp risk of an analysis as plain data (see :func:`summarize`)."""
+    fs = result.sample_rate
+    exercise = result.analysis.exercise
+    method = result.analysis.normalisation.method()
+    reps = sorted(result.reps, key=lambda r: (r.start, r.side or ""))
+    return {
+        "exercise": {
+            "name": exercise.name,
+            "expected_order": exercise.expected_order,
+            "margin_ms": exercise.margin_ms,
+            "flag_rule": f"{exercise.flag_count} of the last {exercise.flag_window} reps",
+        },
+        "normalisation": {
+            "method": method,
+            "unit": result.analysis.normalisation.unit(),
+            "mvc_uv": {k: round(v, 3) for k, v in result.analysis.normalisation.mvc_uv.items()},
+        },
+        "pairs": [
+            {
+                "side": pair.side,
+                "glute": result.channels[pair.glute].label,
+                "hamstring": result.channels[pair.hamstring].label,
+            }
+            for pair in result.pairs
+        ],
+        "reps": [rep_summary(rep, fs) for rep in reps],
+        "flags": [flag_summary(flag, fs) for flag in result.flags],
+        "cramp_risk": cramp_risk_summary(result.risks, fs),
+        "cramp_risk_timeline": [
+            {"time_s": _seconds(r.at, fs), "side": r.side, "level": r.level, "reasons": r.reasons}
+            for r in result.risks
+        ],
+        "note": DISCLAIMER,
+    }
+
+
+def _seconds(sample: int | None, fs: float) -> float | None:
+    return None if sample is None else round(sample / fs, 4)
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def rep_summary(rep: Rep, fs: float) -> dict[str, Any]:
+    """One rep as plain data; times in seconds, lead in ms, levels in the rep's unit."""
+    return {
+        "index": rep.index,
+        "side": rep.side,
+        "start_s": _seconds(rep.start, fs),
+        "end_s": _seconds(rep.end, fs),
+        "glute_onset_s": _seconds(rep.onsets["glute"], fs),
+        "hamstring_onset_s": _seconds(rep.onsets["hamstring"], fs),
+        "glute_offset_s": _seconds(rep.offsets["glute"], fs),
+        "hamstring_offset_s": _seconds(rep.offsets["hamstring"], fs),
+        "lead_ms": _round(rep.lead_ms, 1),
+        "order": rep.order,
+        "ratio": _round(rep.ratio),
+        "glute_level": _round(rep.levels.get("glute")),
+        "hamstring_level": _round(rep.levels.get("hamstring")),
+        "hamstring_share": _round(rep.hamstring_share),
+        "unit": "%MVC" if rep.normalisation == "mvc" else "x rest",
+        "glute_median_frequency_hz": _round(rep.median_frequency_hz.get("glute"), 1),
+        "hamstring_median_frequency_hz": _round(rep.median_frequency_hz.get("hamstring"), 1),
+        "missing": list(rep.missing),
+        "already_active": list(rep.carried),
+        "hamstring_elevated_before": rep.hamstring_elevated_before,
+        "decided_at_s": _seconds(rep.decided_at, fs),
+        "completed_at_s": _seconds(rep.completed_at, fs),
+        "complete": rep.complete,
+    }
+
+
+def flag_summary(flag: Flag, fs: float) -> dict[str, Any]:
+    """One flag as plain data."""
+    return {
+        "time_s": _seconds(flag.at, fs),
+        "decided_at_s": _seconds(flag.at, fs),
+        "kind": flag.kind,
+        "reps": list(flag.reps),
+        "side": flag.side,
+    }
+
+
+def cramp_risk_summary(risks: list[CrampRisk], fs: float) -> dict[str, Any]:
+    """The highest cramp-risk level reached, when it was first reached, and its reasons."""
+    if not risks:
+        return {"level": "ok", "reasons": [], "time_s": None, "side": None, "final_level": "ok"}
+    rank = {level: i for i, level in enumerate(RISK_LEVELS)}
+    worst = max(risks, key=lambda r: (rank[r.level], -r.at))
+    latest: dict[str | None, str] = {}
+    for risk in risks:
+        latest[risk.side] = risk.level
+    return {
+        "level": worst.level,
+        "reasons": list(worst.reasons),
+        "time_s": _seconds(worst.at, fs),
+        "side": worst.side,
+        "final_level": max(latest.values(), key=lambda level: rank[level]),
     }
 
 
@@ -86,6 +194,7 @@ def format_table(summary: dict[str, Any]) -> str:
         f"{settings['envelope_s'] * 1000:g} ms, onset at baseline + {settings['k']:g} SD held "
         f"{settings['hold_s'] * 1000:g} ms ({settings['detector']})"
     )
+    lines.extend(_recruitment_lines(summary))
     for label, bursts in summary["bursts"].items():
         base = summary["baseline"][label]
         rest = f"rest {base['mean_uv']:.2f} +- {base['sd_uv']:.2f} uV" if base else "no baseline"
@@ -106,6 +215,50 @@ def format_table(summary: dict[str, Any]) -> str:
                 f"{b['offset_s'] - b['onset_s']:>8.3f}  {b['peak']:>9.1f}{note}"
             )
     return "\n".join(lines)
+
+
+def _recruitment_lines(summary: dict[str, Any]) -> list[str]:
+    exercise = summary["exercise"]
+    if not summary["pairs"]:
+        return ["", "no glute/hamstring pair of channels: no reps, order or flag"]
+    unit = summary["normalisation"]["unit"]
+    lines = [
+        "",
+        f"{exercise['name']}: expected {exercise['expected_order']}, margin "
+        f"{exercise['margin_ms']:g} ms, flag at {exercise['flag_rule']}; levels in {unit}",
+        f"  {'rep':>4}  {'side':>5}  {'start s':>8}  {'lead ms':>8}  {'order':<16}  "
+        f"{'ratio':>6}  {'glute':>7}  {'hamstring':>9}  {'decided s':>9}",
+    ]
+    for rep in summary["reps"]:
+        lead = f"{rep['lead_ms']:>8.0f}" if rep["lead_ms"] is not None else f"{'-':>8}"
+        notes = [f"no {m} onset" for m in rep["missing"]]
+        notes += [f"{m} already active" for m in rep["already_active"]]
+        ratio = f"{rep['ratio']:>6.2f}" if rep["ratio"] is not None else f"{'-':>6}"
+        lines.append(
+            f"  {rep['index']:>4}  {rep['side'] or '':>5}  {rep['start_s']:>8.3f}  {lead}  "
+            f"{rep['order']:<16}  {ratio}  {_level(rep['glute_level'])}  "
+            f"  {_level(rep['hamstring_level'])}  {rep['decided_at_s']:>9.3f}"
+            + (f"  ({'; '.join(notes)})" if notes else "")
+        )
+    for flag in summary["flags"]:
+        side = f" ({flag['side']})" if flag["side"] else ""
+        lines.append(
+            f"  flag at {flag['time_s']:.3f} s{side}: {flag['kind']}, reps "
+            f"{', '.join(str(r) for r in flag['reps'])}"
+        )
+    risk = summary["cramp_risk"]
+    lines.append(
+        f"cramp risk: {risk['level']}"
+        + (f" from {risk['time_s']:.1f} s" if risk["time_s"] is not None else "")
+        + (f" (now {risk['final_level']})" if risk["final_level"] != risk["level"] else "")
+    )
+    lines.extend(f"  - {reason}" for reason in risk["reasons"])
+    lines.append(summary["note"])
+    return lines
+
+
+def _level(value: float | None) -> str:
+    return f"{value:>7.1f}" if value is not None else f"{'-':>7}"
 
 
 def _active_median_frequency(result: OfflineResult, channel: int) -> float | None:

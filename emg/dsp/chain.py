@@ -73,7 +73,7 @@ class ChainConfig:
     hold_s: float = 0.100
     offset_hold_s: float = 0.050
     refine_s: float = 0.150
-    refine_rho: float = 3.0
+    refine_rho: float = 4.0
     rest: tuple[float, float] | None = None
     baseline_window_s: float = 0.25
     baseline_warmup_s: float = 3.0
@@ -201,6 +201,11 @@ class SignalChain:
             update=max(1, round(config.baseline_update_s / config.baseline_window_s)) * window,
             ignore_before=round(config.settle_s * self.fs),
         )
+
+    @property
+    def position(self) -> int:
+        """Number of samples consumed so far (stream index of the next sample)."""
+        return self._position
 
     @property
     def baseline_ready_at(self) -> int:

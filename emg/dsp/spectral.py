@@ -92,3 +92,43 @@ class MedianFrequencyTracker:
         windows = np.lib.stride_tricks.sliding_window_view(buffer, self.window, axis=0)
         segments = windows[offsets]  # (n_windows, n_channels, window)
         return ends, median_frequency(segments, self.fs, axis=-1)
+
+
+def welch_median_frequency(x: FloatArray, fs: float, segment_s: float = 0.128) -> FloatArray:
+    """Median frequency of a Welch-averaged spectrum, per column of ``x``.
+
+    Averaging short overlapping segments (Welch 1967) makes the estimate over a whole burst far
+    steadier than single windows, which is what a rep-by-rep fatigue trend needs.
+
+    Parameters
+    ----------
+    x
+        Signal ``(n_samples, n_channels)``.
+    fs
+        Sample rate in Hz.
+    segment_s
+        Welch segment length (Hann window, 50 % overlap).
+
+    Returns
+    -------
+    ndarray
+        Median frequency in Hz per column (NaN for a column without power or too few samples).
+    """
+    n_segment = max(8, round(segment_s * fs))
+    if len(x) < n_segment:
+        return np.full(x.shape[1], np.nan)
+    freqs, power = signal.welch(x, fs, nperseg=n_segment, axis=0)
+    cumulative = np.cumsum(power, axis=0)
+    total = cumulative[-1]
+    half = total / 2
+    index = np.argmax(cumulative >= half, axis=0)
+    # interpolate inside the bin, between the cumulative powers on either side
+    columns = np.arange(x.shape[1])
+    below = np.where(index > 0, cumulative[np.maximum(index - 1, 0), columns], 0.0)
+    above = cumulative[index, columns]
+    step = freqs[1] - freqs[0]
+    fraction = np.divide(half - below, above - below, out=np.zeros_like(half), where=above > below)
+    mdf: FloatArray = np.where(
+        total > 0, freqs[np.maximum(index - 1, 0)] + fraction * step * (index > 0), np.nan
+    )
+    return mdf

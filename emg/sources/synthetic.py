@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.exercises import classify_order
 from emg.block import Block, Channel
 from emg.recording import Recording
 
@@ -283,7 +284,7 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
                 "hamstring_onset_s": ham_on,
                 "hamstring_offset_s": ham_off,
                 "lead_ms": leads[k],
-                "order": _order(leads[k]),
+                "order": classify_order(leads[k]),
                 "glute_level": levels["glute"],
                 "hamstring_level": levels["hamstring"],
                 "ratio": levels["glute"] / levels["hamstring"],
@@ -381,14 +382,6 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
         "lost": lost_ranges,
     }
     return SyntheticSession(recording, truth)
-
-
-def _order(lead_ms: float, margin_ms: float = 50.0) -> str:
-    if lead_ms < -margin_ms:
-        return "hamstring-first"
-    if lead_ms > margin_ms:
-        return "glute-first"
-    return "simultaneous"
 
 
 def _motion_artefacts(

@@ -1,0 +1,275 @@
+"""Recruitment pattern over a set: the hamstring-first flag and the cramp risk.
+
+Fed the rep events of one glute/hamstring pair as they happen (see :mod:`emg.analysis.reps`),
+so a flag is raised at the moment the rep that completes the pattern is decided, not at the end
+of the file.
+
+- **Order flag**: the unexpected order (hamstring-first in the hip thrust) in at least
+  ``flag_count`` of the last ``flag_window`` decided reps; cleared when that no longer holds.
+- **Share flag**: the hamstring's share of the work, mean of the last ``flag_window`` reps,
+  risen by ``share_margin`` above the first ``flag_window`` reps of the set.
+- **Cramp risk** ``ok`` / ``watch`` / ``warning`` from: the flags; hamstring activity that stays
+  on after the glutes relaxed (sustained involuntary activity is what a cramp is; Schwellnus et
+  al. 1997 found raised EMG between spasms) or does not fall back to rest between reps; the
+  hamstring median frequency falling at least 10 % below the set start (fatigue). One reason is
+  ``watch``; two, or hamstrings still on a second after the glutes relaxed, is ``warning``.
+
+A training aid, not a diagnosis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emg.analysis.exercises import ExerciseConfig
+from emg.analysis.reps import Rep, RepEvent
+
+RISK_LEVELS = ("ok", "watch", "warning")
+DISCLAIMER = (
+    "A training aid, not a diagnosis: it shows how the muscles were recruited, and cannot "
+    "tell whether a cramp will happen."
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flag raised or cleared.
+
+    Attributes
+    ----------
+    kind
+        ``hamstring-first`` (or ``glute-first`` when the hamstrings are expected to lead),
+        ``hamstring-share``, each with ``-cleared`` appended when it is lowered.
+    at
+        Sample at which it was decided.
+    reps
+        Rep numbers behind it: those with the unexpected order for a raised flag, the reps of
+        the window for a cleared one.
+    side
+        Side of the pair.
+    """
+
+    kind: str
+    at: int
+    reps: tuple[int, ...]
+    side: str | None = None
+
+    @property
+    def raised(self) -> bool:
+        """True for a raised flag, False for a cleared one."""
+        return not self.kind.endswith("-cleared")
+
+
+@dataclass(frozen=True)
+class CrampRisk:
+    """The cramp-risk level from a given sample on.
+
+    Attributes
+    ----------
+    level
+        ``ok``, ``watch`` or ``warning``.
+    reasons
+        Plain-language reasons (empty when ``ok``).
+    codes
+        Machine-readable reason codes, same order.
+    at
+        Sample from which it holds.
+    side
+        Side of the pair.
+    """
+
+    level: str
+    reasons: tuple[str, ...]
+    codes: tuple[str, ...]
+    at: int
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """Cramp-risk thresholds.
+
+    Attributes
+    ----------
+    mdf_drop
+        Relative fall of the hamstring median frequency from the set start (0.10 = 10 %).
+    mdf_reference_reps
+        Reps whose mean median frequency makes the set-start reference; the latest as many
+        reps are compared with it.
+    tonic_warning_s
+        Hamstring activity this long after the glutes relaxed is a warning on its own.
+    """
+
+    mdf_drop: float = 0.10
+    mdf_reference_reps: int = 3
+    tonic_warning_s: float = 1.0
+
+
+@dataclass
+class _Reason:
+    code: str
+    text: str
+    severe: bool = False
+
+
+class RecruitmentTracker:
+    """Flags and cramp risk of one glute/hamstring pair, from its rep events.
+
+    Parameters
+    ----------
+    exercise
+        Expected order and flag settings.
+    side
+        Side of the pair.
+    risk
+        Cramp-risk thresholds.
+    """
+
+    def __init__(
+        self, exercise: ExerciseConfig, side: str | None = None, risk: RiskConfig | None = None
+    ) -> None:
+        self.exercise, self.side = exercise, side
+        self.risk = risk or RiskConfig()
+        self.decided: list[Rep] = []
+        self.completed: list[Rep] = []
+        self.raised: set[str] = set()
+        self._reasons: dict[str, _Reason] = {}
+        self._tonic_rep: int | None = None
+        self._share_levels = (0.0, 0.0)
+        self._last: tuple[str, tuple[str, ...]] = ("ok", ())
+
+    def process(self, events: list[RepEvent]) -> tuple[list[Flag], list[CrampRisk]]:
+        """Consume rep events; return the flags and cramp-risk changes they caused."""
+        flags: list[Flag] = []
+        risks: list[CrampRisk] = []
+        for event in events:
+            rep = event.rep
+            if event.kind == "decided":
+                self.decided.append(rep)
+                flags.extend(self._order_flag(event.at))
+            elif event.kind == "completed":
+                self.completed.append(rep)
+                flags.extend(self._share_flag(event.at))
+                self._rep_reasons(rep)
+            elif event.kind == "tonic":
+                self._tonic_rep = rep.index
+                self._reasons["tonic"] = _Reason(
+                    "hamstring-sustained",
+                    f"hamstrings still active {event.seconds:g} s after the glutes relaxed "
+                    f"(rep {rep.index})",
+                    severe=event.seconds >= self.risk.tonic_warning_s,
+                )
+            self._sync_flag_reasons()
+            risk = self._risk(event.at)
+            if (risk.level, risk.reasons) != self._last:
+                self._last = (risk.level, risk.reasons)
+                risks.append(risk)
+        return flags, risks
+
+    @property
+    def level(self) -> str:
+        """The current cramp-risk level."""
+        return self._last[0]
+
+    def _order_flag(self, at: int) -> list[Flag]:
+        flagged = self.exercise.flagged_order
+        if flagged is None:
+            return []
+        window = self.decided[-self.exercise.flag_window :]
+        hits = tuple(r.index for r in window if r.order == flagged)
+        holds = len(hits) >= self.exercise.flag_count
+        return self._transition(
+            flagged, holds, at, hits if holds else tuple(r.index for r in window)
+        )
+
+    def _share_flag(self, at: int) -> list[Flag]:
+        n, margin = self.exercise.flag_window, self.exercise.share_margin
+        shares = [r.hamstring_share for r in self.completed]
+        if margin <= 0 or len(shares) < 2 * n or any(s is None for s in shares):
+            return []
+        start = float(np.mean([s for s in shares[:n] if s is not None]))
+        recent = float(np.mean([s for s in shares[-n:] if s is not None]))
+        reps = tuple(r.index for r in self.completed[-n:])
+        self._share_levels = (start, recent)
+        return self._transition("hamstring-share", recent - start >= margin, at, reps)
+
+    def _transition(self, kind: str, holds: bool, at: int, reps: tuple[int, ...]) -> list[Flag]:
+        if holds and kind not in self.raised:
+            self.raised.add(kind)
+            return [Flag(kind, at, reps, self.side)]
+        if not holds and kind in self.raised:
+            self.raised.discard(kind)
+            return [Flag(f"{kind}-cleared", at, reps, self.side)]
+        return []
+
+    def _sync_flag_reasons(self) -> None:
+        flagged = self.exercise.flagged_order
+        if flagged is not None and flagged in self.raised:
+            window = self.decided[-self.exercise.flag_window :]
+            hits = [str(r.index) for r in window if r.order == flagged]
+            muscle = flagged.split("-")[0] + "s"
+            self._reasons["flag"] = _Reason(
+                flagged,
+                f"{muscle} started {len(hits)} of the last {len(window)} reps "
+                f"(rep {', '.join(hits)})",
+            )
+        else:
+            self._reasons.pop("flag", None)
+        if "hamstring-share" in self.raised:
+            start, recent = self._share_levels
+            self._reasons["share"] = _Reason(
+                "hamstring-share",
+                f"the hamstrings' share of the work rose from {start:.0%} to {recent:.0%}",
+            )
+        else:
+            self._reasons.pop("share", None)
+
+    def _rep_reasons(self, rep: Rep) -> None:
+        if (
+            self._tonic_rep is not None
+            and rep.index > self._tonic_rep
+            and ("hamstring" not in rep.carried)
+        ):
+            self._reasons.pop("tonic", None)
+            self._tonic_rep = None
+        if rep.hamstring_elevated_before:
+            self._reasons["between"] = _Reason(
+                "hamstring-between-reps",
+                f"hamstring activity did not fall back to rest before rep {rep.index}",
+            )
+        else:
+            self._reasons.pop("between", None)
+        known = [
+            m for r in self.completed if (m := r.median_frequency_hz.get("hamstring")) is not None
+        ]
+        n = self.risk.mdf_reference_reps
+        if len(known) >= 2 * n and rep.median_frequency_hz.get("hamstring") is not None:
+            reference = float(np.mean(known[:n]))
+            current = float(np.mean(known[-n:]))
+            drop = 1 - current / reference
+            if drop >= self.risk.mdf_drop:
+                self._reasons["mdf"] = _Reason(
+                    "hamstring-fatigue",
+                    f"hamstring median frequency {drop:.0%} below the set start "
+                    f"({current:.0f} vs {reference:.0f} Hz over the last {n} reps)",
+                )
+                return
+        self._reasons.pop("mdf", None)
+
+    def _risk(self, at: int) -> CrampRisk:
+        reasons = list(self._reasons.values())
+        if any(r.severe for r in reasons) or len(reasons) >= 2:
+            level = "warning"
+        elif reasons:
+            level = "watch"
+        else:
+            level = "ok"
+        return CrampRisk(
+            level,
+            tuple(r.text for r in reasons),
+            tuple(r.code for r in reasons),
+            at,
+            self.side,
+        )

@@ -1,0 +1,472 @@
+"""Reps and their onset order, decided causally from the bursts of a glute and a hamstring channel.
+
+A rep is the union of the overlapping bursts of both muscles (each burst detected on its own
+envelope against its own rest level). Each muscle's onset is paired to the rep it falls in; a
+muscle that never switches on in a rep is reported as missing, not dropped. The onset order is
+decided as soon as it is decidable:
+
+- both onsets confirmed: at the later confirmation;
+- only one: when no onset of the other muscle can still be reported within the margin. An
+  onset is confirmed ``hold`` samples after its threshold crossing and may be refined back by at
+  most ``refine`` samples, so after ``first onset + margin + hold + refine`` samples none can;
+- the other muscle still active from before the rep (sustained activity): at once; it led.
+
+Every decision carries the stream sample at which it became decidable (``decided_at``), which
+depends only on the signal, never on how it was split into blocks. The ratio and the levels are
+computed when the rep ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from emg.analysis.exercises import classify_order
+from emg.analysis.normalisation import Normalisation
+from emg.dsp.baseline import BaselineEstimate
+from emg.dsp.onset import Burst, Onset
+from emg.dsp.spectral import welch_median_frequency
+
+FloatArray = npt.NDArray[np.float64]
+GROUPS = ("glute", "hamstring")
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """How bursts are grouped into reps (times in seconds).
+
+    Attributes
+    ----------
+    margin_ms
+        Onsets closer than this are ``simultaneous``.
+    min_rep_s
+        A rep shorter than this with a single muscle is a twitch and is ignored.
+    merge_gap_s
+        A muscle that switches off and on again within this gap, while the rep goes on, is
+        one burst (a dip mid-rep is not a new rep).
+    max_rep_s
+        A rep still going after this long is closed (marked incomplete).
+    tonic_s
+        Times after the glutes switch off at which sustained hamstring activity is reported.
+    pre_window_s
+        Window before a rep in which the hamstring's rest level is checked.
+    elevated_sd
+        The hamstring counts as not back at rest when its mean envelope over that window
+        exceeds the rest mean by this many rest SDs (the mean of ~10 independent 50 ms RMS
+        values varies by about a third of an SD, so 2 SD is a clear excess).
+    """
+
+    margin_ms: float = 50.0
+    min_rep_s: float = 0.3
+    merge_gap_s: float = 0.25
+    max_rep_s: float = 30.0
+    tonic_s: tuple[float, ...] = (0.5, 1.0)
+    pre_window_s: float = 0.5
+    elevated_sd: float = 2.0
+
+
+@dataclass
+class Rep:
+    """One rep of a glute/hamstring pair. Sample indices count from the start of the stream.
+
+    Attributes
+    ----------
+    index
+        1-based rep number (per side).
+    side
+        ``left``, ``right`` or None.
+    start, end
+        First onset and end of the last burst (None while the rep goes on).
+    onsets, offsets
+        Per muscle group, onset and offset sample (None when it did not switch on/off).
+    carried
+        Groups already active from before the rep.
+    lead_ms, order
+        Hamstring onset minus glute onset, and the order (``glute-first``,
+        ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
+        when a muscle did not switch on in the rep.
+    decided_at
+        Sample at which the order became decidable.
+    levels
+        Normalised mean RMS per group over the rep (see ``normalisation``).
+    ratio, hamstring_share
+        Glute : hamstring level, and hamstring / (glute + hamstring).
+    normalisation
+        ``mvc`` (levels in %MVC) or ``rest`` (multiples of the rest RMS).
+    median_frequency_hz
+        Per group, median frequency of the Welch spectrum of its burst (None if too short).
+    hamstring_before
+        Hamstring level (normalised) in the window before the rep, and whether it was above
+        its rest level.
+    completed_at
+        Sample at which the rep ended (its last offset was confirmed).
+    complete
+        False when the stream ended (or ``max_rep_s`` passed) during the rep.
+    """
+
+    index: int
+    side: str | None
+    start: int
+    onsets: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(GROUPS))
+    offsets: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(GROUPS))
+    carried: tuple[str, ...] = ()
+    end: int | None = None
+    lead_ms: float | None = None
+    order: str | None = None
+    decided_at: int | None = None
+    levels: dict[str, float] = field(default_factory=dict)
+    ratio: float | None = None
+    hamstring_share: float | None = None
+    normalisation: str = "rest"
+    median_frequency_hz: dict[str, float | None] = field(default_factory=dict)
+    hamstring_before: float | None = None
+    hamstring_elevated_before: bool = False
+    completed_at: int | None = None
+    complete: bool = True
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Groups that did not switch on in the rep (and were not already active)."""
+        return tuple(g for g in GROUPS if self.onsets[g] is None and g not in self.carried)
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    """Something a rep made known.
+
+    Attributes
+    ----------
+    kind
+        ``decided`` (order known), ``completed`` (rep over, ratio known) or ``tonic``
+        (hamstring still active ``seconds`` after the glutes switched off).
+    rep
+        The rep (the same object, updated as it goes on).
+    at
+        Sample at which it became known.
+    seconds
+        For ``tonic``: how long the hamstring has stayed on.
+    """
+
+    kind: str
+    rep: Rep
+    at: int
+    seconds: float = 0.0
+
+
+class _History:
+    """The last samples of some channels, sliceable by stream index."""
+
+    def __init__(self, n_channels: int) -> None:
+        self._chunks: list[tuple[int, FloatArray]] = []
+        self.n_channels = n_channels
+
+    def append(self, start: int, x: FloatArray) -> None:
+        if len(x):
+            self._chunks.append((start, x))
+
+    def trim(self, keep_from: int) -> None:
+        while self._chunks and self._chunks[0][0] + len(self._chunks[0][1]) <= keep_from:
+            self._chunks.pop(0)
+
+    def slice(self, lo: int, hi: int) -> FloatArray:
+        parts = [
+            x[max(lo - s, 0) : max(min(hi - s, len(x)), 0)]
+            for s, x in self._chunks
+            if s < hi and s + len(x) > lo
+        ]
+        if not parts:
+            return np.zeros((0, self.n_channels))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+class RepTracker:
+    """Streaming reps of one glute channel and one hamstring channel.
+
+    Parameters
+    ----------
+    channels
+        Chain channel index of the glute and of the hamstring.
+    fs
+        Sample rate in Hz.
+    decision_delay
+        Samples after an onset until no earlier onset can still be reported: the chain's
+        onset hold plus its refinement span.
+    config
+        Grouping settings.
+    normalisation
+        MVC references (none: multiples of rest).
+    side
+        Side of the pair, for the output.
+    """
+
+    def __init__(
+        self,
+        channels: tuple[int, int],
+        fs: float,
+        decision_delay: int,
+        config: RepConfig | None = None,
+        normalisation: Normalisation | None = None,
+        side: str | None = None,
+    ) -> None:
+        self.channels, self.fs, self.side = channels, fs, side
+        self.config = config or RepConfig()
+        self.normalisation = normalisation or Normalisation()
+        self._method = self.normalisation.method()
+        self._delay = decision_delay
+        self._margin = round(self.config.margin_ms / 1000 * fs)
+        self._history = _History(4)
+        self._baselines: list[BaselineEstimate] = []
+        self._active: dict[str, bool] = dict.fromkeys(GROUPS, False)
+        self._rep: Rep | None = None
+        self._last_end: int | None = None
+        self._count = 0
+        self._deadlines: list[tuple[int, str, float]] = []
+        self._position = 0
+
+    def _s(self, seconds: float) -> int:
+        return max(1, round(seconds * self.fs))
+
+    def process(
+        self,
+        start: int,
+        filtered: FloatArray,
+        envelope: FloatArray,
+        events: list[Onset | Burst],
+        baselines: list[BaselineEstimate] | None = None,
+    ) -> list[RepEvent]:
+        """Consume one block of the chain's output.
+
+        Parameters
+        ----------
+        start
+            Stream index of the block's first sample.
+        filtered
+            Filtered signal of all chain channels, ``(n_samples, n_channels)``.
+        envelope
+            RMS envelope of all chain channels, ``(n_samples, n_channels)``.
+        events
+            Onsets and bursts the chain confirmed in this block (all channels).
+        baselines
+            Baseline estimates of the RMS envelope that became valid in this block.
+
+        Returns
+        -------
+        list of RepEvent
+            Decisions, completions and sustained-activity reports, in stream order.
+        """
+        glute, hamstring = self.channels
+        columns = [glute, hamstring]
+        self._history.append(
+            start, np.concatenate([envelope[:, columns], filtered[:, columns]], axis=1)
+        )
+        self._baselines.extend(baselines or [])
+        self._position = start + len(envelope)
+        out: list[RepEvent] = []
+        for event in events:
+            if event.channel not in self.channels:
+                continue
+            self._advance(event.decided, out, inclusive=False)
+            group = GROUPS[self.channels.index(event.channel)]
+            if isinstance(event, Onset):
+                self._on_onset(group, event, out)
+            else:
+                self._on_offset(group, event, out)
+        self._advance(self._position - 1, out, inclusive=True)
+        self._trim()
+        return out
+
+    def flush(self) -> list[RepEvent]:
+        """End of stream: decide and close the rep that is still going."""
+        out: list[RepEvent] = []
+        self._advance(self._position - 1, out, inclusive=True)
+        rep = self._rep
+        if rep is not None:
+            at = self._position - 1
+            if rep.order is None:
+                self._decide(rep, at, out)
+            self._close(rep, self._position, at, out, complete=not any(self._active.values()))
+        return out
+
+    # --- events -----------------------------------------------------------------------
+
+    def _on_onset(self, group: str, onset: Onset, out: list[RepEvent]) -> None:
+        self._active[group] = True
+        rep = self._rep
+        if rep is not None:
+            off = rep.offsets[group]
+            if rep.onsets[group] is None and group not in rep.carried:
+                rep.onsets[group] = onset.index
+                rep.start = min(rep.start, onset.index)
+                if rep.order is None:
+                    self._decide(rep, onset.decided, out)
+                return
+            if (
+                off is not None
+                and onset.index - off <= self._s(self.config.merge_gap_s)
+                and (any(self._active[g] for g in GROUPS if g != group))
+            ):
+                rep.offsets[group] = None  # a dip inside the rep, not a new rep
+                return
+            others_active = any(self._active[g] for g in GROUPS if g != group)
+            offsets = [o for o in rep.offsets.values() if o is not None]
+            end = onset.index if others_active or not offsets else min(max(offsets), onset.index)
+            if rep.order is None:
+                self._decide(rep, onset.decided, out)
+            self._close(rep, end, onset.decided, out, complete=True)
+        self._open(group, onset, out)
+
+    def _open(self, group: str, onset: Onset, out: list[RepEvent]) -> None:
+        carried = tuple(g for g in GROUPS if g != group and self._active[g])
+        self._count += 1
+        rep = Rep(self._count, self.side, onset.index, carried=carried)
+        rep.onsets[group] = onset.index
+        rep.normalisation = self._method
+        self._check_before(rep)
+        self._rep = rep
+        if carried:
+            self._decide(rep, onset.decided, out)
+        else:
+            self._deadlines.append((onset.index + self._margin + self._delay, "decide", 0.0))
+        self._deadlines.append((onset.index + self._s(self.config.max_rep_s), "max", 0.0))
+
+    def _on_offset(self, group: str, burst: Burst, out: list[RepEvent]) -> None:
+        self._active[group] = False
+        rep = self._rep
+        if rep is None:
+            return
+        rep.offsets[group] = burst.offset
+        if group == "glute" and self._active["hamstring"]:
+            for seconds in self.config.tonic_s:
+                self._deadlines.append((burst.offset + self._s(seconds), "tonic", seconds))
+        if not any(self._active.values()) and rep.order is not None:
+            end = max(o for o in rep.offsets.values() if o is not None)
+            self._close(rep, end, burst.decided, out, complete=burst.complete)
+
+    # --- deadlines --------------------------------------------------------------------
+
+    def _advance(self, now: int, out: list[RepEvent], inclusive: bool) -> None:
+        while True:
+            due = [d for d in self._deadlines if d[0] < now or (inclusive and d[0] == now)]
+            if not due:
+                return
+            first = min(due)
+            self._deadlines.remove(first)
+            self._fire(first, out)
+
+    def _fire(self, deadline: tuple[int, str, float], out: list[RepEvent]) -> None:
+        at, kind, seconds = deadline
+        rep = self._rep
+        if rep is None:
+            return
+        if kind == "decide" and rep.order is None:
+            if not any(self._active.values()):
+                end = max(o for o in rep.offsets.values() if o is not None)
+                if end - rep.start < self._s(self.config.min_rep_s):
+                    self._discard(rep)
+                    return
+                self._decide(rep, at, out)
+                self._close(rep, end, at, out, complete=True)
+                return
+            self._decide(rep, at, out)
+        elif kind == "tonic":
+            glute_off = rep.offsets["glute"]
+            if self._active["hamstring"] and not self._active["glute"] and glute_off is not None:
+                if glute_off + self._s(seconds) == at:
+                    out.append(RepEvent("tonic", rep, at, seconds))
+        elif kind == "max" and at - rep.start >= self._s(self.config.max_rep_s):
+            if rep.order is None:
+                self._decide(rep, at, out)
+            self._close(rep, at, at, out, complete=False)
+
+    def _discard(self, rep: Rep) -> None:
+        self._rep = None
+        self._count -= 1
+        self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
+
+    # --- decisions --------------------------------------------------------------------
+
+    def _decide(self, rep: Rep, at: int, out: list[RepEvent]) -> None:
+        glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
+        if glute is not None and hamstring is not None:
+            rep.lead_ms = (hamstring - glute) / self.fs * 1000
+            rep.order = classify_order(rep.lead_ms, self.config.margin_ms)
+        elif "glute" in rep.carried:
+            rep.order = "glute-first"
+        elif "hamstring" in rep.carried or hamstring is not None:
+            rep.order = "hamstring-first"
+        else:
+            rep.order = "glute-first"
+        rep.decided_at = at
+        out.append(RepEvent("decided", rep, at))
+
+    def _close(self, rep: Rep, end: int, at: int, out: list[RepEvent], complete: bool) -> None:
+        rep.end, rep.completed_at, rep.complete = end, at, complete
+        glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
+        if rep.lead_ms is None and glute is not None and hamstring is not None:
+            rep.lead_ms = (hamstring - glute) / self.fs * 1000
+        history = self._history.slice(rep.start, max(end, rep.start + 1))
+        means = history[:, :2].mean(axis=0) if len(history) else np.full(2, np.nan)
+        for i, group in enumerate(GROUPS):
+            rest = self._rest_at(rep.start, i)
+            reference = self.normalisation.reference(group, rest)
+            rep.levels[group] = float(means[i] / reference) if reference > 0 else float("nan")
+        g, h = rep.levels["glute"], rep.levels["hamstring"]
+        rep.ratio = g / h if h > 0 else None
+        rep.hamstring_share = h / (g + h) if g + h > 0 else None
+        for i, group in enumerate(GROUPS):
+            rep.median_frequency_hz[group] = self._burst_mdf(rep, group, i, end)
+        self._rep = None
+        self._last_end = end
+        self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
+        out.append(RepEvent("completed", rep, at))
+
+    def _burst_mdf(self, rep: Rep, group: str, column: int, end: int) -> float | None:
+        onset, offset = rep.onsets[group], rep.offsets[group]
+        lo = onset if onset is not None else rep.start
+        hi = min(offset, end) if offset is not None else end
+        if group in rep.missing or hi <= lo:
+            return None
+        mdf = welch_median_frequency(
+            self._history.slice(lo, hi)[:, 2 + column : 3 + column], self.fs
+        )
+        return None if np.isnan(mdf[0]) else float(mdf[0])
+
+    def _rest_at(self, sample: int, column: int) -> float:
+        estimate = self._estimate_at(sample)
+        channel = self.channels[column]
+        return float(estimate.mean[channel]) if estimate is not None else float("nan")
+
+    def _check_before(self, rep: Rep) -> None:
+        lo = rep.start - self._s(self.config.pre_window_s)
+        if self._last_end is not None:
+            lo = max(lo, self._last_end)
+        if rep.start - lo < self._s(self.config.pre_window_s / 2) or "hamstring" in rep.carried:
+            return
+        before = self._history.slice(lo, rep.start)[:, 1]
+        estimate = self._estimate_at(rep.start)
+        if estimate is None or not len(before):
+            return
+        channel = self.channels[1]
+        mean, sd = float(estimate.mean[channel]), float(estimate.std[channel])
+        level = float(before.mean())
+        reference = self.normalisation.reference("hamstring", mean)
+        rep.hamstring_before = level / reference if reference > 0 else None
+        rep.hamstring_elevated_before = level > mean + self.config.elevated_sd * sd
+
+    def _estimate_at(self, sample: int) -> BaselineEstimate | None:
+        estimate = None
+        for candidate in self._baselines:
+            if estimate is None or candidate.valid_from <= sample:
+                estimate = candidate
+        return estimate
+
+    def _trim(self) -> None:
+        lookback = self._s(2.0) + self._delay + self._margin
+        keep = self._position - lookback
+        if self._rep is not None:
+            keep = min(keep, self._rep.start - lookback)
+        self._history.trim(keep)
+        while len(self._baselines) > 1 and self._baselines[1].valid_from <= keep:
+            self._baselines.pop(0)

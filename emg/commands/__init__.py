@@ -1,0 +1,1 @@
+"""Subcommands of the ``emg`` command line, one module per job."""
