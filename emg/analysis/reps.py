@@ -96,7 +96,8 @@ class Rep:
     normalisation
         ``mvc`` (levels in %MVC) or ``rest`` (multiples of the rest RMS).
     median_frequency_hz
-        Per group, median frequency of the Welch spectrum of its burst (None if too short).
+        Per group, median frequency of the Welch spectrum of its burst without its first and
+        last 150 ms (None if too short).
     hamstring_before
         Hamstring level (normalised) in the window before the rep, and whether it was above
         its rest level.
@@ -428,6 +429,10 @@ class RepTracker:
         hi = min(offset, end) if offset is not None else end
         if group in rep.missing or hi <= lo:
             return None
+        # the burst's plateau: near onset and offset the noise's share (flat spectrum) is large
+        trim = self._s(0.15)
+        if hi - lo > 4 * trim:
+            lo, hi = lo + trim, hi - trim
         mdf = welch_median_frequency(
             self._history.slice(lo, hi)[:, 2 + column : 3 + column], self.fs
         )

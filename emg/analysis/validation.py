@@ -359,7 +359,7 @@ def summarize_validation(
     flag = []
     for snr in snrs:
         group = [o for o in lead_sets if o.snr_db == snr]
-        good = [o for o in group if classify_order(o.lead_ms, margin_ms) == "glute-first"]
+        good = [o for o in group if o.lead_ms >= 40]
         bad = [o for o in group if o.lead_ms <= -80]
         hits = [o for o in bad if o.flag_rep is not None and o.flag_rep <= 3]
         flag.append(
@@ -383,7 +383,7 @@ def summarize_validation(
         )
     delays = [d for o in lead_sets for d in o.decision_delays_ms]
     cramp_sets = [o for o in outcomes if o.kind == "cramp"]
-    clean = [o for o in lead_sets if classify_order(o.lead_ms, margin_ms) == "glute-first"]
+    clean = [o for o in lead_sets if o.lead_ms >= 40]
     return {
         "onsets": onsets,
         "peers": peers,
