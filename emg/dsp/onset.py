@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.buffers import StreamBuffer
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
@@ -103,16 +105,33 @@ def cusum_change_point(x: FloatArray, noise_power: float, rho: float = 3.0) -> i
     """
     if len(x) == 0 or noise_power <= 0:
         return 0
-    gain = 0.5 * (1 - 1 / rho) / noise_power
-    llr = gain * x * x - 0.5 * np.log(rho)
-    running = np.concatenate([[0.0], np.cumsum(llr)])
-    return int(len(running) - 1 - np.argmin(running[::-1]))
+    return _change_point(x, 0.5 * (1 - 1 / rho) / noise_power, 0.5 * np.log(rho))
+
+
+def _change_point(x: FloatArray, gain: float, offset: float) -> int:
+    """:func:`cusum_change_point` with its constants worked out (``len(x) > 0``)."""
+    llr = gain * x * x
+    llr -= offset
+    running = np.empty(len(x) + 1)
+    running[0] = 0.0
+    np.cumsum(llr, out=running[1:])
+    return int(len(x) - np.argmin(running[::-1]))
 
 
 def _runs(mask: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Starts and stops (exclusive) of the runs of True in ``mask``."""
-    edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    n = len(mask)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    changes = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    head = [0] if mask[0] else []
+    tail = [n] if mask[-1] else []
+    if head or tail:
+        changes = np.concatenate(
+            [np.array(head, dtype=np.intp), changes, np.array(tail, dtype=np.intp)]
+        )
+    return changes[0::2], changes[1::2]
 
 
 class _ChannelDetector:
@@ -278,10 +297,11 @@ class OnsetDetector:
             raise ValueError("onset and offset hold must be at least one sample")
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
+        self._cusum_scale = 0.5 * (1 - 1 / refine_rho)  # as in cusum_change_point
+        self._cusum_offset = 0.5 * np.log(refine_rho)
         self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
         self._history = refine_span + hold + 1
-        self._signal_tail = np.zeros((0, n_channels))
-        self._tail_start = 0
+        self._signal = StreamBuffer(n_channels, keep=self._history) if refine_span else None
         self._position = 0
 
     def process(
@@ -313,30 +333,78 @@ class OnsetDetector:
         list of Onset and Burst
             Events in the order they were decided, per channel.
         """
+        shape = envelope.shape
+
+        def rows(values: FloatArray) -> FloatArray:
+            values = np.asarray(values)
+            if values.ndim == 2 and values.shape[0] == 1:
+                return values.T  # (n_channels, 1): broadcasts over samples
+            wide: FloatArray = np.broadcast_to(values, shape).T
+            return wide
+
+        return self.process_rows(
+            np.asarray(signal).T,
+            np.asarray(envelope).T,
+            rows(on_threshold),
+            rows(off_threshold),
+            rows(noise_power),
+            None if amplitude is None else np.asarray(amplitude).T,
+        )
+
+    def process_rows(
+        self,
+        signal: FloatArray,
+        envelope: FloatArray,
+        on_threshold: FloatArray,
+        off_threshold: FloatArray,
+        noise_power: FloatArray,
+        amplitude: FloatArray | None = None,
+    ) -> list[Onset | Burst]:
+        """As :meth:`process`, for channel-major arrays ``(n_channels, n_samples)``.
+
+        The thresholds and ``noise_power`` are ``(n_channels, n_samples)`` or
+        ``(n_channels, 1)``.
+        """
         start = self._position
-        n = len(envelope)
+        n = int(envelope.shape[1])
+        if n == 0:
+            return []
         amplitude = envelope if amplitude is None else amplitude
         above = envelope > on_threshold
         below = envelope < off_threshold
-        buffer = np.concatenate([self._signal_tail, signal]) if self.refine_span else signal
-        buffer_start = start - len(self._signal_tail) if self.refine_span else start
+        if self._signal is not None:
+            buffer = self._signal.extend(n)
+            buffer[:, buffer.shape[1] - n :] = signal
+            buffer_start = start + n - int(buffer.shape[1])
+        else:
+            buffer, buffer_start = signal, start
+        last_power = int(noise_power.shape[1]) - 1
 
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
                 return crossing
             lo = max(crossing - self.refine_span, floor, buffer_start)
-            segment = buffer[lo - buffer_start : crossing + 1 - buffer_start, channel]
-            power = float(noise_power[min(decided - start, len(noise_power) - 1), channel])
-            return lo + cusum_change_point(segment, power, self.refine_rho)
+            segment = buffer[channel, lo - buffer_start : crossing + 1 - buffer_start]
+            power = float(noise_power[channel, min(decided - start, last_power)])
+            if len(segment) == 0 or power <= 0:
+                return lo
+            return lo + _change_point(segment, self._cusum_scale / power, self._cusum_offset)
 
         events: list[Onset | Burst] = []
+        any_above = np.any(above, axis=1).tolist()
+        any_below = np.any(below, axis=1).tolist()
         for c, detector in enumerate(self._channels):
-            events.extend(
-                detector.process(start, amplitude[:, c], above[:, c], below[:, c], refine)
-            )
-        events.sort(key=lambda e: (e.decided, e.channel))
-        if self.refine_span:
-            self._signal_tail = buffer[-self._history :].copy()
+            if detector.active and not any_below[c]:
+                # still active through the whole block: only the peak moves
+                detector.peak = max(detector.peak, float(amplitude[c].max()))
+                detector.run_start = None
+            elif not detector.active and not any_above[c]:
+                # quiet through the whole block: no run above the onset threshold
+                detector.run_start, detector.peak = None, -np.inf
+            else:
+                events.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        if len(events) > 1:
+            events.sort(key=lambda e: (e.decided, e.channel))
         self._position += n
         return events
 
