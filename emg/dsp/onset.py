@@ -13,8 +13,10 @@ threshold.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -118,6 +120,64 @@ def _change_point(x: FloatArray, gain: float, offset: float) -> int:
     return int(len(x) - np.argmin(running[::-1]))
 
 
+def _change_points(
+    rows: FloatArray, rows_start: int, requests: list[tuple[int, int, int, float]], offset: float
+) -> list[int]:
+    """:func:`cusum_change_point` for several segments of a channel-major signal at once.
+
+    Parameters
+    ----------
+    rows
+        Signal ``(n_channels, n_samples)`` whose first column is stream index ``rows_start``.
+    rows_start
+        Stream index of ``rows[:, 0]``.
+    requests
+        ``(channel, lo, hi, gain)`` per segment: stream indices ``lo .. hi`` (``hi > lo``) and
+        the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
+    offset
+        ``0.5 * log(rho)``.
+
+    Returns
+    -------
+    list of int
+        Stream index of each segment's change point (as ``lo + cusum_change_point(...)``).
+    """
+    channel, lo, hi = (np.array([r[i] for r in requests], dtype=np.intp) for i in range(3))
+    gain = np.array([r[3] for r in requests])
+    lengths = hi - lo
+    longest = int(lengths.max())
+    columns = np.minimum(lo[:, None] - rows_start + np.arange(longest), rows.shape[1] - 1)
+    x = rows[channel[:, None], columns]  # padded at the end of shorter segments
+    llr = gain[:, None] * x * x
+    llr -= offset
+    running = np.empty((len(requests), longest + 1))
+    running[:, 0] = 0.0
+    np.cumsum(llr, axis=1, out=running[:, 1:])
+    running[np.arange(longest + 1) > lengths[:, None]] = np.inf  # padding never the minimum
+    last_minimum = longest - np.argmin(running[:, ::-1], axis=1)
+    found: list[int] = (lo + last_minimum).tolist()
+    return found
+
+
+def _resolved(event: Onset | Burst, onsets: list[int]) -> Onset | Burst:
+    """``event`` with a placeholder onset index (negative) replaced by the refined one."""
+    if isinstance(event, Onset):
+        if event.index >= 0:
+            return event
+        return Onset(event.channel, onsets[-1 - event.index], event.crossing, event.decided)
+    if event.onset >= 0:
+        return event
+    return Burst(
+        event.channel,
+        onsets[-1 - event.onset],
+        event.crossing,
+        event.offset,
+        event.peak,
+        event.decided,
+        event.complete,
+    )
+
+
 def _runs(mask: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Starts and stops (exclusive) of the runs of True in ``mask``."""
     n = len(mask)
@@ -156,8 +216,8 @@ class _ChannelDetector:
     ) -> list[Onset | Burst]:
         n = len(envelope)
         events: list[Onset | Burst] = []
-        above_starts, above_stops = _runs(above)
-        below_starts, below_stops = _runs(below)
+        above_starts, above_stops = (runs.tolist() for runs in _runs(above))
+        below_starts, below_stops = (runs.tolist() for runs in _runs(below))
         position = 0
         while position < n:
             if not self.active:
@@ -175,22 +235,17 @@ class _ChannelDetector:
         start: int,
         position: int,
         envelope: FloatArray,
-        starts: npt.NDArray[np.intp],
-        stops: npt.NDArray[np.intp],
+        starts: list[int],
+        stops: list[int],
         refine: RefineFn,
         events: list[Onset | Burst],
     ) -> int:
         n = len(envelope)
-        first = int(np.searchsorted(stops, position, side="right"))
+        first = bisect_right(stops, position)
         for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(int(run_begin), position)
+            run_begin = max(run_begin, position)
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
-            peak = (
-                max(self.peak, float(envelope[run_begin:run_end].max()))
-                if carried
-                else float(envelope[run_begin:run_end].max())
-            )
             if begin + self.hold <= start + run_end:
                 decided = begin + self.hold - 1
                 onset = Onset(
@@ -200,11 +255,14 @@ class _ChannelDetector:
                     decided,
                 )
                 events.append(onset)
+                self.peak = (
+                    max(self.peak, float(envelope[run_begin:run_end].max())) if carried else -np.inf
+                )
                 self.active, self.onset, self.run_start = True, onset, None
-                self.peak = peak if carried else -np.inf
                 return run_begin
             if run_end == n:
-                self.run_start, self.peak = begin, peak
+                peak = float(envelope[run_begin:run_end].max())
+                self.run_start, self.peak = begin, max(self.peak, peak) if carried else peak
                 return n
         self.run_start, self.peak = None, -np.inf
         return n
@@ -214,15 +272,15 @@ class _ChannelDetector:
         start: int,
         position: int,
         envelope: FloatArray,
-        starts: npt.NDArray[np.intp],
-        stops: npt.NDArray[np.intp],
+        starts: list[int],
+        stops: list[int],
         events: list[Onset | Burst],
     ) -> int:
         n = len(envelope)
         assert self.onset is not None
-        first = int(np.searchsorted(stops, position, side="right"))
+        first = bisect_right(stops, position)
         for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(int(run_begin), position)
+            run_begin = max(run_begin, position)
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
             if begin + self.offset_hold <= start + run_end:
@@ -380,19 +438,23 @@ class OnsetDetector:
             buffer, buffer_start = signal, start
         last_power = int(noise_power.shape[1]) - 1
 
+        # refinements are worked out together after the channels' state machines have run:
+        # meanwhile an onset carries a placeholder index, -1 - (number of the request)
+        requests: list[tuple[int, int, int, float]] = []
+
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
                 return crossing
             lo = max(crossing - self.refine_span, floor, buffer_start)
-            segment = buffer[channel, lo - buffer_start : crossing + 1 - buffer_start]
             power = float(noise_power[channel, min(decided - start, last_power)])
-            if len(segment) == 0 or power <= 0:
-                return lo
-            return lo + _change_point(segment, self._cusum_scale / power, self._cusum_offset)
+            if crossing + 1 <= lo or power <= 0:
+                return lo  # nothing to search: the change point is the segment's start
+            requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
+            return -len(requests)
 
         events: list[Onset | Burst] = []
-        any_above = np.any(above, axis=1).tolist()
-        any_below = np.any(below, axis=1).tolist()
+        any_above = cast("list[bool]", above.any(axis=1).tolist())
+        any_below = cast("list[bool]", below.any(axis=1).tolist())
         for c, detector in enumerate(self._channels):
             if detector.active and not any_below[c]:
                 # still active through the whole block: only the peak moves
@@ -403,6 +465,14 @@ class OnsetDetector:
                 detector.run_start, detector.peak = None, -np.inf
             else:
                 events.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        if requests:
+            onsets = _change_points(buffer, buffer_start, requests, self._cusum_offset)
+            events = [_resolved(event, onsets) for event in events]
+            for detector in self._channels:
+                if detector.onset is not None and detector.onset.index < 0:
+                    resolved = _resolved(detector.onset, onsets)
+                    assert isinstance(resolved, Onset)
+                    detector.onset = resolved
         if len(events) > 1:
             events.sort(key=lambda e: (e.decided, e.channel))
         self._position += n
