@@ -115,9 +115,12 @@ class MedianFrequencyTracker:
         of a stream (see :mod:`emg.dsp.reductions`).
         """
         mean = channel_sums(segments).T[:, :, None] / self.window
-        spectrum = np.fft.rfft((segments - mean) * self._taper, axis=-1)
-        power = np.abs(spectrum) ** 2
-        cumulative = np.cumsum(power, axis=-1)
+        tapered = np.subtract(segments, mean)
+        tapered *= self._taper
+        spectrum = np.fft.rfft(tapered, axis=-1)
+        cumulative = np.abs(spectrum)
+        cumulative **= 2  # power
+        np.cumsum(cumulative, axis=-1, out=cumulative)
         half = cumulative[..., -1:] / 2
         index = np.argmax(cumulative >= half, axis=-1)
         mdf: FloatArray = self._freqs[index].T
