@@ -21,8 +21,9 @@ from emg.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Offline block size: large enough to amortise per-block overhead, small enough for the cache.
-OFFLINE_BLOCK = 16384
+#: Offline block size: large enough to amortise per-block overhead, small enough for the cache
+#: (a multiple of the envelope's anchor period).
+OFFLINE_BLOCK = 131072
 
 
 @dataclass
@@ -150,8 +151,11 @@ def analyze_recording(
     envelopes: list[FloatArray] = []
     mdf_ends: list[npt.NDArray[np.int64]] = []
     mdfs: list[FloatArray] = []
-    for block in recording.blocks(block_size):
-        output = pipeline.process(block)
+    if block_size < 1:
+        raise ValueError(f"block size must be at least 1 sample, got {block_size}")
+    data = recording.data
+    for start in range(0, recording.n_samples, block_size):
+        output = pipeline.process_array(data[start : start + block_size])
         out = output.chain
         _collect(result, output)
         result.baselines.extend(out.amplitude_baselines)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.reductions import channel_sums, channel_sums_and_squares
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -68,6 +70,14 @@ class RestPeriodBaseline:
         self._estimate = BaselineEstimate(rest.mean(axis=0), rest.std(axis=0), self.stop)
         return [self._estimate]
 
+    def process_rows(self, envelope: FloatArray) -> list[BaselineEstimate]:
+        """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
+        if self._estimate is not None or self._position + envelope.shape[1] <= self.start:
+            self._position += envelope.shape[1]
+            return []
+        # sample-major and C-ordered, as the rest statistics are defined on it
+        return self.process(np.ascontiguousarray(envelope.T))
+
 
 class NoiseFloorBaseline:
     """Robust noise-floor estimate when no rest period is given.
@@ -122,9 +132,11 @@ class NoiseFloorBaseline:
         self.update = update
         self.ignore_before = ignore_before
         self._windows_done = 0
-        self._pending = np.zeros((0, n_channels))
-        self._means = np.zeros((0, n_channels))
-        self._vars = np.zeros((0, n_channels))
+        self._partial = np.zeros((n_channels, window))  # the window being filled, channel-major
+        self._filled = 0
+        # statistics of the windows within the horizon, channel-major (c, n_windows)
+        self._means = np.zeros((n_channels, 0))
+        self._vars = np.zeros((n_channels, 0))
         self._ends = np.zeros(0, dtype=np.int64)
 
     @property
@@ -134,32 +146,115 @@ class NoiseFloorBaseline:
 
     def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
         """Consume an envelope block; return every estimate that became valid in it."""
-        pending = np.concatenate([self._pending, envelope]) if len(self._pending) else envelope
-        n_windows = len(pending) // self.window
-        self._pending = pending[n_windows * self.window :].copy()
-        if n_windows == 0:
+        return self.process_rows(np.asarray(envelope, dtype=np.float64).T)
+
+    def process_rows(self, envelope: FloatArray) -> list[BaselineEstimate]:
+        """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
+        n, w = envelope.shape[1], self.window
+        take = min(w - self._filled, n)
+        self._partial[:, self._filled : self._filled + take] = envelope[:, :take]
+        self._filled += take
+        n_full = (n - take) // w
+        if self._filled < w:
             return []
+        parts = [_window_stats(self._partial[:, None, :])]
+        if n_full:
+            body = envelope[:, take : take + n_full * w]
+            parts.append(_window_stats(body.reshape(self.n_channels, n_full, w)))
+        rest = n - take - n_full * w
+        self._partial[:, :rest] = envelope[:, n - rest :]
+        self._filled = rest
+        if len(parts) == 1:
+            means, variances = parts[0]
+        else:
+            means = np.concatenate([p[0] for p in parts], axis=1)
+            variances = np.concatenate([p[1] for p in parts], axis=1)
+        return self._add_windows(means, variances)
+
+    def _add_windows(self, means: FloatArray, variances: FloatArray) -> list[BaselineEstimate]:
+        """Take in channel-major window statistics ``(c, n_windows)``; return due estimates."""
+        n_windows = means.shape[1]
         first_end = self._windows_done * self.window + self.window
-        windows = pending[: n_windows * self.window].reshape(n_windows, self.window, -1)
-        means = windows.sum(axis=1) / self.window
-        variances = np.maximum((windows * windows).sum(axis=1) / self.window - means**2, 0.0)
         ends = first_end + self.window * np.arange(n_windows)
-        used = ends - self.window >= self.ignore_before
         self._windows_done += n_windows
-        self._means = np.concatenate([self._means, means[used]])
-        self._vars = np.concatenate([self._vars, variances[used]])
-        self._ends = np.concatenate([self._ends, ends[used]])
+        # windows that start before `ignore_before` are not used (they are the first ones)
+        skip = int(np.count_nonzero(ends - self.window < self.ignore_before))
+        self._means = np.concatenate([self._means, means[:, skip:]], axis=1)
+        self._vars = np.concatenate([self._vars, variances[:, skip:]], axis=1)
+        self._ends = np.concatenate([self._ends, ends[skip:]])
         ready_at = self.ready_at
-        estimates = []
-        for end in ends[(ends >= ready_at) & ((ends - ready_at) % self.update == 0)]:
-            # windows that ended by `end` and within the horizon
-            keep = np.flatnonzero((self._ends <= end) & (self._ends > end - self.horizon))
-            estimates.append(self._estimate(self._means[keep], self._vars[keep], int(end)))
+        due = ends[(ends >= ready_at) & ((ends - ready_at) % self.update == 0)]
+        estimates = self._estimates(due) if len(due) else []
         horizon_start = ends[-1] - self.horizon
         first_kept = int(np.searchsorted(self._ends, horizon_start, side="right"))
-        self._means, self._vars = self._means[first_kept:], self._vars[first_kept:]
-        self._ends = self._ends[first_kept:]
+        if first_kept:
+            self._means, self._vars = self._means[:, first_kept:], self._vars[:, first_kept:]
+            self._ends = self._ends[first_kept:]
         return estimates
+
+    def _estimates(self, due: npt.NDArray[np.int64]) -> list[BaselineEstimate]:
+        """Estimates valid from each of ``due``, from the windows ended by then (in horizon)."""
+        # windows that ended by `end` and within the horizon: a contiguous run of the ends
+        firsts = np.searchsorted(self._ends, due - self.horizon, side="right").tolist()
+        lasts = np.searchsorted(self._ends, due, side="right").tolist()
+        ends = due.tolist()
+        estimates: list[BaselineEstimate] = []
+        i = 0
+        while i < len(ends):
+            size = lasts[i] - firsts[i]
+            j = i + 1
+            while j < len(ends) and lasts[j] - firsts[j] == size:
+                j += 1
+            if size == 0:
+                empty = np.zeros((0, self.n_channels))
+                estimates.extend(self._estimate(empty, empty, end) for end in ends[i:j])
+            else:
+                mean, std = self._pooled(firsts[i:j], size)
+                estimates.extend(
+                    BaselineEstimate(mean[k], std[k], end) for k, end in enumerate(ends[i:j])
+                )
+            i = j
+        return estimates
+
+    def _pooled(self, firsts: list[int], size: int) -> tuple[FloatArray, FloatArray]:
+        """:meth:`_estimate` of the windows ``first .. first + size`` for each of ``firsts``.
+
+        Returns the mean and SD per set and channel, ``(n_sets, c)``, rounded exactly as
+        :meth:`_estimate` on each set's sample-major statistics.
+        """
+        n_channels, n_sets = self.n_channels, len(firsts)
+        count = max(self.min_windows, int(np.ceil(self.quantile * size)))
+        count = min(count, size)
+        if n_sets == 1:
+            window_range = slice(firsts[0], firsts[0] + size)
+            means = self._means[:, None, window_range]  # (c, 1, size)
+            variances = self._vars[:, None, window_range]
+            quietest = np.argsort(means, axis=2, kind="stable")[:, :, :count]
+        else:
+            union = slice(firsts[0], firsts[-1] + size)
+            all_means = self._means[:, union]
+            offsets = np.array(firsts) - firsts[0]
+            means = _sets(all_means, size)[:, offsets]  # (c, n_sets, size)
+            variances = _sets(self._vars[:, union], size)[:, offsets]
+            # one stable sort of all windows; each set's own order is the same order restricted
+            # to its members (ties stay in window order), of which the first `count` are kept
+            order = np.argsort(all_means, axis=1, kind="stable")
+            within = order[:, None, :] - offsets[None, :, None]  # index within each set
+            member = (within >= 0) & (within < size)
+            member &= np.cumsum(member, axis=2) <= count
+            quietest = within[member].reshape(n_channels, n_sets, count)
+        # the quietest windows of each set and channel, in order (as take_along_axis)
+        picks = quietest + (np.arange(n_channels * n_sets) * size).reshape(n_channels, n_sets, 1)
+        quiet_means = np.take(means, picks)
+        quiet_vars = np.take(variances, picks)
+        rough_mean = channel_sums(quiet_means) / count
+        rough_std = np.sqrt(channel_sums(quiet_vars) / count)
+        rest = means <= (rough_mean + 2 * rough_std).T[:, :, None]
+        counts = rest.sum(axis=2).T
+        mean = channel_sums(means * rest) / counts
+        spread = channel_sums((means - mean.T[:, :, None]) ** 2 * rest) / counts
+        std = np.sqrt(channel_sums(variances * rest) / counts + spread)
+        return mean, std
 
     def _estimate(
         self, means: FloatArray, variances: FloatArray, valid_from: int
@@ -178,3 +273,21 @@ class NoiseFloorBaseline:
         spread = ((means - mean) ** 2 * rest).sum(axis=0) / counts
         std = np.sqrt((variances * rest).sum(axis=0) / counts + spread)
         return BaselineEstimate(mean, std, valid_from)
+
+
+def _sets(values: FloatArray, size: int) -> FloatArray:
+    """Each run of ``size`` consecutive windows of ``(c, n)``: view ``(c, n - size + 1, size)``."""
+    runs: FloatArray = np.lib.stride_tricks.sliding_window_view(values, size, axis=1)
+    return runs
+
+
+def _window_stats(windows: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Mean and variance of each window of ``(c, n_windows, window)``, as ``(c, n_windows)``.
+
+    Rounded as the sums over a sample-major envelope (see :mod:`emg.dsp.reductions`).
+    """
+    w = windows.shape[2]
+    sums, squares = channel_sums_and_squares(windows)
+    means = sums.T / w
+    variances = np.maximum(squares.T / w - means**2, 0.0)
+    return means, variances

@@ -7,6 +7,7 @@ One :class:`SignalChain` serves live, replay and offline analysis alike: it is f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -181,7 +182,10 @@ class SignalChain:
         self._detection_timeline = BaselineTimeline()
         self._amplitude_timeline = BaselineTimeline()
         self._pending: list[tuple[FloatArray, FloatArray, FloatArray]] = []
-        self._pending_start = 0
+        self._threshold_cache: (
+            tuple[BaselineEstimate, BaselineEstimate, tuple[FloatArray, FloatArray, FloatArray]]
+            | None
+        ) = None
 
     def samples(self, seconds: float) -> int:
         """Whole number of samples (at least one) in ``seconds``."""
@@ -232,25 +236,30 @@ class SignalChain:
             )
         if block.sample_rate != self.fs:
             raise ValueError(f"block sample rate {block.sample_rate:g} Hz != chain {self.fs:g} Hz")
-        return self.process_array(block.data.astype(np.float64))
+        return self.process_array(block.data)
 
-    def process_array(self, x: FloatArray) -> ChainOutput:
-        """Run the next ``(n_samples, n_channels)`` float64 samples through the chain."""
+    def process_array(self, x: npt.NDArray[np.floating[Any]]) -> ChainOutput:
+        """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain."""
         start = self._position
         self._position += len(x)
-        filtered = self._filter.process(x)
-        envelope = self._envelope.process(filtered)
-        amplitude_estimates = self._amplitude_baseline.process(envelope)
+        # channel-major copy, filtered in place; outputs are transposed views of it
+        filtered = self._filter.filter_rows(np.array(x.T, dtype=np.float64, order="C"))
+        envelope = self._envelope.process_rows(filtered)
+        amplitude_estimates = self._amplitude_baseline.process_rows(envelope)
         if self._tkeo is not None and self._tkeo_envelope is not None:
-            detection = self._tkeo_envelope.process(self._tkeo.process(filtered))
-            estimates = self._baseline.process(detection)
+            detection = self._tkeo_envelope.process_rows(self._tkeo.process_rows(filtered))
+            estimates = self._baseline.process_rows(detection)
         else:
             detection, estimates = envelope, amplitude_estimates
         output = ChainOutput(
-            start, filtered, envelope, baselines=estimates, amplitude_baselines=amplitude_estimates
+            start,
+            filtered.T,
+            envelope.T,
+            baselines=estimates,
+            amplitude_baselines=amplitude_estimates,
         )
         output.events = self._detect(filtered, detection, envelope, estimates, amplitude_estimates)
-        output.mdf_ends, output.mdf = self._mdf.process(filtered)
+        output.mdf_ends, output.mdf = self._mdf.process_rows(filtered)
         return output
 
     def _detect(
@@ -261,34 +270,70 @@ class SignalChain:
         estimates: list[BaselineEstimate],
         amplitude_estimates: list[BaselineEstimate],
     ) -> list[Onset | Burst]:
-        self._detection_timeline.add(estimates)
-        self._amplitude_timeline.add(amplitude_estimates)
+        """Detection on channel-major arrays ``(n_channels, n_samples)``."""
+        if estimates:
+            self._detection_timeline.add(estimates)
+        if amplitude_estimates:
+            self._amplitude_timeline.add(amplitude_estimates)
         if not self._detection_timeline.ready:
             self._pending.append((filtered, detection, envelope))
             return []
         if self._pending:
             self._pending.append((filtered, detection, envelope))
             filtered, detection, envelope = (
-                np.concatenate([part[i] for part in self._pending]) for i in range(3)
+                np.concatenate([part[i] for part in self._pending], axis=1) for i in range(3)
             )
             self._pending = []
-        start = self._position - len(detection)
-        mean, std = self._detection_timeline.at(start, len(detection))
-        rest_mean, rest_std = self._amplitude_timeline.at(start, len(detection))
-        config = self.config
-        on_threshold = mean + config.k * std
-        settle = self.samples(config.settle_s) if config.settle_s > 0 else 0
+        n = detection.shape[1]
+        start = self._position - n
+        on_threshold, off_threshold, noise_power = self._thresholds(start, n)
+        settle = self.samples(self.config.settle_s) if self.config.settle_s > 0 else 0
         if start < settle:
             # the filters are still settling: no onset may start here
-            on_threshold = np.repeat(on_threshold, len(detection) // len(on_threshold), axis=0)
-            on_threshold[: settle - start] = np.inf
-        return self._detector.process(
+            on_threshold = np.repeat(on_threshold, n // on_threshold.shape[1], axis=1)
+            on_threshold[:, : settle - start] = np.inf
+        return self._detector.process_rows(
             filtered,
             detection,
             on_threshold=on_threshold,
-            off_threshold=mean + config.offset_k * std,
-            noise_power=rest_mean**2 + rest_std**2,
+            off_threshold=off_threshold,
+            noise_power=noise_power,
             amplitude=envelope,
+        )
+
+    def _thresholds(self, start: int, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Onset and offset thresholds and rest power for samples ``start .. start + n``.
+
+        Channel-major: ``(n_channels, n)``, or ``(n_channels, 1)`` when one baseline applies to
+        all of them (the common case, cached until the baseline changes).
+        """
+        detection = self._detection_timeline.single(start, n)
+        amplitude = self._amplitude_timeline.single(start, n)
+        config = self.config
+        if detection is not None and amplitude is not None:
+            cached = self._threshold_cache
+            if cached is not None and cached[0] is detection and cached[1] is amplitude:
+                return cached[2]
+            mean, std = detection.mean[:, None], detection.std[:, None]
+            rest_mean, rest_std = amplitude.mean[:, None], amplitude.std[:, None]
+            values = (
+                mean + config.k * std,
+                mean + config.offset_k * std,
+                rest_mean**2 + rest_std**2,
+            )
+            self._threshold_cache = (detection, amplitude, values)
+            return values
+        detections, counts = self._detection_timeline.spans(start, n)
+        amplitudes, amplitude_counts = self._amplitude_timeline.spans(start, n)
+        # per estimate, then per sample: the same values as per-sample arithmetic
+        mean = np.array([e.mean for e in detections]).T
+        std = np.array([e.std for e in detections]).T
+        rest_mean = np.array([e.mean for e in amplitudes]).T
+        rest_std = np.array([e.std for e in amplitudes]).T
+        return (
+            np.repeat(mean + config.k * std, counts, axis=1),
+            np.repeat(mean + config.offset_k * std, counts, axis=1),
+            np.repeat(rest_mean**2 + rest_std**2, amplitude_counts, axis=1),
         )
 
     def flush(self) -> list[Onset | Burst]:
@@ -314,6 +359,23 @@ class BaselineTimeline:
     def add(self, estimates: list[BaselineEstimate]) -> None:
         """Append estimates (in time order)."""
         self._estimates.extend(estimates)
+
+    def single(self, start: int, n: int) -> BaselineEstimate | None:
+        """The estimate in force for all samples ``start .. start + n``, if only one is."""
+        estimates = self._estimates
+        while len(estimates) > 1 and estimates[1].valid_from <= start:
+            estimates.pop(0)
+        if len(estimates) == 1 or (estimates and estimates[1].valid_from >= start + n):
+            return estimates[0]
+        return None
+
+    def spans(self, start: int, n: int) -> tuple[list[BaselineEstimate], npt.NDArray[np.intp]]:
+        """Estimates in force over samples ``start .. start + n`` and how many samples each."""
+        estimates = self._estimates
+        while len(estimates) > 1 and estimates[1].valid_from <= start:
+            estimates.pop(0)
+        boundaries = [min(max(e.valid_from - start, 0), n) for e in estimates[1:]]
+        return list(estimates), np.diff([0, *boundaries, n])
 
     def at(self, start: int, n: int) -> tuple[FloatArray, FloatArray]:
         """Mean and SD for samples ``start .. start + n``, shaped ``(n, c)`` or ``(1, c)``."""

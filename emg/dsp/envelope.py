@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.buffers import StreamBuffer
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Prefix sums restart every this many samples (counted from the start of the stream), which
@@ -35,9 +37,9 @@ class RmsEnvelope:
         self.n_channels = n_channels
         self._period = max(ANCHOR_PERIOD, window)
         self._position = 0
-        # prefix sums (from each sample's own anchor) and anchor ids of the last `window` samples
-        self._hist_prefix = np.zeros((window, n_channels))
-        self._hist_anchor = np.full(window, -1, dtype=np.int64)
+        # prefix sums (each from its own sample's anchor) of the last `window` samples; before
+        # the stream starts they are zero
+        self._prefix = StreamBuffer(n_channels, keep=window, initial=window)
 
     def process(self, x: FloatArray) -> FloatArray:
         """Envelope of one block.
@@ -52,45 +54,54 @@ class RmsEnvelope:
         ndarray
             RMS envelope, same shape, same unit as ``x``.
         """
-        n = len(x)
+        out: FloatArray = self.process_rows(np.asarray(x, dtype=np.float64).T).T
+        return out
+
+    def process_rows(self, x: FloatArray) -> FloatArray:
+        """Envelope of one channel-major block.
+
+        Parameters
+        ----------
+        x
+            float64 array ``(n_channels, n_samples)``.
+
+        Returns
+        -------
+        ndarray
+            RMS envelope ``(n_channels, n_samples)``, a new array.
+        """
+        n = x.shape[1]
         if n == 0:
-            return np.zeros((0, self.n_channels))
+            return np.zeros((self.n_channels, 0))
         w, period = self.window, self._period
         start = self._position
-        square = x * x
-        anchor = (start + np.arange(n)) // period
-        prefix = np.empty_like(square)
-        # running prefix sum continues from the previous sample unless a new anchor begins
-        carry = self._hist_prefix[-1] if self._hist_anchor[-1] == start // period else None
+        held = self._prefix.extend(n)
+        prefix = held[:, held.shape[1] - n - w :]  # column j: sample start - w + j
+        new = prefix[:, w:]
+        np.multiply(x, x, out=new)
+        # running prefix sums, restarted at each anchor (a continued one starts from the last
+        # sample before the block, as if that sample's prefix were prepended)
         segment_start = 0
         while segment_start < n:
-            segment_anchor = (start + segment_start) // period
-            segment_stop = min(n, (segment_anchor + 1) * period - start)
-            seg = square[segment_start:segment_stop]
-            if carry is None:
-                prefix[segment_start:segment_stop] = np.cumsum(seg, axis=0)
+            position = start + segment_start
+            segment_stop = min(n, (position // period + 1) * period - start)
+            if position % period:
+                part = prefix[:, w + segment_start - 1 : w + segment_stop]
             else:
-                prefix[segment_start:segment_stop] = np.cumsum(
-                    np.concatenate([carry[None, :], seg]), axis=0
-                )[1:]
-            carry = None
+                part = new[:, segment_start:segment_stop]
+            np.cumsum(part, axis=1, out=part)
             segment_start = segment_stop
-        all_prefix = np.concatenate([self._hist_prefix, prefix])
-        all_anchor = np.concatenate([self._hist_anchor, anchor])
-        back_prefix = all_prefix[:n]  # prefix at sample i - window
-        total = prefix - back_prefix
-        crossing = np.flatnonzero(all_anchor[:n] != anchor)  # window spans an anchor
-        if len(crossing):
-            # prefix at the last sample before this sample's anchor (previous anchor's total)
-            before_anchor = anchor[crossing] * period - 1 - (start - w)
-            previous_total = np.where(
-                (before_anchor >= 0)[:, None], all_prefix[np.clip(before_anchor, 0, None)], 0.0
-            )
-            total[crossing] = prefix[crossing] + (previous_total - back_prefix[crossing])
-        self._hist_prefix = all_prefix[-w:].copy()
-        self._hist_anchor = all_anchor[-w:].copy()
+        total = np.subtract(new, prefix[:, :n])
+        # windows that span an anchor: the previous anchor's total plus this one's prefix
+        first_anchor = max(1, -(-(start - w + 1) // period))
+        for anchor in range(first_anchor, (start + n - 1) // period + 1):
+            lo = max(anchor * period - start, 0)
+            hi = min(anchor * period + w - start, n)
+            previous_total = prefix[:, anchor * period - 1 - (start - w), None]
+            total[:, lo:hi] = new[:, lo:hi] + (previous_total - prefix[:, lo:hi])
         self._position += n
-        out: FloatArray = np.sqrt(total / w)
+        np.divide(total, w, out=total)
+        out: FloatArray = np.sqrt(total, out=total)
         return out
 
 
@@ -107,13 +118,20 @@ class Tkeo:
     """
 
     def __init__(self, n_channels: int) -> None:
-        self._tail = np.zeros((2, n_channels))
+        self._tail = np.zeros((n_channels, 2))
 
     def process(self, x: FloatArray) -> FloatArray:
         """Operator output for one block, same shape as ``x``."""
         if len(x) == 0:
             return x
-        ext = np.concatenate([self._tail, x])
-        self._tail = ext[-2:].copy()
-        out: FloatArray = ext[1:-1] ** 2 - ext[:-2] * ext[2:]
+        out: FloatArray = self.process_rows(np.asarray(x).T).T
+        return out
+
+    def process_rows(self, x: FloatArray) -> FloatArray:
+        """Operator output for one channel-major block ``(n_channels, n_samples)``."""
+        if x.shape[1] == 0:
+            return x
+        ext = np.concatenate([self._tail, x], axis=1)
+        self._tail = ext[:, -2:].copy()
+        out: FloatArray = ext[:, 1:-1] ** 2 - ext[:, :-2] * ext[:, 2:]
         return out

@@ -13,11 +13,15 @@ threshold.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
+
+from emg.dsp.buffers import StreamBuffer
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -103,16 +107,91 @@ def cusum_change_point(x: FloatArray, noise_power: float, rho: float = 3.0) -> i
     """
     if len(x) == 0 or noise_power <= 0:
         return 0
-    gain = 0.5 * (1 - 1 / rho) / noise_power
-    llr = gain * x * x - 0.5 * np.log(rho)
-    running = np.concatenate([[0.0], np.cumsum(llr)])
-    return int(len(running) - 1 - np.argmin(running[::-1]))
+    return _change_point(x, 0.5 * (1 - 1 / rho) / noise_power, 0.5 * np.log(rho))
+
+
+def _change_point(x: FloatArray, gain: float, offset: float) -> int:
+    """:func:`cusum_change_point` with its constants worked out (``len(x) > 0``)."""
+    llr = gain * x * x
+    llr -= offset
+    running = np.empty(len(x) + 1)
+    running[0] = 0.0
+    np.cumsum(llr, out=running[1:])
+    return int(len(x) - np.argmin(running[::-1]))
+
+
+def _change_points(
+    rows: FloatArray, rows_start: int, requests: list[tuple[int, int, int, float]], offset: float
+) -> list[int]:
+    """:func:`cusum_change_point` for several segments of a channel-major signal at once.
+
+    Parameters
+    ----------
+    rows
+        Signal ``(n_channels, n_samples)`` whose first column is stream index ``rows_start``.
+    rows_start
+        Stream index of ``rows[:, 0]``.
+    requests
+        ``(channel, lo, hi, gain)`` per segment: stream indices ``lo .. hi`` (``hi > lo``) and
+        the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
+    offset
+        ``0.5 * log(rho)``.
+
+    Returns
+    -------
+    list of int
+        Stream index of each segment's change point (as ``lo + cusum_change_point(...)``).
+    """
+    channel, lo, hi = (np.array([r[i] for r in requests], dtype=np.intp) for i in range(3))
+    gain = np.array([r[3] for r in requests])
+    lengths = hi - lo
+    longest = int(lengths.max())
+    columns = np.minimum(lo[:, None] - rows_start + np.arange(longest), rows.shape[1] - 1)
+    x = rows[channel[:, None], columns]  # padded at the end of shorter segments
+    llr = gain[:, None] * x * x
+    llr -= offset
+    running = np.empty((len(requests), longest + 1))
+    running[:, 0] = 0.0
+    np.cumsum(llr, axis=1, out=running[:, 1:])
+    running[np.arange(longest + 1) > lengths[:, None]] = np.inf  # padding never the minimum
+    last_minimum = longest - np.argmin(running[:, ::-1], axis=1)
+    found: list[int] = (lo + last_minimum).tolist()
+    return found
+
+
+def _resolved(event: Onset | Burst, onsets: list[int]) -> Onset | Burst:
+    """``event`` with a placeholder onset index (negative) replaced by the refined one."""
+    if isinstance(event, Onset):
+        if event.index >= 0:
+            return event
+        return Onset(event.channel, onsets[-1 - event.index], event.crossing, event.decided)
+    if event.onset >= 0:
+        return event
+    return Burst(
+        event.channel,
+        onsets[-1 - event.onset],
+        event.crossing,
+        event.offset,
+        event.peak,
+        event.decided,
+        event.complete,
+    )
 
 
 def _runs(mask: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Starts and stops (exclusive) of the runs of True in ``mask``."""
-    edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    n = len(mask)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    changes = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    head = [0] if mask[0] else []
+    tail = [n] if mask[-1] else []
+    if head or tail:
+        changes = np.concatenate(
+            [np.array(head, dtype=np.intp), changes, np.array(tail, dtype=np.intp)]
+        )
+    return changes[0::2], changes[1::2]
 
 
 class _ChannelDetector:
@@ -137,8 +216,8 @@ class _ChannelDetector:
     ) -> list[Onset | Burst]:
         n = len(envelope)
         events: list[Onset | Burst] = []
-        above_starts, above_stops = _runs(above)
-        below_starts, below_stops = _runs(below)
+        above_starts, above_stops = (runs.tolist() for runs in _runs(above))
+        below_starts, below_stops = (runs.tolist() for runs in _runs(below))
         position = 0
         while position < n:
             if not self.active:
@@ -156,22 +235,17 @@ class _ChannelDetector:
         start: int,
         position: int,
         envelope: FloatArray,
-        starts: npt.NDArray[np.intp],
-        stops: npt.NDArray[np.intp],
+        starts: list[int],
+        stops: list[int],
         refine: RefineFn,
         events: list[Onset | Burst],
     ) -> int:
         n = len(envelope)
-        first = int(np.searchsorted(stops, position, side="right"))
+        first = bisect_right(stops, position)
         for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(int(run_begin), position)
+            run_begin = max(run_begin, position)
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
-            peak = (
-                max(self.peak, float(envelope[run_begin:run_end].max()))
-                if carried
-                else float(envelope[run_begin:run_end].max())
-            )
             if begin + self.hold <= start + run_end:
                 decided = begin + self.hold - 1
                 onset = Onset(
@@ -181,11 +255,14 @@ class _ChannelDetector:
                     decided,
                 )
                 events.append(onset)
+                self.peak = (
+                    max(self.peak, float(envelope[run_begin:run_end].max())) if carried else -np.inf
+                )
                 self.active, self.onset, self.run_start = True, onset, None
-                self.peak = peak if carried else -np.inf
                 return run_begin
             if run_end == n:
-                self.run_start, self.peak = begin, peak
+                peak = float(envelope[run_begin:run_end].max())
+                self.run_start, self.peak = begin, max(self.peak, peak) if carried else peak
                 return n
         self.run_start, self.peak = None, -np.inf
         return n
@@ -195,15 +272,15 @@ class _ChannelDetector:
         start: int,
         position: int,
         envelope: FloatArray,
-        starts: npt.NDArray[np.intp],
-        stops: npt.NDArray[np.intp],
+        starts: list[int],
+        stops: list[int],
         events: list[Onset | Burst],
     ) -> int:
         n = len(envelope)
         assert self.onset is not None
-        first = int(np.searchsorted(stops, position, side="right"))
+        first = bisect_right(stops, position)
         for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(int(run_begin), position)
+            run_begin = max(run_begin, position)
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
             if begin + self.offset_hold <= start + run_end:
@@ -278,10 +355,11 @@ class OnsetDetector:
             raise ValueError("onset and offset hold must be at least one sample")
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
+        self._cusum_scale = 0.5 * (1 - 1 / refine_rho)  # as in cusum_change_point
+        self._cusum_offset = 0.5 * np.log(refine_rho)
         self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
         self._history = refine_span + hold + 1
-        self._signal_tail = np.zeros((0, n_channels))
-        self._tail_start = 0
+        self._signal = StreamBuffer(n_channels, keep=self._history) if refine_span else None
         self._position = 0
 
     def process(
@@ -313,30 +391,90 @@ class OnsetDetector:
         list of Onset and Burst
             Events in the order they were decided, per channel.
         """
+        shape = envelope.shape
+
+        def rows(values: FloatArray) -> FloatArray:
+            values = np.asarray(values)
+            if values.ndim == 2 and values.shape[0] == 1:
+                return values.T  # (n_channels, 1): broadcasts over samples
+            wide: FloatArray = np.broadcast_to(values, shape).T
+            return wide
+
+        return self.process_rows(
+            np.asarray(signal).T,
+            np.asarray(envelope).T,
+            rows(on_threshold),
+            rows(off_threshold),
+            rows(noise_power),
+            None if amplitude is None else np.asarray(amplitude).T,
+        )
+
+    def process_rows(
+        self,
+        signal: FloatArray,
+        envelope: FloatArray,
+        on_threshold: FloatArray,
+        off_threshold: FloatArray,
+        noise_power: FloatArray,
+        amplitude: FloatArray | None = None,
+    ) -> list[Onset | Burst]:
+        """As :meth:`process`, for channel-major arrays ``(n_channels, n_samples)``.
+
+        The thresholds and ``noise_power`` are ``(n_channels, n_samples)`` or
+        ``(n_channels, 1)``.
+        """
         start = self._position
-        n = len(envelope)
+        n = int(envelope.shape[1])
+        if n == 0:
+            return []
         amplitude = envelope if amplitude is None else amplitude
         above = envelope > on_threshold
         below = envelope < off_threshold
-        buffer = np.concatenate([self._signal_tail, signal]) if self.refine_span else signal
-        buffer_start = start - len(self._signal_tail) if self.refine_span else start
+        if self._signal is not None:
+            buffer = self._signal.extend(n)
+            buffer[:, buffer.shape[1] - n :] = signal
+            buffer_start = start + n - int(buffer.shape[1])
+        else:
+            buffer, buffer_start = signal, start
+        last_power = int(noise_power.shape[1]) - 1
+
+        # refinements are worked out together after the channels' state machines have run:
+        # meanwhile an onset carries a placeholder index, -1 - (number of the request)
+        requests: list[tuple[int, int, int, float]] = []
 
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
                 return crossing
             lo = max(crossing - self.refine_span, floor, buffer_start)
-            segment = buffer[lo - buffer_start : crossing + 1 - buffer_start, channel]
-            power = float(noise_power[min(decided - start, len(noise_power) - 1), channel])
-            return lo + cusum_change_point(segment, power, self.refine_rho)
+            power = float(noise_power[channel, min(decided - start, last_power)])
+            if crossing + 1 <= lo or power <= 0:
+                return lo  # nothing to search: the change point is the segment's start
+            requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
+            return -len(requests)
 
         events: list[Onset | Burst] = []
+        any_above = cast("list[bool]", above.any(axis=1).tolist())
+        any_below = cast("list[bool]", below.any(axis=1).tolist())
         for c, detector in enumerate(self._channels):
-            events.extend(
-                detector.process(start, amplitude[:, c], above[:, c], below[:, c], refine)
-            )
-        events.sort(key=lambda e: (e.decided, e.channel))
-        if self.refine_span:
-            self._signal_tail = buffer[-self._history :].copy()
+            if detector.active and not any_below[c]:
+                # still active through the whole block: only the peak moves
+                detector.peak = max(detector.peak, float(amplitude[c].max()))
+                detector.run_start = None
+            elif not detector.active and not any_above[c]:
+                # quiet through the whole block: no run above the onset threshold
+                detector.run_start, detector.peak = None, -np.inf
+            else:
+                events.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        if requests:
+            onsets = _change_points(buffer, buffer_start, requests, self._cusum_offset)
+            events = [_resolved(event, onsets) for event in events]
+            for detector in self._channels:
+                if detector.onset is not None and detector.onset.index < 0:
+                    resolved = _resolved(detector.onset, onsets)
+                    assert isinstance(resolved, Onset)
+                    detector.onset = resolved
+        if len(events) > 1:
+            events.sort(key=lambda e: (e.decided, e.channel))
         self._position += n
         return events
 

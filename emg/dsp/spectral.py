@@ -6,6 +6,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from emg.dsp.buffers import StreamBuffer
+from emg.dsp.reductions import channel_sums
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -60,8 +63,11 @@ class MedianFrequencyTracker:
         if window < 8 or hop < 1:
             raise ValueError("median-frequency window must be >= 8 samples and hop >= 1")
         self.fs, self.window, self.hop = fs, window, hop
-        self._tail = np.zeros((0, n_channels))
-        self._position = 0
+        self.n_channels = n_channels
+        self._history = StreamBuffer(n_channels, keep=window)
+        self._first_end = -(-window // hop) * hop  # windows end at multiples of hop >= window
+        self._taper = signal.windows.hann(window, sym=False)
+        self._freqs = np.fft.rfftfreq(window, 1 / fs)
 
     def process(self, x: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """Median frequencies of the windows that end in this block.
@@ -78,20 +84,47 @@ class MedianFrequencyTracker:
         mdf : ndarray
             Median frequency in Hz, ``(n_windows, n_channels)``.
         """
-        start = self._position
-        self._position += len(x)
-        buffer = np.concatenate([self._tail, x])
-        buffer_start = start - len(self._tail)
-        first_end = max(self.window, -(-(buffer_start + self.window) // self.hop) * self.hop)
-        ends = np.arange(first_end, self._position + 1, self.hop, dtype=np.int64)
-        keep_from = (ends[-1] + self.hop if len(ends) else first_end) - self.window
-        self._tail = buffer[max(keep_from - buffer_start, 0) :].copy()
-        if len(ends) == 0:
-            return ends, np.zeros((0, x.shape[1]))
-        offsets = ends - self.window - buffer_start
-        windows = np.lib.stride_tricks.sliding_window_view(buffer, self.window, axis=0)
-        segments = windows[offsets]  # (n_windows, n_channels, window)
-        return ends, median_frequency(segments, self.fs, axis=-1)
+        return self.process_rows(np.asarray(x, dtype=np.float64).T)
+
+    def process_rows(self, x: FloatArray) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
+        n = x.shape[1]
+        start = self._history.end
+        held = self._history.extend(n)
+        held[:, held.shape[1] - n :] = x
+        stop = start + n
+        first_end = max(self._first_end, (start // self.hop + 1) * self.hop)
+        if first_end > stop:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.n_channels))
+        ends = np.arange(first_end, stop + 1, self.hop, dtype=np.int64)
+        held_start = stop - held.shape[1]
+        first = first_end - self.window - held_start
+        if self.hop == self.window:
+            segments = held[:, first : first + len(ends) * self.window].reshape(
+                self.n_channels, len(ends), self.window
+            )
+        else:
+            windows = np.lib.stride_tricks.sliding_window_view(held, self.window, axis=1)
+            segments = windows[:, first + (ends - first_end)]
+        return ends, self._median_frequency(segments)
+
+    def _median_frequency(self, segments: FloatArray) -> FloatArray:
+        """:func:`median_frequency` of channel-major windows ``(c, n_windows, window)``.
+
+        Returns ``(n_windows, c)``, rounded exactly as the function on the sample-major windows
+        of a stream (see :mod:`emg.dsp.reductions`).
+        """
+        mean = channel_sums(segments).T[:, :, None] / self.window
+        tapered = np.subtract(segments, mean)
+        tapered *= self._taper
+        spectrum = np.fft.rfft(tapered, axis=-1)
+        cumulative = np.abs(spectrum)
+        cumulative **= 2  # power
+        np.cumsum(cumulative, axis=-1, out=cumulative)
+        half = cumulative[..., -1:] / 2
+        index = np.argmax(cumulative >= half, axis=-1)
+        mdf: FloatArray = self._freqs[index].T
+        return mdf
 
 
 def welch_median_frequency(x: FloatArray, fs: float, segment_s: float = 0.128) -> FloatArray:
