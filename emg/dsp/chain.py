@@ -279,13 +279,24 @@ class SignalChain:
             self._pending.append((filtered, detection, envelope))
             return []
         if self._pending:
-            self._pending.append((filtered, detection, envelope))
-            filtered, detection, envelope = (
-                np.concatenate([part[i] for part in self._pending], axis=1) for i in range(3)
-            )
-            self._pending = []
+            # blocks held back until the first baseline: detect in them now, one by one (the
+            # detector gives the same events for any blocking)
+            parts, self._pending = [*self._pending, (filtered, detection, envelope)], []
+            start = self._position - sum(part[1].shape[1] for part in parts)
+            events: list[Onset | Burst] = []
+            for part in parts:
+                events += self._detect_block(start, *part)
+                start += part[1].shape[1]
+            return events
+        return self._detect_block(
+            self._position - detection.shape[1], filtered, detection, envelope
+        )
+
+    def _detect_block(
+        self, start: int, filtered: FloatArray, detection: FloatArray, envelope: FloatArray
+    ) -> list[Onset | Burst]:
+        """Detection in the channel-major block of stream samples ``start ..``."""
         n = detection.shape[1]
-        start = self._position - n
         on_threshold, off_threshold, noise_power = self._thresholds(start, n)
         settle = self.samples(self.config.settle_s) if self.config.settle_s > 0 else 0
         if start < settle:
