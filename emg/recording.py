@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from emg.block import Block, Channel
+from emg.events import Event
 
 
 @dataclass
@@ -27,6 +29,11 @@ class Recording:
         Boolean mask like ``data``, True where a sample was lost (and filled).
     source
         Where it came from (a path or a description).
+    events
+        What happened during it (reps, flags, losses, markers ...), in time order.
+    metadata
+        What the source knows about the session: start time, exercise, sensors, the analysis
+        settings it was recorded with (plain JSON-ready data; empty when unknown).
     """
 
     data: npt.NDArray[np.float32]
@@ -34,6 +41,8 @@ class Recording:
     channels: tuple[Channel, ...]
     lost: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     source: str = ""
+    events: list[Event] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.lost.size == 0:

@@ -1,0 +1,192 @@
+"""Session events: what happened when, in stream time, as recorded, exported and replayed.
+
+An event is a moment (or an interval) in a recording: a muscle's onset, a rep and its order, a
+flag, a change of cramp risk, a lost packet, a sensor disconnect, a set marker. Times are
+seconds from the first sample of the recording. Every format keeps the time, duration, kind
+and a short description (at most :data:`ANNOTATION_CHARS` characters, the EDF+/BDF+
+annotation limit of common writers); the native format and BIDS ``events.tsv`` also keep the
+full detail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+#: Event kinds and what they mean (documented in ``recordings/README.md``).
+EVENT_KINDS: dict[str, str] = {
+    "onset": "a muscle switched on (confirmed by the detector)",
+    "burst": "a muscle's burst of activity, onset to offset",
+    "rep-decided": "the onset order of a rep was decided",
+    "rep": "a rep completed: onsets, lead, order, ratio, levels",
+    "sustained": "hamstring activity still on after the glutes relaxed",
+    "flag": "a flag was raised",
+    "flag-cleared": "a flag was lowered",
+    "cramp-risk": "the cramp-risk level changed",
+    "loss": "samples lost in transit (filled with 0), per channel",
+    "disconnect": "a sensor stopped delivering data",
+    "reconnect": "a sensor delivers data again",
+    "mark": "a marker set by the user (e.g. start of a set)",
+    "calibration": "a calibration step (rest or MVC)",
+    "other": "an event from another tool",
+}
+
+#: Longest description every BDF+/EDF+ writer keeps.
+ANNOTATION_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a recording.
+
+    Attributes
+    ----------
+    time_s
+        Seconds from the first sample of the recording.
+    kind
+        One of :data:`EVENT_KINDS`.
+    description
+        Short human-readable text without the kind, e.g. ``"3 hamstring-first -90 ms"``.
+    duration_s
+        Length of the interval it covers (0 for a moment).
+    channel
+        Channel label it concerns, if any.
+    data
+        Full detail as plain JSON-ready data (rep numbers, lead, ratio, sample ranges ...).
+    """
+
+    time_s: float
+    kind: str
+    description: str = ""
+    duration_s: float = 0.0
+    channel: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind '{self.kind}' (known: {', '.join(EVENT_KINDS)})")
+        if not np.isfinite(self.time_s) or not np.isfinite(self.duration_s):
+            raise ValueError(f"event time and duration must be finite, got {self}")
+        if self.duration_s < 0:
+            raise ValueError(f"event duration must not be negative, got {self.duration_s}")
+
+    @property
+    def annotation(self) -> str:
+        """Kind and description in at most :data:`ANNOTATION_CHARS` characters."""
+        text = f"{self.kind} {self.description}".strip()
+        return text[:ANNOTATION_CHARS]
+
+    @classmethod
+    def from_annotation(cls, time_s: float, duration_s: float, text: str) -> Event:
+        """Rebuild an event from an annotation written by :attr:`annotation`.
+
+        Annotations from other tools become kind ``other`` with their text as description.
+        """
+        kind, _, rest = text.strip().partition(" ")
+        if kind in EVENT_KINDS:
+            return cls(time_s, kind, rest.strip(), max(0.0, duration_s))
+        return cls(time_s, "other", text.strip(), max(0.0, duration_s))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "time_s": self.time_s,
+            "kind": self.kind,
+            "description": self.description,
+            "duration_s": self.duration_s,
+            "channel": self.channel,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Event:
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        KeyError, ValueError, TypeError
+            For a missing field or a value of the wrong kind.
+        """
+        return cls(
+            time_s=float(values["time_s"]),
+            kind=str(values["kind"]),
+            description=str(values.get("description", "")),
+            duration_s=float(values.get("duration_s", 0.0)),
+            channel=None if values.get("channel") is None else str(values["channel"]),
+            data=dict(values.get("data") or {}),
+        )
+
+
+def loss_events(
+    lost: npt.NDArray[np.bool_], labels: Iterable[str], sample_rate: float, offset: int = 0
+) -> list[Event]:
+    """One ``loss`` event per run of lost samples per channel.
+
+    Parameters
+    ----------
+    lost
+        Boolean mask ``(n_samples, n_channels)``.
+    labels
+        Channel labels, one per column.
+    sample_rate
+        Samples per second.
+    offset
+        Index of the mask's first row in the whole recording.
+
+    Returns
+    -------
+    list of Event
+        In time order, each with ``data = {"start": first, "stop": one past last}`` in samples.
+    """
+    events: list[Event] = []
+    for column, label in enumerate(labels):
+        for start, stop in _runs(lost[:, column]):
+            first, last = start + offset, stop + offset
+            events.append(
+                Event(
+                    first / sample_rate,
+                    "loss",
+                    f"{label} {last - first} samples",
+                    (last - first) / sample_rate,
+                    channel=label,
+                    data={"start": first, "stop": last},
+                )
+            )
+    events.sort(key=lambda e: (e.time_s, e.channel or ""))
+    return events
+
+
+def loss_mask(
+    events: Iterable[Event], labels: list[str], sample_rate: float, n_samples: int
+) -> npt.NDArray[np.bool_]:
+    """The loss mask described by ``loss`` events (the inverse of :func:`loss_events`).
+
+    Events without sample ranges (from annotations) are placed by their time and duration.
+    Events of unknown channels, or without a channel, mark every channel.
+    """
+    mask = np.zeros((n_samples, len(labels)), dtype=bool)
+    for event in events:
+        if event.kind != "loss":
+            continue
+        if "start" in event.data and "stop" in event.data:
+            start, stop = int(event.data["start"]), int(event.data["stop"])
+        else:
+            start = round(event.time_s * sample_rate)
+            stop = start + round(event.duration_s * sample_rate)
+        channel = event.channel or event.description.partition(" ")[0]
+        columns = [labels.index(channel)] if channel in labels else list(range(len(labels)))
+        mask[max(0, start) : max(0, stop), columns] = True
+    return mask
+
+
+def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every run of True."""
+    if not flags.any():
+        return []
+    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]

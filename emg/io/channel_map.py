@@ -1,0 +1,206 @@
+"""Naming the channels of a file as muscles, with ``--channel glute=<name>`` overrides.
+
+Every reader lists what it found as :class:`SourceChannel` (the name in the file, a muscle if
+the file says one, the channel type and unit) and calls :func:`map_channels`:
+
+- without overrides, every EMG channel is named by its muscle hint or, failing that, by its own
+  name (``glute``, ``Hamstring_L``, ``biceps_femoris_right``, ``BF``...); a name that is not a
+  muscle is an error that says how to fix it; channels of other types (triggers, accelerometers,
+  BDF ``Status``) are left out;
+- with overrides (``{"glute": "EMG1", "hamstring": "EMG2"}``: target label -> name in the
+  file), exactly the named channels are taken, in the order given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from emg.block import Channel
+from emg.errors import EmgInputError
+from emg.muscles import parse_muscle_name
+
+#: Units (lower case) and their factor to microvolts.
+UNIT_TO_MICROVOLTS: dict[str, float] = {
+    "": 1.0,
+    "uv": 1.0,
+    "µv": 1.0,
+    "μv": 1.0,
+    "microvolt": 1.0,
+    "microvolts": 1.0,
+    "mv": 1e3,
+    "millivolt": 1e3,
+    "millivolts": 1e3,
+    "v": 1e6,
+    "volt": 1e6,
+    "volts": 1e6,
+    "nv": 1e-3,
+    "nanovolts": 1e-3,
+}
+
+#: Channel names that are never EMG (BioSemi's trigger channel, EDF+ annotations).
+NON_EMG_NAMES = {"status", "edf annotations", "bdf annotations", "trigger", "markers"}
+
+
+@dataclass(frozen=True)
+class SourceChannel:
+    """A channel as a file describes it.
+
+    Attributes
+    ----------
+    name
+        Its name in the file.
+    muscle
+        The muscle the file names for it (BIDS ``target_muscle``, XDF ``muscle``), if any;
+        may carry a side suffix.
+    side
+        The side the file gives separately, if any.
+    kind
+        Channel type; only ``EMG`` channels are taken without overrides.
+    unit
+        Physical unit of its samples.
+    """
+
+    name: str
+    muscle: str | None = None
+    side: str | None = None
+    kind: str = "EMG"
+    unit: str = "uV"
+
+
+def unit_scale(unit: str, source: str, field: str) -> float:
+    """Factor from ``unit`` to microvolts.
+
+    Raises
+    ------
+    EmgInputError
+        For a unit that is not a voltage.
+    """
+    key = unit.strip().lower()
+    if key not in UNIT_TO_MICROVOLTS:
+        raise EmgInputError(
+            f"unit '{unit}' is not a voltage (expected uV, mV or V)", source=source, field=field
+        )
+    return UNIT_TO_MICROVOLTS[key]
+
+
+def parse_channel_overrides(specs: Sequence[str]) -> dict[str, str]:
+    """``["glute=EMG1", "hamstring=EMG 2"]`` -> ``{"glute": "EMG1", "hamstring": "EMG 2"}``.
+
+    Raises
+    ------
+    EmgInputError
+        For a spec without ``=``, an unknown muscle, or a muscle given twice.
+    """
+    overrides: dict[str, str] = {}
+    for spec in specs:
+        target, sep, name = spec.partition("=")
+        if not sep or not target.strip() or not name.strip():
+            raise EmgInputError(
+                f"expected MUSCLE=CHANNEL, e.g. glute=EMG1, got '{spec}'",
+                source="command line",
+                field="--channel",
+            )
+        try:
+            label = parse_muscle_name(target).label
+        except KeyError as error:
+            raise EmgInputError(
+                str(error.args[0]), source="command line", field="--channel"
+            ) from None
+        if label in overrides:
+            raise EmgInputError(
+                f"'{label}' is given twice", source="command line", field="--channel"
+            )
+        overrides[label] = name.strip()
+    return overrides
+
+
+def map_channels(
+    found: Sequence[SourceChannel],
+    overrides: Mapping[str, str] | None,
+    source: str,
+    device: str = "",
+) -> list[tuple[int, Channel]]:
+    """Pick and name the channels to analyse.
+
+    Parameters
+    ----------
+    found
+        The channels of the file, in file order.
+    overrides
+        Target label -> channel name in the file (matched exactly, then ignoring case).
+    source
+        The file, for error messages.
+    device
+        Device name to put on the channels.
+
+    Returns
+    -------
+    list of (int, Channel)
+        Index into ``found`` and the channel's metadata, for every channel taken.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and channel: an override naming a channel the file lacks, a channel
+        name that is not a muscle, no EMG channel at all, a muscle that appears twice.
+    """
+    names = [c.name for c in found]
+    taken: list[tuple[int, Channel]] = []
+    if overrides:
+        for label, name in overrides.items():
+            index = _find(names, name)
+            if index is None:
+                raise EmgInputError(
+                    f"no channel '{name}' (channels: {', '.join(names) or 'none'})",
+                    source=source,
+                    field=f"--channel {label}={name}",
+                )
+            taken.append((index, Channel.from_name(label, device=device)))
+    else:
+        for index, channel in enumerate(found):
+            if channel.kind.upper() != "EMG" or channel.name.strip().lower() in NON_EMG_NAMES:
+                continue
+            taken.append((index, _named(channel, source, names, device)))
+    if not taken:
+        raise EmgInputError(
+            f"no EMG channel found (channels: {', '.join(names) or 'none'}); name them with "
+            "--channel glute=<name> --channel hamstring=<name>",
+            source=source,
+        )
+    labels = [channel.label for _, channel in taken]
+    for label in labels:
+        if labels.count(label) > 1:
+            twice = [found[i].name for i, c in taken if c.label == label]
+            raise EmgInputError(
+                f"channels {', '.join(twice)} are all '{label}'; pick one with "
+                f"--channel {label}=<name>",
+                source=source,
+            )
+    return taken
+
+
+def _find(names: list[str], name: str) -> int | None:
+    if name in names:
+        return names.index(name)
+    lowered = [n.strip().lower() for n in names]
+    key = name.strip().lower()
+    return lowered.index(key) if key in lowered else None
+
+
+def _named(channel: SourceChannel, source: str, names: list[str], device: str) -> Channel:
+    text = channel.muscle or channel.name
+    try:
+        parsed = parse_muscle_name(text)
+    except KeyError as error:
+        raise EmgInputError(
+            f"{error.args[0]}. Name the muscles with --channel glute=<name> --channel "
+            f"hamstring=<name> (channels: {', '.join(names)})",
+            source=source,
+            field=channel.name,
+        ) from None
+    side = parsed.side or (channel.side.lower() if channel.side else None)
+    if side not in (None, "left", "right"):
+        side = None
+    label = f"{parsed.muscle}_{side}" if side else parsed.muscle
+    return Channel(label=label, muscle=parsed.muscle, side=side, device=device)
