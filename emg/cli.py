@@ -12,39 +12,20 @@ from pathlib import Path
 from emg import __version__
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import format_table, summarize
-from emg.commands import validate
+from emg.commands import export, record, validate
 from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
+from emg.commands.record import add_channel_option, open_input
+from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
 from emg.errors import EmgInputError
-from emg.io.csv_format import read_emg_csv, write_emg_csv
+from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
+from emg.io.open_recording import READABLE
 from emg.sources.synthetic import SynthConfig, generate_session
 
 DESCRIPTION = """\
 emg: wearable surface EMG for the glute/hamstring pattern in hip thrusts.
 Finds, rep by rep, which muscle switches on first and warns when the hamstrings lead.
 A training aid, not a medical device."""
-
-#: The built-in demo set: glute-first reps, then the hamstrings take over.
-DEMO_SET = SynthConfig(
-    reps=8,
-    lead_ms=(90.0, 110.0, 80.0, 100.0, -90.0, -120.0, -100.0, -130.0),
-    snr_db=15.0,
-    seed=7,
-    mains_uv=8.0,
-    artefact_uv=40.0,
-    crosstalk=0.03,
-    fatigue=0.15,
-)
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.replace(" ", ",").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers separated by commas, got '{text}'"
-        ) from None
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``emg`` command."""
@@ -76,76 +57,33 @@ def build_parser() -> argparse.ArgumentParser:
         "microvolts) and its ground truth as OUT.truth.json.",
     )
     synth.add_argument("out", type=Path, metavar="OUT.csv")
-    synth.add_argument("--reps", type=int, default=10, help="number of reps (default 10)")
-    synth.add_argument(
-        "--lead-ms",
-        type=_floats,
-        default=[80.0],
-        metavar="MS[,MS...]",
-        help="hamstring onset minus glute onset (negative: hamstrings first); one "
-        "value for all reps or one per rep (default 80)",
-    )
-    synth.add_argument("--snr-db", type=float, default=20.0, help="signal-to-noise ratio (20)")
-    synth.add_argument("--fs", type=float, default=2000.0, help="sample rate in Hz (2000)")
-    synth.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    synth.add_argument("--sides", action="store_true", help="left and right channels")
-    synth.add_argument("--ramp-ms", type=float, default=50.0, help="onset ramp (50 ms)")
-    synth.add_argument("--noise-uv", type=float, default=5.0, help="electrode noise RMS (5 uV)")
-    synth.add_argument(
-        "--mains", type=float, default=50.0, choices=[50.0, 60.0], help="mains frequency (50)"
-    )
-    synth.add_argument(
-        "--mains-uv", type=float, default=0.0, help="mains interference RMS in uV (0 = off)"
-    )
-    synth.add_argument(
-        "--artefact-uv",
-        type=float,
-        default=0.0,
-        help="motion artefact amplitude in uV, below 20 Hz (0 = off)",
-    )
-    synth.add_argument(
-        "--crosstalk",
-        type=float,
-        default=0.0,
-        help="fraction of each muscle picked up by the other sensor (0)",
-    )
-    synth.add_argument(
-        "--fatigue",
-        type=float,
-        default=0.0,
-        help="relative fall of the median frequency over the set, e.g. 0.2 (0)",
-    )
-    synth.add_argument(
-        "--cramp-rep",
-        type=int,
-        default=0,
-        help="rep at which a hamstring cramp episode starts (0 = none)",
-    )
-    synth.add_argument(
-        "--loss", type=float, default=0.0, help="probability of losing each 20 ms packet (0)"
-    )
+    add_synthetic_options(synth, SynthConfig())
     synth.set_defaults(handler=_run_synth)
 
     analyze = commands.add_parser(
         "analyze",
-        help="reps, onset order, ratio, flags and bursts of a recording (CSV)",
+        help="reps, onset order, ratio, flags and bursts of a recording",
         description="Run a recording through the streaming analysis: every burst per channel "
         "(onset, offset, peak) and, for each glute/hamstring pair (per side), every rep with "
         "its onset order, lead, glute:hamstring ratio and the moment it was decided, the "
-        "hamstring-first flag and the cramp risk. Input: CSV with a 'time' column in "
-        "seconds and one column per muscle in microvolts.",
+        f"hamstring-first flag and the cramp risk. Reads {READABLE}; channels are named by "
+        "their muscle (glute, hamstring_left, ...) or with --channel. A recorded session is "
+        "analysed with the settings it was recorded with; options given here change them.",
     )
     analyze.add_argument("input", type=Path, metavar="INPUT")
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_channel_option(analyze)
     add_chain_options(analyze)
     add_recruitment_options(analyze)
     analyze.set_defaults(handler=_run_analyze)
     validate.add_parser(commands)
+    record.add_parsers(commands)
+    export.add_parser(commands)
     return parser
 
 
 def _analyze(path: Path, args: argparse.Namespace) -> dict[str, object]:
-    recording = read_emg_csv(path)
+    recording = open_input(path, args.channel)
     result = analyze_recording(recording, analysis_config(args, recording))
     return summarize(result, recording)
 
@@ -157,26 +95,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    leads = args.lead_ms
     try:
-        config = SynthConfig(
-            reps=args.reps,
-            lead_ms=leads[0] if len(leads) == 1 else tuple(leads),
-            snr_db=args.snr_db,
-            fs=args.fs,
-            seed=args.seed,
-            sides=args.sides,
-            ramp_s=args.ramp_ms / 1000,
-            noise_uv=args.noise_uv,
-            mains_hz=args.mains,
-            mains_uv=args.mains_uv,
-            artefact_uv=args.artefact_uv,
-            crosstalk=args.crosstalk,
-            fatigue=args.fatigue,
-            cramp_rep=args.cramp_rep,
-            loss=args.loss,
-        )
-        session = generate_session(config)
+        session = generate_session(synth_config(args, SynthConfig()))
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
     write_emg_csv(args.out, session.recording)

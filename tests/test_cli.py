@@ -9,7 +9,7 @@ import pytest
 
 from emg.cli import build_parser, main
 
-COMMANDS = ["demo", "synth", "analyze", "validate"]
+COMMANDS = ["demo", "synth", "analyze", "validate", "record", "replay", "export"]
 
 
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,3 +199,85 @@ def test_validate_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, "--cramp-rep", "0"]) == 0
     out = capsys.readouterr().out
     assert "| 20 dB | -100 ms | hamstring-first | 100.0% |" in out
+
+
+def _record_fast(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> Path:
+    assert main(["record", "--out", str(tmp_path), "--speed", "max", "--no-export", *extra]) == 0
+    out = capsys.readouterr().out
+    (folder,) = (f for f in tmp_path.iterdir() if f.is_dir())
+    assert str(folder) in out
+    return folder
+
+
+def test_record_prints_reps_and_flag_then_replay_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["record", "--out", str(tmp_path), "--speed", "max", "--no-export"]) == 0
+    out = capsys.readouterr().out
+    rep_lines = [line for line in out.splitlines() if line.startswith("rep ")]
+    assert len(rep_lines) == 8
+    assert all("glute-first" in line for line in rep_lines[:4])
+    assert all("hamstring-first" in line for line in rep_lines[4:])
+    assert "!!" in out and "hamstrings are leading (reps 5, 6)" in out
+    (folder,) = tmp_path.glob("*-hip-thrust")
+    assert (folder / "truth.json").is_file()
+
+    assert main(["replay", str(folder), "--speed", "max"]) == 0
+    replay = capsys.readouterr().out
+    assert [line for line in replay.splitlines() if line.startswith("rep ")] == rep_lines
+    assert "same reps, orders, ratios and flags as the recorded run" in replay
+
+    # other settings: the replay says it differs from the recording
+    assert main(["replay", str(folder), "--speed", "max", "--margin-ms", "150"]) == 0
+    assert "differs from the recorded run" in capsys.readouterr().out
+
+
+def test_record_duration_and_analyze_uses_recorded_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _record_fast(tmp_path, capsys, "--duration", "10", "--exercise", "squat")
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["stopped_by"] == "duration" and meta["n_samples"] == 20000
+    assert main(["analyze", str(folder), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["exercise"]["name"] == "squat" and summary["exercise"]["margin_ms"] == 100
+    assert summary["settings"]["mains_hz"] == 50.0
+    assert main(["analyze", str(folder), "--json", "--exercise", "hip-thrust"]) == 0
+    assert json.loads(capsys.readouterr().out)["exercise"]["margin_ms"] == 50
+
+
+def test_export_csv_and_analyze_with_channel_overrides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _record_fast(tmp_path, capsys, "--duration", "12")
+    out = tmp_path / "set.csv"
+    assert main(["export", str(folder), "--to", "csv", str(out)]) == 0
+    capsys.readouterr()
+    events = (tmp_path / "set.events.csv").read_text().splitlines()
+    assert events[0] == "time_s,duration_s,kind,channel,description"
+    assert any(",rep," in line for line in events)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(out.read_text().replace("glute,hamstring", "EMG1,EMG2", 1))
+    assert main(["analyze", str(renamed), "--json"]) == 2
+    assert "--channel" in capsys.readouterr().err
+    code = main(
+        [
+            "analyze",
+            str(renamed),
+            "--json",
+            "--channel",
+            "glute=EMG1",
+            "--channel",
+            "hamstring=EMG2",
+        ]
+    )
+    assert code == 0
+    named = json.loads(capsys.readouterr().out)
+    assert main(["analyze", str(out), "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert named["reps"] == plain["reps"] and len(plain["reps"]) >= 2
+
+
+def test_record_rejects_a_segment_mvc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "--out", str(tmp_path), "--mvc", "glute=1-2"]) == 2
+    assert "needs a recording" in capsys.readouterr().err

@@ -12,9 +12,10 @@ from emg.analysis.exercises import EXERCISES, EXPECTED_ORDERS, ExerciseConfig, e
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.offline import resolve_mains
 from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.settings import settings_from_dict
 from emg.dsp.chain import ChainConfig
 from emg.errors import EmgInputError
-from emg.io.csv_format import read_emg_csv
+from emg.io.open_recording import open_recording
 from emg.recording import Recording
 
 
@@ -43,37 +44,34 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     """Signal-chain options (defaults from DESIGN.md)."""
     group = parser.add_argument_group("signal chain (defaults from DESIGN.md)")
     group.add_argument(
-        "--highpass", type=float, default=20.0, metavar="HZ", help="band-pass lower edge (20 Hz)"
+        "--highpass", type=float, metavar="HZ", help="band-pass lower edge (20 Hz)"
     )
     group.add_argument(
         "--lowpass",
         type=float,
-        default=450.0,
         metavar="HZ",
         help="band-pass upper edge, limited to 0.45 x sample rate (450 Hz)",
     )
     group.add_argument(
         "--mains",
-        default="auto",
         choices=["auto", "off", "50", "60"],
-        help="mains notch: auto picks 50/60 Hz from the rest spectrum (default)",
+        help="mains notch: auto picks 50/60 Hz from the rest spectrum (default; a recorded "
+        "session keeps the notch it was recorded with)",
     )
     group.add_argument(
-        "--envelope-ms", type=float, default=50.0, help="trailing RMS window, 25-250 ms (50)"
+        "--envelope-ms", type=float, help="trailing RMS window, 25-250 ms (50)"
     )
     group.add_argument(
         "--detector",
         choices=["rms", "tkeo"],
-        default="rms",
         help="onset detector: RMS envelope or Teager-Kaiser energy (low SNR)",
     )
     group.add_argument(
-        "-k", type=float, default=3.0, help="onset threshold in baseline SDs above its mean (3)"
+        "-k", type=float, help="onset threshold in baseline SDs above its mean (3)"
     )
     group.add_argument(
         "--hold-ms",
         type=float,
-        default=ChainConfig.hold_s * 1000,
         help=f"time the envelope must stay above threshold ({ChainConfig.hold_s * 1000:g} ms)",
     )
     group.add_argument(
@@ -90,10 +88,10 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("recruitment (reps, order, ratio, flag)")
     group.add_argument(
         "--exercise",
-        default="hip-thrust",
         choices=[*EXERCISES, "custom"],
         help="sets the expected onset order: glutes first in the hip thrust (default) and "
-        "squat; any order in prone hip extension (hamstring-first is normal there)",
+        "squat; any order in prone hip extension (hamstring-first is normal there). A "
+        "recorded session keeps the exercise it was recorded with",
     )
     group.add_argument(
         "--expected-order",
@@ -122,25 +120,32 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def chain_config(args: argparse.Namespace) -> ChainConfig:
-    """The :class:`ChainConfig` of parsed options."""
+def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> ChainConfig:
+    """``base`` (default: DESIGN.md's defaults) with the chain options that were given."""
+    base = base or ChainConfig()
+    given = {
+        "highpass_hz": args.highpass,
+        "lowpass_hz": args.lowpass,
+        "envelope_s": None if args.envelope_ms is None else args.envelope_ms / 1000,
+        "detector": args.detector,
+        "k": args.k,
+        "hold_s": None if args.hold_ms is None else args.hold_ms / 1000,
+        "rest": args.rest,
+    }
+    changes = {name: value for name, value in given.items() if value is not None}
+    if args.k is not None:
+        changes["offset_k"] = min(ChainConfig.offset_k, args.k)
     try:
-        return ChainConfig(
-            highpass_hz=args.highpass,
-            lowpass_hz=args.lowpass,
-            envelope_s=args.envelope_ms / 1000,
-            detector=args.detector,
-            k=args.k,
-            offset_k=min(ChainConfig.offset_k, args.k),
-            hold_s=args.hold_ms / 1000,
-            rest=args.rest,
-        )
+        return dataclasses.replace(base, **changes)
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
 
 
-def exercise_config(args: argparse.Namespace) -> ExerciseConfig:
-    """The :class:`ExerciseConfig` of parsed options (preset plus overrides)."""
+def exercise_config(
+    args: argparse.Namespace, base: ExerciseConfig | None = None
+) -> ExerciseConfig:
+    """The exercise of parsed options: the preset named (else ``base``, else the hip thrust),
+    with the overrides given."""
     if args.exercise == "custom":
         if args.expected_order is None:
             raise EmgInputError(
@@ -148,8 +153,9 @@ def exercise_config(args: argparse.Namespace) -> ExerciseConfig:
                 source="command line",
             )
         base = ExerciseConfig("custom", args.expected_order)
-    else:
+    elif args.exercise is not None:
         base = exercise_preset(args.exercise)
+    base = base or ExerciseConfig()
     changes: dict[str, object] = {}
     if args.expected_order is not None:
         changes["expected_order"] = args.expected_order
@@ -198,7 +204,7 @@ def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfi
     if match:
         path_text = match[1] or ""
         period = parse_period(match[2])
-    trial = recording if not path_text else read_emg_csv(Path(path_text))
+    trial = recording if not path_text else open_recording(Path(path_text))
     trial_config = resolve_mains(trial, config, "auto") if path_text else config
     try:
         return mvc_from_recording(trial, group, trial_config, period)
@@ -208,11 +214,37 @@ def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfi
         ) from None
 
 
+def recorded_settings(recording: Recording) -> AnalysisConfig | None:
+    """The analysis settings a session was recorded with, if it keeps them.
+
+    Raises
+    ------
+    EmgInputError
+        If the settings kept are damaged.
+    """
+    stored = recording.metadata.get("analysis")
+    if not stored:
+        return None
+    try:
+        return settings_from_dict(stored)
+    except ValueError as error:
+        raise EmgInputError(str(error), source=recording.source, field="analysis") from None
+
+
 def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisConfig:
-    """All analysis settings of parsed options, for ``recording`` (mains resolved on it)."""
-    chain = resolve_mains(recording, chain_config(args), args.mains)
-    return AnalysisConfig(
+    """All analysis settings for ``recording``: those it was recorded with (if it keeps them,
+    else DESIGN.md's defaults), changed by the options given; mains resolved on it."""
+    stored = recorded_settings(recording)
+    base = stored or AnalysisConfig()
+    chain = chain_config(args, base.chain)
+    mains = args.mains if args.mains is not None else (None if stored else "auto")
+    if mains is not None:
+        chain = resolve_mains(recording, chain, mains)
+    return dataclasses.replace(
+        base,
         chain=chain,
-        exercise=exercise_config(args),
-        normalisation=normalisation(args.mvc, recording, chain),
+        exercise=exercise_config(args, base.exercise),
+        normalisation=(
+            normalisation(args.mvc, recording, chain) if args.mvc else base.normalisation
+        ),
     )

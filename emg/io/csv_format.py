@@ -7,14 +7,16 @@ sample was lost in transit and filled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from emg.block import Channel
 from emg.errors import EmgInputError
+from emg.events import Event
+from emg.io.channel_map import SourceChannel, map_channels
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.
@@ -26,13 +28,15 @@ def _line(row: int) -> int:
     return row + 2
 
 
-def read_emg_csv(path: str | Path) -> Recording:
+def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
     """Read a CSV recording, checking it thoroughly.
 
     Parameters
     ----------
     path
         The CSV file.
+    channels
+        Overrides, target muscle label -> column name (selects those columns only).
 
     Returns
     -------
@@ -71,21 +75,15 @@ def read_emg_csv(path: str | Path) -> Recording:
     channel_columns = [c for c in frame.columns if c != "time" and c not in loss_columns]
     if not channel_columns:
         raise EmgInputError("no channel columns besides 'time'", source=name)
-    channels = []
-    for column in channel_columns:
-        try:
-            channels.append(Channel.from_name(column, device=Path(name).name))
-        except KeyError as error:
-            raise EmgInputError(str(error.args[0]), source=name, field=column) from None
-    labels = [c.label for c in channels]
-    for label in labels:
-        if labels.count(label) > 1:
-            raise EmgInputError(f"channel '{label}' appears more than once", source=name)
+    found = [SourceChannel(name=c) for c in channel_columns]
+    taken = map_channels(found, channels, name, device=Path(name).name)
+    selected = [channel_columns[index] for index, _ in taken]
+    named = tuple(channel for _, channel in taken)
 
-    values = {c: _numeric(frame[c], name, c) for c in ["time", *channel_columns, *loss_columns]}
+    values = {c: _numeric(frame[c], name, c) for c in ["time", *selected, *loss_columns]}
     time = values["time"]
     fs = _sample_rate(time, name)
-    data = np.column_stack([values[c] for c in channel_columns]).astype(np.float32)
+    data = np.column_stack([values[c] for c in selected]).astype(np.float32)
     lost = np.zeros(data.shape, dtype=bool)
     for column in loss_columns:
         flags = values[column] != 0
@@ -93,14 +91,13 @@ def read_emg_csv(path: str | Path) -> Recording:
             lost |= flags[:, None]
             continue
         target = column[: -len("_lost")]
-        try:
-            index = labels.index(Channel.from_name(target).label)
-        except (KeyError, ValueError):
+        if target not in channel_columns:
             raise EmgInputError(
                 f"loss column for '{target}', which is not a channel", source=name, field=column
-            ) from None
-        lost[:, index] |= flags
-    return Recording(data=data, sample_rate=fs, channels=tuple(channels), lost=lost, source=name)
+            )
+        if target in selected:
+            lost[:, selected.index(target)] |= flags
+    return Recording(data=data, sample_rate=fs, channels=named, lost=lost, source=name)
 
 
 def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.float64]:
@@ -169,3 +166,31 @@ def write_emg_csv(path: str | Path, recording: Recording) -> None:
             formats.append("%d")
     table = np.column_stack(list(columns.values()))
     np.savetxt(path, table, fmt=formats, delimiter=",", header=",".join(columns), comments="")
+
+
+def events_csv_path(path: str | Path) -> Path:
+    """``set.csv`` -> ``set.events.csv``."""
+    path = Path(path)
+    return path.with_name(path.stem + ".events.csv")
+
+
+def write_events_csv(path: str | Path, events: list[Event]) -> Path:
+    """Write events beside a CSV recording (``time_s, duration_s, kind, channel, description``).
+
+    Returns
+    -------
+    Path
+        The events file written.
+    """
+    out = events_csv_path(path)
+    frame = pd.DataFrame(
+        {
+            "time_s": [e.time_s for e in events],
+            "duration_s": [e.duration_s for e in events],
+            "kind": [e.kind for e in events],
+            "channel": [e.channel or "" for e in events],
+            "description": [e.description for e in events],
+        }
+    )
+    frame.to_csv(out, index=False, float_format="%.6f")
+    return out

@@ -16,8 +16,7 @@ electrode noise, both over the full band.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.analysis.exercises import classify_order
-from emg.block import Block, Channel
+from emg.block import Channel
 from emg.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -395,32 +394,3 @@ def _motion_artefacts(
         bump = np.clip(1 - ((t - centre) / (width / 2)) ** 2, 0, None) ** 2
         out += amplitude * rng.uniform(0.5, 1.0) * rng.choice([-1.0, 1.0]) * bump
     return out
-
-
-async def stream_blocks(
-    recording: Recording, block_s: float = 0.02, realtime: bool = True
-) -> AsyncIterator[Block]:
-    """Stream a recording as blocks, paced in real time or as fast as possible.
-
-    Parameters
-    ----------
-    recording
-        What to stream (e.g. ``generate_session(config).recording``).
-    block_s
-        Block duration in seconds.
-    realtime
-        Sleep so that blocks arrive at the rate they would from a sensor.
-
-    Yields
-    ------
-    Block
-        Consecutive blocks, timestamped on the event loop's monotonic clock.
-    """
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
-    size = max(1, round(block_s * recording.sample_rate))
-    for block in recording.blocks(size, t0=t0):
-        if realtime:
-            due = block.t0 + block.n_samples / recording.sample_rate
-            await asyncio.sleep(max(0.0, due - loop.time()))
-        yield block

@@ -42,7 +42,7 @@ def _write(tmp_path: Path, text: str) -> Path:
             None,
             "hamstrung",
         ),
-        ("time,glute,glutes\n0,1,1\n0.001,2,2\n", "appears more than once", None, None),
+        ("time,glute,glutes\n0,1,1\n0.001,2,2\n", "are all 'glute'", None, None),
         ("time,glute\n0,1\n", "fewer than two samples", None, None),
         ("", "empty", None, None),
     ],

@@ -1,0 +1,71 @@
+"""Console lines for a live or replayed session: one per rep, and flags as they happen."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from emg.events import Event
+
+#: What the athlete should do when the hamstrings lead.
+CUE = "start the rep from the glutes"
+
+
+def event_line(event: Event) -> str | None:
+    """The console line for an event, or None for events not shown (onsets, losses ...)."""
+    data = event.data
+    side = f" ({data['side']})" if data.get("side") else ""
+    if event.kind == "rep":
+        lead = data.get("lead_ms")
+        ratio = data.get("ratio")
+        notes = [f"no {m} onset" for m in data.get("missing", [])]
+        return (
+            f"rep {data['index']:>3}{side:<8} {data.get('order') or 'undecided':<16} "
+            + (f"lead {lead:+5.0f} ms" if lead is not None else f"{'lead    -':<13}")
+            + "  "
+            + (f"ratio {ratio:5.2f}" if ratio is not None else "ratio     -")
+            + f"  at {event.time_s:6.2f} s"
+            + (f"  ({'; '.join(notes)})" if notes else "")
+        )
+    if event.kind == "flag":
+        reps = ", ".join(str(r) for r in data.get("reps", []))
+        if data.get("flag") == "hamstring-first":
+            what = f"hamstrings are leading (reps {reps}): {CUE}"
+        elif data.get("flag") == "hamstring-share":
+            what = f"hamstring share is rising (reps {reps}): {CUE}"
+        else:
+            what = f"{data.get('flag')} (reps {reps})"
+        return f"!! {event.time_s:6.2f} s{side}: {what}"
+    if event.kind == "flag-cleared":
+        return f"   {event.time_s:6.2f} s{side}: {data.get('flag')} flag cleared"
+    if event.kind == "cramp-risk":
+        reasons = "; ".join(data.get("reasons", []))
+        return f"   {event.time_s:6.2f} s{side}: cramp risk {data.get('level')}" + (
+            f" - {reasons}" if reasons else ""
+        )
+    if event.kind in ("disconnect", "reconnect", "mark"):
+        return f"   {event.time_s:6.2f} s: {event.kind} {event.description}"
+    return None
+
+
+def console_listener(stream: TextIO | None = None) -> Callable[[list[Event]], None]:
+    """A session listener printing :func:`event_line` of each event, flushed at once.
+
+    The cramp risk is printed when its level changes, not each time its reasons do.
+    """
+    levels: dict[object, object] = {}
+
+    def listen(events: list[Event]) -> None:
+        out = stream or sys.stdout
+        for event in events:
+            if event.kind == "cramp-risk":
+                side, level = event.data.get("side"), event.data.get("level")
+                if levels.get(side, "ok") == level:
+                    continue
+                levels[side] = level
+            line = event_line(event)
+            if line is not None:
+                print(line, file=out, flush=True)
+
+    return listen

@@ -1,0 +1,94 @@
+"""One entry point for every readable recording: session folder, BDF/EDF(+), BIDS-EMG, XDF, CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from emg.errors import EmgInputError
+from emg.recording import Recording
+
+#: What :func:`open_recording` reads, for messages and help texts.
+READABLE = (
+    "a session folder (session.json), a BIDS dataset (dataset_description.json), "
+    "BDF/EDF(+) (.bdf, .edf), XDF (.xdf) or CSV (.csv)"
+)
+
+
+def recording_format(path: Path) -> str:
+    """``native``, ``bids``, ``edf``, ``xdf`` or ``csv``, from the path.
+
+    Raises
+    ------
+    EmgInputError
+        For a path that does not exist or that is none of these.
+    """
+    if not path.exists():
+        raise EmgInputError("no such file or folder", source=str(path))
+    if path.is_dir():
+        if (path / "session.json").is_file():
+            return "native"
+        if (path / "dataset_description.json").is_file():
+            return "bids"
+        raise EmgInputError(
+            "this folder is not a recorded session (no session.json) nor a BIDS dataset "
+            f"(no dataset_description.json); expected {READABLE}",
+            source=str(path),
+        )
+    suffix = path.suffix.lower()
+    if path.name == "session.json":
+        return "native"
+    if suffix in (".bdf", ".edf"):
+        in_bids = path.stem.endswith("_emg") and path.with_name(
+            path.stem.removesuffix("_emg") + "_channels.tsv"
+        ).is_file()
+        return "bids" if in_bids else "edf"
+    if suffix in (".xdf", ".xdfz"):
+        return "xdf"
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    raise EmgInputError(f"unknown kind of file '{suffix}'; expected {READABLE}", source=str(path))
+
+
+def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
+    """Read any supported recording.
+
+    Parameters
+    ----------
+    path
+        File or folder (see :data:`READABLE`).
+    channels
+        ``--channel`` overrides: target muscle label -> channel name in the file. With them,
+        only the named channels are read; without, channels are named by their muscle.
+
+    Returns
+    -------
+    Recording
+        Samples in microvolts, loss mask, events and metadata (as far as the format has them).
+
+    Raises
+    ------
+    EmgInputError
+        With the file, field or channel at fault.
+    """
+    path = Path(path)
+    kind = recording_format(path)
+    if kind == "native":
+        from emg.io.session_format import read_session
+
+        return read_session(path, channels)
+    if kind == "bids":
+        from emg.io.bids_format import read_bids
+
+        return read_bids(path, channels)
+    if kind == "edf":
+        from emg.io.edf_format import read_edf
+
+        return read_edf(path, channels)
+    if kind == "xdf":
+        from emg.io.xdf_format import read_xdf
+
+        return read_xdf(path, channels)
+    from emg.io.csv_format import read_emg_csv
+
+    return read_emg_csv(path, channels)

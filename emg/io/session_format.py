@@ -1,0 +1,241 @@
+"""The native session folder: what is in it, and reading it back.
+
+A session folder holds (the full description is in ``recordings/README.md``):
+
+- ``session.json``: metadata, written before the first sample (sensors, channels, sample rate,
+  analysis settings, calibration, exercise, software version, start time) and rewritten, whole
+  and atomically, when the session ends (``status`` ``complete``, ``n_samples``, ``ended_at``).
+  A session whose ``status`` is still ``recording`` was cut short (a crash, ``kill -9``); it
+  opens with what reached the disk.
+- ``samples.f32``: the samples in microvolts, float32 little-endian, one row of
+  ``n_channels`` values per sample, appended and flushed at least once a second.
+- ``events.jsonl``: one JSON object per line (see :class:`emg.events.Event`), appended as
+  things happen: onsets, rep decisions and completions, flags, cramp-risk changes,
+  disconnects, and ``loss`` events with the sample ranges that were lost and filled with 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from emg.block import Channel
+from emg.errors import EmgInputError
+from emg.events import Event, loss_mask
+from emg.io.channel_map import SourceChannel, map_channels
+from emg.recording import Recording
+
+FORMAT_NAME = "emg-session"
+FORMAT_VERSION = 1
+METADATA_FILE = "session.json"
+SAMPLES_FILE = "samples.f32"
+EVENTS_FILE = "events.jsonl"
+SAMPLE_DTYPE = np.dtype("<f4")
+
+
+def is_session(path: Path) -> bool:
+    """True if ``path`` is a session folder (or its ``session.json``)."""
+    return (path / METADATA_FILE).is_file() if path.is_dir() else path.name == METADATA_FILE
+
+
+def read_session(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
+    """Read a session folder, complete or cut short.
+
+    Parameters
+    ----------
+    path
+        The folder, or its ``session.json``.
+    channels
+        Optional overrides, target label -> channel label in the session (selects channels).
+
+    Returns
+    -------
+    Recording
+        Samples, loss mask (from the ``loss`` events), events, and the metadata of
+        ``session.json`` (with ``complete`` False for a session cut short, and
+        ``recovered`` saying what was left out: a partly written last sample row or
+        event line).
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and field: a folder that is not a session, unreadable or invalid
+        ``session.json`` (unknown format, bad sample rate, no channels), a finished session
+        whose samples file is shorter than recorded, samples that are not finite, a damaged
+        line in ``events.jsonl`` other than a partly written last one.
+    """
+    folder = Path(path)
+    if folder.name == METADATA_FILE:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise EmgInputError("no such session folder", source=str(folder))
+    if not (folder / METADATA_FILE).is_file():
+        raise EmgInputError(
+            f"not a recorded session: there is no {METADATA_FILE} in this folder",
+            source=str(folder),
+        )
+    meta = _read_metadata(folder / METADATA_FILE)
+    fs = _sample_rate(meta, folder / METADATA_FILE)
+    found = _channels(meta, folder / METADATA_FILE)
+    complete = meta.get("status") == "complete"
+    recovered: list[str] = []
+    data = _samples(folder / SAMPLES_FILE, len(found), meta, complete, recovered)
+    events = _events(folder / EVENTS_FILE, complete, recovered)
+    taken = map_channels(found, channels, str(folder), device="")
+    labels_in_file = [c.name for c in found]
+    channels_out = tuple(
+        _with_device(channel, meta["channels"][index]) for index, channel in taken
+    )
+    columns = [index for index, _ in taken]
+    lost = loss_mask(events, labels_in_file, fs, data.shape[0])[:, columns]
+    _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
+    metadata = {**meta, "complete": complete, "recovered": recovered, "source_format": "native"}
+    return Recording(
+        data=np.ascontiguousarray(data[:, columns]),
+        sample_rate=fs,
+        channels=channels_out,
+        lost=lost,
+        source=str(folder),
+        events=events,
+        metadata=metadata,
+    )
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
+    if not text.strip():
+        raise EmgInputError("the file is empty", source=str(path))
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EmgInputError(
+            f"not valid JSON (truncated or damaged): {error.msg}",
+            source=str(path),
+            line=error.lineno,
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise EmgInputError(
+            f"not an emg session description (expected \"format\": \"{FORMAT_NAME}\")",
+            source=str(path),
+            field="format",
+        )
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise EmgInputError(
+            f"format version {version!r} is not one this version reads (up to {FORMAT_VERSION});"
+            " update the toolkit",
+            source=str(path),
+            field="format_version",
+        )
+    return meta
+
+
+def _sample_rate(meta: Mapping[str, Any], path: Path) -> float:
+    fs = meta.get("sample_rate")
+    if (
+        isinstance(fs, bool)
+        or not isinstance(fs, (int, float))
+        or not math.isfinite(fs)
+        or not 1 <= fs <= 100_000
+    ):
+        raise EmgInputError(
+            f"sample rate {fs!r} is not a number of samples per second between 1 and 100000",
+            source=str(path),
+            field="sample_rate",
+        )
+    return float(fs)
+
+
+def _channels(meta: Mapping[str, Any], path: Path) -> list[SourceChannel]:
+    entries = meta.get("channels")
+    if not isinstance(entries, list) or not entries:
+        raise EmgInputError("no channels listed", source=str(path), field="channels")
+    found = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
+            raise EmgInputError(
+                f"channel {i + 1} has no label", source=str(path), field=f"channels[{i}]"
+            )
+        found.append(
+            SourceChannel(
+                name=entry["label"],
+                muscle=entry.get("muscle"),
+                side=entry.get("side"),
+                unit=str(entry.get("unit", "uV")),
+            )
+        )
+    return found
+
+
+def _samples(
+    path: Path, n_channels: int, meta: Mapping[str, Any], complete: bool, recovered: list[str]
+) -> npt.NDArray[np.float32]:
+    if not path.is_file():
+        raise EmgInputError(
+            f"the samples file {SAMPLES_FILE} is missing from the session", source=str(path)
+        )
+    row = SAMPLE_DTYPE.itemsize * n_channels
+    size = path.stat().st_size
+    rows, extra = divmod(size, row)
+    expected = meta.get("n_samples")
+    if complete and isinstance(expected, int) and rows != expected:
+        raise EmgInputError(
+            f"truncated or damaged: holds {rows} samples per channel ({size} bytes) but the "
+            f"session recorded {expected}",
+            source=str(path),
+        )
+    if extra:
+        if complete:
+            raise EmgInputError(
+                f"size {size} bytes is not a whole number of {n_channels}-channel float32 rows",
+                source=str(path),
+            )
+        recovered.append(f"a partly written last sample row ({extra} bytes) was left out")
+    if rows == 0:
+        raise EmgInputError("holds no samples", source=str(path))
+    data = np.fromfile(path, dtype=SAMPLE_DTYPE, count=rows * n_channels)
+    return data.reshape(rows, n_channels).astype(np.float32, copy=False)
+
+
+def _events(path: Path, complete: bool, recovered: list[str]) -> list[Event]:
+    if not path.is_file():
+        return []
+    events: list[Event] = []
+    lines = path.read_bytes().split(b"\n")
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            events.append(Event.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+            if number == last and not complete:
+                recovered.append("a partly written last event line was left out")
+                break
+            raise EmgInputError(
+                f"not a valid event ({error})", source=str(path), line=number + 1
+            ) from None
+    return events
+
+
+def _check_finite(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:
+    bad = ~np.isfinite(data)
+    if bad.any():
+        row, column = (int(v) for v in np.argwhere(bad)[0])
+        raise EmgInputError(
+            f"sample {row} is not a finite number", source=str(path), field=labels[column]
+        )
+
+
+def _with_device(channel: Channel, entry: Mapping[str, Any]) -> Channel:
+    return dataclasses.replace(channel, device=str(entry.get("device", "")))

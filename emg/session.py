@@ -1,0 +1,133 @@
+"""A live session: blocks from a source go to the recorder first, then through the analysis.
+
+The same loop serves ``emg record`` and ``emg replay`` (and, later, the live window): every
+block is written before it is analysed, so a slow or failing analysis never costs recorded
+data; what the analysis makes known is written as events and handed to a listener (the
+console, the window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from emg.analysis.pipeline import AnalysisConfig, SessionPipeline
+from emg.analysis.session_events import pipeline_events
+from emg.analysis.settings import settings_to_dict
+from emg.block import Block, Channel
+from emg.events import Event
+from emg.io.session_writer import SessionWriter
+
+Listener = Callable[[list[Event]], None]
+
+
+class LiveSession:
+    """Recorder plus analysis of one stream.
+
+    Parameters
+    ----------
+    channels, sample_rate
+        Of the stream.
+    config
+        Analysis settings (kept in the session's metadata).
+    folder
+        Session folder to record into; None analyses without recording.
+    metadata
+        More to keep in ``session.json`` (exercise, subject, sensors, source ...).
+    listener
+        Called with the events of every block as soon as they are known.
+    """
+
+    def __init__(
+        self,
+        channels: tuple[Channel, ...],
+        sample_rate: float,
+        config: AnalysisConfig,
+        folder: str | Path | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        self.channels, self.sample_rate, self.config = channels, sample_rate, config
+        self.pipeline = SessionPipeline(channels, sample_rate, config)
+        self.folder = Path(folder) if folder is not None else None
+        self.metadata = dict(metadata or {})
+        self.listener = listener
+        self.writer: SessionWriter | None = None
+        self.events: list[Event] = []
+        self.n_samples = 0
+        self.finished = False
+
+    def feed(self, block: Block) -> list[Event]:
+        """Record one block, analyse it, record and pass on what it made known."""
+        if self.folder is not None and self.writer is None:
+            self.writer = SessionWriter(
+                self.folder,
+                self.channels,
+                self.sample_rate,
+                {**self.metadata, "t0": block.t0, "analysis": settings_to_dict(self.config)},
+            )
+        if self.writer is not None:
+            self.writer.write_block(block)
+        self.n_samples = block.stop
+        output = self.pipeline.process(block)
+        return self._emit(pipeline_events(output, self.channels, self.sample_rate))
+
+    def note(self, events: list[Event]) -> None:
+        """Record events that come from outside the analysis (disconnects, markers ...)."""
+        self._emit(events)
+
+    def _emit(self, events: list[Event]) -> list[Event]:
+        if not events:
+            return events
+        if self.writer is not None:
+            self.writer.write_events(events)
+        self.events.extend(events)
+        if self.listener is not None:
+            self.listener(events)
+        return events
+
+    def finish(self, stopped_by: str) -> list[Event]:
+        """End of the stream: close open bursts and reps, and finalise the recording."""
+        if self.finished:
+            return []
+        self.finished = True
+        events = self._emit(
+            pipeline_events(self.pipeline.flush(), self.channels, self.sample_rate)
+        )
+        if self.writer is not None:
+            self.writer.close(stopped_by=stopped_by)
+        return events
+
+
+async def run_session(
+    blocks: AsyncIterator[Block], session: LiveSession, duration_s: float | None = None
+) -> str:
+    """Feed a source into a session until it ends, ``duration_s`` of stream has passed, or the
+    task is cancelled (Ctrl-C); the session is finalised in every case.
+
+    Returns
+    -------
+    str
+        Why it stopped: ``end of source``, ``duration`` or ``interrupt``.
+    """
+    limit = None if duration_s is None else round(duration_s * session.sample_rate)
+    stopped_by = "interrupt"
+    try:
+        async for block in blocks:
+            if limit is not None and block.start >= limit:
+                stopped_by = "duration"
+                break
+            session.feed(block)
+            if limit is not None and block.stop >= limit:
+                stopped_by = "duration"
+                break
+        else:
+            stopped_by = "end of source"
+    except asyncio.CancelledError:
+        stopped_by = "interrupt"
+        raise
+    finally:
+        session.finish(stopped_by)
+    return stopped_by

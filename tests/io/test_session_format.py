@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.session_events import outcome
+from emg.errors import EmgInputError
+from emg.events import Event
+from emg.io.open_recording import open_recording
+from emg.io.session_format import EVENTS_FILE, METADATA_FILE, SAMPLES_FILE, read_session
+from emg.io.session_writer import SessionWriter, session_folder
+from emg.recording import Recording
+from emg.session import LiveSession, run_session
+from emg.sources.replay import replay_blocks
+from emg.sources.synthetic import SynthConfig, generate_session
+
+
+def _record(
+    recording: Recording, folder: Path, config: AnalysisConfig | None = None
+) -> LiveSession:
+    live = LiveSession(
+        recording.channels,
+        recording.sample_rate,
+        config or AnalysisConfig(),
+        folder,
+        {"exercise": "hip-thrust", "subject": "07"},
+    )
+    asyncio.run(run_session(replay_blocks(recording, speed=None), live))
+    return live
+
+
+@pytest.fixture(scope="module")
+def lossy_set() -> Recording:
+    config = SynthConfig(
+        reps=6, seed=11, sides=True, loss=0.02, lead_ms=(90, 80, -100, -120, -90, 100)
+    )
+    return generate_session(config).recording
+
+
+def test_session_round_trip_keeps_samples_loss_events_and_metadata(
+    tmp_path: Path, lossy_set: Recording
+) -> None:
+    folder = tmp_path / "s"
+    live = _record(lossy_set, folder)
+    back = open_recording(folder)
+    np.testing.assert_array_equal(back.data, lossy_set.data)
+    np.testing.assert_array_equal(back.lost, lossy_set.lost)
+    assert back.channels == lossy_set.channels
+    assert back.sample_rate == lossy_set.sample_rate
+    assert back.metadata["status"] == "complete" and back.metadata["complete"] is True
+    assert back.metadata["subject"] == "07"
+    assert back.metadata["n_samples"] == lossy_set.n_samples
+    assert back.metadata["analysis"]["exercise"]["name"] == "hip-thrust"
+    # every event of the live run is on disk, plus one merged loss event per lost run
+    kept = [e for e in back.events if e.kind != "loss"]
+    assert [e.to_dict() for e in kept] == [json.loads(json.dumps(e.to_dict())) for e in live.events]
+    runs = sum(
+        int(
+            np.count_nonzero(
+                np.diff(np.concatenate(([0], lossy_set.lost[:, c], [0])).astype(int)) == 1
+            )
+        )
+        for c in range(lossy_set.lost.shape[1])
+    )
+    assert len([e for e in back.events if e.kind == "loss"]) == runs
+    assert len([e for e in back.events if e.kind == "rep"]) == 12  # 6 reps x 2 sides
+
+
+def test_replay_gives_exactly_the_live_run(tmp_path: Path, lossy_set: Recording) -> None:
+    folder = tmp_path / "s"
+    live = _record(lossy_set, folder)
+    recorded = open_recording(folder)
+    replayed = LiveSession(recorded.channels, recorded.sample_rate, AnalysisConfig())
+    # a different block size and real pacing sped up: the same outcome
+    asyncio.run(run_session(replay_blocks(recorded, speed=1000.0, block_s=0.0137), replayed))
+    reps = [e for e in replayed.events if e.kind == "rep"]
+    assert outcome(replayed.events) == outcome(recorded.events) == outcome(live.events)
+    assert [e.data["order"] for e in reps] == [
+        e.data["order"] for e in live.events if e.kind == "rep"
+    ]
+    flags = [e for e in recorded.events if e.kind == "flag"]
+    assert flags and all(e.data["flag"] == "hamstring-first" for e in flags)
+
+
+def test_replay_keeps_timestamps_and_loss_masks(lossy_set: Recording) -> None:
+    recording = Recording(
+        lossy_set.data,
+        lossy_set.sample_rate,
+        lossy_set.channels,
+        lossy_set.lost,
+        metadata={"t0": 1234.5},
+    )
+
+    async def collect() -> list:
+        return [b async for b in replay_blocks(recording, speed=None, block_s=0.05)]
+
+    blocks = asyncio.run(collect())
+    assert blocks[0].t0 == 1234.5 and blocks[3].t0 == pytest.approx(1234.5 + 0.15)
+    np.testing.assert_array_equal(np.concatenate([b.lost for b in blocks]), lossy_set.lost)
+    assert sum(b.n_samples for b in blocks) == lossy_set.n_samples
+
+
+def test_real_time_pace(lossy_set: Recording) -> None:
+    short = Recording(lossy_set.data[:1000], lossy_set.sample_rate, lossy_set.channels)
+
+    async def timed(speed: float) -> float:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        async for _ in replay_blocks(short, speed=speed):
+            pass
+        return loop.time() - began
+
+    # 0.5 s of signal at 2x speed takes at least 0.25 s (no upper bound: shared machines)
+    assert asyncio.run(timed(2.0)) >= 0.24
+
+
+def test_writer_flushes_within_the_interval(tmp_path: Path, lossy_set: Recording) -> None:
+    now = [0.0]
+    writer = SessionWriter(
+        tmp_path / "s", lossy_set.channels, lossy_set.sample_rate, clock=lambda: now[0]
+    )
+    meta = json.loads((tmp_path / "s" / METADATA_FILE).read_text())
+    assert meta["status"] == "recording" and meta["channels"][0]["label"] == "glute_left"
+    blocks = list(lossy_set.blocks(40))
+    row = 4 * len(lossy_set.channels)
+    for i, block in enumerate(blocks[:60]):
+        now[0] = i * 0.02
+        writer.write_block(block)
+        on_disk = (tmp_path / "s" / SAMPLES_FILE).stat().st_size // row
+        # what is on disk is never more than the flush interval behind
+        assert block.stop - on_disk <= writer.flush_interval_s * lossy_set.sample_rate + 40
+    writer.close()
+    assert (tmp_path / "s" / SAMPLES_FILE).stat().st_size == 60 * 40 * row
+
+
+def test_cut_short_session_opens_without_the_partial_row(
+    tmp_path: Path, lossy_set: Recording
+) -> None:
+    folder = tmp_path / "s"
+    writer = SessionWriter(folder, lossy_set.channels, lossy_set.sample_rate)
+    for block in list(lossy_set.blocks(100))[:30]:
+        writer.write_block(block)
+    writer.write_events([Event(0.5, "mark", "set 1")])
+    writer.flush()
+    with (folder / SAMPLES_FILE).open("ab") as handle:
+        handle.write(b"\x00" * 6)  # half a row, as a crash mid-write leaves it
+    with (folder / EVENTS_FILE).open("a") as handle:
+        handle.write('{"time_s": 1.0, "kind": "ma')
+    back = read_session(folder)
+    assert back.n_samples == 3000 and back.metadata["complete"] is False
+    assert len(back.metadata["recovered"]) == 2
+    assert [e.kind for e in back.events if e.kind != "loss"] == ["mark"]
+    np.testing.assert_array_equal(back.data, lossy_set.data[:3000])
+
+
+def test_session_folder_names(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    when = datetime(2026, 11, 24, 9, 30, 5)
+    first = session_folder(tmp_path, "hip-thrust", when)
+    assert first.name == "20261124-093005-hip-thrust"
+    first.mkdir()
+    assert session_folder(tmp_path, "hip-thrust", when).name == "20261124-093005-hip-thrust-2"
+
+
+def _session(tmp_path: Path, lossy_set: Recording) -> Path:
+    folder = tmp_path / "bad"
+    writer = SessionWriter(folder, lossy_set.channels, lossy_set.sample_rate)
+    for block in list(lossy_set.blocks(1000))[:5]:
+        writer.write_block(block)
+    writer.close()
+    return folder
+
+
+def _edit_meta(folder: Path, **changes: object) -> None:
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    meta.update(changes)
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message", "where"),
+    [
+        (
+            lambda f: (f / METADATA_FILE).write_text('{"format": "emg-sess'),
+            "not valid JSON",
+            METADATA_FILE,
+        ),
+        (lambda f: (f / METADATA_FILE).write_text(""), "empty", METADATA_FILE),
+        (lambda f: _edit_meta(f, sample_rate=0), "sample rate 0", METADATA_FILE),
+        (lambda f: _edit_meta(f, sample_rate="fast"), "sample rate 'fast'", METADATA_FILE),
+        (lambda f: _edit_meta(f, format="other"), "not an emg session", METADATA_FILE),
+        (lambda f: _edit_meta(f, format_version=99), "format version 99", METADATA_FILE),
+        (lambda f: _edit_meta(f, channels=[]), "no channels", METADATA_FILE),
+        (
+            lambda f: _edit_meta(
+                f,
+                channels=[
+                    {"label": "glute_left"},
+                    {"label": "quadzilla"},
+                    {"label": "a"},
+                    {"label": "b"},
+                ],
+            ),
+            "unknown muscle 'quadzilla'",
+            "bad",
+        ),
+        (
+            lambda f: (f / SAMPLES_FILE).write_bytes((f / SAMPLES_FILE).read_bytes()[:1000]),
+            "truncated",
+            SAMPLES_FILE,
+        ),
+        (lambda f: (f / SAMPLES_FILE).write_bytes(b""), "truncated", SAMPLES_FILE),
+        (lambda f: (f / SAMPLES_FILE).unlink(), "missing", SAMPLES_FILE),
+        (
+            lambda f: (f / EVENTS_FILE).write_text(
+                '{"time_s": 1}\n{"time_s": 2, "kind": "mark"}\n'
+            ),
+            "not a valid event",
+            EVENTS_FILE,
+        ),
+    ],
+)
+def test_bad_sessions_get_clear_errors(
+    tmp_path: Path, lossy_set: Recording, damage, message: str, where: str
+) -> None:
+    folder = _session(tmp_path, lossy_set)
+    damage(folder)
+    with pytest.raises(EmgInputError, match=message) as caught:
+        open_recording(folder)
+    assert where in str(caught.value)
+
+
+def test_folder_that_is_not_a_session(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(EmgInputError, match="not a recorded session") as caught:
+        open_recording(tmp_path)
+    assert str(tmp_path) in str(caught.value)
+    with pytest.raises(EmgInputError, match="no such file"):
+        open_recording(tmp_path / "missing")
+    (tmp_path / "notes.docx").write_text("hello")
+    with pytest.raises(EmgInputError, match="unknown kind of file"):
+        open_recording(tmp_path / "notes.docx")
+
+
+def test_channel_overrides_select_and_rename(tmp_path: Path, lossy_set: Recording) -> None:
+    folder = _session(tmp_path, lossy_set)
+    back = open_recording(folder, {"glute": "glute_right", "hamstring": "hamstring_right"})
+    assert [c.label for c in back.channels] == ["glute", "hamstring"]
+    labels = [c.label for c in lossy_set.channels]
+    np.testing.assert_array_equal(
+        back.data[:, 1], lossy_set.data[:5000, labels.index("hamstring_right")]
+    )
+    with pytest.raises(EmgInputError, match="no channel 'EMG9'"):
+        open_recording(folder, {"glute": "EMG9"})
