@@ -9,6 +9,7 @@ console, the window).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class LiveSession:
         More to keep in ``session.json`` (exercise, subject, sensors, source ...).
     listener
         Called with the events of every block as soon as they are known.
+    keep_events
+        Keep every event in :attr:`events` (a replay does, to compare; a long recording need
+        not: its events are on disk, and :attr:`counts` counts them by kind).
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class LiveSession:
         folder: str | Path | None = None,
         metadata: Mapping[str, Any] | None = None,
         listener: Listener | None = None,
+        keep_events: bool = True,
     ) -> None:
         self.channels, self.sample_rate, self.config = channels, sample_rate, config
         self.pipeline = SessionPipeline(channels, sample_rate, config)
@@ -55,7 +60,9 @@ class LiveSession:
         self.metadata = dict(metadata or {})
         self.listener = listener
         self.writer: SessionWriter | None = None
+        self.keep_events = keep_events
         self.events: list[Event] = []
+        self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.finished = False
 
@@ -83,7 +90,9 @@ class LiveSession:
             return events
         if self.writer is not None:
             self.writer.write_events(events)
-        self.events.extend(events)
+        if self.keep_events:
+            self.events.extend(events)
+        self.counts.update(e.kind for e in events)
         if self.listener is not None:
             self.listener(events)
         return events

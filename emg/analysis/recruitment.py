@@ -19,18 +19,41 @@ A training aid, not a diagnosis.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from emg.analysis.exercises import ExerciseConfig
 from emg.analysis.reps import Rep, RepEvent
 
+T = TypeVar("T")
+
 RISK_LEVELS = ("ok", "watch", "warning")
 DISCLAIMER = (
     "A training aid, not a diagnosis: it shows how the muscles were recruited, and cannot "
     "tell whether a cramp will happen."
 )
+
+
+class _FirstAndLast(Generic[T]):
+    """The first ``n`` and the last ``n`` of a growing sequence, in constant memory."""
+
+    def __init__(self, n: int) -> None:
+        self.first: list[T] = []
+        self.last: deque[T] = deque(maxlen=n)
+        self.count = 0
+        self.has_none = False
+        self._n = n
+
+    def append(self, item: T) -> None:
+        if len(self.first) < self._n:
+            self.first.append(item)
+        self.last.append(item)
+        self.count += 1
+        if isinstance(item, tuple) and any(v is None for v in item):
+            self.has_none = True
 
 
 @dataclass(frozen=True)
@@ -132,8 +155,9 @@ class RecruitmentTracker:
     ) -> None:
         self.exercise, self.side = exercise, side
         self.risk = risk or RiskConfig()
-        self.decided: list[Rep] = []
-        self.completed: list[Rep] = []
+        self.decided: deque[Rep] = deque(maxlen=exercise.flag_window)
+        self._shares = _FirstAndLast[tuple[int, float | None]](exercise.flag_window)
+        self._mdfs = _FirstAndLast[float](self.risk.mdf_reference_reps)
         self.raised: set[str] = set()
         self._reasons: dict[str, _Reason] = {}
         self._tonic_rep: int | None = None
@@ -150,7 +174,9 @@ class RecruitmentTracker:
                 self.decided.append(rep)
                 flags.extend(self._order_flag(event.at))
             elif event.kind == "completed":
-                self.completed.append(rep)
+                self._shares.append((rep.index, rep.hamstring_share))
+                if (mdf := rep.median_frequency_hz.get("hamstring")) is not None:
+                    self._mdfs.append(mdf)
                 flags.extend(self._share_flag(event.at))
                 self._rep_reasons(rep)
             elif event.kind == "tonic":
@@ -177,7 +203,7 @@ class RecruitmentTracker:
         flagged = self.exercise.flagged_order
         if flagged is None:
             return []
-        window = self.decided[-self.exercise.flag_window :]
+        window = list(self.decided)
         hits = tuple(r.index for r in window if r.order == flagged)
         holds = len(hits) >= self.exercise.flag_count
         return self._transition(
@@ -186,12 +212,12 @@ class RecruitmentTracker:
 
     def _share_flag(self, at: int) -> list[Flag]:
         n, margin = self.exercise.flag_window, self.exercise.share_margin
-        shares = [r.hamstring_share for r in self.completed]
-        if margin <= 0 or len(shares) < 2 * n or any(s is None for s in shares):
+        shares = self._shares
+        if margin <= 0 or shares.count < 2 * n or shares.has_none:
             return []
-        start = float(np.mean([s for s in shares[:n] if s is not None]))
-        recent = float(np.mean([s for s in shares[-n:] if s is not None]))
-        reps = tuple(r.index for r in self.completed[-n:])
+        start = float(np.mean([s for _, s in shares.first if s is not None]))
+        recent = float(np.mean([s for _, s in shares.last if s is not None]))
+        reps = tuple(index for index, _ in shares.last)
         self._share_levels = (start, recent)
         return self._transition("hamstring-share", recent - start >= margin, at, reps)
 
@@ -207,7 +233,7 @@ class RecruitmentTracker:
     def _sync_flag_reasons(self) -> None:
         flagged = self.exercise.flagged_order
         if flagged is not None and flagged in self.raised:
-            window = self.decided[-self.exercise.flag_window :]
+            window = list(self.decided)
             hits = [str(r.index) for r in window if r.order == flagged]
             muscle = flagged.split("-")[0] + "s"
             self._reasons["flag"] = _Reason(
@@ -241,13 +267,11 @@ class RecruitmentTracker:
             )
         else:
             self._reasons.pop("between", None)
-        known = [
-            m for r in self.completed if (m := r.median_frequency_hz.get("hamstring")) is not None
-        ]
+        known = self._mdfs
         n = self.risk.mdf_reference_reps
-        if len(known) >= 2 * n and rep.median_frequency_hz.get("hamstring") is not None:
-            reference = float(np.mean(known[:n]))
-            current = float(np.mean(known[-n:]))
+        if known.count >= 2 * n and rep.median_frequency_hz.get("hamstring") is not None:
+            reference = float(np.mean(known.first))
+            current = float(np.mean(known.last))
             drop = 1 - current / reference
             if drop >= self.risk.mdf_drop:
                 self._reasons["mdf"] = _Reason(

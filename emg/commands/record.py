@@ -183,6 +183,7 @@ def run_record(args: argparse.Namespace) -> int:
         folder,
         metadata,
         listener=console_listener(),
+        keep_events=False,
     )
     print(
         f"recording {len(recording.channels)} channels at {recording.sample_rate:g} Hz into "
@@ -230,12 +231,10 @@ def _live_settings(args: argparse.Namespace, source_mains_hz: float) -> Analysis
 
 
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
-    reps = [e for e in live.events if e.kind == "rep"]
-    flags = [e for e in live.events if e.kind == "flag"]
     where = f"; session in {folder}" if folder else ""
     return (
         f"stopped ({stopped_by}) after {live.n_samples / live.sample_rate:.1f} s: "
-        f"{len(reps)} reps, {len(flags)} flags{where}"
+        f"{live.counts['rep']} reps, {live.counts['flag']} flags{where}"
     )
 
 
