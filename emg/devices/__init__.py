@@ -1,0 +1,1 @@
+"""Sensors: profiles (``firmware_configs/*.toml``) and packet decoders."""
