@@ -9,7 +9,7 @@ import pytest
 
 from emg.cli import build_parser, main
 
-COMMANDS = ["demo", "synth", "analyze", "validate", "record", "replay", "export"]
+COMMANDS = ["demo", "synth", "analyze", "validate", "record", "replay", "export", "profiles", "decode"]
 
 
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:

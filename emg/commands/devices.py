@@ -1,0 +1,148 @@
+"""``emg profiles`` and ``emg decode``: the sensor profiles, and decoding a field capture."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from emg.devices.profiles import SensorProfile, load_profiles
+from emg.errors import EmgInputError
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``profiles`` and ``decode``."""
+    profiles = commands.add_parser(
+        "profiles",
+        help="list the sensor profiles",
+        description="List the sensor profiles loaded from firmware_configs/*.toml (name, "
+        "sample rate, channels, decoder). A bad profile is reported with its file and field.",
+    )
+    profiles.add_argument(
+        "--dir", type=Path, action="append", metavar="DIR", help="read profiles from DIR instead"
+    )
+    profiles.set_defaults(handler=run_profiles)
+
+    decode = commands.add_parser(
+        "decode",
+        help="decode a capture of notifications into CSV",
+        description="Decode a capture of BLE notifications with a profile's decoder, for "
+        "debugging field captures. CAPTURE: one notification payload in hex per line, "
+        "optionally prefixed by the characteristic UUID and a space; blank lines and lines "
+        "starting with # are skipped. Output CSV: sample, one column per channel in "
+        "microvolts, lost (1 for samples lost in transit, filled with 0). Malformed packets "
+        "are counted and reported with their line, and skipped.",
+    )
+    decode.add_argument("profile", metavar="PROFILE")
+    decode.add_argument("capture", type=Path, metavar="CAPTURE")
+    decode.add_argument("--out", type=Path, metavar="FILE.csv", help="write here, not stdout")
+    decode.add_argument("--dir", type=Path, action="append", metavar="DIR", help=argparse.SUPPRESS)
+    decode.set_defaults(handler=run_decode)
+
+
+def _profiles(args: argparse.Namespace) -> dict[str, SensorProfile]:
+    return load_profiles(args.dir)
+
+
+def run_profiles(args: argparse.Namespace) -> int:
+    """``emg profiles``."""
+    profiles = _profiles(args)
+    if not profiles:
+        print("no profiles found")
+        return 1
+    print(f"{'profile':<16} {'rate Hz':>8} {'ch':>3}  {'decoder':<14} file")
+    for profile in profiles.values():
+        print(
+            f"{profile.name:<16} {profile.sample_rate:>8g} {profile.channels:>3}  "
+            f"{profile.decoder_kind:<14} {profile.path.name}"
+        )
+    return 0
+
+
+def capture_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
+    """``(line number, characteristic or None, payload)`` of every notification in a capture.
+
+    Raises
+    ------
+    EmgInputError
+        For a missing file or a line that is not hex.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EmgInputError("no such capture file", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        characteristic = parts[0].lower() if len(parts) > 1 and "-" in parts[0] else None
+        payload_text = "".join(parts[1:] if characteristic else parts)
+        try:
+            payload = bytes.fromhex(payload_text)
+        except ValueError:
+            raise EmgInputError(
+                f"not a hex payload: '{line[:60]}'", source=str(path), line=number
+            ) from None
+        yield number, characteristic, payload
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    """``emg decode``."""
+    profiles = _profiles(args)
+    if args.profile not in profiles:
+        raise EmgInputError(
+            f"no profile '{args.profile}' (profiles: {', '.join(profiles) or 'none'})",
+            source="command line",
+        )
+    profile = profiles[args.profile]
+    decoder = profile.decoder()
+    out: TextIO = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        names = _column_names(profile)
+        out.write(",".join(["sample", *names, "lost"]) + "\n")
+        sample = 0
+        for number, characteristic, payload in capture_lines(args.capture):
+            before = decoder.stats.malformed
+            for packet in decoder.decode(payload, characteristic):
+                sample = _write_rows(out, sample, packet.lost, packet.samples)
+            if decoder.stats.malformed > before:
+                print(
+                    f"emg decode: {args.capture}, line {number}: skipped a malformed packet "
+                    f"({decoder.stats.last_error})",
+                    file=sys.stderr,
+                )
+    finally:
+        if args.out:
+            out.close()
+    stats = decoder.stats
+    print(
+        f"emg decode: {stats.packets} packets, {stats.samples} samples per channel, "
+        f"{stats.lost_samples} lost, {stats.malformed} malformed",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _column_names(profile: SensorProfile) -> list[str]:
+    names = list(profile.muscles)
+    if len(names) != profile.channels or len(set(names)) != len(names):
+        names = [f"ch{i + 1}" for i in range(profile.channels)]
+    return names
+
+
+def _write_rows(out: TextIO, sample: int, lost: int, samples: np.ndarray) -> int:
+    zeros = ",".join("0" for _ in range(samples.shape[1]))
+    for _ in range(lost):
+        out.write(f"{sample},{zeros},1\n")
+        sample += 1
+    for row in samples:
+        out.write(f"{sample}," + ",".join(f"{v:.4f}" for v in row) + ",0\n")
+        sample += 1
+    return sample
