@@ -12,11 +12,11 @@ from pathlib import Path
 from emg import __version__
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import format_table, summarize
-from emg.commands import devices, export, record, validate
+from emg.commands import devices, export, record, scan, validate
 from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
 from emg.commands.record import add_channel_option, open_input
 from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
-from emg.errors import EmgInputError
+from emg.errors import EmgDeviceError, EmgInputError
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
 from emg.io.open_recording import READABLE
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_parsers(commands)
     export.add_parser(commands)
     devices.add_parsers(commands)
+    scan.add_parser(commands)
     return parser
 
 
@@ -156,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmgInputError as error:
         print(f"emg: error: {error}", file=sys.stderr)
         return 2
+    except EmgDeviceError as error:
+        print(f"emg: sensor error: {error}", file=sys.stderr)
+        return 3
     except BrokenPipeError:
         return 0
     return status

@@ -39,3 +39,11 @@ class EmgInputError(ValueError):
             where.append(f"column '{field}'")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class EmgDeviceError(RuntimeError):
+    """A sensor or the Bluetooth stack failed in a way the user can act on.
+
+    The message says what happened and what to do (switch Bluetooth on, wake the sensor,
+    grant permission ...).
+    """

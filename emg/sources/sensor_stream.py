@@ -1,0 +1,183 @@
+"""One sensor's stream: connect, subscribe, start, decode, and reconnect when the link drops.
+
+The notification callback only stamps the arrival time and enqueues the payload (it runs on
+the event loop inside the Bluetooth stack's code); decoding happens in this stream's own task.
+After a drop the stream reconnects with backoff, re-sends the start commands and resets its
+decoder (sensors such as the Ganglion reset on every connect), and says so to its listener,
+which keeps the same recording going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from emg.devices.decoding import DecodedPacket
+from emg.devices.profiles import SensorProfile
+from emg.errors import EmgDeviceError
+from emg.sources.radio import Radio, SensorLink
+
+#: Seconds to wait before each reconnect attempt (the last repeats).
+BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+PacketListener = Callable[[str, list[DecodedPacket], float], None]
+StatusListener = Callable[[str, str, str], None]
+
+
+@dataclass
+class SensorStatus:
+    """What a live window shows about a sensor."""
+
+    name: str
+    address: str
+    state: str = "connecting"
+    reconnects: int = 0
+    packets: int = 0
+    malformed: int = 0
+    lost_samples: int = 0
+
+
+class SensorStream:
+    """Streams one sensor into a listener.
+
+    Parameters
+    ----------
+    radio
+        The Bluetooth stack.
+    address
+        The sensor's address.
+    profile
+        Its profile (GATT layout, commands, decoder).
+    name
+        The name its samples go under (e.g. ``glute``).
+    on_packets
+        Called with (name, decoded packets, arrival time) for every notification.
+    on_status
+        Called with (name, state, detail) on ``streaming``, ``disconnected``,
+        ``reconnected`` and ``stopped``.
+    backoff_s
+        Reconnect delays.
+    clock
+        Monotonic clock for arrival times.
+    """
+
+    def __init__(
+        self,
+        radio: Radio,
+        address: str,
+        profile: SensorProfile,
+        name: str,
+        on_packets: PacketListener,
+        on_status: StatusListener | None = None,
+        backoff_s: Sequence[float] = BACKOFF_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.radio, self.address, self.profile, self.name = radio, address, profile, name
+        self.on_packets, self.on_status = on_packets, on_status
+        self.backoff_s, self.clock = tuple(backoff_s), clock
+        self.decoder = profile.decoder()
+        self.status = SensorStatus(name, address)
+        self._queue: asyncio.Queue[tuple[float, str, bytes]] = asyncio.Queue()
+        self._dropped = asyncio.Event()
+        self._stopping = False
+        self._link: SensorLink | None = None
+
+    def _on_notification(self, uuid: str, payload: bytes) -> None:
+        self._queue.put_nowait((self.clock(), uuid, payload))
+
+    def _on_disconnect(self) -> None:
+        self._dropped.set()
+
+    async def connect(self) -> None:
+        """Connect, subscribe and start streaming.
+
+        Raises
+        ------
+        EmgDeviceError
+            If the sensor cannot be reached or lacks the profile's characteristics.
+        """
+        self._dropped.clear()
+        link = self.radio.link(self.address)
+        await link.connect(self._on_disconnect)
+        self._link = link
+        try:
+            for uuid in self.profile.notify:
+                await link.subscribe(uuid, self._on_notification)
+            if self.profile.control is not None:
+                for command in self.profile.start:
+                    await link.write(
+                        self.profile.control, command, self.profile.write_with_response
+                    )
+        except EmgDeviceError:
+            raise
+        except Exception as error:
+            raise EmgDeviceError(
+                f"{self.name} ({self.address}): could not start streaming with profile "
+                f"'{self.profile.name}': {error}"
+            ) from error
+        self.status.state = "streaming"
+        self._notify("streaming", self.address)
+
+    def _notify(self, state: str, detail: str) -> None:
+        if self.on_status is not None:
+            self.on_status(self.name, state, detail)
+
+    async def run(self) -> None:
+        """Decode notifications until :meth:`stop`; reconnect after every drop."""
+        while not self._stopping:
+            get = asyncio.ensure_future(self._queue.get())
+            dropped = asyncio.ensure_future(self._dropped.wait())
+            done, _ = await asyncio.wait({get, dropped}, return_when=asyncio.FIRST_COMPLETED)
+            if get in done:
+                dropped.cancel()
+                self._decode(*get.result())
+                while not self._queue.empty():
+                    self._decode(*self._queue.get_nowait())
+                continue
+            get.cancel()
+            while not self._queue.empty():  # what arrived before the drop, with the old state
+                self._decode(*self._queue.get_nowait())
+            if not self._stopping:
+                await self._reconnect()
+
+    def _decode(self, arrival: float, uuid: str, payload: bytes) -> None:
+        packets = self.decoder.decode(payload, uuid)
+        stats = self.decoder.stats
+        self.status.packets, self.status.malformed = stats.packets, stats.malformed
+        self.status.lost_samples = stats.lost_samples
+        if packets:
+            self.on_packets(self.name, packets, arrival)
+
+    async def _reconnect(self) -> None:
+        self.status.state = "reconnecting"
+        self._notify("disconnected", "the link dropped")
+        attempt = 0
+        while not self._stopping:
+            await asyncio.sleep(self.backoff_s[min(attempt, len(self.backoff_s) - 1)])
+            attempt += 1
+            self.decoder.reset()
+            try:
+                await self.connect()
+            except EmgDeviceError as error:
+                self._notify("reconnecting", f"attempt {attempt}: {error}")
+                continue
+            self.status.reconnects += 1
+            self._notify("reconnected", f"after {attempt} attempt(s)")
+            return
+
+    async def stop(self) -> None:
+        """Send the stop commands (if still connected) and disconnect."""
+        self._stopping = True
+        self._dropped.set()
+        link = self._link
+        if link is not None:
+            with contextlib.suppress(Exception):  # the link may be gone; stopping must not fail
+                if self.profile.control is not None:
+                    for command in self.profile.stop:
+                        await link.write(self.profile.control, command, False)
+                await link.disconnect()
+        self.status.state = "stopped"
+        self._notify("stopped", "")
