@@ -9,7 +9,18 @@ import pytest
 
 from emg.cli import build_parser, main
 
-COMMANDS = ["demo", "synth", "analyze", "validate", "record", "replay", "export", "profiles", "decode", "scan"]
+COMMANDS = [
+    "demo",
+    "synth",
+    "analyze",
+    "validate",
+    "record",
+    "replay",
+    "export",
+    "profiles",
+    "decode",
+    "scan",
+]
 
 
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:

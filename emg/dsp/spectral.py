@@ -162,7 +162,7 @@ def welch_power(x: FloatArray, fs: float, n_segment: int) -> tuple[FloatArray, F
     power *= 1.0 / (fs * float(np.sum(window**2)))
     last = -1 if n_segment % 2 == 0 else None  # the Nyquist bin is not doubled
     power[1:last] *= 2
-    freqs: FloatArray = np.fft.rfftfreq(n_segment, 1 / fs)
+    freqs = np.asarray(np.fft.rfftfreq(n_segment, 1 / fs), dtype=np.float64)
     return freqs, power
 
 
