@@ -139,4 +139,7 @@ async def run_session(
         raise
     finally:
         session.finish(stopped_by)
+        close = getattr(blocks, "aclose", None)
+        if close is not None:  # stop the source now (disconnect sensors), not at exit
+            await close()
     return stopped_by

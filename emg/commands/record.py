@@ -8,6 +8,7 @@ import dataclasses
 import re
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.session_events import outcome
-from emg.block import Block
+from emg.block import Block, Channel
 from emg.commands.console import console_listener
 from emg.commands.options import (
     add_chain_options,
@@ -26,8 +27,9 @@ from emg.commands.options import (
     exercise_config,
     normalisation,
 )
+from emg.commands.scan import add_radio_option
 from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
-from emg.errors import EmgInputError
+from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json, write_json
@@ -79,10 +81,21 @@ def add_parsers(commands: Any) -> None:
     )
     record.add_argument(
         "--source",
-        choices=["synthetic"],
+        choices=["synthetic", "ble"],
         default="synthetic",
-        help="where the samples come from (synthetic: the built-in demo set, or the set "
-        "described by the synthetic-set options)",
+        help="where the samples come from: synthetic (the built-in demo set, or the set "
+        "described by the synthetic-set options) or ble (sensors named with --sensor)",
+    )
+    record.add_argument(
+        "--sensor",
+        action="append",
+        default=[],
+        metavar="MUSCLE=NAME",
+        help="with --source ble: the sensor on a muscle, by advertised name or address, e.g. "
+        "--sensor glute=EMG-01A3 --sensor hamstring=EMG-7F20",
+    )
+    record.add_argument(
+        "--scan-timeout", type=float, default=5.0, metavar="S", help="seconds to scan (5)"
     )
     record.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     record.add_argument(
@@ -103,6 +116,7 @@ def add_parsers(commands: Any) -> None:
     record.add_argument(
         "--no-export", action="store_true", help="do not export to BIDS-EMG when stopping"
     )
+    add_radio_option(record)
     add_chain_options(record)
     add_recruitment_options(record)
     add_synthetic_options(record, DEMO_SET)
@@ -152,54 +166,129 @@ def _run(
         return "interrupt"
 
 
-def run_record(args: argparse.Namespace) -> int:
-    """``emg record``."""
+@dataclass
+class _Source:
+    """A live source as ``emg record`` needs it."""
+
+    channels: tuple[Channel, ...]
+    sample_rate: float
+    blocks: Callable[[], AsyncIterator[Block]]
+    metadata: dict[str, Any]
+    mains_hz: float | None
+    after: Callable[[Path], None] = lambda folder: None
+    on_event: list[Callable[[list[Event]], None]] = dataclasses.field(default_factory=list)
+
+
+def _synthetic_source(args: argparse.Namespace) -> _Source:
     synth = synth_config(args, DEMO_SET)
     try:
         generated = generate_session(synth)
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
     recording = generated.recording
-    config = _live_settings(args, synth.mains_hz)
-    folder = session_folder(args.out, config.exercise.name, datetime.now())
-    metadata = {
-        "exercise": config.exercise.name,
-        "subject": args.subject,
-        "source": "synthetic",
-        "sensors": [
-            {"name": c.device, "profile": "synthetic", "channels": [c.label]}
-            for c in recording.channels
-        ],
-        "calibration": {
-            "rest_s": list(config.chain.rest) if config.chain.rest else None,
-            "mvc_uv": dict(config.normalisation.mvc_uv),
-        },
-        "synthetic": {"truth_file": "truth.json"},
-    }
-    live = LiveSession(
+    return _Source(
         recording.channels,
         recording.sample_rate,
-        config,
-        folder,
-        metadata,
-        listener=console_listener(),
-        keep_events=False,
+        lambda: replay_blocks(recording, args.speed),
+        {
+            "source": "synthetic",
+            "sensors": [
+                {"name": c.device, "profile": "synthetic", "channels": [c.label]}
+                for c in recording.channels
+            ],
+            "synthetic": {"truth_file": "truth.json"},
+        },
+        synth.mains_hz,
+        after=lambda folder: write_json(folder / "truth.json", generated.truth),
     )
-    print(
-        f"recording {len(recording.channels)} channels at {recording.sample_rate:g} Hz into "
-        f"{folder} ({config.exercise.name}); Ctrl-C stops",
-        flush=True,
+
+
+async def _ble_source(args: argparse.Namespace) -> _Source:
+    from emg.commands.scan import open_radio
+    from emg.devices.profiles import load_profiles
+    from emg.sources.ble import BleSource, parse_sensor_choices, resolve_sensors
+
+    choices = parse_sensor_choices(args.sensor)
+    if not choices:
+        raise EmgDeviceError(
+            "name the sensors: --sensor glute=<name or address> --sensor hamstring=<...> "
+            "(emg scan lists them)"
+        )
+    radio = await open_radio(args.radio)
+    print(f"scanning {args.scan_timeout:g} s for {len(choices)} sensors ...", flush=True)
+    adverts = await radio.scan(args.scan_timeout)
+    sensors = resolve_sensors(adverts, choices, load_profiles().values())
+    source = BleSource(radio, sensors)
+    result = _Source(
+        source.channels,
+        source.sample_rate,
+        source.blocks,
+        {
+            "source": "ble",
+            "sensors": [
+                {
+                    "name": s.advert.name,
+                    "address": s.advert.address,
+                    "profile": s.profile.name,
+                    "decoder": s.profile.decoder_kind,
+                    "channels": [c.label for c in s.channels],
+                }
+                for s in sensors
+            ],
+        },
+        None,
     )
+
+    def forward(events: list[Event]) -> None:
+        for listen in result.on_event:
+            listen(events)
+
+    source.on_event = forward
+    return result
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """``emg record``."""
+    state: dict[str, Any] = {}
 
     async def record() -> str:
-        blocks: AsyncIterator[Block] = replay_blocks(recording, args.speed)
-        return await run_session(blocks, live, args.duration)
+        source = await _ble_source(args) if args.source == "ble" else _synthetic_source(args)
+        config = _live_settings(args, source.mains_hz)
+        folder = session_folder(args.out, config.exercise.name, datetime.now())
+        metadata = {
+            "exercise": config.exercise.name,
+            "subject": args.subject,
+            **source.metadata,
+            "calibration": {
+                "rest_s": list(config.chain.rest) if config.chain.rest else None,
+                "mvc_uv": dict(config.normalisation.mvc_uv),
+            },
+        }
+        live = LiveSession(
+            source.channels,
+            source.sample_rate,
+            config,
+            folder,
+            metadata,
+            listener=console_listener(),
+            keep_events=False,
+        )
+        source.on_event.append(live.note)
+        state.update(live=live, folder=folder, source=source)
+        print(
+            f"recording {len(source.channels)} channels at {source.sample_rate:g} Hz into "
+            f"{folder} ({config.exercise.name}); Ctrl-C stops",
+            flush=True,
+        )
+        return await run_session(source.blocks(), live, args.duration)
 
     stopped_by = _run(record)
-    if live.writer is None:
+    live: LiveSession | None = state.get("live")
+    if live is None or live.writer is None:
         print("stopped before the first sample: nothing recorded")
         return 1
-    write_json(folder / "truth.json", generated.truth)
+    folder: Path = state["folder"]
+    state["source"].after(folder)
     print(_totals(live, stopped_by, folder))
     if not args.no_export:
         exported = export_session(folder)
@@ -207,11 +296,12 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _live_settings(args: argparse.Namespace, source_mains_hz: float) -> AnalysisConfig:
-    """Settings of a live stream: nothing can be looked up ahead in it."""
+def _live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> AnalysisConfig:
+    """Settings of a live stream: nothing can be looked up ahead in it, so ``--mains auto``
+    takes the source's mains frequency if it knows it, else 50 Hz (give 60 where it is)."""
     chain = chain_config(args)
     if args.mains in (None, "auto"):
-        mains: float | None = source_mains_hz
+        mains: float | None = source_mains_hz or 50.0
     else:
         mains = None if args.mains == "off" else float(args.mains)
     chain = dataclasses.replace(chain, mains_hz=mains)

@@ -1,0 +1,221 @@
+"""Bluetooth LE acquisition: several sensors, one stream of Blocks on a common timeline.
+
+Sensors are found by a scan and matched to their profiles, then connected one at a time
+(concurrent connects make BlueZ fail with ``InProgress``) and streamed concurrently, one link,
+queue and decoder per sensor (:mod:`emg.sources.sensor_stream`). Every decoded packet goes to
+the :class:`~emg.devices.stream_assembler.StreamAssembler`, which reconstructs sample times
+(jitter and clock drift removed), aligns the sensors on one grid, fills and masks what was lost,
+and cuts Blocks. A sensor that drops out is reconnected with backoff while the others, and the
+recording, go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from emg.block import Block, Channel
+from emg.devices.decoding import DecodedPacket
+from emg.devices.profiles import SensorProfile
+from emg.devices.stream_assembler import StreamAssembler
+from emg.errors import EmgDeviceError
+from emg.events import Event
+from emg.muscles import parse_muscle_name
+from emg.sources.radio import Advert, Radio, find_sensor
+from emg.sources.sensor_stream import SensorStatus, SensorStream
+
+#: How often silent sensors are checked for (seconds).
+POLL_S = 0.01
+
+
+@dataclass(frozen=True)
+class SensorChoice:
+    """Which sensor carries which muscle.
+
+    Attributes
+    ----------
+    muscle
+        Channel label of its (first) channel, e.g. ``glute`` or ``hamstring_left``.
+    wanted
+        Advertised name or address of the sensor.
+    """
+
+    muscle: str
+    wanted: str
+
+
+@dataclass
+class ConnectedSensor:
+    """A sensor chosen, matched and about to stream."""
+
+    choice: SensorChoice
+    advert: Advert
+    profile: SensorProfile
+    channels: tuple[Channel, ...]
+
+
+def parse_sensor_choices(specs: Sequence[str]) -> list[SensorChoice]:
+    """``["glute=EMG-01A3", "hamstring=AA:BB:..."]`` -> choices.
+
+    Raises
+    ------
+    EmgDeviceError
+        For a spec without ``=`` or with an unknown muscle.
+    """
+    choices = []
+    for spec in specs:
+        muscle, sep, wanted = spec.partition("=")
+        if not sep or not muscle.strip() or not wanted.strip():
+            raise EmgDeviceError(f"--sensor expects MUSCLE=NAME_OR_ADDRESS, got '{spec}'")
+        try:
+            label = parse_muscle_name(muscle).label
+        except KeyError as error:
+            raise EmgDeviceError(f"--sensor {spec}: {error.args[0]}") from None
+        choices.append(SensorChoice(label, wanted.strip()))
+    return choices
+
+
+def sensor_channels(label: str, profile: SensorProfile, device: str) -> tuple[Channel, ...]:
+    """Channels of one sensor: the first carries ``label``'s muscle; further channels of a
+    multi-channel sensor keep the profile's muscle names with the sensor's name appended."""
+    first = Channel.from_name(label, device=device)
+    extra = []
+    for index in range(1, profile.channels):
+        muscle = profile.muscles[index] if index < len(profile.muscles) else "emg"
+        parsed = parse_muscle_name(muscle)
+        extra.append(
+            Channel(f"{parsed.label}_{label}_{index + 1}", parsed.muscle, parsed.side, device)
+        )
+    return (first, *extra)
+
+
+def resolve_sensors(
+    adverts: Iterable[Advert], choices: Sequence[SensorChoice], profiles: Iterable[SensorProfile]
+) -> list[ConnectedSensor]:
+    """Match every choice to a scanned sensor and its profile.
+
+    Raises
+    ------
+    EmgDeviceError
+        If a sensor was not seen, or the sensors' sample rates differ.
+    """
+    adverts, profiles = list(adverts), list(profiles)
+    found = []
+    for choice in choices:
+        match = find_sensor(adverts, choice.wanted, profiles)
+        if match is None:
+            seen = ", ".join(sorted(a.name or a.address for a in adverts)) or "nothing"
+            raise EmgDeviceError(
+                f"sensor '{choice.wanted}' ({choice.muscle}) not found or has no profile "
+                f"(seen: {seen}); wake it (press its button) and check the name with emg scan"
+            )
+        advert, profile = match
+        channels = sensor_channels(choice.muscle, profile, advert.name or advert.address)
+        found.append(ConnectedSensor(choice, advert, profile, channels))
+    rates = {s.profile.sample_rate for s in found}
+    if len(rates) > 1:
+        raise EmgDeviceError(
+            "the sensors stream at different rates ("
+            + ", ".join(f"{s.choice.muscle}: {s.profile.sample_rate:g} Hz" for s in found)
+            + "); use sensors of one rate"
+        )
+    return found
+
+
+@dataclass
+class BleSource:
+    """Blocks from several BLE sensors.
+
+    Parameters
+    ----------
+    radio
+        The Bluetooth stack.
+    sensors
+        The sensors (see :func:`resolve_sensors`).
+    block_s
+        Block length.
+    latency_s
+        How long a silent sensor may hold the others back before its part is masked.
+    on_event
+        Called with disconnect and reconnect events (stream time).
+    clock
+        Host monotonic clock.
+    """
+
+    radio: Radio
+    sensors: list[ConnectedSensor]
+    block_s: float = 0.02
+    latency_s: float = 0.3
+    on_event: Callable[[list[Event]], None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    streams: list[SensorStream] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sample_rate = self.sensors[0].profile.sample_rate
+        self.assembler = StreamAssembler(
+            [(s.choice.muscle, s.channels) for s in self.sensors],
+            self.sample_rate,
+            block_s=self.block_s,
+            latency_s=self.latency_s,
+        )
+        self.channels = self.assembler.channels
+        self._out: asyncio.Queue[Block] = asyncio.Queue()
+        self._resets: list[str] = []
+
+    @property
+    def status(self) -> list[SensorStatus]:
+        """Connection state and counts per sensor."""
+        return [stream.status for stream in self.streams]
+
+    def _on_packets(self, name: str, packets: list[DecodedPacket], arrival: float) -> None:
+        for packet in packets:
+            for block in self.assembler.feed(name, packet, arrival):
+                self._out.put_nowait(block)
+        self._pass_events()
+
+    def _on_status(self, name: str, state: str, detail: str) -> None:
+        if state == "reconnected":
+            self.assembler.reset_sensor(name)
+            self._pass_events()
+
+    def _pass_events(self) -> None:
+        events = [e for e in self.assembler.take_events() if e.kind != "loss"]
+        if events and self.on_event is not None:
+            self.on_event(events)
+
+    async def blocks(self) -> AsyncIterator[Block]:
+        """Connect every sensor (one at a time), then yield Blocks until cancelled."""
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for sensor in self.sensors:
+                stream = SensorStream(
+                    self.radio,
+                    sensor.advert.address,
+                    sensor.profile,
+                    sensor.choice.muscle,
+                    self._on_packets,
+                    self._on_status,
+                    clock=self.clock,
+                )
+                await stream.connect()
+                self.streams.append(stream)
+            tasks = [asyncio.create_task(stream.run()) for stream in self.streams]
+            tasks.append(asyncio.create_task(self._poll()))
+            while True:
+                yield await self._out.get()
+                while not self._out.empty():
+                    yield self._out.get_nowait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for stream in self.streams:
+                await stream.stop()
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            for block in self.assembler.poll(self.clock()):
+                self._out.put_nowait(block)
+            self._pass_events()
