@@ -4,11 +4,15 @@ virtual controller) or an in-memory link to emulated sensors (tests, demos)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from emg.errors import EmgDeviceError
 from emg.sources.radio import Advert, NotificationCallback
+
+#: ATT MTU offered after connecting (what BlueZ and most phones negotiate with such sensors).
+MTU = 247
 
 
 def _uuid(text: str) -> Any:
@@ -43,6 +47,8 @@ class BumbleLink:
             raise EmgDeviceError(f"connecting to {self.address}: {error}") from error
         self._connection.on("disconnection", lambda *_: on_disconnect())
         self._peer = Peer(self._connection)
+        with contextlib.suppress(Exception):  # as BlueZ does: offer a large MTU at once
+            await self._peer.request_mtu(MTU)
         await self._peer.discover_services()
         for service in self._peer.services:
             await service.discover_characteristics()
