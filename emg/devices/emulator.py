@@ -216,6 +216,8 @@ class EmulatedSensor:
 
     def _begin(self) -> None:
         now = self.clock()
+        if self._connection is not None:
+            self.encoder.use_mtu(int(getattr(self._connection, "att_mtu", 23)))
         if self._first_start is None:
             self._first_start = now
         self.encoder.start(self._device_time_us(now))
@@ -230,19 +232,20 @@ class EmulatedSensor:
 
     async def run(self, duration_s: float | None = None) -> None:
         """Stream while started and connected, until ``duration_s`` of streaming."""
-        n = self.encoder.samples_per_notification
         while (
             duration_s is None
             or self._first_start is None
             or (self.clock() - self._first_start < duration_s)
         ):
             await self._started.wait()
-            due = self._sent_at + n / self.rate
-            await asyncio.sleep(max(0.0, due - self.clock()))
+            n = self.encoder.samples_per_notification  # fixed by the last START
+            first = self._sent_at  # true time of the packet's first sample
+            # a sensor sends a packet as soon as its last sample is taken
+            await asyncio.sleep(max(0.0, first + (n - 1) / self.rate - self.clock()))
             if not self._started.is_set():
                 continue
-            await self._emit(n, due - n / self.rate)
-            self._sent_at = due
+            await self._emit(n, first)
+            self._sent_at = first + n / self.rate
             await self._maybe_drop()
 
     async def _emit(self, n: int, first_time: float) -> None:

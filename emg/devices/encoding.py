@@ -75,6 +75,10 @@ class Encoder(ABC):
             packet lost in transit.
         """
 
+    def use_mtu(self, mtu: int) -> None:  # noqa: B027  (fixed-size packets fit any MTU)
+        """The ATT MTU of the connection (payloads of at most ``mtu - 3`` bytes fit); called
+        before :meth:`start`, as a sensor sizes its packets when streaming starts."""
+
     def answer(self, command: bytes) -> list[Notification]:
         """Notifications the sensor sends in answer to a command (default: none)."""
         return []

@@ -177,7 +177,9 @@ class SensorStream:
             with contextlib.suppress(Exception):  # the link may be gone; stopping must not fail
                 if self.profile.control is not None:
                     for command in self.profile.stop:
-                        await link.write(self.profile.control, command, False)
+                        await link.write(
+                            self.profile.control, command, self.profile.write_with_response
+                        )
                 await link.disconnect()
         self.status.state = "stopped"
         self._notify("stopped", "")

@@ -539,7 +539,9 @@ def test_profile_loads_and_matches_the_spec() -> None:
     assert profile.service == SERVICE_UUID and profile.advertised_services == (SERVICE_UUID,)
     assert profile.notify == (DATA_UUID,) and profile.control == CONTROL_UUID
     assert profile.extra["info"] == INFO_UUID
-    assert profile.start == (command(Opcode.START),) and profile.stop == (command(Opcode.STOP),)
+    # 10-sample (10 ms) packets for a live display, then START
+    assert profile.start == (command(Opcode.SET_BATCH_LIMIT, 10), command(Opcode.START))
+    assert profile.stop == (command(Opcode.STOP),)
     assert (profile.sample_rate, profile.channels, profile.muscles) == (1000.0, 1, ("emg",))
     assert profile.scale_uv == SCALE == 4125 / 1024 == VECTORS["scale_uv"]
     header = HEADER_FILE.read_text("utf-8")

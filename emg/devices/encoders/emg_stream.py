@@ -170,6 +170,7 @@ class EmgStreamEncoder(Encoder):
         #: Whether the emulated device is streaming (START .. STOP).
         self.streaming = False
         self._fits = fits
+        self._fixed = samples_per_packet
         self._low = -(1 << (adc_bits - 1))
         self._high = (1 << (adc_bits - 1)) - 1
         self._data = profile.notify[0]
@@ -182,6 +183,13 @@ class EmgStreamEncoder(Encoder):
     def samples_per_notification(self) -> int:
         """``N``, samples per channel per packet, of the current (or next) stream."""
         return self._n if self.streaming else self._next_n()
+
+    def use_mtu(self, mtu: int) -> None:
+        """Size packets for the connection's MTU at the next START, as the firmware does."""
+        mtu = min(max(mtu, MIN_MTU), MAX_MTU)
+        fits = packet_room(mtu, self.profile.channels)
+        self.mtu = mtu
+        self._fits = min(fits, self._fixed) if self._fixed is not None else fits
 
     def _next_n(self) -> int:
         """``N`` the next START would choose: the MTU's room, capped by the batch limit."""
