@@ -20,6 +20,7 @@ COMMANDS = [
     "profiles",
     "decode",
     "scan",
+    "emulate",
 ]
 
 

@@ -57,7 +57,12 @@ class Impairments:
 
 @dataclass
 class SentLog:
-    """Truth about what the sensor sent: one entry per notification's samples."""
+    """Truth about what the sensor sent: one entry per notification's samples.
+
+    ``first_sample`` counts samples from the start of the current stream (as the sensor's own
+    counters do; ``starts`` lists where each stream began in this count's history, as indices
+    into the entries), ``sample_time`` is the true host time of the entry's first sample.
+    """
 
     first_sample: list[int] = field(default_factory=list)
     n_samples: list[int] = field(default_factory=list)
@@ -96,6 +101,10 @@ class EmulatedSensor:
         Advertised name (default: made to match the profile's first name pattern).
     impairments
         Injected loss, jitter, drift and drops.
+    epoch
+        Host time of the signal's first sample. Sensors given one epoch play one moment of
+        the signal at one time, however much later each starts streaming (as two sensors on
+        two muscles do); default: when the sensor is created.
     clock
         Host monotonic clock.
     """
@@ -107,6 +116,7 @@ class EmulatedSensor:
         signal_uv: npt.NDArray[np.float64],
         name: str | None = None,
         impairments: Impairments | None = None,
+        epoch: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if signal_uv.ndim != 2 or signal_uv.shape[1] != profile.channels:
@@ -124,11 +134,13 @@ class EmulatedSensor:
         self._characteristics: dict[str, Any] = {}
         self._started = asyncio.Event()
         self._connection: Any = None
-        self._sample = 0
+        self._sample = 0  # samples since the start of the current stream
+        self._signal_start = 0  # signal row of the current stream's first sample
         self._first_start: float | None = None
         self._drops_done = 0
         self._sent_at = 0.0
         self._power_on = clock()
+        self.epoch = self._power_on if epoch is None else epoch
 
     @property
     def rate(self) -> float:
@@ -220,9 +232,13 @@ class EmulatedSensor:
             self.encoder.use_mtu(int(getattr(self._connection, "att_mtu", 23)))
         if self._first_start is None:
             self._first_start = now
-        self.encoder.start(self._device_time_us(now))
-        self.log.starts.append(self._sample)
-        self._sent_at = now
+        # the sensor samples from now on, on its own clock, in step with the shared epoch
+        self._signal_start = max(0, int(np.ceil((now - self.epoch) * self.rate)))
+        first = self.epoch + self._signal_start / self.rate
+        self._sample = 0
+        self.encoder.start(self._device_time_us(first))
+        self.log.starts.append(len(self.log.first_sample))
+        self._sent_at = first
         self._started.set()
 
     def _device_time_us(self, host_time: float) -> int:
@@ -249,7 +265,7 @@ class EmulatedSensor:
             await self._maybe_drop()
 
     async def _emit(self, n: int, first_time: float) -> None:
-        rows = (self._sample + np.arange(n)) % len(self.signal)
+        rows = (self._signal_start + self._sample + np.arange(n)) % len(self.signal)
         notifications = self.encoder.encode(self.signal[rows], self._device_time_us(first_time))
         dropped = bool(self.rng.random() < self.impairments.loss)
         self.log.first_sample.append(self._sample)

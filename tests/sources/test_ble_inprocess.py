@@ -5,6 +5,7 @@ in-memory link, through the same decoders, sample clocks, assembler and recorder
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,9 @@ async def _setup(
     profile = load_profiles()["emg-stream-v1"]
     central, *peripherals = _devices(1 + len(impairments))
     signal = _signal(profile.sample_rate)
+    epoch = time.monotonic()
     sensors = [
-        EmulatedSensor(device, profile, signal[:, i : i + 1], f"EMG-000{i + 1}", imp)
+        EmulatedSensor(device, profile, signal[:, i : i + 1], f"EMG-000{i + 1}", imp, epoch)
         for i, (device, imp) in enumerate(zip(peripherals, impairments, strict=True))
     ]
     for sensor in sensors:
