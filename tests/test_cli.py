@@ -194,7 +194,7 @@ def test_analyze_with_mvc_calibration(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_validate_json_small_grid(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["validate", "--json", "--seeds", "2", "--snr-db", "15", "--lead-ms", "-100,60"]
+    args = ["validate", "--json", "--seeds", "2", "--snr-db", "15", "--lead-ms", "-100,80"]
     assert main([*args, "--reps", "4", "--cramp-rep", "2"]) == 0
     summary = json.loads(capsys.readouterr().out)
     (onsets,) = summary["onsets"]

@@ -5,7 +5,9 @@ envelope against its own rest level). Each muscle's onset is paired to the rep i
 muscle that never switches on in a rep is reported as missing, not dropped. The onset order is
 decided as soon as it is decidable:
 
-- both onsets confirmed: at the later confirmation;
+- both onsets confirmed: at the later confirmation, from the detected onsets and both
+  muscles' rising edges (see :mod:`emg.analysis.lead`); a side is called only when the lead
+  exceeds the margin by its uncertainty;
 - only one: when no onset of the other muscle can still be reported within the margin. An
   onset is confirmed ``hold`` samples after its threshold crossing and may be refined back by at
   most ``refine`` samples, so after ``first onset + margin + hold + refine`` samples none can;
@@ -24,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.analysis.exercises import classify_order
+from emg.analysis.lead import RISE_LEVEL_S, LeadEstimate, Rise, estimate_lead, rise_of
 from emg.analysis.normalisation import Normalisation
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.onset import Burst, Onset
@@ -56,6 +59,14 @@ class RepConfig:
         The hamstring counts as not back at rest when its mean envelope over that window
         exceeds the rest mean by this many rest SDs (the mean of ~10 independent 50 ms RMS
         values varies by about a third of an SD, so 2 SD is a clear excess).
+    rise_weight
+        Weight of the rise alignment in the lead (0-1; 0: the lead is the difference of the
+        detected onsets), see :mod:`emg.analysis.lead`.
+    confidence_ms
+        Scale of the lead's uncertainty margin: a side is called only when the lead exceeds
+        ``margin_ms`` plus this times ``sqrt(1 / (L_g - 1) + 1 / (L_h - 1))`` (``L``: each
+        muscle's envelope power at its onset's confirmation over its rest power); 0 turns
+        the rule off.
     """
 
     margin_ms: float = 50.0
@@ -65,6 +76,14 @@ class RepConfig:
     tonic_s: tuple[float, ...] = (0.5, 1.0)
     pre_window_s: float = 0.5
     elevated_sd: float = 2.0
+    rise_weight: float = 0.5
+    confidence_ms: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rise_weight <= 1:
+            raise ValueError(f"rise weight must be in [0, 1], got {self.rise_weight:g}")
+        if self.confidence_ms < 0:
+            raise ValueError(f"confidence scale must be >= 0 ms, got {self.confidence_ms:g}")
 
 
 @dataclass
@@ -86,7 +105,12 @@ class Rep:
     lead_ms, order
         Hamstring onset minus glute onset, and the order (``glute-first``,
         ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
-        when a muscle did not switch on in the rep.
+        when a muscle did not switch on in the rep. The lead is estimated from the detected
+        onsets and both muscles' rising edges together, so it can differ by a few ms from
+        the difference of ``onsets``.
+    order_margin_ms
+        How far from zero the lead had to be for a side to be called: the exercise margin
+        plus the lead's uncertainty (None when the order was not decided from a lead).
     decided_at
         Sample at which the order became decidable.
     levels
@@ -116,6 +140,7 @@ class Rep:
     end: int | None = None
     lead_ms: float | None = None
     order: str | None = None
+    order_margin_ms: float | None = None
     decided_at: int | None = None
     levels: dict[str, float] = field(default_factory=dict)
     ratio: float | None = None
@@ -225,6 +250,8 @@ class RepTracker:
         self._count = 0
         self._deadlines: list[tuple[int, str, float]] = []
         self._position = 0
+        self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
+        self._last_offset: dict[str, int] = {}
 
     def _s(self, seconds: float) -> int:
         return max(1, round(seconds * self.fs))
@@ -299,6 +326,7 @@ class RepTracker:
             off = rep.offsets[group]
             if rep.onsets[group] is None and group not in rep.carried:
                 rep.onsets[group] = onset.index
+                self._onsets[group] = onset
                 rep.start = min(rep.start, onset.index)
                 if rep.order is None:
                     self._decide(rep, onset.decided, out)
@@ -323,6 +351,7 @@ class RepTracker:
         self._count += 1
         rep = Rep(self._count, self.side, onset.index, carried=carried)
         rep.onsets[group] = onset.index
+        self._onsets = {group: onset}
         rep.normalisation = self._method
         self._check_before(rep)
         self._rep = rep
@@ -334,6 +363,7 @@ class RepTracker:
 
     def _on_offset(self, group: str, burst: Burst, out: list[RepEvent]) -> None:
         self._active[group] = False
+        self._last_offset[group] = burst.offset
         rep = self._rep
         if rep is None:
             return
@@ -389,24 +419,57 @@ class RepTracker:
     # --- decisions --------------------------------------------------------------------
 
     def _decide(self, rep: Rep, at: int, out: list[RepEvent]) -> None:
-        glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
-        if glute is not None and hamstring is not None:
-            rep.lead_ms = (hamstring - glute) / self.fs * 1000
-            rep.order = classify_order(rep.lead_ms, self.config.margin_ms)
+        estimate = self._lead(rep)
+        if estimate is not None:
+            rep.lead_ms = estimate.lead_ms
+            rep.order_margin_ms = self.config.margin_ms + estimate.uncertainty_ms
+            rep.order = classify_order(rep.lead_ms, rep.order_margin_ms)
         elif "glute" in rep.carried:
             rep.order = "glute-first"
-        elif "hamstring" in rep.carried or hamstring is not None:
+        elif "hamstring" in rep.carried or rep.onsets["hamstring"] is not None:
             rep.order = "hamstring-first"
         else:
             rep.order = "glute-first"
         rep.decided_at = at
         out.append(RepEvent("decided", rep, at))
 
+    def _lead(self, rep: Rep) -> LeadEstimate | None:
+        """The lead of a rep whose muscles both switched on in it (else None)."""
+        glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
+        if glute is None or hamstring is None:
+            return None
+        return estimate_lead(
+            (glute, hamstring),
+            (self._rise("glute", glute), self._rise("hamstring", hamstring)),
+            self.fs,
+            self.config.rise_weight,
+            self.config.confidence_ms,
+        )
+
+    def _rise(self, group: str, index: int) -> Rise | None:
+        """The rising edge of ``group``'s onset at ``index``, up to its confirmation."""
+        onset = self._onsets.get(group)
+        if onset is None or onset.index != index:
+            return None
+        column = GROUPS.index(group)
+        estimate = self._estimate_at(onset.crossing)
+        if estimate is None:
+            return None
+        channel = self.channels[column]
+        rest_power = float(estimate.mean[channel] ** 2 + estimate.std[channel] ** 2)
+        # from before the onset (the chain's refinement span), not into the previous burst
+        lo = max(onset.crossing - self._delay, self._last_offset.get(group, 0), 0)
+        segment = self._history.slice(lo, onset.decided + 1)
+        if len(segment) != onset.decided + 1 - lo:
+            return None
+        envelope = np.array(segment[:, column], dtype=np.float64)  # contiguous: same sums
+        return rise_of(envelope, lo, rest_power, self._s(RISE_LEVEL_S))
+
     def _close(self, rep: Rep, end: int, at: int, out: list[RepEvent], complete: bool) -> None:
         rep.end, rep.completed_at, rep.complete = end, at, complete
-        glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
-        if rep.lead_ms is None and glute is not None and hamstring is not None:
-            rep.lead_ms = (hamstring - glute) / self.fs * 1000
+        if rep.lead_ms is None:
+            estimate = self._lead(rep)
+            rep.lead_ms = estimate.lead_ms if estimate is not None else None
         history = self._history.slice(rep.start, max(end, rep.start + 1))
         means = history[:, :2].mean(axis=0) if len(history) else np.full(2, np.nan)
         for i, group in enumerate(GROUPS):

@@ -136,6 +136,7 @@ def rep_summary(rep: Rep, fs: float) -> dict[str, Any]:
         "hamstring_offset_s": _seconds(rep.offsets["hamstring"], fs),
         "lead_ms": _round(rep.lead_ms, 1),
         "order": rep.order,
+        "order_margin_ms": _round(rep.order_margin_ms, 1),
         "ratio": _round(rep.ratio),
         "glute_level": _round(rep.levels.get("glute")),
         "hamstring_level": _round(rep.levels.get("hamstring")),

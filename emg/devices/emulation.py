@@ -110,3 +110,24 @@ async def emulate(
         ready.set()
     await asyncio.gather(*(sensor.run(duration_s) for sensor in sensors))
     return sensors
+
+
+def in_memory_devices(count: int) -> list[Any]:
+    """``count`` bumble devices on one in-memory link (no radio): the first can be the
+    central, the others emulated sensors."""
+    from bumble import hci
+    from bumble.controller import Controller
+    from bumble.device import Device
+    from bumble.host import Host
+    from bumble.link import LocalLink
+    from bumble.transport.common import AsyncPipeSink
+
+    link = LocalLink()  # type: ignore[no-untyped-call]
+    devices = []
+    for index in range(count):
+        address = ":".join([f"C{index % 10}"] * 6)
+        controller = Controller(f"C{index}", link=link, public_address=address)
+        devices.append(
+            Device(address=hci.Address(address), host=Host(controller, AsyncPipeSink(controller)))
+        )
+    return devices

@@ -130,14 +130,19 @@ class SensorStream:
         while not self._stopping:
             get = asyncio.ensure_future(self._queue.get())
             dropped = asyncio.ensure_future(self._dropped.wait())
-            done, _ = await asyncio.wait({get, dropped}, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait(
+                    {get, dropped}, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:  # cancelled while waiting: leave no task behind
+                for waiter in (get, dropped):
+                    if not waiter.done():
+                        waiter.cancel()
             if get in done:
-                dropped.cancel()
                 self._decode(*get.result())
                 while not self._queue.empty():
                     self._decode(*self._queue.get_nowait())
                 continue
-            get.cancel()
             while not self._queue.empty():  # what arrived before the drop, with the old state
                 self._decode(*self._queue.get_nowait())
             if not self._stopping:

@@ -46,7 +46,11 @@ def _stream(sizes: list[int]) -> tuple[list[dict], list[dict], list[tuple], list
     outputs.append(pipeline.flush())
     for out in outputs:
         reps += [rep_summary(e.rep, fs) for e in out.reps if e.kind == "completed"]
-        raw += [(e.rep.ratio, e.rep.levels) for e in out.reps if e.kind == "completed"]
+        raw += [
+            (e.rep.ratio, e.rep.levels, e.rep.lead_ms, e.rep.order_margin_ms)
+            for e in out.reps
+            if e.kind == "completed"
+        ]
         flags += [flag_summary(f, fs) for f in out.flags]
         risks += [(r.level, r.reasons, r.at) for r in out.risks]
     return reps, flags, risks, raw
@@ -56,6 +60,8 @@ def test_offline_set_has_everything_to_compare() -> None:
     assert len(OFFLINE.reps) == 6
     assert any(f.kind == "hamstring-first" for f in OFFLINE.flags)
     assert any(r.level == "warning" for r in OFFLINE.risks)
+    # every order came from a lead, with its uncertainty margin
+    assert all(r.order_margin_ms is not None for r in OFFLINE.reps)
 
 
 @settings(max_examples=8, deadline=None)
@@ -66,5 +72,5 @@ def test_any_blocking_gives_the_offline_result(sizes: list[int]) -> None:
     assert reps == [rep_summary(r, fs) for r in OFFLINE.reps]
     assert flags == [flag_summary(f, fs) for f in OFFLINE.flags]
     assert risks == [(r.level, r.reasons, r.at) for r in OFFLINE.risks]
-    # unrounded too: the ratio is bit-identical, not merely close
-    assert raw == [(r.ratio, r.levels) for r in OFFLINE.reps]
+    # unrounded too: the ratio and the lead are bit-identical, not merely close
+    assert raw == [(r.ratio, r.levels, r.lead_ms, r.order_margin_ms) for r in OFFLINE.reps]

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
+from emg.devices.emulation import in_memory_devices
 from emg.devices.emulator import EmulatedSensor, Impairments
 from emg.devices.profiles import load_profiles
 from emg.events import Event
@@ -26,25 +26,6 @@ from emg.sources.synthetic import SynthConfig, generate_session
 pytest.importorskip("bumble")
 
 
-def _devices(n: int) -> list[Any]:
-    from bumble.controller import Controller
-    from bumble.device import Device
-    from bumble.hci import Address
-    from bumble.host import Host
-    from bumble.link import LocalLink
-    from bumble.transport.common import AsyncPipeSink
-
-    link = LocalLink()
-    devices = []
-    for i in range(n):
-        address = ":".join([f"C{i}"] * 6)
-        controller = Controller(f"C{i}", link=link, public_address=address)
-        devices.append(
-            Device(address=Address(address), host=Host(controller, AsyncPipeSink(controller)))
-        )
-    return devices
-
-
 def _signal(fs: float) -> np.ndarray:
     recording = generate_session(SynthConfig(reps=3, seed=5, fs=fs)).recording
     return recording.data.astype(np.float64)
@@ -54,7 +35,7 @@ async def _setup(
     impairments: list[Impairments],
 ) -> tuple[BleSource, list[EmulatedSensor], list[asyncio.Task[None]]]:
     profile = load_profiles()["emg-stream-v1"]
-    central, *peripherals = _devices(1 + len(impairments))
+    central, *peripherals = in_memory_devices(1 + len(impairments))
     signal = _signal(profile.sample_rate)
     epoch = time.monotonic()
     sensors = [

@@ -1,0 +1,171 @@
+"""The lead of the hamstring over the glute onset, from both muscles' rises.
+
+Each muscle's onset is detected on its own (a threshold crossing refined back by a CUSUM, see
+:mod:`emg.dsp.onset`), and the difference of two noisy onsets has long tails: now and then a
+noise excursion joins one onset, or one muscle's EMG happens to stay weak for its first tens
+of milliseconds. Two things make the lead, and the order decided from it, more robust:
+
+Rise alignment
+    Each muscle's rising edge is timed as a whole, amplitude-free: its RMS envelope's power
+    above rest is normalised by the power it reached when its onset was confirmed, and the
+    last times (looking back from the confirmation) it was still below 5, 10, ..., 30 % of
+    that are averaged (constant-fraction timing, as in pulse-timing electronics). A muscle
+    recorded with more gain or less noise crosses a fixed threshold earlier; it does not
+    reach a fraction of its own level earlier, so this timing needs no equal SNRs. Its errors
+    are only partly shared with the refined onset's, and the lead is the weighted mean of the
+    two leads (weight ``rise_weight`` on the rise alignment).
+Uncertainty margin
+    The lead's spread grows as the muscles' levels approach the noise (on the synthetic sets
+    its SD is about 5, 8 and 12 ms at 20, 10 and 5 dB, roughly 4 ms plus 18 ms over the
+    amplitude SNR), so a side is called only when the lead exceeds the exercise margin by
+    ``confidence_ms`` times ``sqrt(1 / (L_g - 1) + 1 / (L_h - 1))``, ``L`` each muscle's
+    envelope power at its confirmation over its rest power: with the default 15 ms about 2, 5
+    and 9 ms at 20, 10 and 5 dB. Within that band the rep is ``simultaneous``. The scale was
+    chosen on the synthetic sets: it removes the last hamstring-first calls of true leads
+    within +-20 ms at 10 dB and nearly all at 5 dB while order accuracy at |lead| >= 80 ms
+    stays above 99 % from 10 dB up (at 5 dB it falls from 98 % to 96 %: the rest become
+    ``simultaneous``, not the wrong side).
+
+Both use only samples up to each onset's confirmation, so the order is decided at the same
+time as before and stays causal. Staude et al. 2001 compare onset estimators on simulated
+sEMG and find threshold methods sensitive to SNR and rise time; Soares et al. 2013 warn that
+cross-correlating whole bursts of two muscles mixes in more than their onsets, so only the
+rising edges are aligned here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Fractions of the level reached at confirmation whose crossing times are averaged.
+RISE_FRACTIONS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
+#: Time over which the level at confirmation is averaged (the RMS envelope's window).
+RISE_LEVEL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Rise:
+    """A muscle's rising edge, timed up to its onset's confirmation.
+
+    Attributes
+    ----------
+    time
+        Stream sample (fractional) of its constant-fraction time; None when the envelope was
+        not below every fraction somewhere in the segment (no quiet stretch to time it from).
+    level
+        Mean envelope power over the last ``RISE_LEVEL_S`` before the confirmation, in
+        multiples of the rest power (> 1).
+    """
+
+    time: float | None
+    level: float
+
+
+def rise_of(
+    envelope: FloatArray,
+    start: int,
+    rest_power: float,
+    level_window: int,
+    fractions: tuple[float, ...] = RISE_FRACTIONS,
+) -> Rise | None:
+    """Time a rise in an RMS envelope segment that ends at its onset's confirmation.
+
+    Parameters
+    ----------
+    envelope
+        RMS envelope of one muscle, 1-D, from before its onset up to and including the sample
+        at which the onset was confirmed.
+    start
+        Stream index of ``envelope[0]``.
+    rest_power
+        Mean envelope power at rest (mean squared plus variance of the rest envelope).
+    level_window
+        Samples over which the level at confirmation is averaged.
+    fractions
+        Fractions of the rise (in power above rest) whose last crossings are averaged.
+
+    Returns
+    -------
+    Rise or None
+        None when the segment is empty, the rest power unknown or the level not above it.
+    """
+    if len(envelope) == 0 or not rest_power > 0:
+        return None
+    power = np.square(np.asarray(envelope, dtype=np.float64))
+    level = float(power[-level_window:].mean())
+    if not level > rest_power:
+        return None
+    normalised = (power - rest_power) / (level - rest_power)
+    below = normalised[:, None] < np.asarray(fractions)[None, :]
+    if not below.any(axis=0).all():
+        return Rise(None, level / rest_power)
+    # first sample after the last one below each fraction
+    after_last = len(normalised) - np.argmax(below[::-1], axis=0)
+    return Rise(start + float(after_last.mean()), level / rest_power)
+
+
+@dataclass(frozen=True)
+class LeadEstimate:
+    """The lead and how far beyond the margin it must be to call a side.
+
+    Attributes
+    ----------
+    lead_ms
+        Hamstring minus glute onset, milliseconds.
+    uncertainty_ms
+        Extra margin from the lead's uncertainty (0 when the rule is off or a level is
+        unknown).
+    """
+
+    lead_ms: float
+    uncertainty_ms: float
+
+
+def estimate_lead(
+    onsets: tuple[int, int],
+    rises: tuple[Rise | None, Rise | None],
+    fs: float,
+    rise_weight: float = 0.5,
+    confidence_ms: float = 15.0,
+) -> LeadEstimate:
+    """Combine the detected onsets and the rises of the glute and the hamstring.
+
+    Parameters
+    ----------
+    onsets
+        Detected onset samples (glute, hamstring).
+    rises
+        Rises of (glute, hamstring), see :func:`rise_of`.
+    fs
+        Sample rate in Hz.
+    rise_weight
+        Weight of the rise alignment in the lead (0: the difference of the detected onsets).
+    confidence_ms
+        Scale of the uncertainty margin (0 turns it off).
+
+    Returns
+    -------
+    LeadEstimate
+        The lead; the rise alignment is left out when either rise could not be timed.
+    """
+    glute, hamstring = rises
+    lead = float(onsets[1] - onsets[0])
+    if (
+        rise_weight > 0
+        and glute is not None
+        and hamstring is not None
+        and glute.time is not None
+        and hamstring.time is not None
+    ):
+        lead += rise_weight * ((hamstring.time - glute.time) - lead)
+    uncertainty = 0.0
+    if confidence_ms > 0 and glute is not None and hamstring is not None:
+        uncertainty = confidence_ms * float(
+            np.sqrt(1 / (glute.level - 1) + 1 / (hamstring.level - 1))
+        )
+    return LeadEstimate(lead / fs * 1000, uncertainty)
