@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from emg.devices.decoding import DecodedPacket
-from emg.devices.profiles import SensorProfile
+from emg.devices.profiles import SensorProfile, full_uuid
 from emg.errors import EmgDeviceError
 from emg.sources.radio import Radio, SensorLink
 
@@ -103,6 +103,7 @@ class SensorStream:
         link = self.radio.link(self.address)
         await link.connect(self._on_disconnect)
         self._link = link
+        await self._read_firmware_version(link)
         try:
             for uuid in self.profile.notify:
                 await link.subscribe(uuid, self._on_notification)
@@ -120,6 +121,22 @@ class SensorStream:
             ) from error
         self.status.state = "streaming"
         self._notify("streaming", self.address)
+
+    async def _read_firmware_version(self, link: SensorLink) -> None:
+        """Sensors whose packet format depends on their firmware (the Ganglion: '3...' is
+        firmware 3) name the characteristic that tells it (``extra`` of the profile,
+        ``software_revision_characteristic``); the decoder is set to it before streaming."""
+        uuid = self.profile.extra.get("software_revision_characteristic")
+        if not isinstance(uuid, str) or not hasattr(self.decoder, "firmware"):
+            return
+        try:
+            text = (await link.read(full_uuid(uuid))).decode("ascii", "replace").strip()
+        except Exception:  # not offered: keep the profile's firmware
+            return
+        if text[:1] in ("2", "3") and text[:1] != str(self.decoder.firmware):
+            self.decoder.firmware = int(text[:1])
+            self.decoder.reset()
+            self._notify("firmware", f"firmware {text}")
 
     def _notify(self, state: str, detail: str) -> None:
         if self.on_status is not None:

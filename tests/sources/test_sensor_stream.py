@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from emg.devices.profiles import load_profiles
+from emg.errors import EmgDeviceError
+from emg.sources.radio import Advert, NotificationCallback
+from emg.sources.sensor_stream import SensorStream
+
+
+class FakeLink:
+    """A link that remembers what was written and answers reads from a table."""
+
+    def __init__(self, address: str, reads: dict[str, bytes], fail: bool = False) -> None:
+        self.address, self.reads, self.fail = address, reads, fail
+        self.written: list[tuple[str, bytes]] = []
+        self.subscribed: list[str] = []
+
+    async def connect(self, on_disconnect: Callable[[], None]) -> None:
+        if self.fail:
+            raise EmgDeviceError(f"connecting to {self.address}: sensor not found")
+
+    async def subscribe(self, uuid: str, callback: NotificationCallback) -> None:
+        self.subscribed.append(uuid)
+
+    async def write(self, uuid: str, data: bytes, response: bool) -> None:
+        self.written.append((uuid, data))
+
+    async def read(self, uuid: str) -> bytes:
+        if uuid not in self.reads:
+            raise KeyError(uuid)
+        return self.reads[uuid]
+
+    async def disconnect(self) -> None:
+        pass
+
+
+class FakeRadio:
+    def __init__(self, reads: dict[str, bytes], fail: bool = False) -> None:
+        self.reads, self.fail = reads, fail
+        self.links: list[FakeLink] = []
+
+    async def scan(self, timeout: float) -> list[Advert]:
+        return []
+
+    def link(self, address: str) -> FakeLink:
+        self.links.append(FakeLink(address, self.reads, self.fail))
+        return self.links[-1]
+
+
+REVISION = "00002a28-0000-1000-8000-00805f9b34fb"
+
+
+@pytest.mark.parametrize(("revision", "firmware"), [(b"2.0.1", 2), (b"3.0.2", 3), (None, 3)])
+def test_ganglion_firmware_is_read_at_connect(revision: bytes | None, firmware: int) -> None:
+    profile = load_profiles()["ganglion"]
+    radio = FakeRadio({REVISION: revision} if revision else {})
+    states: list[str] = []
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None, lambda _, state, __: states.append(state)
+    )
+    asyncio.run(stream.connect())
+    assert stream.decoder.firmware == firmware  # type: ignore[attr-defined]
+    link = radio.links[0]
+    assert link.subscribed == list(profile.notify)
+    assert [data for _, data in link.written] == list(profile.start)
+    assert states[-1] == "streaming" and ("firmware" in states) == (revision == b"2.0.1")
+
+
+def test_unreachable_sensor_is_a_clear_error() -> None:
+    profile = load_profiles()["emg-stream-v1"]
+    stream = SensorStream(FakeRadio({}, fail=True), "AA", profile, "glute", lambda *_: None)
+    with pytest.raises(EmgDeviceError, match="sensor not found"):
+        asyncio.run(stream.connect())
