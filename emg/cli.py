@@ -12,7 +12,7 @@ from pathlib import Path
 from emg import __version__
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import format_table, summarize
-from emg.commands import devices, emulate, export, record, scan, validate
+from emg.commands import devices, emulate, export, live, record, scan, validate
 from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
 from emg.commands.record import add_channel_option, open_input
 from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.set_defaults(handler=_run_analyze)
     validate.add_parser(commands)
     record.add_parsers(commands)
+    live.add_parser(commands)
     export.add_parser(commands)
     devices.add_parsers(commands)
     scan.add_parser(commands)

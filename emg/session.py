@@ -1,6 +1,6 @@
 """A live session: blocks from a source go to the recorder first, then through the analysis.
 
-The same loop serves ``emg record`` and ``emg replay`` (and, later, the live window): every
+The same loop serves ``emg record``, ``emg replay`` and ``emg live`` (the window): every
 block is written before it is analysed, so a slow or failing analysis never costs recorded
 data; what the analysis makes known is written as events and handed to a listener (the
 console, the window).
@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from emg.analysis.pipeline import AnalysisConfig, SessionPipeline
+from emg.analysis.pipeline import AnalysisConfig, PipelineOutput, SessionPipeline
 from emg.analysis.session_events import pipeline_events
 from emg.analysis.settings import settings_to_dict
 from emg.block import Block, Channel
@@ -22,6 +22,7 @@ from emg.events import Event
 from emg.io.session_writer import SessionWriter
 
 Listener = Callable[[list[Event]], None]
+OutputListener = Callable[[Block, PipelineOutput], None]
 
 
 class LiveSession:
@@ -42,6 +43,9 @@ class LiveSession:
     keep_events
         Keep every event in :attr:`events` (a replay does, to compare; a long recording need
         not: its events are on disk, and :attr:`counts` counts them by kind).
+    output_listener
+        Called with every block and what the analysis made of it (the live window draws the
+        filtered signal and envelope), after the block was recorded and before its events.
     """
 
     def __init__(
@@ -53,12 +57,15 @@ class LiveSession:
         metadata: Mapping[str, Any] | None = None,
         listener: Listener | None = None,
         keep_events: bool = True,
+        output_listener: OutputListener | None = None,
     ) -> None:
         self.channels, self.sample_rate, self.config = channels, sample_rate, config
         self.pipeline = SessionPipeline(channels, sample_rate, config)
         self.folder = Path(folder) if folder is not None else None
         self.metadata = dict(metadata or {})
         self.listener = listener
+        self.output_listener = output_listener
+        self.last_output: PipelineOutput | None = None
         self.writer: SessionWriter | None = None
         self.keep_events = keep_events
         self.events: list[Event] = []
@@ -79,6 +86,9 @@ class LiveSession:
             self.writer.write_block(block)
         self.n_samples = block.stop
         output = self.pipeline.process(block)
+        self.last_output = output
+        if self.output_listener is not None:
+            self.output_listener(block, output)
         return self._emit(pipeline_events(output, self.channels, self.sample_rate))
 
     def note(self, events: list[Event]) -> None:

@@ -16,6 +16,7 @@ COMMANDS = [
     "validate",
     "record",
     "replay",
+    "live",
     "export",
     "profiles",
     "decode",
@@ -234,13 +235,13 @@ def test_record_prints_reps_and_flag_then_replay_matches(
     (folder,) = tmp_path.glob("*-hip-thrust")
     assert (folder / "truth.json").is_file()
 
-    assert main(["replay", str(folder), "--speed", "max"]) == 0
+    assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 0
     replay = capsys.readouterr().out
     assert [line for line in replay.splitlines() if line.startswith("rep ")] == rep_lines
     assert "same reps, orders, ratios and flags as the recorded run" in replay
 
     # other settings: the replay says it differs from the recording
-    assert main(["replay", str(folder), "--speed", "max", "--margin-ms", "150"]) == 0
+    assert main(["replay", str(folder), "--speed", "max", "--margin-ms", "150", "--headless"]) == 0
     assert "differs from the recorded run" in capsys.readouterr().out
 
 

@@ -89,6 +89,9 @@ def run_emulate(args: argparse.Namespace) -> int:
         for i in range(count)
     ]
     names = sensor_names(profile, count)
+    # the signals are built before a controller is opened: a host waiting on an open
+    # controller (BlueZ on /dev/vhci) must not wait for numerics
+    signals = sensor_signals(profile, count)
 
     async def main() -> None:
         if args.host_transport:
@@ -100,7 +103,7 @@ def run_emulate(args: argparse.Namespace) -> int:
         task = asyncio.create_task(
             emulate(
                 profile,
-                sensor_signals(profile, count),
+                signals,
                 devices,
                 names,
                 impairments,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,7 +62,10 @@ class SentLog:
 
     ``first_sample`` counts samples from the start of the current stream (as the sensor's own
     counters do; ``starts`` lists where each stream began in this count's history, as indices
-    into the entries), ``sample_time`` is the true host time of the entry's first sample.
+    into the entries), ``sample_time`` is the true host time of the entry's first sample and
+    ``handed_over`` the host time the emulator handed the notification to its controller (NaN
+    when dropped): on a loaded machine the emulator itself can be late, which a real sensor's
+    firmware, sending from its timer interrupt, is not.
     """
 
     first_sample: list[int] = field(default_factory=list)
@@ -69,6 +73,7 @@ class SentLog:
     sample_time: list[float] = field(default_factory=list)
     dropped: list[bool] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
+    handed_over: list[float] = field(default_factory=list)
 
     def times(
         self, sample_rate: float, drift_ppm: float
@@ -272,11 +277,13 @@ class EmulatedSensor:
         self.log.n_samples.append(n)
         self.log.sample_time.append(first_time)
         self.log.dropped.append(dropped)
+        self.log.handed_over.append(math.nan)
         self._sample += n
         if dropped:
             return
         if self.impairments.jitter_s > 0:
             await asyncio.sleep(float(self.rng.exponential(self.impairments.jitter_s)))
+        self.log.handed_over[-1] = self.clock()
         await self._send(notifications)
 
     async def _send(self, notifications: list[Notification]) -> None:

@@ -38,10 +38,14 @@ Gaps
 - Lost packets (``DecodedPacket.lost``) become lost inputs, hence lost outputs, in place.
 - A sensor that delivers nothing for ``latency_s`` (host time, measured by the arrival times
   fed and :meth:`StreamAssembler.poll`) does not hold the others back: its channels are filled
-  with 0 and masked up to ``now - latency_s``. A ``disconnect`` event says so at once; when it
-  delivers again, ``loss`` events (one per channel, with the sample range) and a ``reconnect``
-  event follow. Samples that arrive for grid times already emitted are counted as ``late`` and
-  not used.
+  with 0 and masked up to ``now - latency_s``. ``latency_s`` (1 s by default) is a trade-off:
+  a Bluetooth stack under load sometimes holds a sensor's packets back for several hundred ms
+  and then delivers them at once; they are kept if they come within ``latency_s``, while the
+  output (the live window, the rep decisions) waits for them. When the link is known to be
+  down (:meth:`StreamAssembler.link_lost`) nobody waits: the sensor is masked up to ``now``.
+  A ``disconnect`` event says so at once; when it delivers again, ``loss`` events (one per
+  channel, with the sample range) and a ``reconnect`` event follow. Samples that arrive for
+  grid times already emitted are counted as ``late`` and not used.
 - After a reconnect its sample index restarts: call :meth:`StreamAssembler.reset_sensor`; the
   sensor gets a new clock (starting from the rate learnt so far) anchored by its new arrival
   times.
@@ -192,6 +196,7 @@ class _Track:
     position: float | None = None
     used_until: int = -1
     gap_from: int | None = None
+    link_down: bool = False
     stats: SensorStats = field(default_factory=SensorStats)
 
     def __post_init__(self) -> None:
@@ -262,7 +267,7 @@ class StreamAssembler:
         sensors: Sequence[tuple[str, tuple[Channel, ...]]],
         sample_rate: float,
         block_s: float = 0.02,
-        latency_s: float = 0.3,
+        latency_s: float = 1.0,
         warmup_s: float = 0.2,
         max_slew: float = 0.05,
         clock_options: dict[str, float] | None = None,
@@ -330,6 +335,19 @@ class StreamAssembler:
         self.now = max(self.now, now)
         return self._pump()
 
+    def link_lost(self, sensor: str, now: float) -> list[Block]:
+        """The sensor's link dropped at host time ``now``: what it delivered is rendered, and
+        the rest of its part is masked up to ``now`` without waiting ``latency_s`` (its packets
+        cannot come any more), until :meth:`reset_sensor`.
+
+        Returns
+        -------
+        list of Block
+            The blocks that became complete.
+        """
+        self._tracks[sensor].link_down = True
+        return self.poll(now)
+
     def reset_sensor(self, sensor: str) -> None:
         """The sensor reconnected and its sample index restarts at 0.
 
@@ -347,6 +365,7 @@ class StreamAssembler:
         track.clock = self._new_clock(prior)
         track.next_index = track.buffer_start = 0
         track.position, track.used_until = None, -1
+        track.link_down = False
         track.stats.resets += 1
 
     def close(self) -> list[Block]:
@@ -406,8 +425,9 @@ class StreamAssembler:
 
     def _apply_timeouts(self) -> None:
         assert self.t0 is not None
-        due = math.floor((self.now - self.latency_s - self.t0) * self.sample_rate) + 1
         for track in self._tracks.values():
+            wait = 0.0 if track.link_down else self.latency_s
+            due = math.floor((self.now - wait - self.t0) * self.sample_rate) + 1
             if track.rendered < due:
                 self._render(track, final=True)
                 self._fill_lost(track, due, timeout=True)
@@ -461,7 +481,8 @@ class StreamAssembler:
             return
         if timeout and track.gap_from is None:
             track.stats.timeouts += 1
-            self._open_gap(track, f"silent for {self.latency_s:g} s")
+            reason = "the link dropped" if track.link_down else f"silent for {self.latency_s:g} s"
+            self._open_gap(track, reason)
         track.append_output(np.zeros((n, len(track.channels)), np.float32), np.ones(n, bool))
         track.position = None
         if track.clock.ready:

@@ -12,6 +12,7 @@ recording, go on.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ from emg.sources.sensor_stream import SensorStatus, SensorStream
 
 #: How often silent sensors are checked for (seconds).
 POLL_S = 0.01
+#: Pauses before the second and third attempt to connect a sensor (None: give up).
+CONNECT_RETRY_S: tuple[float | None, ...] = (1.0, 2.0, None)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,7 @@ class BleSource:
     radio: Radio
     sensors: list[ConnectedSensor]
     block_s: float = 0.02
-    latency_s: float = 0.3
+    latency_s: float = 1.0
     on_event: Callable[[list[Event]], None] | None = None
     clock: Callable[[], float] = time.monotonic
     streams: list[SensorStream] = field(default_factory=list)
@@ -176,7 +181,11 @@ class BleSource:
         self._pass_events()
 
     def _on_status(self, name: str, state: str, detail: str) -> None:
-        if state == "reconnected":
+        if state == "disconnected":
+            for block in self.assembler.link_lost(name, self.clock()):
+                self._out.put_nowait(block)
+            self._pass_events()
+        elif state == "reconnected":
             self.assembler.reset_sensor(name)
             self._pass_events()
 
@@ -199,7 +208,7 @@ class BleSource:
                     self._on_status,
                     clock=self.clock,
                 )
-                await stream.connect()
+                await self._connect(stream)
                 self.streams.append(stream)
             tasks = [asyncio.create_task(stream.run()) for stream in self.streams]
             tasks.append(asyncio.create_task(self._poll()))
@@ -212,6 +221,21 @@ class BleSource:
                 task.cancel()
             for stream in self.streams:
                 await stream.stop()
+
+    async def _connect(self, stream: SensorStream) -> None:
+        """Connect one sensor, trying again after a pause when the stack refuses for the
+        moment (BlueZ answers "Operation already in progress" while it still tears down a
+        link that was just closed)."""
+        for wait in CONNECT_RETRY_S:
+            try:
+                await stream.connect()
+                return
+            except EmgDeviceError as error:
+                if wait is None:
+                    raise
+                message = f"{stream.name}: could not connect ({error}); trying again"
+                logger.warning(message)
+                await asyncio.sleep(wait)
 
     async def _poll(self) -> None:
         while True:

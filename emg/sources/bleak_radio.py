@@ -76,7 +76,14 @@ class BleakLink:
             raise device_error(error, f"connecting to {self.address}") from error
 
     async def subscribe(self, uuid: str, callback: NotificationCallback) -> None:
-        """Enable notifications; the callback gets (uuid, bytes) on the event loop."""
+        """Enable notifications; the callback gets (uuid, bytes) on the event loop.
+
+        On BlueZ this is ``StartNotify`` (bleak's default), not ``AcquireNotify``: BlueZ
+        before 5.86 frees an acquired notification's client while disconnecting and then
+        reads it (a use-after-free fixed upstream in January 2026); in the real-stack tests
+        it crashed Debian 12's bluetoothd (5.66) at the end of a stream. (Duplicated
+        notifications after a reconnect: see :meth:`disconnect`.)
+        """
         await self._client.start_notify(uuid, lambda _, data: callback(uuid, bytes(data)))
 
     async def write(self, uuid: str, data: bytes, response: bool) -> None:
@@ -88,8 +95,14 @@ class BleakLink:
         return bytes(await self._client.read_gatt_char(uuid))
 
     async def disconnect(self) -> None:
-        """Disconnect if connected."""
-        if self._client is not None and self._client.is_connected:
+        """Disconnect if connected, and release the client in any case.
+
+        After the sensor dropped the link, bleak keeps the client's D-Bus connection (and
+        with it BlueZ's notification session) open until ``disconnect`` is called; left
+        open, BlueZ re-enables that session on the next connection and delivers every
+        notification twice.
+        """
+        if self._client is not None:
             await self._client.disconnect()
 
 

@@ -176,6 +176,9 @@ class SensorStream:
     async def _reconnect(self) -> None:
         self.status.state = "reconnecting"
         self._notify("disconnected", "the link dropped")
+        if self._link is not None:  # release the dropped link's client before a new one
+            with contextlib.suppress(Exception):
+                await self._link.disconnect()
         attempt = 0
         while not self._stopping:
             await asyncio.sleep(self.backoff_s[min(attempt, len(self.backoff_s) - 1)])

@@ -378,9 +378,10 @@ def test_poll_times_out_everyone_and_keeps_emitting() -> None:
             samples = np.ones((PACKET, 2), np.float32)
             blocks += assembler.feed(name, DecodedPacket(samples, j), 10.0 + j * 0.01 + 0.012)
     assert assembler.t0 is not None
-    blocks += assembler.poll(11.5)
+    blocks += assembler.poll(12.0)
     end = assembler.grid_time(assembler.emitted)
-    assert 11.5 - 0.3 - 0.02 <= end <= 11.5 - 0.3 + 0.001
+    latency = assembler.latency_s
+    assert 12.0 - latency - 0.02 <= end <= 12.0 - latency + 0.001
     lost = np.concatenate([b.lost for b in blocks])
     assert lost[-500:].all()
     assert [e.kind for e in assembler.take_events()] == ["disconnect", "disconnect"]
@@ -408,6 +409,45 @@ def test_interpolation_is_exact_for_cubics_and_falls_back() -> None:
     assert np.allclose(lagrange_weights(np.array([0.0, 0.3])).sum(axis=1), 1.0)
     empty, lost = interpolate(np.zeros((0, 3), np.float32), np.zeros(0, bool), positions)
     assert empty.shape == (4, 3) and lost.all()
+
+
+def test_link_lost_masks_at_once_and_late_packets_within_latency_are_kept() -> None:
+    """A stall shorter than ``latency_s`` holds the output back and loses nothing; a link
+    known to be down is masked up to now without waiting."""
+    assembler = StreamAssembler(
+        [("glute", channels("glute")), ("hamstring", channels("hamstring"))], RATE, latency_s=1.0
+    )
+    blocks: list[Block] = []
+
+    def feed(name: str, first: int, arrival: float) -> None:
+        true = HOST_START + (first + np.arange(PACKET)) / RATE
+        packet = DecodedPacket(signal(true))
+        blocks.extend(assembler.feed(name, packet, arrival))
+
+    for k in range(200):  # 2 s, both sensors, 2 ms delay
+        for name in ("glute", "hamstring"):
+            feed(name, k * PACKET, HOST_START + (k + 1) * PACKET / RATE + 0.002)
+    # the hamstring stalls for 0.6 s, then delivers everything at once: nothing is masked
+    for k in range(200, 260):
+        feed("glute", k * PACKET, HOST_START + (k + 1) * PACKET / RATE + 0.002)
+    for k in range(200, 260):
+        feed("hamstring", k * PACKET, HOST_START + 2.6 + 0.003)
+    assert assembler.stats("hamstring").late == 0
+    lost = np.concatenate([b.lost for b in blocks])
+    assert not lost.any(), "a stall within latency_s masked samples"
+    # now its link drops: its part is masked up to now at once, the glute goes on
+    emitted = assembler.emitted
+    blocks.extend(assembler.link_lost("hamstring", HOST_START + 2.61))
+    for k in range(260, 300):
+        feed("glute", k * PACKET, HOST_START + (k + 1) * PACKET / RATE + 0.002)
+    assert assembler.grid_time(assembler.emitted) > HOST_START + 2.95  # nobody waited 1 s
+    assert assembler.emitted > emitted
+    tail = np.concatenate([b.lost for b in blocks])[emitted:]
+    hamstring = [c.muscle for c in assembler.channels].index("hamstring")
+    assert tail[-100:, hamstring].all() and not tail[:, 0].any()
+    events = assembler.take_events()
+    assert [e.kind for e in events] == ["disconnect"]
+    assert "link dropped" in events[0].description
 
 
 def test_invalid_use() -> None:

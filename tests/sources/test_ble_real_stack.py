@@ -55,7 +55,7 @@ CHECK_ARGS = [
     "--disconnect-at", "15",
     "--batch-limit", "0",
     "--record-s", "10",
-    "--timing-retries", "0",
+    "--timing-retries", "1",
 ]  # fmt: skip
 CHECKS = [
     "adapter_powered",

@@ -75,3 +75,48 @@ def test_unreachable_sensor_is_a_clear_error() -> None:
     stream = SensorStream(FakeRadio({}, fail=True), "AA", profile, "glute", lambda *_: None)
     with pytest.raises(EmgDeviceError, match="sensor not found"):
         asyncio.run(stream.connect())
+
+
+class BusyRadio(FakeRadio):
+    """The stack refuses the first ``refusals`` connects ("Operation already in progress"),
+    as BlueZ does while it still tears down a link that was just closed."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__({})
+        self.refusals = refusals
+
+    def link(self, address: str) -> FakeLink:
+        link = super().link(address)
+        link.fail = len(self.links) <= self.refusals
+        return link
+
+
+@pytest.mark.parametrize(("refusals", "connects"), [(0, True), (2, True), (3, False)])
+def test_a_busy_stack_is_asked_again_before_giving_up(
+    refusals: int, connects: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emg.sources import ble
+
+    monkeypatch.setattr(ble, "CONNECT_RETRY_S", (0.01, 0.01, None))
+    profile = load_profiles()["emg-stream-v1"]
+    radio = BusyRadio(refusals)
+    adverts = [Advert("EMG-0001", "AA")]
+    sensors = ble.resolve_sensors(adverts, ble.parse_sensor_choices(["glute=EMG-0001"]), [profile])
+    source = ble.BleSource(radio, sensors)
+
+    async def first_block_or_error() -> None:
+        iterator = source.blocks()
+        try:
+            await asyncio.wait_for(iterator.__anext__(), timeout=0.3)
+        except TimeoutError:  # connected; no data from a fake link
+            pass
+        finally:
+            await iterator.aclose()
+
+    if connects:
+        asyncio.run(first_block_or_error())
+        assert len(source.streams) == 1 and len(radio.links) == refusals + 1
+    else:
+        with pytest.raises(EmgDeviceError, match="sensor not found"):
+            asyncio.run(first_block_or_error())
+        assert len(radio.links) == 3

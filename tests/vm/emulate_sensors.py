@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -100,6 +101,7 @@ async def main() -> None:
                 "sample_time": sensor.log.sample_time,
                 "dropped": sensor.log.dropped,
                 "starts": sensor.log.starts,
+                "handed_over": [None if math.isnan(t) else t for t in sensor.log.handed_over],
             }
             for sensor, counts in zip(sensors, seen, strict=True)
         ]

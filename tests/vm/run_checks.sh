@@ -14,6 +14,8 @@ shift 2
 mkdir -p "$WORK"
 date +%s.%N > "$WORK/booted"
 cd "$(dirname "$0")/../.." || exit 2
+# the checks test this checkout, whatever the environment has installed
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 fail_setup() {
     # the VM is up but BlueZ is not: a failed check, not a skip

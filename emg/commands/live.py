@@ -1,0 +1,270 @@
+"""``emg live``: the live window, fed by Bluetooth sensors, the synthetic set or a replay."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.block import Block
+from emg.commands.console import console_listener
+from emg.commands.live_sources import (
+    LiveSource,
+    add_live_source_options,
+    ble_source,
+    finish_recording,
+    open_live_session,
+    synthetic_source,
+)
+from emg.commands.record import add_channel_option, open_input
+from emg.errors import EmgInputError
+from emg.recording import Recording
+from emg.session import LiveSession
+from emg.sources.replay import replay_blocks
+from emg.sources.replay_control import ReplayControl, steered_replay_blocks
+from emg.ui.acquisition import Acquisition, Prepare
+
+SOURCES = ("synthetic", "ble", "replay")
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``live``."""
+    live = commands.add_parser(
+        "live",
+        help="the live window: envelopes, onset order per rep, ratio, and the warning",
+        description="Open the live window on a stream: per muscle the filtered signal with "
+        "its RMS envelope, the onset threshold and every onset; a tile per rep with who led "
+        "and by how many ms and the glute:hamstring ratio; the ratio trend; a large banner "
+        "and an audible cue when the hamstrings keep starting the reps; the cramp risk with "
+        "its reasons; the sensors' status. Keys: M marks a set, S sound on/off, H help, "
+        "Q stops. With --screenshot the window runs off screen (no display needed) and is "
+        "saved as a PNG when the stream ends.",
+    )
+    live.add_argument(
+        "--source",
+        nargs="+",
+        default=["synthetic"],
+        metavar="KIND",
+        help="synthetic (the built-in demo set, or the synthetic-set options), ble (the "
+        "sensors named with --sensor), or replay PATH (a recording in any readable format)",
+    )
+    live.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="run without a display and save the window as it is at the end",
+    )
+    live.add_argument("--no-sound", action="store_true", help="no audible cue")
+    record = live.add_mutually_exclusive_group()
+    record.add_argument(
+        "--record",
+        dest="record",
+        action="store_true",
+        default=None,
+        help="record the session into OUT (the default with --source ble)",
+    )
+    record.add_argument(
+        "--no-record", dest="record", action="store_false", help="do not record"
+    )
+    add_live_source_options(live)
+    add_channel_option(live)
+    live.set_defaults(handler=run_live)
+
+
+def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
+    kind, *rest = args.source
+    if kind not in SOURCES:
+        raise EmgInputError(
+            f"--source {kind}: not one of {', '.join(SOURCES)}", source="command line"
+        )
+    if kind == "replay":
+        if len(rest) != 1:
+            raise EmgInputError("--source replay needs one PATH", source="command line")
+        return kind, Path(rest[0])
+    if rest:
+        raise EmgInputError(f"--source {kind} takes no PATH", source="command line")
+    return kind, None
+
+
+def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
+    """A recording played at ``--speed`` as a live source."""
+    recording = open_input(path, args.channel)
+    return LiveSource(
+        recording.channels,
+        recording.sample_rate,
+        lambda: replay_blocks(recording, args.speed),
+        {"source": "replay", "replayed": str(path)},
+        recording.metadata.get("mains_hz") if isinstance(recording.metadata, dict) else None,
+    )
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """``emg live``."""
+    kind, path = _source_kind(args)
+    recording = args.record if args.record is not None else kind == "ble"
+    opened: dict[str, Any] = {}
+
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        if kind == "ble":
+            source = await ble_source(args)
+        elif kind == "replay":
+            assert path is not None
+            source = replay_source(path, args)
+        else:
+            source = synthetic_source(args)
+        session, folder = open_live_session(args, source, console_listener(), recording)
+        opened.update(source=source, folder=folder)
+        return session, source.blocks
+
+    def note() -> str:
+        folder = opened.get("folder")
+        return f"recording into {folder}" if folder else "not recording"
+
+    acquisition = show_window(
+        prepare,
+        f"emg live — {kind}",
+        note,
+        duration_s=args.duration,
+        screenshot=args.screenshot,
+        sound=not args.no_sound,
+    )
+    session = acquisition.session
+    assert session is not None
+    print(_stopped(acquisition), flush=True)
+    folder = opened.get("folder")
+    if folder is not None and session.writer is not None:
+        exported = finish_recording(opened["source"], folder, export=not args.no_export)
+        print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
+    return 0
+
+
+def replay_window(recording: Recording, config: AnalysisConfig, args: argparse.Namespace) -> int:
+    """``emg replay`` in the window: pause, seek and speed; every seek runs the analysis
+    again from the first sample up to the target (see :mod:`emg.sources.replay_control`)."""
+    control = ReplayControl(recording.duration_s, args.speed, hold_at_end=args.screenshot is None)
+
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        start = control.take_seek() or 0.0
+        session = LiveSession(recording.channels, recording.sample_rate, config)
+        return session, lambda: steered_replay_blocks(recording, control, start)
+
+    acquisition = show_window(
+        prepare,
+        f"emg replay — {recording.source}",
+        lambda: f"replaying {recording.source}",
+        duration_s=None,
+        screenshot=args.screenshot,
+        sound=not args.no_sound,
+        control=control,
+        again=lambda: control.seek_pending,
+    )
+    print(_stopped(acquisition), flush=True)
+    return 0
+
+
+def _stopped(acquisition: Acquisition) -> str:
+    session = acquisition.session
+    assert session is not None
+    stopped = acquisition.stopped_by or "closed"
+    return (
+        f"stopped ({stopped}) after {session.n_samples / session.sample_rate:.1f} s: "
+        f"{session.counts['rep']} reps, {session.counts['flag']} flags"
+    )
+
+
+def show_window(
+    prepare: Prepare,
+    title: str,
+    note: Callable[[], str],
+    *,
+    duration_s: float | None,
+    screenshot: Path | None,
+    sound: bool,
+    control: ReplayControl | None = None,
+    again: Callable[[], bool] | None = None,
+) -> Acquisition:
+    """Run acquisition in its thread and the window until it is closed (or, with
+    ``screenshot``, until the stream ends and the picture is saved).
+
+    Parameters
+    ----------
+    prepare
+        Opens the source and its live session, on the acquisition loop.
+    title
+        Window title.
+    note
+        What the status line says about recording (asked once the source is open).
+    duration_s
+        Stop after this much stream time.
+    screenshot
+        Save the window here at the end and close it; without a display, Qt runs off screen.
+    sound
+        Whether the warning is audible.
+    control, again
+        A replay's controls, and whether its acquisition streams again after a seek.
+
+    Returns
+    -------
+    Acquisition
+        With its session, ``stopped_by`` and ``error`` (raised here if any).
+    """
+    if screenshot is not None and not _has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6 import QtCore, QtWidgets
+
+    QtCore.qInstallMessageHandler(_qt_message)
+
+    from emg.ui.alert_sound import AlertSound
+    from emg.ui.live_state import LiveState
+    from emg.ui.live_window import LiveWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    acquisition = Acquisition(prepare, duration_s, again=again)
+    session = acquisition.start()
+    state = LiveState(session.channels, session.sample_rate)
+    state.exercise = f"exercise: {session.config.exercise.name}"
+    state.recording = note()
+    cue = AlertSound(enabled=sound)
+
+    def finished(window: LiveWindow) -> None:
+        if screenshot is not None:
+            window.screenshot(screenshot)
+            print(f"screenshot saved to {screenshot}", flush=True)
+            window.close()
+
+    window = LiveWindow(state, acquisition, cue, title, on_finished=finished, control=control)
+    window.show()
+    app.exec()
+    window.close()
+    acquisition.join()
+    cue.close()
+    dispose(window)
+    if acquisition.error is not None:
+        raise acquisition.error
+    return acquisition
+
+
+def _qt_message(mode: Any, context: Any, message: str) -> None:
+    """Qt's messages to stderr, less the offscreen plugin's note on every window resize."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
+def dispose(window: Any) -> None:
+    """Delete a window now, while Qt and Python are both alive (PySide6 can abort at
+    interpreter exit when widgets are left to the garbage collector)."""
+    from PySide6 import QtCore, QtWidgets
+
+    window.deleteLater()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    QtWidgets.QApplication.processEvents()
+
+
+def _has_display() -> bool:
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -1,0 +1,249 @@
+"""Sources of a live stream and their settings, shared by ``emg record`` and ``emg live``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.block import Block, Channel
+from emg.commands.options import (
+    add_chain_options,
+    add_recruitment_options,
+    chain_config,
+    exercise_config,
+    normalisation,
+)
+from emg.commands.scan import add_radio_option
+from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
+from emg.errors import EmgDeviceError, EmgInputError
+from emg.events import Event
+from emg.io.json_files import write_json
+from emg.io.open_recording import open_recording
+from emg.io.session_writer import session_folder
+from emg.recording import Recording
+from emg.session import LiveSession
+from emg.sources.replay import parse_speed, replay_blocks
+from emg.sources.synthetic import generate_session
+
+#: Default parent folder of new sessions.
+RECORDINGS = Path("recordings")
+
+
+def parse_speed_option(text: str) -> float | None:
+    """``--speed`` for argparse: ``1``, ``2.5`` or ``max`` (None)."""
+    try:
+        return parse_speed(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_live_source_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a live stream: sensors, duration, where to record, analysis settings and
+    the synthetic set (``--source`` itself is the command's own)."""
+    parser.add_argument(
+        "--sensor",
+        action="append",
+        default=[],
+        metavar="MUSCLE=NAME",
+        help="with --source ble: the sensor on a muscle, by advertised name or address, e.g. "
+        "--sensor glute=EMG-01A3 --sensor hamstring=EMG-7F20",
+    )
+    parser.add_argument(
+        "--scan-timeout", type=float, default=5.0, metavar="S", help="seconds to scan (5)"
+    )
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RECORDINGS,
+        metavar="DIR",
+        help="parent folder of the new session (default: recordings)",
+    )
+    parser.add_argument("--subject", help="subject label kept with the session (e.g. 01)")
+    parser.add_argument(
+        "--speed",
+        type=parse_speed_option,
+        default=1.0,
+        metavar="X",
+        help="pace of a synthetic or replayed source: 1 = real time (default), 2 = twice as "
+        "fast, max",
+    )
+    parser.add_argument(
+        "--no-export", action="store_true", help="do not export to BIDS-EMG when stopping"
+    )
+    add_radio_option(parser)
+    add_chain_options(parser)
+    add_recruitment_options(parser)
+    add_synthetic_options(parser, DEMO_SET)
+
+@dataclass
+class LiveSource:
+    """A live source as ``emg record`` and ``emg live`` need it."""
+
+    channels: tuple[Channel, ...]
+    sample_rate: float
+    blocks: Callable[[], AsyncIterator[Block]]
+    metadata: dict[str, Any]
+    mains_hz: float | None
+    after: Callable[[Path], None] = lambda folder: None
+    on_event: list[Callable[[list[Event]], None]] = dataclasses.field(default_factory=list)
+
+
+def synthetic_source(args: argparse.Namespace) -> LiveSource:
+    synth = synth_config(args, DEMO_SET)
+    try:
+        generated = generate_session(synth)
+    except ValueError as error:
+        raise EmgInputError(str(error), source="command line") from None
+    recording = generated.recording
+    return LiveSource(
+        recording.channels,
+        recording.sample_rate,
+        lambda: replay_blocks(recording, args.speed),
+        {
+            "source": "synthetic",
+            "sensors": [
+                {"name": c.device, "profile": "synthetic", "channels": [c.label]}
+                for c in recording.channels
+            ],
+            "synthetic": {"truth_file": "truth.json"},
+        },
+        synth.mains_hz,
+        after=lambda folder: write_json(folder / "truth.json", generated.truth),
+    )
+
+
+async def ble_source(args: argparse.Namespace) -> LiveSource:
+    from emg.commands.scan import open_radio
+    from emg.devices.profiles import load_profiles
+    from emg.sources.ble import BleSource, parse_sensor_choices, resolve_sensors
+
+    choices = parse_sensor_choices(args.sensor)
+    if not choices:
+        raise EmgDeviceError(
+            "name the sensors: --sensor glute=<name or address> --sensor hamstring=<...> "
+            "(emg scan lists them)"
+        )
+    radio = await open_radio(args.radio)
+    print(f"scanning {args.scan_timeout:g} s for {len(choices)} sensors ...", flush=True)
+    adverts = await radio.scan(args.scan_timeout)
+    sensors = resolve_sensors(adverts, choices, load_profiles().values())
+    source = BleSource(radio, sensors)
+    result = LiveSource(
+        source.channels,
+        source.sample_rate,
+        source.blocks,
+        {
+            "source": "ble",
+            "sensors": [
+                {
+                    "name": s.advert.name,
+                    "address": s.advert.address,
+                    "profile": s.profile.name,
+                    "decoder": s.profile.decoder_kind,
+                    "channels": [c.label for c in s.channels],
+                }
+                for s in sensors
+            ],
+        },
+        None,
+    )
+
+    def forward(events: list[Event]) -> None:
+        for listen in result.on_event:
+            listen(events)
+
+    source.on_event = forward
+    return result
+
+
+
+
+def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> AnalysisConfig:
+    """Settings of a live stream: nothing can be looked up ahead in it, so ``--mains auto``
+    takes the source's mains frequency if it knows it, else 50 Hz (give 60 where it is)."""
+    chain = chain_config(args)
+    if args.mains in (None, "auto"):
+        mains: float | None = source_mains_hz or 50.0
+    else:
+        mains = None if args.mains == "off" else float(args.mains)
+    chain = dataclasses.replace(chain, mains_hz=mains)
+    for spec in args.mvc:
+        if re.fullmatch(r"[^=]*=\s*[\d.]+-[\d.]+\s*", spec):
+            raise EmgInputError(
+                f"--mvc {spec}: a segment of the input needs a recording; while recording, "
+                "give a calibration file (glute=FILE) or a value (glute=310uv)",
+                source="command line",
+            )
+    empty = Recording(data=np.zeros((0, 0), dtype=np.float32), sample_rate=1.0, channels=())
+    return AnalysisConfig(
+        chain=chain,
+        exercise=exercise_config(args),
+        normalisation=normalisation(args.mvc, empty, chain),
+    )
+
+
+
+
+def open_live_session(
+    args: argparse.Namespace,
+    source: LiveSource,
+    listener: Callable[[list[Event]], None] | None,
+    record: bool,
+) -> tuple[LiveSession, Path | None]:
+    """The live session of a source with the command's settings: recording into a new folder
+    under ``--out`` (when ``record``), events to ``listener``, the source's own events
+    (disconnects ...) into the session.
+
+    Returns
+    -------
+    tuple
+        The session and its folder (None when not recording).
+    """
+    config = live_settings(args, source.mains_hz)
+    folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
+    metadata = {
+        "exercise": config.exercise.name,
+        "subject": args.subject,
+        **source.metadata,
+        "calibration": {
+            "rest_s": list(config.chain.rest) if config.chain.rest else None,
+            "mvc_uv": dict(config.normalisation.mvc_uv),
+        },
+    }
+    live = LiveSession(
+        source.channels,
+        source.sample_rate,
+        config,
+        folder,
+        metadata,
+        listener=listener,
+        keep_events=False,
+    )
+    source.on_event.append(live.note)
+    return live, folder
+
+
+def finish_recording(source: LiveSource, folder: Path, export: bool) -> Path | None:
+    """After a recorded stream: the source's extras (a synthetic set's truth) and, unless
+    told not to, the BIDS-EMG export. Returns the export's folder."""
+    source.after(folder)
+    return export_session(folder) if export else None
+
+
+def export_session(folder: Path) -> Path:
+    """Export a finished session to BIDS-EMG inside it (``<session>/bids``)."""
+    from emg.io.bids_format import export_bids
+
+    recording = open_recording(folder)
+    export_bids(recording, folder / "bids")
+    return folder / "bids"

@@ -1,0 +1,206 @@
+"""Acquisition for the live window: a source and its live session on an asyncio loop of their
+own, in a thread, handing frames and events to the window through bounded queues.
+
+The window must never stall acquisition or recording (DESIGN: sinks read from bounded
+queues, the recorder is fed first). Here the loop records and analyses every block
+(:class:`~emg.session.LiveSession`) and only then appends what the window needs to two
+bounded deques; appending never blocks, and when the window falls behind by more than the
+queue holds, the oldest frames are dropped (counted), never a sample of the recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from emg.analysis.pipeline import PipelineOutput
+from emg.block import Block
+from emg.events import Event
+from emg.session import LiveSession, run_session
+from emg.ui.live_state import DisplayFrame
+
+T = TypeVar("T")
+
+#: Frames kept for the window (at 20 ms blocks, 20 s of display lag).
+FRAME_QUEUE = 1000
+#: Events kept for the window.
+EVENT_QUEUE = 100_000
+
+
+def display_frame(block: Block, output: PipelineOutput, k: float) -> DisplayFrame:
+    """The part of a block's analysis the window draws.
+
+    Parameters
+    ----------
+    block
+        The block.
+    output
+        What the analysis made of it.
+    k
+        Threshold factor of the onset detector (mean + k SD of the baseline).
+    """
+    chain = output.chain
+    thresholds = None
+    if chain.amplitude_baselines:
+        baseline = chain.amplitude_baselines[-1]
+        thresholds = np.asarray(baseline.mean + k * baseline.std, dtype=np.float64)
+    lost = block.lost if block.lost.shape == block.data.shape else np.zeros(block.data.shape, bool)
+    return DisplayFrame(
+        block.start,
+        np.asarray(chain.filtered, dtype=np.float32),
+        np.asarray(chain.envelope, dtype=np.float32),
+        lost,
+        thresholds,
+    )
+
+
+class BoundedQueue(Generic[T]):
+    """A thread-safe queue that never blocks its producer: past ``size`` items the oldest are
+    dropped and counted."""
+
+    def __init__(self, size: int) -> None:
+        self._items: deque[T] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def put(self, item: T) -> None:
+        """Append (dropping the oldest item when full)."""
+        with self._lock:
+            if len(self._items) == self._items.maxlen:
+                self.dropped += 1
+            self._items.append(item)
+
+    def take_all(self) -> list[T]:
+        """Everything queued, oldest first."""
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+        return items
+
+
+#: Makes the live session and its source's blocks, on the acquisition loop (a Bluetooth
+#: source must be opened on the loop that uses it).
+Prepare = Callable[[], Awaitable[tuple[LiveSession, Callable[[], AsyncIterator[Block]]]]]
+
+
+class Acquisition:
+    """Runs a source through a live session in a thread with its own asyncio loop.
+
+    Parameters
+    ----------
+    prepare
+        Opens the source and its session (called on the acquisition loop).
+    duration_s
+        Stop after this much stream time (None: until the source ends or :meth:`stop`).
+    frame_queue
+        Frames kept for a window that falls behind.
+    again
+        Asked when the stream ended: whether to prepare a new session and stream again (a
+        replay that seeks). Each run has its own :attr:`epoch`, and the queues carry
+        ``(epoch, item)`` pairs, so the window can start afresh with the new run.
+    """
+
+    def __init__(
+        self,
+        prepare: Prepare,
+        duration_s: float | None = None,
+        frame_queue: int = FRAME_QUEUE,
+        again: Callable[[], bool] | None = None,
+    ) -> None:
+        self._prepare, self.duration_s, self._again = prepare, duration_s, again
+        self.frames: BoundedQueue[tuple[int, DisplayFrame]] = BoundedQueue(frame_queue)
+        self.events: BoundedQueue[tuple[int, Event]] = BoundedQueue(EVENT_QUEUE)
+        self.epoch = 0
+        self.session: LiveSession | None = None
+        self.stopped_by: str | None = None
+        self.error: BaseException | None = None
+        self._k = 3.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="emg-acquisition", daemon=True)
+
+    def _take_over(self, session: LiveSession) -> None:
+        """Route the session's output and events to the window's queues."""
+        self._k = session.config.chain.k
+        forward = session.listener
+        session.output_listener = self._on_output
+
+        epoch = self.epoch
+
+        def on_events(events: list[Event]) -> None:
+            for event in events:
+                self.events.put((epoch, event))
+            if forward is not None:
+                forward(events)
+
+        session.listener = on_events
+        self.session = session
+
+    def _on_output(self, block: Block, output: PipelineOutput) -> None:
+        self.frames.put((self.epoch, display_frame(block, output, self._k)))
+
+    def start(self) -> LiveSession:
+        """Start the thread; returns the session once the source is open.
+
+        Raises
+        ------
+        BaseException
+            What opening the source raised (no sensor found ...).
+        """
+        self._thread.start()
+        self._ready.wait()
+        if self.session is None:
+            self._thread.join()
+            raise self.error or RuntimeError("the source did not open")
+        return self.session
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except asyncio.CancelledError:
+            self.stopped_by = self.stopped_by or "interrupt"
+        except BaseException as error:  # shown by the caller; the session was finalised
+            self.error = error
+            self.stopped_by = self.stopped_by or "error"
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        while True:
+            session, blocks = await self._prepare()
+            self.epoch += 1
+            self._take_over(session)
+            self._ready.set()
+            self.stopped_by = await run_session(blocks(), session, self.duration_s)
+            if self._again is None or not self._again():
+                break
+
+    def note(self, events: list[Event]) -> None:
+        """Record events from the window (a set mark ...) on the acquisition loop."""
+        loop, session = self._loop, self.session
+        if loop is not None and session is not None and self.running:
+            loop.call_soon_threadsafe(session.note, events)
+
+    def stop(self) -> None:
+        """Stop the source; the session finalises (the recording is closed)."""
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and self.running:
+            loop.call_soon_threadsafe(task.cancel)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; whether it ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        """Whether the acquisition thread is still going."""
+        return self._thread.is_alive()

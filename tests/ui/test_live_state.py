@@ -1,0 +1,144 @@
+"""What the live window shows, driven by the real session on synthetic sets with known truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.block import Block, Channel
+from emg.events import Event
+from emg.session import LiveSession
+from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
+from emg.ui.acquisition import display_frame
+from emg.ui.live_state import BANNER_TEXT, LiveState
+
+LEADS = (90.0, 100.0, -110.0, -120.0, -100.0, 95.0, 90.0, 100.0)
+
+
+def _blocks(session: SyntheticSession, size: int) -> list[Block]:
+    recording = session.recording
+    return [
+        Block(
+            recording.data[start : start + size],
+            recording.sample_rate,
+            float(start) / recording.sample_rate,
+            start,
+            recording.channels,
+            recording.lost[start : start + size],
+        )
+        for start in range(0, recording.n_samples, size)
+    ]
+
+
+def _play(config: SynthConfig, size: int = 40) -> tuple[SyntheticSession, LiveState, list[int]]:
+    """The set through a live session; the state fed as the window feeds it. Returns the
+    alerts due after each block too."""
+    generated = generate_session(config)
+    recording = generated.recording
+    state = LiveState(recording.channels, recording.sample_rate)
+    session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+    alerts: list[int] = []
+    for block in _blocks(generated, size):
+        events = session.feed(block)
+        assert session.last_output is not None
+        state.add_frame(display_frame(block, session.last_output, 3.0))
+        state.apply(events)
+        alerts.append(state.take_alerts())
+    state.apply(session.finish("end of source"))
+    return generated, state, alerts
+
+
+@pytest.fixture(scope="module")
+def played() -> tuple[SyntheticSession, LiveState, list[int]]:
+    return _play(SynthConfig(reps=8, lead_ms=LEADS, snr_db=15.0, seed=3, loss=0.01))
+
+
+def test_tiles_show_who_led_by_how_much_and_the_ratio(
+    played: tuple[SyntheticSession, LiveState, list[int]],
+) -> None:
+    generated, state, _ = played
+    tiles = list(state.tiles)
+    assert [t.index for t in tiles] == list(range(1, 9))
+    for tile, truth in zip(tiles, generated.truth["reps"], strict=True):
+        expected = "hamstring-first" if truth["lead_ms"] < 0 else "glute-first"
+        assert tile.order == expected and tile.complete
+        assert tile.lead_ms is not None and abs(tile.lead_ms - truth["lead_ms"]) < 25
+        who = "hamstrings" if truth["lead_ms"] < 0 else "glutes"
+        assert tile.label == f"{who} first by {abs(tile.lead_ms):.0f} ms"
+        assert tile.ratio is not None and tile.ratio > 0
+    assert [r for r, _, _ in state.ratios] == list(range(1, 9))
+
+
+def test_banner_and_one_cue_when_the_hamstrings_keep_leading(
+    played: tuple[SyntheticSession, LiveState, list[int]],
+) -> None:
+    _, state, alerts = played
+    # raised at rep 4's decision (2 of the last 3), one cue; cleared after 6 and 7 led by
+    # the glutes again, so the banner is gone at the end
+    assert sum(alerts) == 1
+    assert state.banner == ""
+    assert state.raised == {}
+
+
+def test_banner_text_names_the_reps_while_raised() -> None:
+    _, state, alerts = _play(
+        SynthConfig(reps=4, lead_ms=(90.0, -110.0, -120.0, -100.0), snr_db=15.0, seed=3)
+    )
+    assert sum(alerts) == 1
+    assert state.banner.startswith(BANNER_TEXT["hamstring-first"])
+    assert state.banner.endswith("reps 2, 3, 4")
+    assert state.risk_level in ("watch", "warning")
+    assert any("hamstrings started" in reason for reason in state.risk_reasons)
+
+
+def test_traces_thresholds_onsets_and_loss(
+    played: tuple[SyntheticSession, LiveState, list[int]],
+) -> None:
+    generated, state, _ = played
+    recording = generated.recording
+    fs = recording.sample_rate
+    start, envelope = state.envelope.view()
+    assert len(envelope) == round(state.span_s * fs) and state.stop == recording.n_samples
+    assert np.all(np.isfinite(state.thresholds))
+    # the threshold sits between rest and the bursts' envelope
+    assert np.all(state.thresholds < np.nanmax(envelope, axis=0) / 3)
+    assert np.all(state.thresholds > np.nanpercentile(envelope, 5, axis=0))
+    # onsets in the span: those of the truth's last reps, per muscle
+    shown = {(round(t, 1), c) for t, c in state.onsets}
+    for truth in generated.truth["reps"]:
+        for c, muscle in enumerate(("glute", "hamstring")):
+            onset = truth[f"{muscle}_onset_s"]
+            if onset >= start / fs + 0.2:
+                assert any(abs(t - onset) < 0.06 and cc == c for t, cc in state.onsets), (
+                    onset,
+                    shown,
+                )
+    # packet loss in the last 10 s, as the mask says
+    window = recording.lost[-round(state.loss_window_s * fs) :]
+    expected = window.mean(axis=0) * 100
+    got = state.loss_percent()
+    for channel, value in zip(recording.channels, expected, strict=True):
+        assert got[channel.label] == pytest.approx(value)
+    assert 0.2 < max(got.values()) < 5
+
+
+def test_sensor_events_and_marks() -> None:
+    channels = (Channel("glute", "glute", device="EMG-1"), Channel("hamstring", "hamstring"))
+    state = LiveState(channels, 1000.0)
+    assert set(state.sensors) == {"EMG-1", "hamstring"}
+    state.apply([Event(1.0, "disconnect", "EMG-1 the link dropped", data={"sensor": "EMG-1"})])
+    assert state.sensors["EMG-1"].state == "reconnecting"
+    state.apply([Event(2.0, "reconnect", "EMG-1 delivers again", data={"sensor": "EMG-1"})])
+    assert state.sensors["EMG-1"].state == "streaming"
+    state.apply([Event(3.0, "mark", "set 1")])
+    assert state.marks == [(3.0, "set 1")]
+    state.apply(
+        [
+            Event(4.0, "cramp-risk", "watch left", data={"level": "watch", "reasons": ["a"],
+                                                         "side": "left"}),
+            Event(4.0, "cramp-risk", "warning right",
+                  data={"level": "warning", "reasons": ["b"], "side": "right"}),
+        ]
+    )  # fmt: skip
+    assert state.risk_level == "warning" and state.risk_reasons == ("b (right)",)

@@ -1,0 +1,220 @@
+"""The live window, off screen: fed by a real acquisition thread, drawn, saved, closed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.block import Block
+from emg.io.open_recording import open_recording
+from emg.session import LiveSession
+from emg.sources.replay import replay_blocks
+from emg.sources.replay_control import ReplayControl, steered_replay_blocks
+from emg.sources.synthetic import SynthConfig, generate_session
+from emg.ui.acquisition import Acquisition
+from emg.ui.alert_sound import AlertSound
+from emg.ui.live_state import BANNER_TEXT, LiveState
+from emg.ui.live_window import LiveWindow
+
+LEADS = (90.0, -110.0, -120.0, -100.0, -110.0)
+
+
+@pytest.fixture(scope="module")
+def app() -> QtWidgets.QApplication:
+    existing = QtWidgets.QApplication.instance()
+    return existing if isinstance(existing, QtWidgets.QApplication) else QtWidgets.QApplication([])
+
+
+def _acquisition(
+    folder: Path | None, speed: float | None = None, reps: int = 5, frame_queue: int = 1000
+) -> tuple[Acquisition, Callable[[], LiveSession]]:
+    recording = generate_session(
+        SynthConfig(reps=reps, lead_ms=LEADS[:reps], snr_db=15.0, seed=2, loss=0.005)
+    ).recording
+
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig(), folder)
+        return session, lambda: replay_blocks(recording, speed)
+
+    acquisition = Acquisition(prepare, frame_queue=frame_queue)
+    return acquisition, lambda: acquisition.start()
+
+
+@pytest.fixture
+def window(app: QtWidgets.QApplication) -> Iterator[LiveWindow]:
+    acquisition, start = _acquisition(None)
+    session = start()
+    state = LiveState(session.channels, session.sample_rate)
+    window = LiveWindow(state, acquisition, AlertSound(enabled=False))
+    window.resize(1280, 860)
+    window.show()
+    yield window
+    window.close()
+    window.deleteLater()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+
+
+def _run_until_finished(app: QtWidgets.QApplication, window: LiveWindow, limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while not window.finished and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    assert window.finished, "the window did not see the end of the stream"
+
+
+def test_window_draws_the_set_and_warns(
+    app: QtWidgets.QApplication, window: LiveWindow, tmp_path: Path
+) -> None:
+    _run_until_finished(app, window, 60)
+    state = window.state
+    # the warning: banner up with its words, one audible cue requested
+    assert window.banner.isVisible()
+    assert window.banner.text().startswith(BANNER_TEXT["hamstring-first"])
+    assert window.sound.requested == 1 and window.sound.played == 0  # --no-sound
+    assert window.risk.text() in ("Cramp risk: WATCH", "Cramp risk: WARNING")
+    # a tile per rep with who led and the ratio
+    shown = [w for w in window.tile_widgets if w.isVisible()]
+    assert len(shown) == 5
+    assert shown[1].order.text().startswith("hamstrings first by")
+    assert shown[0].order.text().startswith("glutes first by")
+    assert all(w.ratio.text().startswith("G:H ") for w in shown)
+    # traces: the last span of both muscles, the threshold, the onsets
+    x, _ = window.envelope_items[0].getData()
+    assert x is not None and len(x) > 0 and x[-1] == pytest.approx(state.time_s, abs=0.01)
+    assert all(line.isVisible() for line in window.threshold_items)
+    assert all(len(item.getData()[0]) >= 2 for item in window.onset_items)
+    reps, ratios = window.trend_item.getData()
+    assert list(reps) == [1, 2, 3, 4, 5]
+    assert list(ratios) == pytest.approx([r for _, _, r in state.ratios])
+    # the screenshot is the window as drawn: the banner's orange is in it
+    path = tmp_path / "live.png"
+    window.screenshot(path)
+    image = QtGui.QImage(str(path))
+    assert image.width() == window.width() and image.height() == window.height()
+    pixels = [
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 16)
+        for y in range(0, image.height() // 6, 8)
+    ]
+    assert "#d55e00" in pixels
+
+
+def test_keys_mark_a_set_toggle_sound_and_help(
+    app: QtWidgets.QApplication, window: LiveWindow
+) -> None:
+    app.processEvents()
+    window.mark_set()
+    assert window.state.marks and window.state.marks[0][1] == "set 1"
+    sound = window.sound.enabled
+    window.toggle_sound()
+    assert window.sound.enabled is not sound
+    assert not window.help.isVisible()
+    window.toggle_help()
+    assert window.help.isVisible() and "mark the start of a set" in window.help.text()
+
+
+def test_a_window_that_never_draws_loses_no_recorded_sample(tmp_path: Path) -> None:
+    """The window reads bounded queues; if it stalls, frames are dropped, never samples."""
+    folder = tmp_path / "session"
+    acquisition, start = _acquisition(folder, speed=None, reps=3, frame_queue=10)
+    start()
+    assert acquisition.join(timeout=60)
+    assert acquisition.stopped_by == "end of source" and acquisition.error is None
+    assert acquisition.frames.dropped > 0
+    recording = open_recording(folder)
+    session = acquisition.session
+    assert session is not None and recording.n_samples == session.n_samples
+    assert recording.metadata.get("status") == "complete"
+    assert np.isfinite(recording.data).all()
+
+
+def test_emg_live_saves_a_screenshot_headless(tmp_path: Path) -> None:
+    path = tmp_path / "out.png"
+    command = [sys.executable, "-m", "emg", "live", "--source", "synthetic", "--duration", "8"]
+    result = subprocess.run(
+        [*command, "--screenshot", str(path), "--no-sound"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"screenshot saved to {path}" in result.stdout
+    assert "stopped (duration) after 8.0 s" in result.stdout
+    image = QtGui.QImage(str(path))
+    assert image.width() >= 800 and image.height() >= 600
+    assert not (tmp_path / "recordings").exists()  # synthetic: not recorded unless asked
+
+
+def test_emg_live_rejects_a_bad_source() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emg", "live", "--source", "replay"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--source replay needs one PATH" in result.stderr
+
+
+def test_replay_in_the_window_pauses_seeks_and_changes_speed(
+    app: QtWidgets.QApplication,
+) -> None:
+    recording = generate_session(SynthConfig(reps=5, lead_ms=LEADS, snr_db=15.0, seed=2)).recording
+    control = ReplayControl(recording.duration_s, speed=4.0)
+
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        start = control.take_seek() or 0.0
+        session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+        return session, lambda: steered_replay_blocks(recording, control, start)
+
+    acquisition = Acquisition(prepare, again=lambda: control.seek_pending)
+    session = acquisition.start()
+    state = LiveState(session.channels, session.sample_rate)
+    window = LiveWindow(state, acquisition, AlertSound(enabled=False), control=control)
+    window.show()
+
+    def pump(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+
+    try:
+        pump(1.0)
+        first = window.state.time_s
+        assert 2.0 < first < 6.0  # about 4 s of stream in 1 s at 4x
+        window.toggle_pause()
+        pump(0.3)
+        held = window.state.time_s
+        pump(0.5)
+        assert window.state.time_s == held and window.play_button.text() == "Play"
+        # seek far ahead: a fresh analysis from the first sample, caught up at once
+        window.seek(20.0)
+        window.toggle_pause()
+        pump(1.0)
+        assert window.epoch == 2
+        assert 20.0 <= window.state.time_s < 26.0
+        assert [t.index for t in window.state.tiles] == [1, 2, 3, 4, 5]
+        assert window.banner.isVisible()  # reps 2-5 led by the hamstrings: the flag is up
+        assert window.position.value() == round(window.state.time_s * 10)
+        # and back: the state starts again, with only the reps up to the target
+        window.seek(4.0)
+        pump(0.2)
+        assert window.epoch == 3 and window.state.time_s < 6.0
+        assert len(window.state.tiles) <= 1
+        window.step_speed(+1)
+        assert control.speed == 8.0
+    finally:
+        window.close()
+        window.deleteLater()
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    assert not acquisition.running
