@@ -9,6 +9,7 @@ console, the window).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -72,9 +73,53 @@ class LiveSession:
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.finished = False
+        self.generation = 0
+        self._origin: int | None = None
+        self.pending_notes: list[Event] = []
+
+    def restart(
+        self,
+        config: AnalysisConfig | None = None,
+        folder: str | Path | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        stopped_by: str = "restarted",
+    ) -> list[Event]:
+        """Start a new session on the same stream from the next block fed: a fresh analysis
+        (with ``config``, else the same settings), recording into ``folder`` (None: not
+        recording). The current one is finished first (its recording finalised).
+
+        The stream index of the next block fed becomes sample 0 of the new session, so a
+        recording started mid-stream is a session of its own whose replay gives exactly what
+        its live analysis gave. :attr:`generation` counts the restarts.
+
+        Returns
+        -------
+        list of Event
+            What finishing the current session made known.
+        """
+        events = self.finish(stopped_by)
+        self.config = config or self.config
+        self.pipeline = SessionPipeline(self.channels, self.sample_rate, self.config)
+        self.folder = Path(folder) if folder is not None else None
+        self.metadata = {**self.metadata, **(metadata or {})}
+        self.writer, self.last_output = None, None
+        self.n_samples, self.finished = 0, False
+        self.generation += 1
+        self._origin = None
+        return events
+
+    def stop_recording(self, stopped_by: str) -> None:
+        """Finalise the recording; the analysis goes on."""
+        if self.writer is not None:
+            self.writer.close(stopped_by=stopped_by)
+        self.writer, self.folder = None, None
 
     def feed(self, block: Block) -> list[Event]:
         """Record one block, analyse it, record and pass on what it made known."""
+        if self._origin is None:
+            self._origin = block.start if self.generation else 0
+        if self._origin:
+            block = dataclasses.replace(block, start=block.start - self._origin)
         if self.folder is not None and self.writer is None:
             self.writer = SessionWriter(
                 self.folder,
@@ -84,6 +129,9 @@ class LiveSession:
             )
         if self.writer is not None:
             self.writer.write_block(block)
+        if self.pending_notes:  # events known before this session's first block
+            notes, self.pending_notes = self.pending_notes, []
+            self._emit(notes)
         self.n_samples = block.stop
         output = self.pipeline.process(block)
         self.last_output = output

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +17,20 @@ from emg.commands.live_sources import (
     LiveSource,
     add_live_source_options,
     ble_source,
+    export_session,
     finish_recording,
     open_live_session,
     synthetic_source,
 )
 from emg.commands.record import add_channel_option, open_input
 from emg.errors import EmgInputError
+from emg.io.session_writer import session_folder
 from emg.recording import Recording
 from emg.session import LiveSession
 from emg.sources.replay import replay_blocks
 from emg.sources.replay_control import ReplayControl, steered_replay_blocks
 from emg.ui.acquisition import Acquisition, Prepare
+from emg.ui.session_control import FolderFor
 
 SOURCES = ("synthetic", "ble", "replay")
 
@@ -124,6 +128,9 @@ def run_live(args: argparse.Namespace) -> int:
         folder = opened.get("folder")
         return f"recording into {folder}" if folder else "not recording"
 
+    def folder_for(exercise: str) -> Path:
+        return session_folder(args.out, exercise, datetime.now())
+
     acquisition = show_window(
         prepare,
         f"emg live — {kind}",
@@ -131,13 +138,20 @@ def run_live(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         screenshot=args.screenshot,
         sound=not args.no_sound,
+        folder_for=folder_for,
     )
-    session = acquisition.session
-    assert session is not None
     print(_stopped(acquisition), flush=True)
-    folder = opened.get("folder")
-    if folder is not None and session.writer is not None:
-        exported = finish_recording(opened["source"], folder, export=not args.no_export)
+    recorded = acquisition.control.recorded if acquisition.control is not None else []
+    for folder in recorded:
+        if not (folder / "session.json").exists():
+            continue  # asked for, but no sample came
+        # the source's extras (a synthetic set's truth) only fit the session it started
+        source = opened["source"] if folder == opened.get("folder") else None
+        exported = (
+            finish_recording(source, folder, export=not args.no_export)
+            if source is not None
+            else (export_session(folder) if not args.no_export else None)
+        )
         print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
     return 0
 
@@ -186,6 +200,7 @@ def show_window(
     sound: bool,
     control: ReplayControl | None = None,
     again: Callable[[], bool] | None = None,
+    folder_for: FolderFor | None = None,
 ) -> Acquisition:
     """Run acquisition in its thread and the window until it is closed (or, with
     ``screenshot``, until the stream ends and the picture is saved).
@@ -206,6 +221,8 @@ def show_window(
         Whether the warning is audible.
     control, again
         A replay's controls, and whether its acquisition streams again after a seek.
+    folder_for
+        Where a recording started from the window goes (None: the window cannot record).
 
     Returns
     -------
@@ -223,7 +240,7 @@ def show_window(
     from emg.ui.live_window import LiveWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    acquisition = Acquisition(prepare, duration_s, again=again)
+    acquisition = Acquisition(prepare, duration_s, again=again, folder_for=folder_for)
     session = acquisition.start()
     state = LiveState(session.channels, session.sample_rate)
     state.exercise = f"exercise: {session.config.exercise.name}"

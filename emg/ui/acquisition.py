@@ -23,9 +23,12 @@ from emg.block import Block
 from emg.events import Event
 from emg.session import LiveSession, run_session
 from emg.ui.live_state import DisplayFrame
+from emg.ui.session_control import FolderFor, SessionControl
 
 T = TypeVar("T")
 
+#: What a queued item belongs to: (run of the acquisition, restart of its session).
+Tag = tuple[int, int]
 #: Frames kept for the window (at 20 ms blocks, 20 s of display lag).
 FRAME_QUEUE = 1000
 #: Events kept for the window.
@@ -102,7 +105,10 @@ class Acquisition:
     again
         Asked when the stream ended: whether to prepare a new session and stream again (a
         replay that seeks). Each run has its own :attr:`epoch`, and the queues carry
-        ``(epoch, item)`` pairs, so the window can start afresh with the new run.
+        ``((epoch, generation), item)`` pairs (generation: the session's restarts, see
+        :class:`~emg.ui.session_control.SessionControl`), so the window can start afresh.
+    folder_for
+        Where a recording started from the window goes (None: not offered).
     """
 
     def __init__(
@@ -111,10 +117,13 @@ class Acquisition:
         duration_s: float | None = None,
         frame_queue: int = FRAME_QUEUE,
         again: Callable[[], bool] | None = None,
+        folder_for: FolderFor | None = None,
     ) -> None:
         self._prepare, self.duration_s, self._again = prepare, duration_s, again
-        self.frames: BoundedQueue[tuple[int, DisplayFrame]] = BoundedQueue(frame_queue)
-        self.events: BoundedQueue[tuple[int, Event]] = BoundedQueue(EVENT_QUEUE)
+        self._folder_for = folder_for
+        self.control: SessionControl | None = None
+        self.frames: BoundedQueue[tuple[Tag, DisplayFrame]] = BoundedQueue(frame_queue)
+        self.events: BoundedQueue[tuple[Tag, Event]] = BoundedQueue(EVENT_QUEUE)
         self.epoch = 0
         self.session: LiveSession | None = None
         self.stopped_by: str | None = None
@@ -131,11 +140,10 @@ class Acquisition:
         forward = session.listener
         session.output_listener = self._on_output
 
-        epoch = self.epoch
-
         def on_events(events: list[Event]) -> None:
+            tag = (self.epoch, session.generation)
             for event in events:
-                self.events.put((epoch, event))
+                self.events.put((tag, event))
             if forward is not None:
                 forward(events)
 
@@ -143,7 +151,9 @@ class Acquisition:
         self.session = session
 
     def _on_output(self, block: Block, output: PipelineOutput) -> None:
-        self.frames.put((self.epoch, display_frame(block, output, self._k)))
+        session = self.session
+        generation = session.generation if session is not None else 0
+        self.frames.put(((self.epoch, generation), display_frame(block, output, self._k)))
 
     def start(self) -> LiveSession:
         """Start the thread; returns the session once the source is open.
@@ -177,9 +187,11 @@ class Acquisition:
         while True:
             session, blocks = await self._prepare()
             self.epoch += 1
+            self.control = SessionControl(session, self._folder_for)
             self._take_over(session)
             self._ready.set()
-            self.stopped_by = await run_session(blocks(), session, self.duration_s)
+            steered = self.control.steer(blocks())
+            self.stopped_by = await run_session(steered, session, self.duration_s)
             if self._again is None or not self._again():
                 break
 

@@ -9,6 +9,7 @@ downsampled for display by pyqtgraph (peak mode, clipped to the view), so a long
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from emg.analysis.exercises import EXERCISES
 from emg.events import Event
 from emg.sources.replay_control import ReplayControl
 from emg.ui.acquisition import Acquisition
@@ -45,6 +47,10 @@ REPLAY_SHORTCUTS = (
 )
 SHORTCUTS = (
     ("M", "mark the start of a set"),
+    ("R", "start / stop recording (a new session from now)"),
+    ("E", "next exercise (hip thrust, prone hip extension, squat)"),
+    ("C", "guided calibration: signal check, rest, glute and hamstring MVC"),
+    ("N / X", "during calibration: no MVC / cancel"),
     ("S", "sound on / off"),
     ("H or F1", "show / hide this help"),
     ("Q or Esc", "stop and close (the recording is finalised)"),
@@ -123,7 +129,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.state, self.acquisition, self.sound = state, acquisition, sound
         self.on_finished = on_finished
         self.finished = False
-        self.epoch = 0
+        self.epoch: tuple[int, int] = (0, 0)
         self.setWindowTitle(title)
         self.resize(1280, 860)
         pg.setConfigOptions(antialias=False, background="w", foreground="k")
@@ -132,6 +138,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         layout = QtWidgets.QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self._make_banner())
+        layout.addWidget(self._make_calibration_panel())
         layout.addLayout(self._make_risk_row())
         self.graphs = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphs, stretch=5)
@@ -164,6 +171,37 @@ class LiveWindow(QtWidgets.QMainWindow):
         )
         self.banner.setVisible(False)
         return self.banner
+
+    def _make_calibration_panel(self) -> QtWidgets.QFrame:
+        panel = QtWidgets.QFrame()
+        panel.setStyleSheet(
+            "QFrame { background: #E8F1F8; border: 2px solid #0072B2; border-radius: 6px; }"
+            "QLabel { border: none; }"
+        )
+        column = QtWidgets.QVBoxLayout(panel)
+        self.calibration_step = QtWidgets.QLabel()
+        self.calibration_step.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.calibration_prompt = QtWidgets.QLabel()
+        self.calibration_prompt.setWordWrap(True)
+        self.calibration_prompt.setStyleSheet("font-size: 24px; font-weight: bold;")
+        self.calibration_countdown = QtWidgets.QLabel()
+        self.calibration_countdown.setStyleSheet("font-size: 28px; font-weight: bold;")
+        self.calibration_progress = QtWidgets.QProgressBar()
+        self.calibration_progress.setRange(0, 1000)
+        self.calibration_progress.setTextVisible(False)
+        self.calibration_notice = QtWidgets.QLabel()
+        self.calibration_notice.setWordWrap(True)
+        self.calibration_notice.setStyleSheet("font-size: 14px; color: #D55E00;")
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.calibration_prompt, stretch=1)
+        row.addWidget(self.calibration_countdown)
+        column.addWidget(self.calibration_step)
+        column.addLayout(row)
+        column.addWidget(self.calibration_progress)
+        column.addWidget(self.calibration_notice)
+        panel.setVisible(False)
+        self.calibration_panel = panel
+        return panel
 
     def _make_risk_row(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
@@ -234,9 +272,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.trend.setLabel("bottom", "rep")
         self.trend.setLabel("left", "G:H")
         self.trend.addItem(
-            pg.InfiniteLine(
-                1.0, angle=0, pen=pg.mkPen("#777777", style=QtCore.Qt.PenStyle.DotLine)
-            )
+            pg.InfiniteLine(1.0, angle=0, pen=pg.mkPen("#777777", style=QtCore.Qt.PenStyle.DotLine))
         )
         self.trend_item = self.trend.plot(
             pen=pg.mkPen("#0072B2", width=2), symbol="o", symbolBrush="#0072B2"
@@ -256,9 +292,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         )
         self.position = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.position.setRange(0, max(1, round(control.duration_s * 10)))
-        self.position.sliderReleased.connect(
-            lambda: self.seek(self.position.value() / 10)
-        )
+        self.position.sliderReleased.connect(lambda: self.seek(self.position.value() / 10))
         self.position_label = QtWidgets.QLabel()
         row.addWidget(self.play_button)
         row.addWidget(QtWidgets.QLabel("speed"))
@@ -288,6 +322,14 @@ class LiveWindow(QtWidgets.QMainWindow):
             ("Q", self.close),
             ("Esc", self.close),
         ]
+        if self.acquisition is not None:
+            bindings += [
+                ("R", self.toggle_recording),
+                ("E", self.next_exercise),
+                ("C", lambda: self._ask("calibrate")),
+                ("N", lambda: self._ask("skip-mvc")),
+                ("X", lambda: self._ask("cancel")),
+            ]
         if self.control is not None:
             bindings += [
                 ("Space", self.toggle_pause),
@@ -310,6 +352,27 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.state.apply([event])
         if self.acquisition is not None:
             self.acquisition.note([event])
+
+    def _ask(self, kind: str, value: str | None = None) -> None:
+        control = self.acquisition.control if self.acquisition is not None else None
+        if control is not None:
+            control.request(kind, value)
+
+    def toggle_recording(self) -> None:
+        """Start recording (a new session from the next block) or stop it."""
+        control = self.acquisition.control if self.acquisition is not None else None
+        if control is not None:
+            control.request("stop-recording" if control.recording else "record")
+
+    def next_exercise(self) -> None:
+        """Switch to the next exercise preset (its analysis starts afresh from now)."""
+        control = self.acquisition.control if self.acquisition is not None else None
+        if control is None:
+            return
+        names = list(EXERCISES)
+        current = control.session.config.exercise.name
+        following = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        control.request("exercise", following)
 
     def toggle_sound(self) -> None:
         """Sound on or off."""
@@ -364,7 +427,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             if self.on_finished is not None:
                 self.on_finished(self)
 
-    def _current(self, epoch: int) -> bool:
+    def _current(self, epoch: tuple[int, int]) -> bool:
         """Whether an item of run ``epoch`` is to be shown; a newer run starts afresh."""
         if epoch > self.epoch:
             self.epoch = epoch
@@ -393,6 +456,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         if state.ratios:
             reps, ratios = zip(*((r, v) for r, _, v in state.ratios), strict=True)
             self.trend_item.setData(np.array(reps, float), np.array(ratios, float))
+        self._draw_calibration()
         self.status.setText(self._status_text())
         if self.control is not None and not self.position.isSliderDown():
             self.position.setValue(round(state.time_s * 10))
@@ -419,6 +483,23 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.onset_items[i].setData(times, heights)
             self.plots[i].setXRange(max(0.0, t[-1] - state.span_s), t[-1], padding=0)
 
+    def _draw_calibration(self) -> None:
+        control = self.acquisition.control if self.acquisition is not None else None
+        status = control.guide_status if control is not None else None
+        self.calibration_panel.setVisible(status is not None and not status.done)
+        if status is None or status.done:
+            return
+        step = (status.step or "").replace("-", " ")
+        attempt = f" (try {status.attempt})" if status.attempt > 1 else ""
+        self.calibration_step.setText(
+            f"Calibration — step {status.step_number} of {status.step_count}: {step}{attempt}"
+            "   (N: no MVC, X: cancel)"
+        )
+        self.calibration_prompt.setText(status.prompt)
+        self.calibration_countdown.setText(f"{math.ceil(status.seconds_left):.0f} s")
+        self.calibration_progress.setValue(round(status.progress * 1000))
+        self.calibration_notice.setText(status.notice or "")
+
     def _status_text(self) -> str:
         state = self.state
         losses = state.sensor_loss_percent()
@@ -434,6 +515,16 @@ class LiveWindow(QtWidgets.QMainWindow):
                 f"(last {state.loss_window_s:g} s)"
             )
         clock = f"{state.time_s:6.1f} s"
+        control = self.acquisition.control if self.acquisition is not None else None
+        if control is not None:
+            session = control.session
+            state.exercise = f"exercise: {session.config.exercise.name}"
+            if session.folder is not None:
+                state.recording = f"recording into {session.folder}"
+            elif control.recording:
+                state.recording = "recording once calibrated"
+            elif state.recording.startswith("recording"):
+                state.recording = "not recording"
         extra = [x for x in (state.exercise, state.recording) if x]
         sound = "sound on" if self.sound.enabled else "sound off"
         return "   |   ".join([clock, *parts, *extra, sound, "H: help"])

@@ -201,7 +201,7 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
         window.seek(20.0)
         window.toggle_pause()
         pump(1.0)
-        assert window.epoch == 2
+        assert window.epoch == (2, 0)
         assert 20.0 <= window.state.time_s < 26.0
         assert [t.index for t in window.state.tiles] == [1, 2, 3, 4, 5]
         assert window.banner.isVisible()  # reps 2-5 led by the hamstrings: the flag is up
@@ -209,7 +209,7 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
         # and back: the state starts again, with only the reps up to the target
         window.seek(4.0)
         pump(0.2)
-        assert window.epoch == 3 and window.state.time_s < 6.0
+        assert window.epoch == (3, 0) and window.state.time_s < 6.0
         assert len(window.state.tiles) <= 1
         window.step_speed(+1)
         assert control.speed == 8.0
@@ -218,3 +218,56 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
         window.deleteLater()
         QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     assert not acquisition.running
+
+
+def test_calibration_and_recording_from_the_keyboard(
+    app: QtWidgets.QApplication, tmp_path: Path
+) -> None:
+    from PySide6.QtTest import QTest
+
+    recording = generate_session(
+        SynthConfig(reps=3, rest_s=22.0, lead_ms=(90.0, 95.0, 85.0), seed=6)
+    ).recording
+
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+        return session, lambda: replay_blocks(recording, 8.0)
+
+    acquisition = Acquisition(prepare, folder_for=lambda exercise: tmp_path / exercise)
+    session = acquisition.start()
+    state = LiveState(session.channels, session.sample_rate)
+    window = LiveWindow(state, acquisition, AlertSound(enabled=False))
+    window.show()
+    window.activateWindow()
+
+    def pump_until(condition: Callable[[], bool], limit_s: float) -> None:
+        deadline = time.monotonic() + limit_s
+        while not condition() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        assert condition()
+
+    try:
+        pump_until(lambda: window.state.time_s > 0.5, 10)
+        QTest.keyClick(window, QtCore.Qt.Key.Key_R)  # record ...
+        QTest.keyClick(window, QtCore.Qt.Key.Key_C)  # ... a calibrated session
+        pump_until(lambda: window.calibration_panel.isVisible(), 10)
+        assert window.calibration_step.text().startswith("Calibration — step 1 of 4")
+        assert "keep still" in window.calibration_prompt.text()
+        assert window.calibration_countdown.text().endswith(" s")
+        assert "recording once calibrated" in window.status.text()
+        QTest.keyClick(window, QtCore.Qt.Key.Key_N)  # no MVC
+        pump_until(lambda: not window.calibration_panel.isVisible(), 20)
+        pump_until(lambda: window.epoch[1] >= 2, 5)  # recording, then calibrated: restarts
+        pump_until(lambda: window.finished, 30)
+        assert f"recording into {tmp_path / 'hip-thrust'}" in window.status.text()
+        assert [t.order for t in window.state.tiles] == ["glute-first"] * 3
+    finally:
+        window.close()
+        window.deleteLater()
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    assert acquisition.control is not None
+    assert acquisition.control.recorded == [tmp_path / "hip-thrust"]
+    recorded = open_recording(tmp_path / "hip-thrust")
+    assert recorded.metadata["analysis"]["chain"]["rest"] is not None
+    assert len([e for e in recorded.events if e.kind == "rep"]) == 3
