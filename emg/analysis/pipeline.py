@@ -132,6 +132,7 @@ class SessionPipeline:
                 config=rep_config,
                 normalisation=config.normalisation,
                 side=pair.side,
+                settle=self.chain.samples(chain_config.settle_s),
             )
             for pair in self.pairs
         ]

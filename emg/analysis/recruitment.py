@@ -11,8 +11,16 @@ of the file.
 - **Cramp risk** ``ok`` / ``watch`` / ``warning`` from: the flags; hamstring activity that stays
   on after the glutes relaxed (sustained involuntary activity is what a cramp is; Schwellnus et
   al. 1997 found raised EMG between spasms) or does not fall back to rest between reps; the
-  hamstring median frequency falling at least 10 % below the set start (fatigue). One reason is
-  ``watch``; two, or hamstrings still on a second after the glutes relaxed, is ``warning``.
+  hamstring median frequency falling at least 10 % below the set start (fatigue), by more than
+  its measurement error. One reason is ``watch``; two, or hamstrings still on a second after
+  the glutes relaxed, is ``warning``.
+
+The median frequency of a ~1 s burst scatters by about 5 % from rep to rep from the burst's
+finite length alone (a stochastic signal's spectrum is only estimated), so the mean of 3 reps
+against the mean of 3 others differs by about 4.5 % (1 SD) in a set without fatigue; taken at
+face value, a 10 % drop is then reached somewhere in a 12-rep set about once in 30 sets. The
+drop therefore has to exceed the threshold by ``mdf_confidence`` standard errors, which each
+rep's median frequency carries (see :func:`emg.dsp.spectral.median_frequency_error`).
 
 A training aid, not a diagnosis.
 """
@@ -20,6 +28,7 @@ A training aid, not a diagnosis.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -121,13 +130,21 @@ class RiskConfig:
     mdf_reference_reps
         Reps whose mean median frequency makes the set-start reference; the latest as many
         reps are compared with it.
+    mdf_confidence
+        The drop counts when it exceeds ``mdf_drop`` by this many of its standard errors
+        (from the reps' median-frequency errors); 0: the measured drop alone.
     tonic_warning_s
         Hamstring activity this long after the glutes relaxed is a warning on its own.
     """
 
     mdf_drop: float = 0.10
     mdf_reference_reps: int = 3
+    mdf_confidence: float = 1.0
     tonic_warning_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.mdf_confidence < 0:
+            raise ValueError(f"mdf confidence must be >= 0, got {self.mdf_confidence:g}")
 
 
 @dataclass
@@ -135,6 +152,35 @@ class _Reason:
     code: str
     text: str
     severe: bool = False
+
+
+def _mean_and_error(values: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Mean of ``(value, standard error)`` pairs and the standard error of that mean."""
+    means = np.array([v for v, _ in values])
+    errors = np.array([e for _, e in values])
+    return float(means.mean()), float(np.sqrt(np.sum(errors**2)) / len(errors))
+
+
+def mdf_drop(
+    reference: float, reference_se: float, current: float, current_se: float
+) -> tuple[float, float]:
+    """Relative drop of the median frequency from ``reference`` to ``current``, and its error.
+
+    Parameters
+    ----------
+    reference, reference_se
+        Set-start median frequency (Hz) and its standard error.
+    current, current_se
+        Recent median frequency (Hz) and its standard error (independent of the reference's).
+
+    Returns
+    -------
+    drop, standard_error
+        ``1 - current / reference`` and its first-order (delta-method) standard error.
+    """
+    ratio = current / reference
+    relative = np.hypot(current_se / current, reference_se / reference)
+    return 1 - ratio, float(ratio * relative)
 
 
 class RecruitmentTracker:
@@ -157,7 +203,7 @@ class RecruitmentTracker:
         self.risk = risk or RiskConfig()
         self.decided: deque[Rep] = deque(maxlen=exercise.flag_window)
         self._shares = _FirstAndLast[tuple[int, float | None]](exercise.flag_window)
-        self._mdfs = _FirstAndLast[float](self.risk.mdf_reference_reps)
+        self._mdfs = _FirstAndLast[tuple[float, float]](self.risk.mdf_reference_reps)
         self.raised: set[str] = set()
         self._reasons: dict[str, _Reason] = {}
         self._tonic_rep: int | None = None
@@ -176,7 +222,8 @@ class RecruitmentTracker:
             elif event.kind == "completed":
                 self._shares.append((rep.index, rep.hamstring_share))
                 if (mdf := rep.median_frequency_hz.get("hamstring")) is not None:
-                    self._mdfs.append(mdf)
+                    error = rep.median_frequency_se_hz.get("hamstring")
+                    self._mdfs.append((mdf, error if error is not None else 0.0))
                 flags.extend(self._share_flag(event.at))
                 self._rep_reasons(rep)
             elif event.kind == "tonic":
@@ -270,10 +317,12 @@ class RecruitmentTracker:
         known = self._mdfs
         n = self.risk.mdf_reference_reps
         if known.count >= 2 * n and rep.median_frequency_hz.get("hamstring") is not None:
-            reference = float(np.mean(known.first))
-            current = float(np.mean(known.last))
-            drop = 1 - current / reference
-            if drop >= self.risk.mdf_drop:
+            (reference, reference_se), (current, current_se) = (
+                _mean_and_error(known.first),
+                _mean_and_error(known.last),
+            )
+            drop, drop_se = mdf_drop(reference, reference_se, current, current_se)
+            if drop - self.risk.mdf_confidence * drop_se >= self.risk.mdf_drop:
                 self._reasons["mdf"] = _Reason(
                     "hamstring-fatigue",
                     f"hamstring median frequency {drop:.0%} below the set start "

@@ -30,7 +30,7 @@ from emg.analysis.lead import RISE_LEVEL_S, LeadEstimate, Rise, estimate_lead, r
 from emg.analysis.normalisation import Normalisation
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.onset import Burst, Onset
-from emg.dsp.spectral import welch_median_frequency
+from emg.dsp.spectral import noise_corrected_median_frequency, welch_power, welch_segment
 
 FloatArray = npt.NDArray[np.float64]
 GROUPS = ("glute", "hamstring")
@@ -67,6 +67,16 @@ class RepConfig:
         ``margin_ms`` plus this times ``sqrt(1 / (L_g - 1) + 1 / (L_h - 1))`` (``L``: each
         muscle's envelope power at its onset's confirmation over its rest power); 0 turns
         the rule off.
+    mdf_noise_correction
+        Take the rest spectrum out of each burst's spectrum before its median frequency (the
+        electrode noise's flat spectrum pulls the median up, the more so the weaker the rep).
+    rest_guard_s
+        Rest stretches for the rest spectrum keep this far from the end of the previous rep
+        and from the onset of the next.
+    rest_span_s
+        At most this much rest before each rep enters the rest spectrum.
+    rest_memory_s
+        The rest spectrum is a running mean over about this much rest (older stretches fade).
     """
 
     margin_ms: float = 50.0
@@ -78,12 +88,18 @@ class RepConfig:
     elevated_sd: float = 2.0
     rise_weight: float = 0.5
     confidence_ms: float = 15.0
+    mdf_noise_correction: bool = True
+    rest_guard_s: float = 0.2
+    rest_span_s: float = 1.5
+    rest_memory_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.rise_weight <= 1:
             raise ValueError(f"rise weight must be in [0, 1], got {self.rise_weight:g}")
         if self.confidence_ms < 0:
             raise ValueError(f"confidence scale must be >= 0 ms, got {self.confidence_ms:g}")
+        if self.rest_guard_s < 0 or self.rest_span_s <= 0 or self.rest_memory_s <= 0:
+            raise ValueError("rest guard must be >= 0 s, rest span and memory > 0 s")
 
 
 @dataclass
@@ -120,8 +136,12 @@ class Rep:
     normalisation
         ``mvc`` (levels in %MVC) or ``rest`` (multiples of the rest RMS).
     median_frequency_hz
-        Per group, median frequency of the Welch spectrum of its burst without its first and
-        last 150 ms (None if too short).
+        Per group, median frequency of the Welch spectrum of its burst, with the rest spectrum
+        taken out (see ``RepConfig.mdf_noise_correction``; None if too short).
+    median_frequency_se_hz
+        Per group, standard error of that median frequency: the scatter it has from the
+        burst's finite length alone (about 5 % for a 1 s burst), see
+        :func:`emg.dsp.spectral.median_frequency_error`.
     hamstring_before
         Hamstring level (normalised) in the window before the rep, and whether it was above
         its rest level.
@@ -147,6 +167,7 @@ class Rep:
     hamstring_share: float | None = None
     normalisation: str = "rest"
     median_frequency_hz: dict[str, float | None] = field(default_factory=dict)
+    median_frequency_se_hz: dict[str, float | None] = field(default_factory=dict)
     hamstring_before: float | None = None
     hamstring_elevated_before: bool = False
     completed_at: int | None = None
@@ -207,6 +228,29 @@ class _History:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
+class _RestSpectrum:
+    """Running mean of the Welch densities of rest stretches, in constant memory.
+
+    Each stretch weighs as many as its Welch segments; once ``memory`` segments have been
+    seen, a new stretch replaces that share of the mean (an exponential forgetting over about
+    ``memory`` segments), so the estimate follows a slowly changing electrode noise.
+    """
+
+    def __init__(self, memory: int) -> None:
+        self.power: FloatArray | None = None
+        self._weight = 0
+        self._memory = memory
+
+    def add(self, power: FloatArray, n_segments: int) -> None:
+        """Fold the density of a rest stretch of ``n_segments`` Welch segments in."""
+        if self.power is None:
+            self.power, self._weight = power.copy(), min(n_segments, self._memory)
+            return
+        total = self._weight + n_segments
+        self.power += (n_segments / total) * (power - self.power)
+        self._weight = min(total, self._memory)
+
+
 class RepTracker:
     """Streaming reps of one glute channel and one hamstring channel.
 
@@ -225,6 +269,8 @@ class RepTracker:
         MVC references (none: multiples of rest).
     side
         Side of the pair, for the output.
+    settle
+        Samples at the start of the stream in which the filters settle: never rest.
     """
 
     def __init__(
@@ -235,6 +281,7 @@ class RepTracker:
         config: RepConfig | None = None,
         normalisation: Normalisation | None = None,
         side: str | None = None,
+        settle: int = 0,
     ) -> None:
         self.channels, self.fs, self.side = channels, fs, side
         self.config = config or RepConfig()
@@ -252,6 +299,10 @@ class RepTracker:
         self._position = 0
         self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
         self._last_offset: dict[str, int] = {}
+        self._quiet_from = settle  # no rep, no twitch from here on (until the next onset)
+        self._segment = welch_segment(fs)
+        step = self._segment - self._segment // 2
+        self._rest = _RestSpectrum(max(1, round(self.config.rest_memory_s * fs / step)))
 
     def _s(self, seconds: float) -> int:
         return max(1, round(seconds * self.fs))
@@ -348,6 +399,8 @@ class RepTracker:
 
     def _open(self, group: str, onset: Onset, out: list[RepEvent]) -> None:
         carried = tuple(g for g in GROUPS if g != group and self._active[g])
+        if not carried:
+            self._learn_rest(onset.index)
         self._count += 1
         rep = Rep(self._count, self.side, onset.index, carried=carried)
         rep.onsets[group] = onset.index
@@ -395,7 +448,7 @@ class RepTracker:
             if not any(self._active.values()):
                 end = max(o for o in rep.offsets.values() if o is not None)
                 if end - rep.start < self._s(self.config.min_rep_s):
-                    self._discard(rep)
+                    self._discard(end)
                     return
                 self._decide(rep, at, out)
                 self._close(rep, end, at, out, complete=True)
@@ -411,8 +464,9 @@ class RepTracker:
                 self._decide(rep, at, out)
             self._close(rep, at, at, out, complete=False)
 
-    def _discard(self, rep: Rep) -> None:
+    def _discard(self, end: int) -> None:
         self._rep = None
+        self._quiet_from = max(self._quiet_from, end)
         self._count -= 1
         self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
 
@@ -480,26 +534,57 @@ class RepTracker:
         rep.ratio = g / h if h > 0 else None
         rep.hamstring_share = h / (g + h) if g + h > 0 else None
         for i, group in enumerate(GROUPS):
-            rep.median_frequency_hz[group] = self._burst_mdf(rep, group, i, end)
+            mdf, error = self._burst_mdf(rep, group, i, end)
+            rep.median_frequency_hz[group] = mdf
+            rep.median_frequency_se_hz[group] = error
         self._rep = None
         self._last_end = end
+        self._quiet_from = max(self._quiet_from, end)
         self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
         out.append(RepEvent("completed", rep, at))
 
-    def _burst_mdf(self, rep: Rep, group: str, column: int, end: int) -> float | None:
+    def _burst_mdf(
+        self, rep: Rep, group: str, column: int, end: int
+    ) -> tuple[float | None, float | None]:
+        """Median frequency of a muscle's whole burst in ``rep``, and its standard error.
+
+        With the rest spectrum taken out, the quiet edges of the burst no longer pull the
+        median up, so the whole burst is used: the longer, the smaller the error.
+        """
         onset, offset = rep.onsets[group], rep.offsets[group]
         lo = onset if onset is not None else rep.start
         hi = min(offset, end) if offset is not None else end
         if group in rep.missing or hi <= lo:
-            return None
-        # the burst's plateau: near onset and offset the noise's share (flat spectrum) is large
-        trim = self._s(0.15)
-        if hi - lo > 4 * trim:
-            lo, hi = lo + trim, hi - trim
-        mdf = welch_median_frequency(
-            self._history.slice(lo, hi)[:, 2 + column : 3 + column], self.fs
+            return None, None
+        noise = self._rest.power if self.config.mdf_noise_correction else None
+        # contiguous: the same sums whatever the layout of the history's chunks
+        burst = np.ascontiguousarray(self._history.slice(lo, hi)[:, 2 + column : 3 + column])
+        mdf, error = noise_corrected_median_frequency(
+            burst, self.fs, None if noise is None else noise[:, column : column + 1]
         )
-        return None if np.isnan(mdf[0]) else float(mdf[0])
+        if np.isnan(mdf[0]):
+            return None, None
+        return float(mdf[0]), None if np.isnan(error[0]) else float(error[0])
+
+    def _learn_rest(self, onset: int) -> None:
+        """Fold the quiet stretch before a rep starting at ``onset`` into the rest spectrum.
+
+        The stretch runs from the end of the last rep (or twitch, or offset) to the onset,
+        ``rest_guard_s`` away from both and at most ``rest_span_s`` long; it lies within the
+        history the tracker always keeps, so it does not depend on the blocking.
+        """
+        guard = round(self.config.rest_guard_s * self.fs)
+        quiet = max([self._quiet_from, *self._last_offset.values()])
+        lo = max(quiet + guard, onset - self._s(self.config.rest_span_s))
+        hi = onset - guard
+        if hi - lo < self._segment:
+            return
+        rest = np.ascontiguousarray(self._history.slice(lo, hi)[:, 2:4])  # as in _burst_mdf
+        if len(rest) != hi - lo:
+            return
+        _, power = welch_power(rest, self.fs, self._segment)
+        step = self._segment - self._segment // 2
+        self._rest.add(power, 1 + (hi - lo - self._segment) // step)
 
     def _rest_at(self, sample: int, column: int) -> float:
         estimate = self._estimate_at(sample)
@@ -531,7 +616,7 @@ class RepTracker:
         return estimate
 
     def _trim(self) -> None:
-        lookback = self._s(2.0) + self._delay + self._margin
+        lookback = self._s(max(2.0, self.config.rest_span_s)) + self._delay + self._margin
         keep = self._position - lookback
         if self._rep is not None:
             keep = min(keep, self._rep.start - lookback)

@@ -211,3 +211,215 @@ def welch_median_frequency(x: FloatArray, fs: float, segment_s: float = 0.128) -
         total > 0, freqs[np.maximum(index - 1, 0)] + fraction * step * (index > 0), np.nan
     )
     return mdf
+
+
+def welch_segment(fs: float, segment_s: float = 0.128) -> int:
+    """Welch segment length in samples, as :func:`welch_median_frequency` sets it.
+
+    Parameters
+    ----------
+    fs
+        Sample rate in Hz.
+    segment_s
+        Segment length in seconds.
+
+    Returns
+    -------
+    int
+        Segment length in samples (at least 8).
+    """
+    return max(8, round(segment_s * fs))
+
+
+def spectrum_median_frequency(freqs: FloatArray, power: FloatArray) -> FloatArray:
+    """Median frequency of power spectral densities, interpolated inside the median's bin.
+
+    Bin ``i`` holds the power from ``freqs[i] - step / 2`` to ``freqs[i] + step / 2`` (half
+    bins at 0 Hz and at the last frequency), and the power is taken as spread evenly across
+    it. (:func:`welch_median_frequency` interpolates from ``freqs[i - 1]`` to ``freqs[i]``
+    instead, which puts its median half a bin low.)
+
+    Parameters
+    ----------
+    freqs
+        Equally spaced frequencies ``(n_freqs,)`` from 0 Hz.
+    power
+        Density ``(n_freqs, n_channels)``, not negative.
+
+    Returns
+    -------
+    ndarray
+        Median frequency in Hz per column (NaN for a column without power).
+    """
+    cumulative = np.cumsum(power, axis=0)
+    total = cumulative[-1]
+    half = total / 2
+    index = np.argmax(cumulative >= half, axis=0)
+    columns = np.arange(power.shape[1])
+    below = np.where(index > 0, cumulative[np.maximum(index - 1, 0), columns], 0.0)
+    above = cumulative[index, columns]
+    fraction = np.divide(half - below, above - below, out=np.zeros_like(half), where=above > below)
+    step = freqs[1] - freqs[0]
+    lower = np.maximum(freqs[index] - step / 2, 0.0)
+    upper = np.minimum(freqs[index] + step / 2, freqs[-1])
+    mdf: FloatArray = np.where(total > 0, lower + fraction * (upper - lower), np.nan)
+    return mdf
+
+
+def band_density(
+    freqs: FloatArray, power: FloatArray, centre_hz: FloatArray, half_width_hz: float
+) -> FloatArray:
+    """Mean density over ``centre_hz +- half_width_hz``, per column.
+
+    The slope of the cumulative power across the band, which is steadier than one bin.
+
+    Parameters
+    ----------
+    freqs
+        Equally spaced frequencies ``(n_freqs,)`` from 0 Hz; bin ``i`` covers
+        ``freqs[i] +- step / 2``.
+    power
+        Density ``(n_freqs, n_channels)``.
+    centre_hz
+        Centre of the band per column.
+    half_width_hz
+        Half the width of the band.
+
+    Returns
+    -------
+    ndarray
+        Mean density per column (NaN where the centre is NaN).
+    """
+    step = float(freqs[1] - freqs[0])
+    edges = np.append(freqs - step / 2, freqs[-1] + step / 2)
+    cumulative = np.vstack([np.zeros((1, power.shape[1])), np.cumsum(power, axis=0) * step])
+    density = np.full(power.shape[1], np.nan)
+    for column, centre in enumerate(np.asarray(centre_hz, dtype=np.float64)):
+        if np.isfinite(centre):
+            lo, hi = np.interp(
+                [centre - half_width_hz, centre + half_width_hz], edges, cumulative[:, column]
+            )
+            density[column] = (hi - lo) / (2 * half_width_hz)
+    return density
+
+
+def effective_duration(x: FloatArray, fs: float, block: int) -> FloatArray:
+    """Duration of steady power that carries as much information as ``x``, per column.
+
+    ``x`` is cut into blocks of ``block`` samples (a partial last block is left out); with
+    ``P_j`` the power of block ``j``, the effective duration is
+    ``block / fs * (sum P_j)^2 / sum P_j^2``: the whole length for a steady signal, less when
+    the power is concentrated in part of it (an amplitude-modulated burst).
+
+    Parameters
+    ----------
+    x
+        Signal ``(n_samples, n_channels)``.
+    fs
+        Sample rate in Hz.
+    block
+        Block length in samples.
+
+    Returns
+    -------
+    ndarray
+        Seconds per column (0 for a column without power or shorter than a block).
+    """
+    n_blocks = len(x) // block
+    blocks = np.asarray(x[: n_blocks * block], dtype=np.float64).reshape(
+        n_blocks, block, x.shape[1]
+    )
+    power = (blocks**2).sum(axis=1)
+    total, squares = power.sum(axis=0), (power**2).sum(axis=0)
+    count = np.divide(total**2, squares, out=np.zeros_like(total), where=squares > 0)
+    duration: FloatArray = count * block / fs
+    return duration
+
+
+def median_frequency_error(
+    freqs: FloatArray,
+    power: FloatArray,
+    signal_power: FloatArray,
+    mdf: FloatArray,
+    duration_s: FloatArray,
+    half_width_hz: float = 15.0,
+) -> FloatArray:
+    """Standard error of median frequencies estimated from a stochastic signal, per column.
+
+    For a Gaussian signal observed for ``T`` seconds, spectral estimates ``1 / T`` apart are
+    nearly independent, each with a standard deviation equal to its density. The share of power
+    below the median then has variance ``integral(P^2) / (4 T (integral S)^2)``, and the median
+    frequency, through the slope ``S(mdf) / integral(S)`` of that share,
+    ``se^2 = integral(P^2) / (4 T S(mdf)^2)``, where ``P`` is the density of what was measured
+    (signal and noise) and ``S`` that of the signal alone.
+
+    Parameters
+    ----------
+    freqs
+        Equally spaced frequencies ``(n_freqs,)`` from 0 Hz.
+    power
+        Density of the measured signal ``(n_freqs, n_channels)``.
+    signal_power
+        Density of the signal alone (``power`` when no noise was removed), same shape.
+    mdf
+        Median frequency of ``signal_power`` per column.
+    duration_s
+        (Effective) duration of the measurement per column, see :func:`effective_duration`.
+    half_width_hz
+        Half-width of the band over which ``S(mdf)`` is averaged.
+
+    Returns
+    -------
+    ndarray
+        Standard error in Hz per column (NaN where it cannot be told).
+    """
+    step = float(freqs[1] - freqs[0])
+    spread = (power**2).sum(axis=0) * step
+    slope = band_density(freqs, signal_power, mdf, half_width_hz)
+    denominator = 4 * np.asarray(duration_s, dtype=np.float64) * slope**2
+    valid = np.isfinite(denominator) & (denominator > 0)
+    variance = np.divide(spread, denominator, out=np.full_like(spread, np.nan), where=valid)
+    error: FloatArray = np.sqrt(variance)
+    return error
+
+
+def noise_corrected_median_frequency(
+    x: FloatArray,
+    fs: float,
+    noise_power: FloatArray | None = None,
+    segment_s: float = 0.128,
+) -> tuple[FloatArray, FloatArray]:
+    """Median frequency of a Welch spectrum with the noise's spectrum taken out, and its error.
+
+    The noise density (from rest, with the same segment length, see :func:`welch_power`) is
+    subtracted from the signal's Welch density, negative values clipped to zero, before the
+    median is taken: a flat noise floor otherwise pulls the median up, the more so the smaller
+    the signal's share of the power.
+
+    Parameters
+    ----------
+    x
+        Signal ``(n_samples, n_channels)``.
+    fs
+        Sample rate in Hz.
+    noise_power
+        Noise density ``(n_freqs, n_channels)`` on the frequencies of
+        ``welch_power(x, fs, welch_segment(fs, segment_s))``; None: no correction.
+    segment_s
+        Welch segment length (Hann window, 50 % overlap).
+
+    Returns
+    -------
+    mdf, standard_error
+        Median frequency and its standard error (:func:`median_frequency_error`) in Hz per
+        column; NaN for a column without power or too few samples.
+    """
+    n_segment = welch_segment(fs, segment_s)
+    if len(x) < n_segment:
+        nan = np.full(x.shape[1], np.nan)
+        return nan, nan.copy()
+    freqs, power = welch_power(x, fs, n_segment)
+    signal_power = power if noise_power is None else np.clip(power - noise_power, 0.0, None)
+    mdf = spectrum_median_frequency(freqs, signal_power)
+    duration = effective_duration(x, fs, n_segment - n_segment // 2)
+    return mdf, median_frequency_error(freqs, power, signal_power, mdf, duration)

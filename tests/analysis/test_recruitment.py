@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
 
-from emg.analysis.exercises import exercise_preset
+from emg.analysis.exercises import ExerciseConfig, exercise_preset
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.offline import OfflineResult, analyze_recording
-from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.pipeline import AnalysisConfig, SessionPipeline
+from emg.analysis.recruitment import RecruitmentTracker, RiskConfig, mdf_drop
+from emg.analysis.reps import Rep, RepConfig, RepEvent
 from emg.analysis.validation import ValidationGrid
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
@@ -129,6 +132,97 @@ def test_clean_set_stays_ok(seed: int) -> None:
     _, result = _run(SynthConfig(snr_db=10, seed=seed, reps=12))
     assert result.risks == []
     assert result.flags == []
+
+
+@pytest.mark.parametrize("lead", [40.0, 150.0])
+def test_clean_sets_stay_ok_over_many_seeds(lead: float) -> None:
+    # A ~1 s burst's median frequency scatters by ~5 % from rep to rep from its finite length
+    # alone, so first-3 against last-3 reps differ by ~4.5 % (1 SD) without any fatigue: taken
+    # at face value, a 10 % drop came up in ~1 of 30 such sets (600 seeds: 3.5 % at +40 ms,
+    # 4.7 % at +150 ms). It must clear its standard error too (0.5 % and 0.2 % of sets).
+    for seed in range(30):
+        _, result = _run(SynthConfig(snr_db=10, seed=seed, reps=12, lead_ms=lead))
+        codes = {code for risk in result.risks for code in risk.codes}
+        assert "hamstring-fatigue" not in codes, seed
+
+
+def test_median_frequency_error_matches_the_rep_to_rep_scatter() -> None:
+    deviations, errors = [], []
+    for seed in range(10):
+        _, result = _run(SynthConfig(snr_db=10, seed=seed, reps=12))
+        mdf = np.array([rep.median_frequency_hz["hamstring"] for rep in result.reps])
+        se = np.array([rep.median_frequency_se_hz["hamstring"] for rep in result.reps])
+        deviations.extend((mdf - mdf.mean()) * np.sqrt(len(mdf) / (len(mdf) - 1)))
+        errors.extend(se)
+    scatter = float(np.sqrt(np.mean(np.square(deviations))))
+    predicted = float(np.sqrt(np.mean(np.square(errors))))
+    assert 0.8 < scatter / predicted < 1.25, (scatter, predicted)
+
+
+def test_rest_spectrum_takes_the_noise_out_of_the_rep_mdf() -> None:
+    # at 5 dB the electrode noise's flat spectrum lifts the whole-burst MDF by ~7 Hz
+    config = SynthConfig(snr_db=5, seed=0, reps=12)
+    clean = dataclasses.replace(config, snr_db=45, noise_uv=config.noise_uv / 100)
+    uncorrected = AnalysisConfig(reps=RepConfig(mdf_noise_correction=False))
+
+    def mean_mdf(synth: SynthConfig, analysis: AnalysisConfig | None = None) -> float:
+        _, result = _run(synth, analysis)
+        return float(np.mean([rep.median_frequency_hz["hamstring"] for rep in result.reps]))
+
+    truth = mean_mdf(clean)
+    assert abs(mean_mdf(config) - truth) < 1.5
+    assert mean_mdf(config, uncorrected) - truth > 4
+
+
+def test_rep_mdf_and_error_do_not_depend_on_blocking() -> None:
+    # the rest spectrum and the burst spectra come from the history the tracker keeps, whose
+    # chunks differ in memory layout with the block size (a run of single samples is
+    # C-ordered, larger blocks are not): the sums must not
+    session = generate_session(SynthConfig(reps=5, snr_db=5, seed=1, rest_s=1.5))
+    recording = session.recording
+    offline = analyze_recording(recording, AnalysisConfig())
+    pipeline = SessionPipeline(recording.channels, recording.sample_rate, AnalysisConfig())
+    reps: list[Rep] = []
+    start, sizes = 0, (1,) * 3500 + (8000,)
+    for block in itertools.cycle(sizes):
+        if start >= recording.n_samples:
+            break
+        out = pipeline.process_array(recording.data[start : start + block].astype(np.float64))
+        reps += [e.rep for e in out.reps if e.kind == "completed"]
+        start += block
+    reps += [e.rep for e in pipeline.flush().reps if e.kind == "completed"]
+
+    def spectra(found: list[Rep]) -> list[tuple[dict[str, float | None], ...]]:
+        return [(r.median_frequency_hz, r.median_frequency_se_hz) for r in found]
+
+    assert len(offline.reps) == 5
+    assert spectra(reps) == spectra(offline.reps)
+
+
+def _rep_event(index: int, mdf: float, se: float) -> RepEvent:
+    rep = Rep(index, None, start=index * 6000, end=index * 6000 + 2000)
+    rep.median_frequency_hz = {"glute": 100.0, "hamstring": mdf}
+    rep.median_frequency_se_hz = {"glute": 5.0, "hamstring": se}
+    return RepEvent("completed", rep, rep.start + 2100)
+
+
+@pytest.mark.parametrize(("se", "raised"), [(1.0, True), (5.0, False)])
+def test_fatigue_drop_must_clear_its_error(se: float, raised: bool) -> None:
+    # a 12 % drop; its SE is 0.8 % with a 1 Hz error per rep, 3.9 % with 5 Hz (12 - 3.9 < 10)
+    mdfs = [100.0] * 3 + [94.0] * 2 + [88.0] * 3
+    tracker = RecruitmentTracker(ExerciseConfig(), risk=RiskConfig())
+    _, risks = tracker.process([_rep_event(i + 1, m, se) for i, m in enumerate(mdfs)])
+    codes = {code for risk in risks for code in risk.codes}
+    assert ("hamstring-fatigue" in codes) is raised
+    plain = RecruitmentTracker(ExerciseConfig(), risk=RiskConfig(mdf_confidence=0.0))
+    _, risks = plain.process([_rep_event(i + 1, m, se) for i, m in enumerate(mdfs)])
+    assert risks[-1].codes == ("hamstring-fatigue",)
+
+
+def test_mdf_drop_error() -> None:
+    drop, error = mdf_drop(100.0, 3.0, 80.0, 4.0)
+    assert drop == pytest.approx(0.2)
+    assert error == pytest.approx(0.8 * np.hypot(0.05, 0.03))
 
 
 def test_fatigue_is_a_reason_to_watch() -> None:

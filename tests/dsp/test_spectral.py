@@ -40,3 +40,64 @@ def test_welch_power_is_scipys_welch(n: int, segment: int, channels: int, seed: 
     ours_f, ours = welch_power(x, 2000.0, segment)
     np.testing.assert_allclose(ours_f, freqs)
     np.testing.assert_allclose(ours, power, rtol=1e-10, atol=1e-12 * power.max())
+
+
+def _band_noise(rng: np.random.Generator, shape: tuple[int, int], fs: float) -> np.ndarray:
+    """Unit-variance Gaussian noise with a flat spectrum from 60 to 140 Hz: median 100 Hz."""
+    spectrum = np.fft.rfft(rng.standard_normal(shape), axis=0)
+    freqs = np.fft.rfftfreq(shape[0], 1 / fs)
+    spectrum[(freqs < 60) | (freqs > 140)] = 0
+    x = np.fft.irfft(spectrum, shape[0], axis=0)
+    return np.asarray(x / x.std(axis=0), dtype=np.float64)
+
+
+def test_noise_corrected_median_frequency_removes_the_noise_floor() -> None:
+    from emg.dsp.spectral import noise_corrected_median_frequency, welch_power, welch_segment
+
+    fs = 2000.0
+    rng = np.random.default_rng(1)
+    clean = _band_noise(rng, (20000, 1), fs)
+    noisy = clean + rng.standard_normal(clean.shape)  # white noise as strong as the signal
+    _, rest = welch_power(rng.standard_normal((20000, 1)), fs, welch_segment(fs))
+    reference, _ = noise_corrected_median_frequency(clean, fs)
+    corrected, _ = noise_corrected_median_frequency(noisy, fs, rest)
+    uncorrected, _ = noise_corrected_median_frequency(noisy, fs)
+    assert abs(reference[0] - 100) < 2.5
+    assert abs(corrected[0] - reference[0]) < 2
+    assert uncorrected[0] - reference[0] > 20  # the flat floor pulls the median up
+
+
+def test_noise_corrected_median_frequency_without_noise_is_welchs() -> None:
+    from emg.dsp.spectral import noise_corrected_median_frequency, welch_median_frequency
+
+    x = np.random.default_rng(2).standard_normal((3000, 3)) * [1.0, 5.0, 0.0]
+    mdf, error = noise_corrected_median_frequency(x, 2000.0)
+    # the same spectrum, with each bin centred on its frequency (the older one: half a bin low)
+    half_bin = 2000.0 / 256 / 2
+    np.testing.assert_allclose(mdf[:2], welch_median_frequency(x, 2000.0)[:2] + half_bin)
+    assert np.isnan(mdf[2])
+    assert np.all(error[:2] > 0) and np.isnan(error[2])
+    short, short_error = noise_corrected_median_frequency(x[:100], 2000.0)
+    assert np.isnan(short).all() and np.isnan(short_error).all()
+
+
+def test_median_frequency_error_matches_the_scatter() -> None:
+    from emg.dsp.spectral import noise_corrected_median_frequency
+
+    fs = 2000.0
+    x = _band_noise(np.random.default_rng(3), (2000, 400), fs)  # 400 bursts of 1 s
+    mdf, error = noise_corrected_median_frequency(x, fs)
+    # flat 80 Hz band for 1 s: sqrt(80 / 4) = 4.5 Hz
+    assert 4.0 < float(np.mean(error)) < 5.2
+    assert 0.85 < float(np.std(mdf)) / float(np.sqrt(np.mean(error**2))) < 1.15
+
+
+def test_effective_duration_counts_where_the_power_is() -> None:
+    from emg.dsp.spectral import effective_duration
+
+    x = np.random.default_rng(4).standard_normal((4000, 2))
+    x[2000:, 1] = 0.0  # the second channel is silent for its second half
+    duration = effective_duration(x, 2000.0, 128)
+    assert abs(duration[0] - 31 * 128 / 2000) < 0.1
+    assert abs(duration[1] - 15.5 * 128 / 2000) < 0.1
+    assert effective_duration(x[:100], 2000.0, 128).tolist() == [0.0, 0.0]
