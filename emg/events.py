@@ -31,6 +31,7 @@ EVENT_KINDS: dict[str, str] = {
     "disconnect": "a sensor stopped delivering data",
     "reconnect": "a sensor delivers data again",
     "mark": "a marker set by the user (e.g. start of a set)",
+    "battery": "a sensor's battery level, in percent",
     "calibration": "a calibration step (rest or MVC)",
     "other": "an event from another tool",
 }

@@ -140,7 +140,11 @@ class LiveSession:
         return self._emit(pipeline_events(output, self.channels, self.sample_rate))
 
     def note(self, events: list[Event]) -> None:
-        """Record events that come from outside the analysis (disconnects, markers ...)."""
+        """Record events that come from outside the analysis (disconnects, markers ...); those
+        that come before the first block are kept until the recording opens with it."""
+        if self.folder is not None and self.writer is None:
+            self.pending_notes.extend(events)
+            return
         self._emit(events)
 
     def _emit(self, events: list[Event]) -> list[Event]:

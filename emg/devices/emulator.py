@@ -27,7 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.devices.encoding import Encoder, Notification, make_encoder
-from emg.devices.profiles import SensorProfile
+from emg.devices.profiles import SensorProfile, full_uuid
+
+#: The Bluetooth SIG's Battery Service.
+BATTERY_SERVICE = full_uuid("180f")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class Impairments:
         Stream times (seconds since the first start) at which the sensor drops the link.
     seed
         Seed of the random generator.
+    battery_percent
+        Battery level the sensor reports, where its profile has one; it falls by one percent
+        every ``battery_drain_s`` seconds of streaming.
+    battery_drain_s
+        Seconds of streaming per percent of battery.
     """
 
     loss: float = 0.0
@@ -54,6 +62,8 @@ class Impairments:
     drift_ppm: float = 0.0
     disconnect_at_s: tuple[float, ...] = ()
     seed: int = 0
+    battery_percent: int = 87
+    battery_drain_s: float = 600.0
 
 
 @dataclass
@@ -204,11 +214,24 @@ class EmulatedSensor:
                 info_uuid.lower(), Characteristic.Properties.READ, Characteristic.READABLE, info
             )
             by_service.setdefault(self.profile.service, []).append(char)
+        if self.profile.battery is not None:  # the standard Battery Service
+            char = Characteristic(
+                self.profile.battery,
+                Characteristic.Properties.READ,
+                Characteristic.READABLE,
+                CharacteristicValue(read=self._battery_level),
+            )
+            by_service.setdefault(BATTERY_SERVICE, []).append(char)
         for service, chars in by_service.items():
             self.device.add_service(Service(service, chars))
         if control is None or not self.profile.start:
             for uuid in self.profile.notify:  # no commands: streams once subscribed
                 self._characteristics[uuid].on("subscription", self._on_subscription)
+
+    def _battery_level(self, _connection: Any) -> bytes:
+        streamed = self.clock() - self._first_start if self._first_start is not None else 0.0
+        drained = int(streamed / self.impairments.battery_drain_s)
+        return bytes([max(0, min(100, self.impairments.battery_percent - drained))])
 
     def _on_connection(self, connection: Any) -> None:
         self._connection = connection

@@ -17,6 +17,8 @@ and the field)::
     start = ["01"]                         # hex bytes written to start streaming, in order
     stop = ["02"]
     write_with_response = true
+    battery = "2a19"                       # a readable battery level in percent (optional;
+                                           # the standard Battery Level characteristic)
 
     [stream]
     sample_rate = 1000.0                   # per channel
@@ -72,6 +74,7 @@ class SensorProfile:
     decoder_params: Mapping[str, Any] = field(default_factory=dict)
     muscles: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    battery: str | None = None
 
     def decoder(self) -> Decoder:
         """A fresh decoder for one sensor of this kind."""
@@ -219,6 +222,7 @@ def load_profile(path: str | Path) -> SensorProfile:
         decoder_params=params,
         muscles=muscles,
         extra=dict(values.get("extra", {})),
+        battery=gatt.uuid("battery", required=False),
     )
     try:
         profile.decoder()

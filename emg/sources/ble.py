@@ -185,6 +185,15 @@ class BleSource:
             for block in self.assembler.link_lost(name, self.clock()):
                 self._out.put_nowait(block)
             self._pass_events()
+        elif state == "battery" and self.on_event is not None:
+            at = self.assembler.emitted / self.sample_rate
+            event = Event(
+                at,
+                "battery",
+                f"{name} {detail} %",
+                data={"sensor": name, "percent": int(detail)},
+            )
+            self.on_event([event])
         elif state == "reconnected":
             self.assembler.reset_sensor(name)
             self._pass_events()

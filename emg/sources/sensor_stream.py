@@ -22,6 +22,8 @@ from emg.sources.radio import Radio, SensorLink
 
 #: Seconds to wait before each reconnect attempt (the last repeats).
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Seconds between battery readings (where the profile has a battery level).
+BATTERY_EVERY_S = 60.0
 
 PacketListener = Callable[[str, list[DecodedPacket], float], None]
 StatusListener = Callable[[str, str, str], None]
@@ -38,6 +40,7 @@ class SensorStatus:
     packets: int = 0
     malformed: int = 0
     lost_samples: int = 0
+    battery_percent: int | None = None
 
 
 class SensorStream:
@@ -57,7 +60,7 @@ class SensorStream:
         Called with (name, decoded packets, arrival time) for every notification.
     on_status
         Called with (name, state, detail) on ``streaming``, ``disconnected``,
-        ``reconnected`` and ``stopped``.
+        ``reconnected``, ``stopped`` and ``battery`` (detail: the percent).
     backoff_s
         Reconnect delays.
     clock
@@ -84,6 +87,7 @@ class SensorStream:
         self._dropped = asyncio.Event()
         self._stopping = False
         self._link: SensorLink | None = None
+        self._battery_due = 0.0
 
     def _on_notification(self, uuid: str, payload: bytes) -> None:
         self._queue.put_nowait((self.clock(), uuid, payload))
@@ -121,6 +125,22 @@ class SensorStream:
             ) from error
         self.status.state = "streaming"
         self._notify("streaming", self.address)
+        await self._read_battery()
+
+    async def _read_battery(self) -> None:
+        """Read the battery level (one byte, percent) if the profile has one; a sensor that
+        does not answer is simply not shown with a battery."""
+        self._battery_due = self.clock() + BATTERY_EVERY_S
+        uuid, link = self.profile.battery, self._link
+        if uuid is None or link is None:
+            return
+        try:
+            value = await link.read(uuid)
+        except Exception:  # not offered after all, or the link is going
+            return
+        if len(value) >= 1 and value[0] <= 100:
+            self.status.battery_percent = value[0]
+            self._notify("battery", str(value[0]))
 
     async def _read_firmware_version(self, link: SensorLink) -> None:
         """Sensors whose packet format depends on their firmware (the Ganglion: '3...' is
@@ -148,13 +168,17 @@ class SensorStream:
             get = asyncio.ensure_future(self._queue.get())
             dropped = asyncio.ensure_future(self._dropped.wait())
             try:
+                timeout = max(0.0, self._battery_due - self.clock())
                 done, _ = await asyncio.wait(
-                    {get, dropped}, return_when=asyncio.FIRST_COMPLETED
+                    {get, dropped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
             finally:  # cancelled while waiting: leave no task behind
                 for waiter in (get, dropped):
                     if not waiter.done():
                         waiter.cancel()
+            if not done:  # notifications are queued meanwhile, stamped on arrival
+                await self._read_battery()
+                continue
             if get in done:
                 self._decode(*get.result())
                 while not self._queue.empty():

@@ -291,7 +291,13 @@ def _on_risk(state: LiveState, event: Event) -> None:
 
 
 def _sensor(state: LiveState, event: Event) -> SensorState:
+    """The sensor an event names: by device, or by the muscle its samples go under."""
     name = str(event.data.get("sensor", event.channel or "?"))
+    if name not in state.sensors:
+        for channel in state.channels:
+            if channel.label == name or channel.label.startswith(f"{name}_"):
+                name = channel.device or channel.label
+                break
     return state.sensors.setdefault(name, SensorState(name))
 
 
@@ -303,6 +309,10 @@ def _on_disconnect(state: LiveState, event: Event) -> None:
 def _on_reconnect(state: LiveState, event: Event) -> None:
     sensor = _sensor(state, event)
     sensor.state, sensor.detail = "streaming", ""
+
+
+def _on_battery(state: LiveState, event: Event) -> None:
+    _sensor(state, event).battery_percent = float(event.data.get("percent", 0))
 
 
 def _on_mark(state: LiveState, event: Event) -> None:
@@ -319,4 +329,5 @@ _HANDLERS = {
     "disconnect": _on_disconnect,
     "reconnect": _on_reconnect,
     "mark": _on_mark,
+    "battery": _on_battery,
 }

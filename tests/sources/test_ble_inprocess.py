@@ -142,7 +142,10 @@ def test_a_dropped_sensor_reconnects_and_the_recording_goes_on(tmp_path: Path) -
 
     async def main() -> tuple[BleSource, list[Event]]:
         source, _, tasks = await _setup(
-            [Impairments(disconnect_at_s=(1.5,), seed=1), Impairments(seed=2)]
+            [
+                Impairments(disconnect_at_s=(1.5,), seed=1, battery_percent=64),
+                Impairments(seed=2, battery_percent=91),
+            ]
         )
         noted: list[Event] = []
         live = LiveSession(source.channels, source.sample_rate, AnalysisConfig(), folder)
@@ -164,6 +167,11 @@ def test_a_dropped_sensor_reconnects_and_the_recording_goes_on(tmp_path: Path) -
     # bound on a loaded machine would mask a little of it, never drop it)
     assert started < 300 and recording.lost[started:, 1].mean() < 0.05
     gap = np.flatnonzero(glute_lost)
-    assert 1400 < gap[0] < 2000 and gap[-1] < 3500  # lost during the drop, back afterwards
+    assert 1200 < gap[0] < 2000 and gap[-1] < 3500  # lost during the drop, back afterwards
     assert not glute_lost[gap[-1] + 1 :].any()
     assert {e.kind for e in recording.events} >= {"disconnect", "reconnect", "loss"}
+    # the battery level, read at every connect: the glute sensor twice (it reconnected)
+    battery = [(e.data["sensor"], e.data["percent"]) for e in noted if e.kind == "battery"]
+    assert sorted(battery) == [("glute", 64), ("glute", 64), ("hamstring", 91)]
+    assert [s.status.battery_percent for s in source.streams] == [64, 91]
+    assert sum(e.kind == "battery" for e in recording.events) == 3

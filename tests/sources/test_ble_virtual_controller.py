@@ -93,7 +93,10 @@ def test_record_from_emulated_sensors_through_a_virtual_controller(
     reps = [e.data for e in recording.events if e.kind == "rep"]
     assert len(reps) >= 4
     # the demo set's leads are 80-130 ms either way (glute-first, then hamstring-first)
-    assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in reps)
+    assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in reps), [
+        (r["start_s"], r["order"], r["glute_onset_s"], r["hamstring_onset_s"], r["missing"])
+        for r in reps
+    ]
     leads = [abs(rep["lead_ms"]) for rep in reps]
     assert 60 <= float(np.median(leads)) <= 160, leads
     assert sum(60 <= lead <= 160 for lead in leads) >= len(leads) - 1, leads

@@ -131,6 +131,9 @@ def test_sensor_events_and_marks() -> None:
     assert state.sensors["EMG-1"].state == "reconnecting"
     state.apply([Event(2.0, "reconnect", "EMG-1 delivers again", data={"sensor": "EMG-1"})])
     assert state.sensors["EMG-1"].state == "streaming"
+    # BLE events name a sensor by the muscle its samples go under
+    state.apply([Event(2.5, "battery", "glute 81 %", data={"sensor": "glute", "percent": 81})])
+    assert state.sensors["EMG-1"].battery_percent == 81.0 and "glute" not in state.sensors
     state.apply([Event(3.0, "mark", "set 1")])
     assert state.marks == [(3.0, "set 1")]
     state.apply(
