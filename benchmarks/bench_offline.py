@@ -48,6 +48,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip NeuroKit2 and BioSPPy (about a minute)"
+    )
     args = parser.parse_args()
     reps = int(args.minutes * 60 / 3.0)
     session = generate_session(SynthConfig(reps=reps, lead_ms=80.0, snr_db=15, seed=1))
@@ -73,6 +76,8 @@ def main() -> None:
 
     fs = int(recording.sample_rate)
     peers: dict[str, Callable[[np.ndarray], object]] = {}
+    if args.no_peers:
+        return
     try:
         import neurokit2 as nk
 
@@ -97,8 +102,12 @@ def main() -> None:
             # the reference machine ran NeuroKit2 at ~30 x real time: the throughput target
             # is the same ratio to NeuroKit2 on any machine
             ratio = TARGET_REAL_TIME / REFERENCE_NEUROKIT_REAL_TIME
-            verdict = "met" if took / chain >= ratio else "not met"
-            print(f"  target: >= {ratio:.0f} x faster than NeuroKit2 in the same run ({verdict})")
+            for label, spent in (("signal chain", chain), ("whole analysis", whole)):
+                verdict = "met" if took / spent >= ratio else "not met"
+                print(
+                    f"  target: >= {ratio:.0f} x faster than NeuroKit2 in the same run: "
+                    f"{label} {took / spent:.0f} x ({verdict})"
+                )
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from emg.dsp.reductions import channel_sums, channel_sums_and_squares
+from emg.dsp.reductions import sample_sums_and_squares
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -132,11 +133,11 @@ class NoiseFloorBaseline:
         self.update = update
         self.ignore_before = ignore_before
         self._windows_done = 0
-        self._partial = np.zeros((n_channels, window))  # the window being filled, channel-major
+        self._partial = np.zeros((window, n_channels))  # the window being filled
         self._filled = 0
-        # statistics of the windows within the horizon, channel-major (c, n_windows)
-        self._means = np.zeros((n_channels, 0))
-        self._vars = np.zeros((n_channels, 0))
+        # statistics of the windows within the horizon, window-major (n_windows, c)
+        self._means = np.zeros((0, n_channels))
+        self._vars = np.zeros((0, n_channels))
         self._ends = np.zeros(0, dtype=np.int64)
 
     @property
@@ -145,42 +146,54 @@ class NoiseFloorBaseline:
         return -(-self.warmup // self.window) * self.window
 
     def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
-        """Consume an envelope block; return every estimate that became valid in it."""
-        return self.process_rows(np.asarray(envelope, dtype=np.float64).T)
+        """Consume an envelope block; return every estimate that became valid in it.
 
-    def process_rows(self, envelope: FloatArray) -> list[BaselineEstimate]:
-        """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
-        n, w = envelope.shape[1], self.window
+        Parameters
+        ----------
+        envelope
+            float64 envelope ``(n_samples, n_channels)``.
+
+        Returns
+        -------
+        list of BaselineEstimate
+            Estimates due in this block, in time order.
+        """
+        envelope = np.asarray(envelope, dtype=np.float64)
+        n, w = envelope.shape[0], self.window
         take = min(w - self._filled, n)
-        self._partial[:, self._filled : self._filled + take] = envelope[:, :take]
+        self._partial[self._filled : self._filled + take] = envelope[:take]
         self._filled += take
         n_full = (n - take) // w
         if self._filled < w:
             return []
-        parts = [_window_stats(self._partial[:, None, :])]
+        parts = [_window_stats(self._partial[None])]
         if n_full:
-            body = envelope[:, take : take + n_full * w]
-            parts.append(_window_stats(body.reshape(self.n_channels, n_full, w)))
+            body = np.ascontiguousarray(envelope[take : take + n_full * w])
+            parts.append(_window_stats(body.reshape(n_full, w, self.n_channels)))
         rest = n - take - n_full * w
-        self._partial[:, :rest] = envelope[:, n - rest :]
+        self._partial[:rest] = envelope[n - rest :]
         self._filled = rest
         if len(parts) == 1:
             means, variances = parts[0]
         else:
-            means = np.concatenate([p[0] for p in parts], axis=1)
-            variances = np.concatenate([p[1] for p in parts], axis=1)
+            means = np.concatenate([p[0] for p in parts])
+            variances = np.concatenate([p[1] for p in parts])
         return self._add_windows(means, variances)
 
+    def process_rows(self, envelope: FloatArray) -> list[BaselineEstimate]:
+        """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
+        return self.process(envelope.T)
+
     def _add_windows(self, means: FloatArray, variances: FloatArray) -> list[BaselineEstimate]:
-        """Take in channel-major window statistics ``(c, n_windows)``; return due estimates."""
-        n_windows = means.shape[1]
+        """Take in window statistics ``(n_windows, c)``; return due estimates."""
+        n_windows = len(means)
         first_end = self._windows_done * self.window + self.window
         ends = first_end + self.window * np.arange(n_windows)
         self._windows_done += n_windows
         # windows that start before `ignore_before` are not used (they are the first ones)
         skip = int(np.count_nonzero(ends - self.window < self.ignore_before))
-        self._means = np.concatenate([self._means, means[:, skip:]], axis=1)
-        self._vars = np.concatenate([self._vars, variances[:, skip:]], axis=1)
+        self._means = np.concatenate([self._means, means[skip:]])
+        self._vars = np.concatenate([self._vars, variances[skip:]])
         self._ends = np.concatenate([self._ends, ends[skip:]])
         ready_at = self.ready_at
         due = ends[(ends >= ready_at) & ((ends - ready_at) % self.update == 0)]
@@ -188,72 +201,94 @@ class NoiseFloorBaseline:
         horizon_start = ends[-1] - self.horizon
         first_kept = int(np.searchsorted(self._ends, horizon_start, side="right"))
         if first_kept:
-            self._means, self._vars = self._means[:, first_kept:], self._vars[:, first_kept:]
+            self._means, self._vars = self._means[first_kept:], self._vars[first_kept:]
             self._ends = self._ends[first_kept:]
         return estimates
 
     def _estimates(self, due: npt.NDArray[np.int64]) -> list[BaselineEstimate]:
         """Estimates valid from each of ``due``, from the windows ended by then (in horizon)."""
         # windows that ended by `end` and within the horizon: a contiguous run of the ends
-        firsts = np.searchsorted(self._ends, due - self.horizon, side="right").tolist()
-        lasts = np.searchsorted(self._ends, due, side="right").tolist()
+        firsts = np.searchsorted(self._ends, due - self.horizon, side="right")
+        sizes = np.searchsorted(self._ends, due, side="right") - firsts
         ends = due.tolist()
+        # estimates worked out together: all of them with several channels (their sums add one
+        # window after the other, and the padding of smaller sets adds only zeros), those of
+        # one size with a single channel (pairwise sums, which padding would change)
+        keys = (sizes > 0) if self.n_channels > 1 else sizes
+        breaks = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(ends)]
         estimates: list[BaselineEstimate] = []
-        i = 0
-        while i < len(ends):
-            size = lasts[i] - firsts[i]
-            j = i + 1
-            while j < len(ends) and lasts[j] - firsts[j] == size:
-                j += 1
-            if size == 0:
+        for i, j in itertools.pairwise(breaks):
+            if sizes[i] == 0:
                 empty = np.zeros((0, self.n_channels))
                 estimates.extend(self._estimate(empty, empty, end) for end in ends[i:j])
             else:
-                mean, std = self._pooled(firsts[i:j], size)
+                mean, std = self._pooled(firsts[i:j], sizes[i:j])
                 estimates.extend(
                     BaselineEstimate(mean[k], std[k], end) for k, end in enumerate(ends[i:j])
                 )
-            i = j
         return estimates
 
-    def _pooled(self, firsts: list[int], size: int) -> tuple[FloatArray, FloatArray]:
-        """:meth:`_estimate` of the windows ``first .. first + size`` for each of ``firsts``.
+    def _pooled(
+        self, firsts: npt.NDArray[np.intp], sizes: npt.NDArray[np.intp]
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`_estimate` of the windows ``first .. first + size`` for each set.
 
-        Returns the mean and SD per set and channel, ``(n_sets, c)``, rounded exactly as
-        :meth:`_estimate` on each set's sample-major statistics.
+        Parameters
+        ----------
+        firsts, sizes
+            First window (index into the held statistics) and number of windows of each set;
+            all sizes equal with a single channel.
+
+        Returns
+        -------
+        mean, std : ndarray
+            Per set and channel, ``(n_sets, c)``, rounded exactly as :meth:`_estimate` on each
+            set's sample-major statistics.
         """
-        n_channels, n_sets = self.n_channels, len(firsts)
-        count = max(self.min_windows, int(np.ceil(self.quantile * size)))
-        count = min(count, size)
-        if n_sets == 1:
-            window_range = slice(firsts[0], firsts[0] + size)
-            means = self._means[:, None, window_range]  # (c, 1, size)
-            variances = self._vars[:, None, window_range]
-            quietest = np.argsort(means, axis=2, kind="stable")[:, :, :count]
-        else:
-            union = slice(firsts[0], firsts[-1] + size)
-            all_means = self._means[:, union]
-            offsets = np.array(firsts) - firsts[0]
-            means = _sets(all_means, size)[:, offsets]  # (c, n_sets, size)
-            variances = _sets(self._vars[:, union], size)[:, offsets]
-            # one stable sort of all windows; each set's own order is the same order restricted
-            # to its members (ties stay in window order), of which the first `count` are kept
-            order = np.argsort(all_means, axis=1, kind="stable")
-            within = order[:, None, :] - offsets[None, :, None]  # index within each set
-            member = (within >= 0) & (within < size)
-            member &= np.cumsum(member, axis=2) <= count
-            quietest = within[member].reshape(n_channels, n_sets, count)
-        # the quietest windows of each set and channel, in order (as take_along_axis)
-        picks = quietest + (np.arange(n_channels * n_sets) * size).reshape(n_channels, n_sets, 1)
-        quiet_means = np.take(means, picks)
-        quiet_vars = np.take(variances, picks)
-        rough_mean = channel_sums(quiet_means) / count
-        rough_std = np.sqrt(channel_sums(quiet_vars) / count)
-        rest = means <= (rough_mean + 2 * rough_std).T[:, :, None]
-        counts = rest.sum(axis=2).T
-        mean = channel_sums(means * rest) / counts
-        spread = channel_sums((means - mean.T[:, :, None]) ** 2 * rest) / counts
-        std = np.sqrt(channel_sums(variances * rest) / counts + spread)
+        n_channels = self.n_channels
+        counts_quiet = np.minimum(
+            np.maximum(self.min_windows, np.ceil(self.quantile * sizes).astype(np.intp)), sizes
+        )
+        lo, hi = int(firsts[0]), int((firsts + sizes).max())
+        n_all = hi - lo
+        # the statistics of these windows (means, variances) and a zero window after them, which
+        # pads sets smaller than the largest
+        stats = np.zeros((2, n_all + 1, n_channels))
+        stats[0, :n_all], stats[1, :n_all] = self._means[lo:hi], self._vars[lo:hi]
+        steps = np.arange(int(sizes.max()))
+        inside = steps[:, None] < sizes[None, :]
+        windows = np.where(inside, (firsts - lo)[None, :] + steps[:, None], n_all)
+        means, variances = np.take(stats, windows, axis=1)  # (longest, n_sets, c) each
+        # one stable sort of all windows; each set's own order is the same order restricted
+        # to its members (ties stay in window order), so a window's rank in it orders the
+        # windows of any set, and the `count` lowest ranks of a set are its quietest windows
+        order = np.argsort(stats[0, :n_all], axis=0, kind="stable")
+        rank = np.empty((n_channels, n_all + 1), dtype=np.intp)
+        rank[:, n_all] = n_all  # the padding ranks after every window
+        positions = np.arange(n_all)
+        for channel in range(n_channels):
+            rank[channel, order[:, channel]] = positions
+        count = int(counts_quiet.max())
+        quiet = np.partition(np.take(rank, windows.T, axis=1), count - 1, axis=2)[:, :, :count]
+        quiet.sort(axis=2)  # (c, n_sets, count): ranks of each set's quietest windows, in order
+        quiet[:, np.arange(count)[None, :] >= counts_quiet[:, None]] = n_all
+        # the statistics by rank (and zero for the padding), picked by the quietest ranks
+        by_rank = np.zeros((2, n_channels, n_all + 1))
+        flat_order = (order * n_channels + np.arange(n_channels)).T  # into a (n_all, c) array
+        by_rank[0, :, :n_all] = np.take(stats[0, :n_all], flat_order)
+        by_rank[1, :, :n_all] = np.take(stats[1, :n_all], flat_order)
+        picks = quiet + (np.arange(n_channels) * (n_all + 1))[:, None, None]
+        quiet_means = np.take(by_rank[0], picks).T  # (count, n_sets, c)
+        quiet_vars = np.take(by_rank[1], picks).T
+        rough_mean = _set_sums(quiet_means) / counts_quiet[:, None]
+        rough_std = np.sqrt(_set_sums(quiet_vars) / counts_quiet[:, None])
+        rest = means <= (rough_mean + 2 * rough_std)[None]
+        if not inside.all():
+            rest &= inside[:, :, None]
+        counts = rest.sum(axis=0)
+        mean = _set_sums(means * rest) / counts
+        spread = _set_sums((means - mean[None]) ** 2 * rest) / counts
+        std = np.sqrt(_set_sums(variances * rest) / counts + spread)
         return mean, std
 
     def _estimate(
@@ -275,19 +310,28 @@ class NoiseFloorBaseline:
         return BaselineEstimate(mean, std, valid_from)
 
 
-def _sets(values: FloatArray, size: int) -> FloatArray:
-    """Each run of ``size`` consecutive windows of ``(c, n)``: view ``(c, n - size + 1, size)``."""
-    runs: FloatArray = np.lib.stride_tricks.sliding_window_view(values, size, axis=1)
-    return runs
+def _set_sums(values: FloatArray) -> FloatArray:
+    """Sums over the windows of ``(n_windows, n_sets, c)``, as ``(n_sets, c)``.
+
+    Rounded as the sums over each set's sample-major statistics ``(n_windows, c)``: one window
+    after the other with several channels, pairwise with one (see :mod:`emg.dsp.reductions`).
+    """
+    n_windows, n_sets, n_channels = values.shape
+    if n_channels == 1:
+        single: FloatArray = np.ascontiguousarray(values[:, :, 0].T).sum(axis=1)
+        return single[:, None]
+    by_window = np.ascontiguousarray(values).reshape(n_windows, n_sets * n_channels)
+    sums: FloatArray = by_window.sum(axis=0).reshape(n_sets, n_channels)
+    return sums
 
 
 def _window_stats(windows: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Mean and variance of each window of ``(c, n_windows, window)``, as ``(c, n_windows)``.
+    """Mean and variance of each window of ``(n_windows, window, c)``, as ``(n_windows, c)``.
 
     Rounded as the sums over a sample-major envelope (see :mod:`emg.dsp.reductions`).
     """
-    w = windows.shape[2]
-    sums, squares = channel_sums_and_squares(windows)
-    means = sums.T / w
-    variances = np.maximum(squares.T / w - means**2, 0.0)
+    w = windows.shape[1]
+    sums, squares = sample_sums_and_squares(windows)
+    means = sums / w
+    variances = np.maximum(squares / w - means**2, 0.0)
     return means, variances

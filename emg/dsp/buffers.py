@@ -9,7 +9,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class StreamBuffer:
-    """The most recent samples of a multichannel stream, channel-major, in one reusable array.
+    """The most recent samples of a multichannel stream, in one reusable array.
 
     Each :meth:`extend` first forgets all but the last ``keep`` samples held, then makes room
     for the new ones at the end; the array is only compacted when it runs out of room and only
@@ -25,13 +25,22 @@ class StreamBuffer:
     initial
         Zero samples held before the stream starts (they stand for stream indices
         ``-initial .. -1``).
+    sample_major
+        Hold samples as rows ``(samples, n_channels)`` instead of channels as rows
+        ``(n_channels, samples)``.
     """
 
-    def __init__(self, n_channels: int, keep: int, initial: int = 0) -> None:
+    def __init__(
+        self, n_channels: int, keep: int, initial: int = 0, sample_major: bool = False
+    ) -> None:
         if keep < 0 or initial < 0:
             raise ValueError("history lengths must not be negative")
         self.keep = keep
-        self._data = np.zeros((n_channels, max(4 * max(keep, initial), 1024)))
+        self.sample_major = sample_major
+        size = max(4 * max(keep, initial), 1024)
+        # channel-major data is handled through its transpose: the sample axis comes first
+        shape = (size, n_channels)
+        self._data = np.zeros(shape) if sample_major else np.zeros(shape[::-1]).T
         self._lo, self._hi = 0, initial
         self.end = 0  # stream index one past the last sample appended
 
@@ -53,19 +62,21 @@ class StreamBuffer:
         ndarray
             View ``(n_channels, held)`` whose last ``n`` columns are the new samples (left
             uninitialised, for the caller to write) and whose first columns are at most ``keep``
-            earlier samples.
+            earlier samples; ``(held, n_channels)`` with rows for samples when sample-major
+            (C-contiguous then).
         """
         self._lo = max(self._lo, self._hi - self.keep)
         held = self._hi - self._lo
-        if self._hi + n > self._data.shape[1]:
-            if held + n > self._data.shape[1]:
-                grown = np.zeros((self._data.shape[0], 2 * (held + n)))
-                grown[:, :held] = self._data[:, self._lo : self._hi]
+        if self._hi + n > self._data.shape[0]:
+            if held + n > self._data.shape[0]:
+                shape = (2 * (held + n), self._data.shape[1])
+                grown = np.zeros(shape) if self.sample_major else np.zeros(shape[::-1]).T
+                grown[:held] = self._data[self._lo : self._hi]
                 self._data = grown
             else:
-                self._data[:, :held] = self._data[:, self._lo : self._hi]
+                self._data[:held] = self._data[self._lo : self._hi]
             self._lo, self._hi = 0, held
         self._hi += n
         self.end += n
-        view: FloatArray = self._data[:, self._lo : self._hi]
-        return view
+        view: FloatArray = self._data[self._lo : self._hi]
+        return view if self.sample_major else view.T

@@ -242,24 +242,24 @@ class SignalChain:
         """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain."""
         start = self._position
         self._position += len(x)
-        # channel-major copy, filtered in place; outputs are transposed views of it
-        filtered = self._filter.filter_rows(np.array(x.T, dtype=np.float64, order="C"))
-        envelope = self._envelope.process_rows(filtered)
-        amplitude_estimates = self._amplitude_baseline.process_rows(envelope)
+        # one sample-major float64 copy, filtered in place; every stage works on it as is
+        filtered = self._filter.filter_samples(np.array(x, dtype=np.float64, order="C"))
+        envelope = self._envelope.process(filtered)
+        amplitude_estimates = self._amplitude_baseline.process(envelope)
         if self._tkeo is not None and self._tkeo_envelope is not None:
-            detection = self._tkeo_envelope.process_rows(self._tkeo.process_rows(filtered))
-            estimates = self._baseline.process_rows(detection)
+            detection = self._tkeo_envelope.process(self._tkeo.process(filtered))
+            estimates = self._baseline.process(detection)
         else:
             detection, estimates = envelope, amplitude_estimates
         output = ChainOutput(
             start,
-            filtered.T,
-            envelope.T,
+            filtered,
+            envelope,
             baselines=estimates,
             amplitude_baselines=amplitude_estimates,
         )
         output.events = self._detect(filtered, detection, envelope, estimates, amplitude_estimates)
-        output.mdf_ends, output.mdf = self._mdf.process_rows(filtered)
+        output.mdf_ends, output.mdf = self._mdf.process_rows(filtered.T)
         return output
 
     def _detect(
@@ -270,7 +270,7 @@ class SignalChain:
         estimates: list[BaselineEstimate],
         amplitude_estimates: list[BaselineEstimate],
     ) -> list[Onset | Burst]:
-        """Detection on channel-major arrays ``(n_channels, n_samples)``."""
+        """Detection on sample-major arrays ``(n_samples, n_channels)``."""
         if estimates:
             self._detection_timeline.add(estimates)
         if amplitude_estimates:
@@ -282,41 +282,53 @@ class SignalChain:
             # blocks held back until the first baseline: detect in them now, one by one (the
             # detector gives the same events for any blocking)
             parts, self._pending = [*self._pending, (filtered, detection, envelope)], []
-            start = self._position - sum(part[1].shape[1] for part in parts)
+            start = self._position - sum(len(part[1]) for part in parts)
             events: list[Onset | Burst] = []
             for part in parts:
                 events += self._detect_block(start, *part)
-                start += part[1].shape[1]
+                start += len(part[1])
             return events
-        return self._detect_block(
-            self._position - detection.shape[1], filtered, detection, envelope
-        )
+        return self._detect_block(self._position - len(detection), filtered, detection, envelope)
 
     def _detect_block(
         self, start: int, filtered: FloatArray, detection: FloatArray, envelope: FloatArray
     ) -> list[Onset | Burst]:
-        """Detection in the channel-major block of stream samples ``start ..``."""
-        n = detection.shape[1]
-        on_threshold, off_threshold, noise_power = self._thresholds(start, n)
+        """Detection in the sample-major block of stream samples ``start ..``."""
+        n = len(detection)
+        on_threshold, off_threshold, noise_power, spans = self._thresholds(start, n)
         settle = self.samples(self.config.settle_s) if self.config.settle_s > 0 else 0
         if start < settle:
-            # the filters are still settling: no onset may start here
-            on_threshold = np.repeat(on_threshold, n // on_threshold.shape[1], axis=1)
-            on_threshold[:, : settle - start] = np.inf
+            # the filters are still settling: no onset may start here (a span of its own)
+            ends = np.cumsum(spans) if spans is not None else np.array([n])
+            cut = min(settle - start, n)
+            bounds = np.union1d(ends, [cut])
+            columns = np.minimum(np.searchsorted(ends, bounds), len(ends) - 1)
+            on_threshold, off_threshold, noise_power = (
+                values[:, columns] for values in (on_threshold, off_threshold, noise_power)
+            )
+            on_threshold[:, : int(np.searchsorted(bounds, cut)) + 1] = np.inf
+            spans = np.diff(bounds, prepend=0)
+        # channel-major copies of the envelopes: the detector compares and scans them by row
+        rows = np.ascontiguousarray(detection.T)
         return self._detector.process_rows(
-            filtered,
-            detection,
+            filtered.T,
+            rows,
             on_threshold=on_threshold,
             off_threshold=off_threshold,
             noise_power=noise_power,
-            amplitude=envelope,
+            amplitude=rows if envelope is detection else np.ascontiguousarray(envelope.T),
+            spans=spans,
         )
 
-    def _thresholds(self, start: int, n: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _thresholds(
+        self, start: int, n: int
+    ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.intp] | None]:
         """Onset and offset thresholds and rest power for samples ``start .. start + n``.
 
-        Channel-major: ``(n_channels, n)``, or ``(n_channels, 1)`` when one baseline applies to
-        all of them (the common case, cached until the baseline changes).
+        Channel-major and piecewise constant: ``(n_channels, n_spans)`` each and the number of
+        samples each column applies to (their sum is ``n``), or ``(n_channels, 1)`` and None
+        when one baseline applies to all of them (the common case in streaming, cached until
+        the baseline changes).
         """
         detection = self._detection_timeline.single(start, n)
         amplitude = self._amplitude_timeline.single(start, n)
@@ -324,7 +336,7 @@ class SignalChain:
         if detection is not None and amplitude is not None:
             cached = self._threshold_cache
             if cached is not None and cached[0] is detection and cached[1] is amplitude:
-                return cached[2]
+                return (*cached[2], None)
             mean, std = detection.mean[:, None], detection.std[:, None]
             rest_mean, rest_std = amplitude.mean[:, None], amplitude.std[:, None]
             values = (
@@ -333,19 +345,24 @@ class SignalChain:
                 rest_mean**2 + rest_std**2,
             )
             self._threshold_cache = (detection, amplitude, values)
-            return values
+            return (*values, None)
         detections, counts = self._detection_timeline.spans(start, n)
         amplitudes, amplitude_counts = self._amplitude_timeline.spans(start, n)
-        # per estimate, then per sample: the same values as per-sample arithmetic
+        # per estimate, then per span: the same values as per-sample arithmetic
         mean = np.array([e.mean for e in detections]).T
         std = np.array([e.std for e in detections]).T
         rest_mean = np.array([e.mean for e in amplitudes]).T
         rest_std = np.array([e.std for e in amplitudes]).T
-        return (
-            np.repeat(mean + config.k * std, counts, axis=1),
-            np.repeat(mean + config.offset_k * std, counts, axis=1),
-            np.repeat(rest_mean**2 + rest_std**2, amplitude_counts, axis=1),
-        )
+        on, off = mean + config.k * std, mean + config.offset_k * std
+        power = rest_mean**2 + rest_std**2
+        if not np.array_equal(counts, amplitude_counts):
+            # the two baselines change at different samples: spans between any two changes
+            ends, amplitude_ends = np.cumsum(counts), np.cumsum(amplitude_counts)
+            bounds = np.union1d(ends, amplitude_ends)
+            on, off = (v[:, np.searchsorted(ends, bounds)] for v in (on, off))
+            power = power[:, np.searchsorted(amplitude_ends, bounds)]
+            counts = np.diff(bounds, prepend=0)
+        return on, off, power, counts
 
     def flush(self) -> list[Onset | Burst]:
         """Close bursts still open at the end of the stream."""

@@ -103,6 +103,14 @@ class SosFilter:
     The state is initialised on the first sample to the filter's step response steady state,
     so a DC offset at the start of a stream does not ring through the band-pass.
 
+    With an even number of channels, sample-major blocks are filtered two channels at a time:
+    each pair of adjacent channels is viewed as one complex signal and run through the same
+    (real) sections, so SciPy's loop serves both channels at once (the loop is bound by the
+    latency of its recursion, not by arithmetic). The real and imaginary parts go through the
+    arithmetic of a real filter (a real coefficient times a complex value multiplies each part
+    by it, and the zero imaginary part adds exact zeros), so the result is the same, bit for
+    bit, as filtering each channel on its own; the tests check this on the installed SciPy.
+
     Parameters
     ----------
     sos
@@ -114,7 +122,11 @@ class SosFilter:
     def __init__(self, sos: FloatArray, n_channels: int) -> None:
         self.sos = np.ascontiguousarray(sos, dtype=np.float64)
         self.n_channels = n_channels
-        self._zi: FloatArray | None = None  # (n_channels, n_sections, 2)
+        self._sos_pairs = self.sos.astype(np.complex128)
+        # the state, per channel (n_channels, n_sections, 2), or per channel pair as complex
+        # numbers (n_channels // 2, n_sections, 2), whichever the last block used
+        self._zi: FloatArray | None = None
+        self._zi_pairs: npt.NDArray[np.complex128] | None = None
 
     def process(self, x: FloatArray) -> FloatArray:
         """Filter one block.
@@ -122,12 +134,12 @@ class SosFilter:
         Parameters
         ----------
         x
-            float64 array shaped ``(n_samples, n_channels)``.
+            Array shaped ``(n_samples, n_channels)``, any float dtype.
 
         Returns
         -------
         ndarray
-            The filtered block, same shape.
+            The filtered block, same shape: the transpose of a new channel-major array.
         """
         if len(self.sos) == 0 or len(x) == 0:
             return x
@@ -135,13 +147,44 @@ class SosFilter:
         out: FloatArray = self.filter_rows(rows).T
         return out
 
+    def filter_samples(self, x: FloatArray) -> FloatArray:
+        """Filter one sample-major block in place.
+
+        Parameters
+        ----------
+        x
+            C-contiguous float64 array ``(n_samples, n_channels)``; overwritten.
+
+        Returns
+        -------
+        ndarray
+            ``x``, now filtered (the same numbers as :meth:`process` and :meth:`filter_rows`).
+        """
+        n, n_channels = x.shape
+        if len(self.sos) == 0 or n == 0:
+            return x
+        if n_channels == 1 and x.flags.c_contiguous:
+            return self.filter_rows(x.T).T  # the transposed view is one contiguous row
+        if n_channels % 2 or _sosfilt_rows is None or not x.flags.c_contiguous:
+            x[...] = self.filter_rows(np.ascontiguousarray(x.T)).T
+            return x
+        pairs = x.view(np.complex128)  # (n, n_channels // 2): channel 2k real, 2k + 1 imaginary
+        state = self._pair_state(x[0])
+        if pairs.shape[1] == 1:
+            _sosfilt_rows(self._sos_pairs, pairs.T, state)
+        else:
+            rows = np.ascontiguousarray(pairs.T)
+            _sosfilt_rows(self._sos_pairs, rows, state)
+            pairs[...] = rows.T
+        return x
+
     def filter_rows(self, rows: FloatArray) -> FloatArray:
         """Filter one channel-major block in place.
 
         Parameters
         ----------
         rows
-            C-contiguous float64 array ``(n_channels, n_samples)``; overwritten.
+            float64 array ``(n_channels, n_samples)`` whose rows are contiguous; overwritten.
 
         Returns
         -------
@@ -150,18 +193,36 @@ class SosFilter:
         """
         if len(self.sos) == 0 or rows.shape[1] == 0:
             return rows
-        if self._zi is None:
-            unit = signal.sosfilt_zi(self.sos)  # (n_sections, 2)
-            self._zi = unit[None, :, :] * rows[:, 0][:, None, None]
+        state = self._channel_state(rows[:, 0])
         if _sosfilt_rows is not None:
-            _sosfilt_rows(self.sos, rows, self._zi)
+            _sosfilt_rows(self.sos, rows, state)
             return rows
         filtered, zf = signal.sosfilt(  # pragma: no cover - fallback
-            self.sos, rows, axis=-1, zi=np.moveaxis(self._zi, 0, 1)
+            self.sos, rows, axis=-1, zi=np.moveaxis(state, 0, 1)
         )
         self._zi = np.ascontiguousarray(np.moveaxis(zf, 1, 0))  # pragma: no cover
         rows[...] = filtered  # pragma: no cover
         return rows  # pragma: no cover
+
+    def _channel_state(self, first: FloatArray) -> FloatArray:
+        """The state per channel, started from the first samples ``first`` if new."""
+        if self._zi_pairs is not None:
+            pairs, self._zi_pairs = self._zi_pairs, None
+            self._zi = np.empty((self.n_channels, *pairs.shape[1:]))
+            self._zi[0::2], self._zi[1::2] = pairs.real, pairs.imag
+        if self._zi is None:
+            unit = signal.sosfilt_zi(self.sos)  # (n_sections, 2)
+            self._zi = unit[None, :, :] * first[:, None, None]
+        return self._zi
+
+    def _pair_state(self, first: FloatArray) -> npt.NDArray[np.complex128]:
+        """The state per channel pair as complex numbers, started from ``first`` if new."""
+        if self._zi_pairs is None:
+            channels = self._channel_state(first)
+            self._zi_pairs = np.empty((self.n_channels // 2, *channels.shape[1:]), np.complex128)
+            self._zi_pairs.real, self._zi_pairs.imag = channels[0::2], channels[1::2]
+            self._zi = None
+        return self._zi_pairs
 
 
 def detect_mains(x: FloatArray, fs: float, min_ratio: float = 10.0) -> float | None:

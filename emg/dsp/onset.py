@@ -21,12 +21,13 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from emg.dsp.buffers import StreamBuffer
-
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
+#: an event as the state machine finds it: (decided, channel, onset index (negative while
+#: the refinement is pending), crossing, offset (None for an onset), peak)
+EventSpec = tuple[int, int, int, int, int | None, float]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,12 @@ def _change_point(x: FloatArray, gain: float, offset: float) -> int:
 
 
 def _change_points(
-    rows: FloatArray, rows_start: int, requests: list[tuple[int, int, int, float]], offset: float
+    rows: FloatArray,
+    rows_start: int,
+    tail: FloatArray,
+    tail_start: int,
+    requests: list[tuple[int, int, int, float]],
+    offset: float,
 ) -> list[int]:
     """:func:`cusum_change_point` for several segments of a channel-major signal at once.
 
@@ -131,9 +137,13 @@ def _change_points(
         Signal ``(n_channels, n_samples)`` whose first column is stream index ``rows_start``.
     rows_start
         Stream index of ``rows[:, 0]``.
+    tail
+        The signal just before ``rows``, ``(n_channels, n_tail)``.
+    tail_start
+        Stream index of ``tail[:, 0]`` (``rows_start - n_tail``).
     requests
-        ``(channel, lo, hi, gain)`` per segment: stream indices ``lo .. hi`` (``hi > lo``) and
-        the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
+        ``(channel, lo, hi, gain)`` per segment: stream indices ``lo .. hi`` (``hi > lo``, within
+        ``tail`` and ``rows``) and the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
     offset
         ``0.5 * log(rho)``.
 
@@ -146,8 +156,20 @@ def _change_points(
     gain = np.array([r[3] for r in requests])
     lengths = hi - lo
     longest = int(lengths.max())
-    columns = np.minimum(lo[:, None] - rows_start + np.arange(longest), rows.shape[1] - 1)
-    x = rows[channel[:, None], columns]  # padded at the end of shorter segments
+    # padded at the end of shorter segments
+    x = np.empty((len(requests), longest))
+    inside = lo >= rows_start
+    for within, source, source_start in ((inside, rows, rows_start), (~inside, tail, tail_start)):
+        if not within.any():
+            continue
+        if source is tail:
+            # segments that begin before the block: from the tail and the block's first samples
+            reach = max(int(hi[within].max()) - rows_start, 0)
+            source = np.concatenate([tail, rows[:, :reach]], axis=1)
+        columns = np.minimum(
+            lo[within, None] - source_start + np.arange(longest), source.shape[1] - 1
+        )
+        x[within] = source[channel[within, None], columns]
     llr = gain[:, None] * x * x
     llr -= offset
     running = np.empty((len(requests), longest + 1))
@@ -159,23 +181,14 @@ def _change_points(
     return found
 
 
-def _resolved(event: Onset | Burst, onsets: list[int]) -> Onset | Burst:
-    """``event`` with a placeholder onset index (negative) replaced by the refined one."""
-    if isinstance(event, Onset):
-        if event.index >= 0:
-            return event
-        return Onset(event.channel, onsets[-1 - event.index], event.crossing, event.decided)
-    if event.onset >= 0:
-        return event
-    return Burst(
-        event.channel,
-        onsets[-1 - event.onset],
-        event.crossing,
-        event.offset,
-        event.peak,
-        event.decided,
-        event.complete,
-    )
+def _event(spec: EventSpec, onsets: list[int]) -> Onset | Burst:
+    """The event described by ``spec``, a placeholder onset index (negative) resolved."""
+    decided, channel, index, crossing, offset, peak = spec
+    if index < 0:
+        index = onsets[-1 - index]
+    if offset is None:
+        return Onset(channel, index, crossing, decided)
+    return Burst(channel, index, crossing, offset, peak, decided)
 
 
 def _runs(mask: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -203,7 +216,7 @@ class _ChannelDetector:
         self.active = False
         self.run_start: int | None = None  # open run carried over from the previous block
         self.peak = -np.inf
-        self.onset: Onset | None = None
+        self.onset: tuple[int, int] | None = None  # (index or placeholder, crossing) if active
         self.last_offset = 0
 
     def process(
@@ -213,9 +226,9 @@ class _ChannelDetector:
         above: BoolArray,
         below: BoolArray,
         refine: RefineFn,
-    ) -> list[Onset | Burst]:
+    ) -> list[EventSpec]:
         n = len(envelope)
-        events: list[Onset | Burst] = []
+        events: list[EventSpec] = []
         above_starts, above_stops = (runs.tolist() for runs in _runs(above))
         below_starts, below_stops = (runs.tolist() for runs in _runs(below))
         position = 0
@@ -238,27 +251,21 @@ class _ChannelDetector:
         starts: list[int],
         stops: list[int],
         refine: RefineFn,
-        events: list[Onset | Burst],
+        events: list[EventSpec],
     ) -> int:
         n = len(envelope)
-        first = bisect_right(stops, position)
-        for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(run_begin, position)
+        for k in range(bisect_right(stops, position), len(stops)):
+            run_begin, run_end = max(starts[k], position), stops[k]
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
             if begin + self.hold <= start + run_end:
                 decided = begin + self.hold - 1
-                onset = Onset(
-                    self.channel,
-                    refine(self.channel, begin, decided, self.last_offset),
-                    begin,
-                    decided,
-                )
-                events.append(onset)
+                index = refine(self.channel, begin, decided, self.last_offset)
+                events.append((decided, self.channel, index, begin, None, 0.0))
                 self.peak = (
                     max(self.peak, float(envelope[run_begin:run_end].max())) if carried else -np.inf
                 )
-                self.active, self.onset, self.run_start = True, onset, None
+                self.active, self.onset, self.run_start = True, (index, begin), None
                 return run_begin
             if run_end == n:
                 peak = float(envelope[run_begin:run_end].max())
@@ -274,29 +281,20 @@ class _ChannelDetector:
         envelope: FloatArray,
         starts: list[int],
         stops: list[int],
-        events: list[Onset | Burst],
+        events: list[EventSpec],
     ) -> int:
         n = len(envelope)
         assert self.onset is not None
-        first = bisect_right(stops, position)
-        for run_begin, run_end in zip(starts[first:], stops[first:], strict=True):
-            run_begin = max(run_begin, position)
+        for k in range(bisect_right(stops, position), len(stops)):
+            run_begin, run_end = max(starts[k], position), stops[k]
             carried = run_begin == 0 and self.run_start is not None
             begin = self.run_start if carried and self.run_start is not None else start + run_begin
             if begin + self.offset_hold <= start + run_end:
                 if run_begin > position:
                     self.peak = max(self.peak, float(envelope[position:run_begin].max()))
                 decided = begin + self.offset_hold - 1
-                events.append(
-                    Burst(
-                        self.channel,
-                        self.onset.index,
-                        self.onset.crossing,
-                        begin,
-                        self.peak,
-                        decided,
-                    )
-                )
+                index, crossing = self.onset
+                events.append((decided, self.channel, index, crossing, begin, self.peak))
                 self.active, self.onset, self.run_start = False, None, None
                 self.peak, self.last_offset = -np.inf, begin
                 return decided + 1 - start
@@ -312,15 +310,8 @@ class _ChannelDetector:
     def flush(self, end: int) -> list[Onset | Burst]:
         if not self.active or self.onset is None:
             return []
-        burst = Burst(
-            self.channel,
-            self.onset.index,
-            self.onset.crossing,
-            end,
-            self.peak,
-            end - 1,
-            complete=False,
-        )
+        index, crossing = self.onset
+        burst = Burst(self.channel, index, crossing, end, self.peak, end - 1, complete=False)
         self.active, self.onset, self.run_start, self.peak = False, None, None, -np.inf
         return [burst]
 
@@ -359,7 +350,9 @@ class OnsetDetector:
         self._cusum_offset = 0.5 * np.log(refine_rho)
         self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
         self._history = refine_span + hold + 1
-        self._signal = StreamBuffer(n_channels, keep=self._history) if refine_span else None
+        # the signal's last `_history` samples before the block, channel-major (zeros before
+        # the stream started): all a refinement can reach back into
+        self._tail = np.zeros((n_channels, self._history if refine_span else 0))
         self._position = 0
 
     def process(
@@ -417,26 +410,50 @@ class OnsetDetector:
         off_threshold: FloatArray,
         noise_power: FloatArray,
         amplitude: FloatArray | None = None,
+        spans: npt.NDArray[np.intp] | None = None,
     ) -> list[Onset | Burst]:
         """As :meth:`process`, for channel-major arrays ``(n_channels, n_samples)``.
 
-        The thresholds and ``noise_power`` are ``(n_channels, n_samples)`` or
-        ``(n_channels, 1)``.
+        Parameters
+        ----------
+        signal, envelope, amplitude
+            As for :meth:`process`, channel-major (any strides).
+        on_threshold, off_threshold, noise_power
+            ``(n_channels, n_samples)`` or ``(n_channels, 1)``; with ``spans``,
+            ``(n_channels, len(spans))``.
+        spans
+            Piecewise-constant thresholds: column ``j`` of the thresholds and of
+            ``noise_power`` applies to the next ``spans[j]`` samples (they add up to the
+            block's length). The same events as with the values repeated per sample.
+
+        Returns
+        -------
+        list of Onset and Burst
+            Events in the order they were decided, per channel.
         """
         start = self._position
         n = int(envelope.shape[1])
         if n == 0:
             return []
         amplitude = envelope if amplitude is None else amplitude
-        above = envelope > on_threshold
-        below = envelope < off_threshold
-        if self._signal is not None:
-            buffer = self._signal.extend(n)
-            buffer[:, buffer.shape[1] - n :] = signal
-            buffer_start = start + n - int(buffer.shape[1])
+        if spans is None:
+            above = envelope > on_threshold
+            below = envelope < off_threshold
+            ends = [int(noise_power.shape[1])]  # a column per sample, or one for all
         else:
-            buffer, buffer_start = signal, start
-        last_power = int(noise_power.shape[1]) - 1
+            above = np.empty(envelope.shape, dtype=np.bool_)
+            below = np.empty(envelope.shape, dtype=np.bool_)
+            ends = np.cumsum(spans).tolist()
+            lo = 0
+            for j, hi in enumerate(ends):
+                if hi > lo:
+                    part = envelope[:, lo:hi]
+                    np.greater(part, on_threshold[:, j, None], out=above[:, lo:hi])
+                    np.less(part, off_threshold[:, j, None], out=below[:, lo:hi])
+                lo = hi
+        history = self._tail.shape[1]
+        tail_start = start - history  # stream index of the tail's first column
+        buffer_start = max(start - history, 0)
 
         # refinements are worked out together after the channels' state machines have run:
         # meanwhile an onset carries a placeholder index, -1 - (number of the request)
@@ -446,13 +463,17 @@ class OnsetDetector:
             if not self.refine_span:
                 return crossing
             lo = max(crossing - self.refine_span, floor, buffer_start)
-            power = float(noise_power[channel, min(decided - start, last_power)])
+            if spans is None:
+                column = min(decided - start, ends[0] - 1)
+            else:
+                column = min(bisect_right(ends, decided - start), len(ends) - 1)
+            power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
             return -len(requests)
 
-        events: list[Onset | Burst] = []
+        specs: list[EventSpec] = []
         any_above = cast("list[bool]", above.any(axis=1).tolist())
         any_below = cast("list[bool]", below.any(axis=1).tolist())
         for c, detector in enumerate(self._channels):
@@ -464,17 +485,25 @@ class OnsetDetector:
                 # quiet through the whole block: no run above the onset threshold
                 detector.run_start, detector.peak = None, -np.inf
             else:
-                events.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+                specs.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        onsets: list[int] = []
         if requests:
-            onsets = _change_points(buffer, buffer_start, requests, self._cusum_offset)
-            events = [_resolved(event, onsets) for event in events]
+            onsets = _change_points(
+                signal, start, self._tail, tail_start, requests, self._cusum_offset
+            )
             for detector in self._channels:
-                if detector.onset is not None and detector.onset.index < 0:
-                    resolved = _resolved(detector.onset, onsets)
-                    assert isinstance(resolved, Onset)
-                    detector.onset = resolved
-        if len(events) > 1:
-            events.sort(key=lambda e: (e.decided, e.channel))
+                if detector.onset is not None and detector.onset[0] < 0:
+                    index, crossing = detector.onset
+                    detector.onset = (onsets[-1 - index], crossing)
+        if len(specs) > 1:
+            specs.sort(key=lambda spec: (spec[0], spec[1]))
+        events = [_event(spec, onsets) for spec in specs]
+        if history:
+            if n >= history:
+                self._tail[...] = signal[:, n - history :]
+            else:
+                self._tail[:, : history - n] = self._tail[:, n:]
+                self._tail[:, history - n :] = signal
         self._position += n
         return events
 

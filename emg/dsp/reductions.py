@@ -34,15 +34,28 @@ def channel_sums(x: FloatArray) -> FloatArray:
     ndarray
         Sums shaped ``(n_groups, n_channels)``.
     """
-    n_channels, n_groups, n_samples = x.shape
+    n_channels, n_groups, _ = x.shape
     if n_channels == 1:
         # a single channel's samples are contiguous: NumPy sums them pairwise
         single: FloatArray = np.ascontiguousarray(x[0]).sum(axis=1)
         return single[:, None]
     # the sample axis outermost in memory: NumPy adds one sample after the other
-    by_sample = np.ascontiguousarray(x.reshape(n_channels * n_groups, n_samples).T)
+    by_sample = _by_sample(x)
     sums: FloatArray = by_sample.sum(axis=0).reshape(n_channels, n_groups).T
     return sums
+
+
+def _by_sample(x: FloatArray) -> FloatArray:
+    """Channel-major groups reordered sample-major, in one copy straight from ``x``.
+
+    ``(n_channels, n_groups, n_samples)``, any strides, becomes a new C-ordered array
+    ``(n_samples, n_channels * n_groups)`` whose column ``channel * n_groups + group`` holds
+    that group's samples of that channel.
+    """
+    n_channels, n_groups, n_samples = x.shape
+    by_sample = np.empty((n_samples, n_channels, n_groups))
+    np.copyto(by_sample, x.transpose(2, 0, 1))
+    return by_sample.reshape(n_samples, n_channels * n_groups)
 
 
 def channel_sums_and_squares(x: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -58,12 +71,44 @@ def channel_sums_and_squares(x: FloatArray) -> tuple[FloatArray, FloatArray]:
     sums, squares : ndarray
         ``(n_groups, n_channels)`` each.
     """
-    n_channels, n_groups, n_samples = x.shape
+    n_channels, n_groups, _ = x.shape
     if n_channels == 1:
         single = np.ascontiguousarray(x[0])
         return single.sum(axis=1)[:, None], (single * single).sum(axis=1)[:, None]
-    by_sample = np.ascontiguousarray(x.reshape(n_channels * n_groups, n_samples).T)
+    by_sample = _by_sample(x)
     sums: FloatArray = by_sample.sum(axis=0).reshape(n_channels, n_groups).T
     np.multiply(by_sample, by_sample, out=by_sample)
     squares: FloatArray = by_sample.sum(axis=0).reshape(n_channels, n_groups).T
+    return sums, squares
+
+
+def sample_sums_and_squares(x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """:func:`channel_sums_and_squares` of sample-major groups.
+
+    Parameters
+    ----------
+    x
+        float64 array ``(n_groups, n_samples, n_channels)``, any strides (fastest
+        C-contiguous with an even number of channels); not modified.
+
+    Returns
+    -------
+    sums, squares : ndarray
+        ``(n_groups, n_channels)`` each, bit for bit those of
+        ``channel_sums_and_squares(x.transpose(2, 0, 1))``.
+    """
+    n_groups, n_samples, n_channels = x.shape
+    if n_channels == 1:
+        return channel_sums_and_squares(x.transpose(2, 0, 1))
+    if n_channels % 2 == 0 and x.flags.c_contiguous:
+        # sample-major reordering, moving channel pairs as single (complex) items: far faster
+        # than NumPy's copy of a 3-d array whose innermost axis holds two values
+        pairs = x.view(np.complex128)
+        by_sample = np.array(pairs.transpose(1, 0, 2), order="C").view(np.float64)
+    else:
+        by_sample = np.array(x.transpose(1, 0, 2), order="C")  # a copy: squared in place
+    by_sample = by_sample.reshape(n_samples, n_groups * n_channels)
+    sums: FloatArray = by_sample.sum(axis=0).reshape(n_groups, n_channels)
+    np.multiply(by_sample, by_sample, out=by_sample)
+    squares: FloatArray = by_sample.sum(axis=0).reshape(n_groups, n_channels)
     return sums, squares

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,3 +69,28 @@ def test_single_sample_blocks_equal_offline_analysis() -> None:
     streamed = _run(short, config, [1])
     np.testing.assert_array_equal(streamed[0], offline.envelope)
     assert [e for e in streamed[2] if type(e).__name__ == "Burst"] == offline.bursts
+
+
+def _run_columns(columns: list[int], config: ChainConfig, size: int):
+    chain = SignalChain(config, SESSION.sample_rate, len(columns))
+    data = SESSION.data[:, columns]
+    outputs = [chain.process_array(data[s : s + size]) for s in range(0, len(data), size)]
+    events = [e for out in outputs for e in out.events] + chain.flush()
+    envelope = np.concatenate([out.envelope for out in outputs])
+    filtered = np.concatenate([out.filtered for out in outputs])
+    return envelope, filtered, events
+
+
+def test_any_number_of_channels_gives_each_channels_own_result() -> None:
+    # one, two and three channels (pairs are filtered and summed together as complex
+    # numbers): each channel's numbers are those of the channel alone, for any blocking
+    config = ChainConfig(mains_hz=50.0)
+    alone = [_run_columns([c], config, SESSION.n_samples) for c in (0, 1)]
+    for columns in ([1, 0], [0, 1, 1]):
+        for size in (SESSION.n_samples, 4999):
+            envelope, filtered, events = _run_columns(columns, config, size)
+            for k, c in enumerate(columns):
+                np.testing.assert_array_equal(envelope[:, k], alone[c][0][:, 0])
+                np.testing.assert_array_equal(filtered[:, k], alone[c][1][:, 0])
+                own = [dataclasses.replace(e, channel=0) for e in events if e.channel == k]
+                assert own == alone[c][2]

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from emg.dsp.onset import Burst, Onset, OnsetDetector, cusum_change_point
 
@@ -48,3 +49,60 @@ def test_detector_is_block_invariant_and_flushes_open_burst() -> None:
             events += detector.process(part, part, *args)
         assert events + detector.flush() == expected
     assert expected[-1] == Burst(0, 2500, 2500, 3000, 10.0, 2999, complete=False)
+
+
+def _bursts_on_noise(n_channels: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A filtered-like signal with bursts and its trailing RMS (50 samples)."""
+    rng = np.random.default_rng(seed)
+    signal = rng.standard_normal((20000, n_channels))
+    for start in range(1500, 19000, 2300):
+        signal[start : start + 700 + 100 * (start % 3)] *= 6.0
+    power = np.cumsum(np.concatenate([np.zeros((50, n_channels)), signal**2]), axis=0)
+    envelope = np.sqrt((power[50:] - power[:-50]) / 50)
+    return signal, envelope
+
+
+def _detect(
+    signal: np.ndarray, envelope: np.ndarray, blocks: list[int], spans: bool
+) -> list[Onset | Burst]:
+    """Detection with thresholds that change every 1234 samples, as per-sample values or spans."""
+    n, n_channels = envelope.shape
+    level = 1.0 + 0.05 * np.arange(-(-n // 1234))[None, :] + 0.1 * np.arange(n_channels)[:, None]
+    detector = OnsetDetector(n_channels, hold=60, offset_hold=40, refine_span=90, refine_rho=4.0)
+    events: list[Onset | Burst] = []
+    start = 0
+    for size in blocks:
+        if start >= n:
+            break
+        stop = min(start + size, n)
+        columns = np.arange(start, stop) // 1234
+        if spans:
+            first, last = columns[0], columns[-1]
+            counts = np.bincount(columns - first, minlength=last - first + 1)
+            values = level[:, first : last + 1]
+            kwargs = {"spans": counts}
+        else:
+            values = level[:, columns]
+            kwargs = {}
+        events += detector.process_rows(
+            signal[start:stop].T,
+            envelope[start:stop].T,
+            2.0 * values,
+            1.5 * values,
+            values**2,
+            **kwargs,
+        )
+        start = stop
+    assert start == n
+    return events + detector.flush()
+
+
+@pytest.mark.parametrize("n_channels", [1, 2])
+def test_piecewise_thresholds_and_any_blocking_give_the_same_events(n_channels: int) -> None:
+    signal, envelope = _bursts_on_noise(n_channels, seed=n_channels)
+    expected = _detect(signal, envelope, [len(envelope)], spans=False)
+    assert sum(isinstance(e, Burst) for e in expected) >= 7 * n_channels
+    # refinements reaching back across block boundaries come from the carried tail
+    for blocks in ([len(envelope)], [1234] * 17, [37] * 600, [5000, 1, 60, 999] * 6):
+        assert _detect(signal, envelope, blocks, spans=True) == expected
+        assert _detect(signal, envelope, blocks, spans=False) == expected
