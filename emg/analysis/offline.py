@@ -154,8 +154,10 @@ def analyze_recording(
     if block_size < 1:
         raise ValueError(f"block size must be at least 1 sample, got {block_size}")
     data = recording.data
+    lost = recording.lost if recording.lost.shape == data.shape and recording.lost.any() else None
     for start in range(0, recording.n_samples, block_size):
-        output = pipeline.process_array(data[start : start + block_size])
+        part = lost[start : start + block_size] if lost is not None else None
+        output = pipeline.process_array(data[start : start + block_size], part)
         out = output.chain
         _collect(result, output)
         result.baselines.extend(out.amplitude_baselines)

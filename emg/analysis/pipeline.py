@@ -144,9 +144,10 @@ class SessionPipeline:
         """Run one block through the chain and the recruitment analysis."""
         return self._recruit(self.chain.process(block))
 
-    def process_array(self, x: np.ndarray) -> PipelineOutput:
-        """Run the next ``(n_samples, n_channels)`` float64 samples through the pipeline."""
-        return self._recruit(self.chain.process_array(x))
+    def process_array(self, x: np.ndarray, lost: np.ndarray | None = None) -> PipelineOutput:
+        """Run the next ``(n_samples, n_channels)`` float64 samples (``lost``: those lost in
+        transit) through the pipeline."""
+        return self._recruit(self.chain.process_array(x, lost))
 
     def _recruit(self, chain: ChainOutput) -> PipelineOutput:
         out = PipelineOutput(chain)

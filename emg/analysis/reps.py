@@ -118,6 +118,10 @@ class Rep:
         Per muscle group, onset and offset sample (None when it did not switch on/off).
     carried
         Groups already active from before the rep.
+    under_way
+        The rep was under way when detection began (the stream started mid-burst): its
+        onsets are where detection began, not where the muscles switched on, so its lead and
+        order stay None.
     lead_ms, order
         Hamstring onset minus glute onset, and the order (``glute-first``,
         ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
@@ -157,6 +161,7 @@ class Rep:
     onsets: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(GROUPS))
     offsets: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(GROUPS))
     carried: tuple[str, ...] = ()
+    under_way: bool = False
     end: int | None = None
     lead_ms: float | None = None
     order: str | None = None
@@ -300,6 +305,7 @@ class RepTracker:
         self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
         self._last_offset: dict[str, int] = {}
         self._quiet_from = settle  # no rep, no twitch from here on (until the next onset)
+        self._settle = settle  # the first sample at which an onset can be detected
         self._segment = welch_segment(fs)
         step = self._segment - self._segment // 2
         self._rest = _RestSpectrum(max(1, round(self.config.rest_memory_s * fs / step)))
@@ -473,6 +479,13 @@ class RepTracker:
     # --- decisions --------------------------------------------------------------------
 
     def _decide(self, rep: Rep, at: int, out: list[RepEvent]) -> None:
+        if any(o.crossing <= self._settle for o in self._onsets.values()):
+            # active when detection began (the stream started mid-burst): its onset, hence
+            # the order, is not known
+            rep.under_way = True
+            rep.decided_at = at
+            out.append(RepEvent("decided", rep, at))
+            return
         estimate = self._lead(rep)
         if estimate is not None:
             rep.lead_ms = estimate.lead_ms
@@ -521,7 +534,7 @@ class RepTracker:
 
     def _close(self, rep: Rep, end: int, at: int, out: list[RepEvent], complete: bool) -> None:
         rep.end, rep.completed_at, rep.complete = end, at, complete
-        if rep.lead_ms is None:
+        if rep.lead_ms is None and not rep.under_way:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
         history = self._history.slice(rep.start, max(end, rep.start + 1))

@@ -79,7 +79,7 @@ def _rep_event(event: RepEvent, fs: float) -> Event:
         return Event(
             event.at / fs,
             "rep-decided",
-            f"{rep.index}{_side(rep.side)} {rep.order}{lead}",
+            f"{rep.index}{_side(rep.side)} {rep.order or 'order unknown'}{lead}",
             data=data,
         )
     if event.kind == "completed":

@@ -146,6 +146,7 @@ def rep_summary(rep: Rep, fs: float) -> dict[str, Any]:
         "hamstring_median_frequency_hz": _round(rep.median_frequency_hz.get("hamstring"), 1),
         "missing": list(rep.missing),
         "already_active": list(rep.carried),
+        "under_way_at_start": rep.under_way,
         "hamstring_elevated_before": rep.hamstring_elevated_before,
         "decided_at_s": _seconds(rep.decided_at, fs),
         "completed_at_s": _seconds(rep.completed_at, fs),
@@ -234,10 +235,12 @@ def _recruitment_lines(summary: dict[str, Any]) -> list[str]:
         lead = f"{rep['lead_ms']:>8.0f}" if rep["lead_ms"] is not None else f"{'-':>8}"
         notes = [f"no {m} onset" for m in rep["missing"]]
         notes += [f"{m} already active" for m in rep["already_active"]]
+        if rep.get("under_way_at_start"):
+            notes.append("under way when the recording began: order unknown")
         ratio = f"{rep['ratio']:>6.2f}" if rep["ratio"] is not None else f"{'-':>6}"
         lines.append(
             f"  {rep['index']:>4}  {rep['side'] or '':>5}  {rep['start_s']:>8.3f}  {lead}  "
-            f"{rep['order']:<16}  {ratio}  {_level(rep['glute_level'])}  "
+            f"{rep['order'] or 'unknown':<16}  {ratio}  {_level(rep['glute_level'])}  "
             f"  {_level(rep['hamstring_level'])}  {rep['decided_at_s']:>9.3f}"
             + (f"  ({'; '.join(notes)})" if notes else "")
         )

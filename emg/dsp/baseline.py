@@ -55,8 +55,13 @@ class RestPeriodBaseline:
         """Stream index at which the first estimate becomes available."""
         return self.stop
 
-    def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
-        """Consume an envelope block; return the estimate once the rest period has passed."""
+    def process(
+        self, envelope: FloatArray, lost: npt.NDArray[np.bool_] | None = None
+    ) -> list[BaselineEstimate]:
+        """Consume an envelope block; return the estimate once the rest period has passed.
+
+        The rest period is the user's choice: samples lost in it (``lost``) are not left out.
+        """
         begin = self._position
         self._position += len(envelope)
         if self._estimate is not None:
@@ -109,6 +114,12 @@ class NoiseFloorBaseline:
         Samples between updates of the estimate after the first (default: 4 windows).
     ignore_before
         Windows that start before this stream index (filters settling) are not used.
+    guard
+        Samples after a lost one (zero-filled in transit) in which the envelope still holds the
+        gap. A window more than a quarter of whose samples are lost or within ``guard`` after a
+        lost sample (on any channel) is not used: a gap of zeros would otherwise be the
+        quietest stretch of all and pull the rest level, hence the onset threshold, down to
+        nothing. A single lost packet of a few ms only dents a window, and it stays.
     """
 
     def __init__(
@@ -121,6 +132,7 @@ class NoiseFloorBaseline:
         min_windows: int = 3,
         update: int | None = None,
         ignore_before: int = 0,
+        guard: int = 0,
     ) -> None:
         if warmup - ignore_before < window * min_windows:
             raise ValueError("the warm-up must hold at least min_windows baseline windows")
@@ -132,6 +144,10 @@ class NoiseFloorBaseline:
         self.n_channels = n_channels
         self.update = update
         self.ignore_before = ignore_before
+        self.guard = guard
+        self._last_lost = -(2**62)  # stream index of the last lost sample seen
+        self._position = 0
+        self._partial_tainted = 0  # samples of the window being filled near a lost one
         self._windows_done = 0
         self._partial = np.zeros((window, n_channels))  # the window being filled
         self._filled = 0
@@ -145,13 +161,17 @@ class NoiseFloorBaseline:
         """Stream index at which the first estimate becomes available."""
         return -(-self.warmup // self.window) * self.window
 
-    def process(self, envelope: FloatArray) -> list[BaselineEstimate]:
+    def process(
+        self, envelope: FloatArray, lost: npt.NDArray[np.bool_] | None = None
+    ) -> list[BaselineEstimate]:
         """Consume an envelope block; return every estimate that became valid in it.
 
         Parameters
         ----------
         envelope
             float64 envelope ``(n_samples, n_channels)``.
+        lost
+            Samples lost in transit, ``(n_samples, n_channels)`` or per sample (any channel).
 
         Returns
         -------
@@ -160,17 +180,30 @@ class NoiseFloorBaseline:
         """
         envelope = np.asarray(envelope, dtype=np.float64)
         n, w = envelope.shape[0], self.window
+        tainted = self._tainted(lost, n)
         take = min(w - self._filled, n)
         self._partial[self._filled : self._filled + take] = envelope[:take]
         self._filled += take
         n_full = (n - take) // w
+        rest = n - take - n_full * w
+        if tainted is not None:
+            self._partial_tainted += int(np.count_nonzero(tainted[:take]))
         if self._filled < w:
             return []
+        counts = None
+        if tainted is not None or self._partial_tainted:
+            counts = np.zeros(1 + n_full, dtype=np.int64)
+            counts[0] = self._partial_tainted
+            if tainted is not None and n_full:
+                body_tainted = tainted[take : take + n_full * w].reshape(n_full, w)
+                counts[1:] = np.count_nonzero(body_tainted, axis=1)
+        self._partial_tainted = (
+            int(np.count_nonzero(tainted[n - rest :])) if tainted is not None and rest else 0
+        )
         parts = [_window_stats(self._partial[None])]
         if n_full:
             body = np.ascontiguousarray(envelope[take : take + n_full * w])
             parts.append(_window_stats(body.reshape(n_full, w, self.n_channels)))
-        rest = n - take - n_full * w
         self._partial[:rest] = envelope[n - rest :]
         self._filled = rest
         if len(parts) == 1:
@@ -178,23 +211,48 @@ class NoiseFloorBaseline:
         else:
             means = np.concatenate([p[0] for p in parts])
             variances = np.concatenate([p[1] for p in parts])
-        return self._add_windows(means, variances)
+        return self._add_windows(means, variances, counts)
 
     def process_rows(self, envelope: FloatArray) -> list[BaselineEstimate]:
         """As :meth:`process`, for a channel-major block ``(n_channels, n_samples)``."""
         return self.process(envelope.T)
 
-    def _add_windows(self, means: FloatArray, variances: FloatArray) -> list[BaselineEstimate]:
-        """Take in window statistics ``(n_windows, c)``; return due estimates."""
+    def _tainted(self, lost: npt.NDArray[np.bool_] | None, n: int) -> npt.NDArray[np.bool_] | None:
+        """Per sample of this block: lost, or within ``guard`` after a lost sample (None when
+        there is none near)."""
+        start, self._position = self._position, self._position + n
+        if lost is None or not n:
+            return None
+        flags = np.asarray(lost, dtype=bool)
+        any_lost = flags.any(axis=1) if flags.ndim == 2 else flags
+        if not any_lost.any() and self._last_lost < start - self.guard:
+            return None
+        index = start + np.arange(n)
+        last_lost = np.maximum.accumulate(np.where(any_lost, index, self._last_lost))
+        self._last_lost = int(last_lost[-1])
+        tainted: npt.NDArray[np.bool_] = index - last_lost <= self.guard
+        return tainted
+
+    def _add_windows(
+        self,
+        means: FloatArray,
+        variances: FloatArray,
+        tainted: npt.NDArray[np.int64] | None = None,
+    ) -> list[BaselineEstimate]:
+        """Take in window statistics ``(n_windows, c)`` (and, per window, how many of its
+        samples are near a lost one); return due estimates."""
         n_windows = len(means)
         first_end = self._windows_done * self.window + self.window
         ends = first_end + self.window * np.arange(n_windows)
         self._windows_done += n_windows
-        # windows that start before `ignore_before` are not used (they are the first ones)
-        skip = int(np.count_nonzero(ends - self.window < self.ignore_before))
-        self._means = np.concatenate([self._means, means[skip:]])
-        self._vars = np.concatenate([self._vars, variances[skip:]])
-        self._ends = np.concatenate([self._ends, ends[skip:]])
+        # windows that start before `ignore_before` are not used (they are the first ones),
+        # nor those that hold a lost sample or follow one within the guard
+        use = ends - self.window >= self.ignore_before
+        if tainted is not None:
+            use &= tainted * 4 <= self.window
+        self._means = np.concatenate([self._means, means[use]])
+        self._vars = np.concatenate([self._vars, variances[use]])
+        self._ends = np.concatenate([self._ends, ends[use]])
         ready_at = self.ready_at
         due = ends[(ends >= ready_at) & ((ends - ready_at) % self.update == 0)]
         estimates = self._estimates(due) if len(due) else []

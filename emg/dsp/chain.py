@@ -204,6 +204,7 @@ class SignalChain:
             n_channels=self.n_channels,
             update=max(1, round(config.baseline_update_s / config.baseline_window_s)) * window,
             ignore_before=round(config.settle_s * self.fs),
+            guard=self.samples(config.envelope_s),
         )
 
     @property
@@ -236,19 +237,26 @@ class SignalChain:
             )
         if block.sample_rate != self.fs:
             raise ValueError(f"block sample rate {block.sample_rate:g} Hz != chain {self.fs:g} Hz")
-        return self.process_array(block.data)
+        lost = block.lost if block.lost.shape == block.data.shape else None
+        return self.process_array(block.data, lost)
 
-    def process_array(self, x: npt.NDArray[np.floating[Any]]) -> ChainOutput:
-        """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain."""
+    def process_array(
+        self, x: npt.NDArray[np.floating[Any]], lost: npt.NDArray[np.bool_] | None = None
+    ) -> ChainOutput:
+        """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain.
+
+        ``lost`` marks samples lost in transit (zero-filled): the noise-floor baseline leaves
+        them, and the filters' response to them, out (see :class:`NoiseFloorBaseline`).
+        """
         start = self._position
         self._position += len(x)
         # one sample-major float64 copy, filtered in place; every stage works on it as is
         filtered = self._filter.filter_samples(np.array(x, dtype=np.float64, order="C"))
         envelope = self._envelope.process(filtered)
-        amplitude_estimates = self._amplitude_baseline.process(envelope)
+        amplitude_estimates = self._amplitude_baseline.process(envelope, lost)
         if self._tkeo is not None and self._tkeo_envelope is not None:
             detection = self._tkeo_envelope.process(self._tkeo.process(filtered))
-            estimates = self._baseline.process(detection)
+            estimates = self._baseline.process(detection, lost)
         else:
             detection, estimates = envelope, amplitude_estimates
         output = ChainOutput(

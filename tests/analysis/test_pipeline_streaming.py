@@ -38,9 +38,9 @@ def _stream(sizes: list[int]) -> tuple[list[dict], list[dict], list[tuple], list
     outputs = []
     while start < recording.n_samples:
         size = sizes[i % len(sizes)]
-        outputs.append(
-            pipeline.process_array(recording.data[start : start + size].astype(np.float64))
-        )
+        data = recording.data[start : start + size].astype(np.float64)
+        # lost samples (zero-filled) go with the samples, as a live Block carries them
+        outputs.append(pipeline.process_array(data, recording.lost[start : start + size]))
         start += size
         i += 1
     outputs.append(pipeline.flush())

@@ -318,3 +318,25 @@ def test_no_pair_no_reps(public_dir) -> None:  # type: ignore[no-untyped-def]
     recording: Recording = read_emg_csv(public_dir / "uci_5Nmar.csv")
     result = analyze_recording(recording, AnalysisConfig())
     assert result.pairs == [] and result.reps == [] and result.flags == []
+
+
+def test_a_rep_under_way_when_the_stream_begins_has_no_order() -> None:
+    """A recording that starts in the middle of a rep: that rep is reported (with its ratio),
+    its order and lead are unknown, and it does not count towards the flag."""
+    session = generate_session(SynthConfig(reps=5, lead_ms=-110.0, snr_db=15, seed=2))
+    recording = session.recording
+    fs = recording.sample_rate
+    cut = round((session.truth["reps"][0]["glute_onset_s"] + 0.4) * fs)  # inside rep 1
+    late = Recording(
+        data=recording.data[cut:],
+        sample_rate=fs,
+        channels=recording.channels,
+        lost=recording.lost[cut:],
+    )
+    result = analyze_recording(late, AnalysisConfig(), keep_envelope=False)
+    first, *others = result.reps
+    assert first.under_way and first.order is None and first.lead_ms is None
+    assert first.ratio is not None
+    assert [r.order for r in others] == ["hamstring-first"] * 4
+    # the flag waits for two hamstring-first reps that were seen to start
+    assert result.flags[0].reps == (2, 3)

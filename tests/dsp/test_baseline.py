@@ -94,3 +94,49 @@ def test_noise_floor_is_bit_identical_for_any_blocking(n_channels: int) -> None:
     rows = NoiseFloorBaseline(250, 3000, 10 * fs, n_channels, ignore_before=500)
     by_rows = rows.process_rows(np.ascontiguousarray(env.T))
     assert [(e.mean.tolist(), e.std.tolist(), e.valid_from) for e in by_rows] == whole
+
+
+def _gappy_envelope(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """12 s of a noise envelope (2 channels) with a 1.5 s gap of zeros (a sensor that dropped
+    out) on channel 1 and scattered single lost packets (10 ms) on both."""
+    fs = 1000
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 5.0, (12 * fs, 2))
+    lost = np.zeros(x.shape, bool)
+    lost[5000:6500, 1] = True
+    for start in rng.choice(np.arange(0, 11900, 10), 12, replace=False):
+        lost[start : start + 10, rng.integers(0, 2)] = True
+    x[lost] = 0.0
+    return RmsEnvelope(50, 2).process(x), lost
+
+
+def test_noise_floor_leaves_out_a_gap_of_zeros() -> None:
+    """Zero-filled samples are not rest: without the loss mask a 1.5 s gap is the quietest
+    stretch and drags the rest level down; with it the estimate is that of the noise."""
+    envelope, lost = _gappy_envelope(3)
+
+    def last(lost_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        baseline = NoiseFloorBaseline(250, 3000, 60000, 2, guard=50)
+        estimates = baseline.process(envelope, lost_mask)
+        return estimates[-1].mean, estimates[-1].std
+
+    blind_mean, _ = last(None)
+    mean, std = last(lost)
+    # the RMS of 5 uV noise over 50 ms: about 5 uV, a spread of about 0.5 uV
+    assert np.all(np.abs(mean - 5.0) < 0.25) and np.all(std < 1.0)
+    assert blind_mean[1] < 0.6 * mean[1]  # the gap's zeros pulled it down
+
+
+@pytest.mark.parametrize("block", [1, 7, 250, 999])
+def test_noise_floor_with_losses_is_the_same_for_any_blocking(block: int) -> None:
+    envelope, lost = _gappy_envelope(4)
+    whole = NoiseFloorBaseline(250, 3000, 60000, 2, guard=50).process(envelope, lost)
+    baseline = NoiseFloorBaseline(250, 3000, 60000, 2, guard=50)
+    parts = []
+    for start in range(0, len(envelope), block):
+        stop = start + block
+        parts += baseline.process(envelope[start:stop], lost[start:stop])
+    assert [e.valid_from for e in parts] == [e.valid_from for e in whole]
+    for a, b in zip(parts, whole, strict=True):
+        np.testing.assert_array_equal(a.mean, b.mean)
+        np.testing.assert_array_equal(a.std, b.std)

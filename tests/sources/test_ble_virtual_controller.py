@@ -90,7 +90,11 @@ def test_record_from_emulated_sensors_through_a_virtual_controller(
     assert recording.sample_rate == 1000.0 and recording.n_samples == 16000
     assert [c.label for c in recording.channels] == ["glute", "hamstring"]
     # the demo set's reps, in the right order, with leads within a few ms of the truth
-    reps = [e.data for e in recording.events if e.kind == "rep"]
+    # (a rep under way when the recording began has no known order: the emulators loop the
+    # demo set from their own start, so the recording may begin mid-rep)
+    reps = [
+        e.data for e in recording.events if e.kind == "rep" and not e.data["under_way_at_start"]
+    ]
     assert len(reps) >= 4
     # the demo set's leads are 80-130 ms either way (glute-first, then hamstring-first)
     assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in reps), [
