@@ -195,6 +195,11 @@ class SignalChain:
         config = self.config
         if config.rest is not None:
             start, stop = (round(t * self.fs) for t in config.rest)
+            # the filters' start-up response is not rest: a rest period that begins with the
+            # stream begins once they settled, if at least a second of it is left
+            settle = round(config.settle_s * self.fs)
+            if start < settle and stop - settle >= self.fs:
+                start = settle
             return RestPeriodBaseline(start, stop, self.n_channels)
         window = self.samples(config.baseline_window_s)
         return NoiseFloorBaseline(
