@@ -19,6 +19,7 @@ from emg.commands.live_sources import (
     ble_source,
     export_session,
     finish_recording,
+    lsl_source,
     open_live_session,
     synthetic_source,
 )
@@ -27,6 +28,7 @@ from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
 from emg.session import LiveSession
+from emg.sources.lsl import lsl_stream_name
 from emg.sources.replay import replay_blocks
 from emg.sources.replay_control import ReplayControl, steered_replay_blocks
 from emg.ui.acquisition import Acquisition, Prepare
@@ -54,7 +56,8 @@ def add_parser(commands: Any) -> None:
         default=["synthetic"],
         metavar="KIND",
         help="synthetic (the built-in demo set, or the synthetic-set options), ble (the "
-        "sensors named with --sensor), or replay PATH (a recording in any readable format)",
+        "sensors named with --sensor), replay PATH (a recording in any readable format), or "
+        "lsl:NAME (the Lab Streaming Layer EMG stream called NAME)",
     )
     live.add_argument(
         "--screenshot",
@@ -81,9 +84,13 @@ def add_parser(commands: Any) -> None:
 
 def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
     kind, *rest = args.source
+    if lsl_stream_name(kind) is not None:
+        if rest:
+            raise EmgInputError(f"--source {kind} takes no PATH", source="command line")
+        return kind, None
     if kind not in SOURCES:
         raise EmgInputError(
-            f"--source {kind}: not one of {', '.join(SOURCES)}", source="command line"
+            f"--source {kind}: not one of {', '.join(SOURCES)}, lsl:NAME", source="command line"
         )
     if kind == "replay":
         if len(rest) != 1:
@@ -113,7 +120,10 @@ def run_live(args: argparse.Namespace) -> int:
     opened: dict[str, Any] = {}
 
     async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
-        if kind == "ble":
+        lsl_name = lsl_stream_name(kind)
+        if lsl_name is not None:
+            source = await lsl_source(args, lsl_name)
+        elif kind == "ble":
             source = await ble_source(args)
         elif kind == "replay":
             assert path is not None

@@ -58,7 +58,21 @@ def add_live_source_options(parser: argparse.ArgumentParser) -> None:
         "--sensor glute=EMG-01A3 --sensor hamstring=EMG-7F20",
     )
     parser.add_argument(
-        "--scan-timeout", type=float, default=5.0, metavar="S", help="seconds to scan (5)"
+        "--scan-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to scan for sensors, or to look for the LSL stream of --source lsl:NAME "
+        "(5)",
+    )
+    parser.add_argument(
+        "--lsl",
+        nargs="?",
+        const="emg",
+        metavar="NAME",
+        help="publish the stream on Lab Streaming Layer (for LabRecorder): an EMG outlet "
+        "called NAME (default emg; lost samples as NaN) and NAME-markers with every rep, "
+        "onset order, flag and cramp-risk change as JSON",
     )
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     parser.add_argument(
@@ -166,6 +180,24 @@ async def ble_source(args: argparse.Namespace) -> LiveSource:
     return result
 
 
+async def lsl_source(args: argparse.Namespace, name: str) -> LiveSource:
+    """``--source lsl:NAME``: an LSL EMG stream (channels from its desc, or ``--channel``)."""
+    from emg.io.channel_map import parse_channel_overrides
+    from emg.sources.lsl import open_lsl_source
+
+    overrides = parse_channel_overrides(getattr(args, "channel", None) or [])
+    print(f"looking for LSL stream '{name}' ({args.scan_timeout:g} s) ...", flush=True)
+    source = await open_lsl_source(name, overrides or None, args.scan_timeout)
+    result = LiveSource(source.channels, source.sample_rate, source.blocks, source.metadata, None)
+
+    def forward(events: list[Event]) -> None:
+        for listen in result.on_event:
+            listen(events)
+
+    source.on_event = forward
+    return result
+
+
 
 
 def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> AnalysisConfig:
@@ -230,6 +262,19 @@ def open_live_session(
         keep_events=False,
     )
     source.on_event.append(live.note)
+    if getattr(args, "lsl", None) is not None:
+        from emg.sinks.lsl_outlet import LslOutlet
+
+        outlet = LslOutlet(
+            source.channels,
+            source.sample_rate,
+            name=args.lsl,
+            host_clock=source.metadata.get("source") in ("ble", "lsl"),
+        )
+        # hooked in when streaming starts (after the live window has taken the session's
+        # listeners), closed when the stream ends
+        source.blocks = outlet.wrap(live, source.blocks)
+        print(f"publishing on LSL as '{args.lsl}' and '{args.lsl}-markers'", flush=True)
     return live, folder
 
 

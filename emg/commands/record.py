@@ -15,17 +15,20 @@ from emg.commands.live_sources import (
     add_live_source_options,
     ble_source,
     finish_recording,
+    lsl_source,
     open_live_session,
     parse_speed_option,
     synthetic_source,
 )
 from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
+from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
 from emg.io.open_recording import READABLE, open_recording
 from emg.recording import Recording
 from emg.session import LiveSession, run_session
+from emg.sources.lsl import lsl_stream_name
 from emg.sources.replay import replay_blocks
 
 
@@ -59,12 +62,16 @@ def add_parsers(commands: Any) -> None:
     )
     record.add_argument(
         "--source",
-        choices=["synthetic", "ble"],
+        type=_record_source,
         default="synthetic",
+        metavar="{synthetic,ble,lsl:NAME}",
         help="where the samples come from: synthetic (the built-in demo set, or the set "
-        "described by the synthetic-set options) or ble (sensors named with --sensor)",
+        "described by the synthetic-set options), ble (sensors named with --sensor) or "
+        "lsl:NAME (the Lab Streaming Layer EMG stream called NAME; --channel names its "
+        "channels as muscles)",
     )
     add_live_source_options(record)
+    add_channel_option(record)
     record.set_defaults(handler=run_record)
 
     replay = commands.add_parser(
@@ -125,12 +132,28 @@ def _run(main: Callable[[], Coroutine[Any, Any, str]]) -> str:
         return "interrupt"
 
 
+def _record_source(text: str) -> str:
+    """``--source`` of ``emg record``: ``synthetic``, ``ble`` or ``lsl:NAME``."""
+    try:
+        if text in ("synthetic", "ble") or lsl_stream_name(text) is not None:
+            return text
+    except EmgInputError as error:
+        raise argparse.ArgumentTypeError(error.detail) from None
+    raise argparse.ArgumentTypeError(f"'{text}' is not one of synthetic, ble, lsl:NAME")
+
+
 def run_record(args: argparse.Namespace) -> int:
     """``emg record``."""
     state: dict[str, Any] = {}
 
     async def record() -> str:
-        source = await ble_source(args) if args.source == "ble" else synthetic_source(args)
+        lsl_name = lsl_stream_name(args.source)
+        if lsl_name is not None:
+            source = await lsl_source(args, lsl_name)
+        elif args.source == "ble":
+            source = await ble_source(args)
+        else:
+            source = synthetic_source(args)
         live, folder = open_live_session(args, source, console_listener(), record=True)
         state.update(live=live, folder=folder, source=source)
         print(

@@ -138,7 +138,14 @@ class Acquisition:
         """Route the session's output and events to the window's queues."""
         self._k = session.config.chain.k
         forward = session.listener
-        session.output_listener = self._on_output
+        before = session.output_listener  # another sink (an LSL outlet) keeps its own
+
+        def on_output(block: Block, output: PipelineOutput) -> None:
+            self._on_output(block, output)
+            if before is not None:
+                before(block, output)
+
+        session.output_listener = on_output
 
         def on_events(events: list[Event]) -> None:
             tag = (self.epoch, session.generation)

@@ -1,0 +1,1 @@
+"""Sinks: consumers of a live session's blocks and events (besides the recorder and window)."""

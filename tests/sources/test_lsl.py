@@ -1,0 +1,337 @@
+"""``--source lsl:NAME``: any LSL EMG stream as a source, on loopback (tests/lsl_loopback.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from lsl_loopback import pylsl, ten_second_set, unique_name
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.settings import settings_from_dict
+from emg.block import Block
+from emg.cli import main
+from emg.errors import EmgDeviceError, EmgInputError
+from emg.events import Event
+from emg.io.open_recording import open_recording
+from emg.recording import Recording
+from emg.session import LiveSession, run_session
+from emg.sinks.lsl_outlet import LslOutlet
+from emg.sources import lsl as lsl_module
+from emg.sources.lsl import GridClock, LslSource, lsl_stream_name
+from emg.sources.replay import replay_blocks
+from emg.sources.synthetic import generate_session
+
+
+@pytest.fixture(scope="module")
+def ten_seconds() -> Recording:
+    return generate_session(ten_second_set()).recording
+
+
+def _outlet(
+    name: str,
+    labels: list[str],
+    rate: float = 1000.0,
+    units: list[str] | None = None,
+    types: list[str] | None = None,
+    fmt: str = "float32",
+    stream_type: str = "EMG",
+) -> Any:
+    info = pylsl.StreamInfo(name, stream_type, len(labels), rate, fmt, f"{name}-src")
+    channels = info.desc().append_child("channels")
+    for i, label in enumerate(labels):
+        node = channels.append_child("channel")
+        node.append_child_value("label", label)
+        if units is not None:
+            node.append_child_value("unit", units[i])
+        if types is not None:
+            node.append_child_value("type", types[i])
+    return pylsl.StreamOutlet(info)
+
+
+def _analysis(events: list[Event]) -> list[tuple[object, ...]]:
+    """What the analysis found: every rep (onsets, lead, order, ratio, levels, when decided
+    and completed), every rep decision (when, order, lead), flag and cramp-risk change.
+
+    Not :func:`~emg.analysis.session_events.outcome` as a whole: the detail of a
+    ``rep-decided`` or ``sustained`` event is the rep as it stands at the end of the block
+    that made it known, so whether it already holds the ratio depends on where the block ends
+    (an ``lsl:`` source's blocks are the chunks that arrived, a replay's are 20 ms).
+    """
+    keys: list[tuple[object, ...]] = []
+    for event in events:
+        data = event.data
+        if event.kind == "rep-decided":
+            detail = tuple(data.get(k) for k in ("index", "side", "order", "lead_ms"))
+        elif event.kind in ("rep", "flag", "flag-cleared", "cramp-risk"):
+            detail = tuple(sorted((k, repr(v)) for k, v in data.items()))
+        else:
+            continue
+        keys.append((round(event.time_s, 6), event.kind, detail))
+    return sorted(keys, key=repr)
+
+
+async def _analyse_lsl(source: LslSource, n_samples: int) -> tuple[LiveSession, list[Block]]:
+    session = LiveSession(source.channels, source.sample_rate, AnalysisConfig())
+    blocks: list[Block] = []
+    session.output_listener = lambda block, output: blocks.append(block)
+    await run_session(source.blocks(), session, n_samples / source.sample_rate)
+    return session, blocks
+
+
+def test_analysis_of_the_lsl_stream_equals_that_of_the_synthetic_source(
+    ten_seconds: Recording,
+) -> None:
+    """The toolkit's outlet publishes the synthetic set; ``lsl:`` reads it back. float32
+    samples pass through LSL unchanged, lost samples travel as NaN and come back masked, the
+    time stamps are regular, so the sample grid is the same and the analysis is identical:
+    same reps, orders, leads, ratios, flags and cramp risk, at the same stream times
+    (see :func:`_analysis` for what "same" leaves out)."""
+    recording = ten_seconds
+    name = unique_name("emg-in")
+    sink = LslOutlet(recording.channels, recording.sample_rate, name=name)
+    try:
+        source = LslSource(name, timeout_s=5.0)
+        assert source.channels == tuple(
+            c.__class__(c.label, c.muscle, c.side, device=name) for c in recording.channels
+        )
+        reference = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+        sink.attach(reference)
+
+        async def both() -> tuple[LiveSession, list[Block]]:
+            reading = asyncio.create_task(_analyse_lsl(source, recording.n_samples))
+            await run_session(replay_blocks(recording, speed=None), reference)
+            return await asyncio.wait_for(reading, 20.0)
+
+        session, blocks = asyncio.run(both())
+    finally:
+        sink.close()
+
+    assert source.received == recording.n_samples and source.clock.gaps == 0
+    data = np.concatenate([b.data for b in blocks])
+    lost = np.concatenate([b.lost for b in blocks])
+    assert np.array_equal(lost, recording.lost)
+    assert np.array_equal(data, recording.data)
+    expected = _analysis(reference.events)
+    assert _analysis(session.events) == expected
+    assert sum(1 for key in expected if key[1] == "rep") == 3
+    assert any(key[1] == "flag" for key in expected)
+    # t0 on the host's monotonic clock: the first block was stamped "now"
+    assert abs(blocks[0].t0 + 0.02 - time.monotonic()) < 15.0
+    assert np.allclose(np.diff([b.t0 for b in blocks]), [b.n_samples / 2000 for b in blocks[:-1]])
+
+
+def test_emg_record_from_an_lsl_stream(ten_seconds: Recording, tmp_path: Path) -> None:
+    """``emg record --source lsl:NAME`` records every sample of the published set (lost ones
+    masked) and finds the same reps, orders, leads and flags as the set's own analysis."""
+    recording = ten_seconds
+    name = unique_name("emg-cli")
+    sink = LslOutlet(recording.channels, recording.sample_rate, name=name)
+
+    def publish() -> None:
+        if sink._emg.wait_for_consumers(10.0):
+            time.sleep(0.2)  # the reader's inlet is connected: push the whole set
+            session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+            sink.attach(session)
+            asyncio.run(run_session(replay_blocks(recording, speed=None), session))
+
+    publisher = threading.Thread(target=publish)
+    publisher.start()
+    try:
+        status = main(
+            [
+                *("record", "--source", f"lsl:{name}", "--duration", "10", "--no-export"),
+                *("--out", str(tmp_path / "lsl")),
+            ]
+        )
+    finally:
+        publisher.join(20.0)
+        sink.close()
+    assert status == 0
+    from_lsl = open_recording(next((tmp_path / "lsl").iterdir()))
+    assert from_lsl.metadata["source"] == "lsl"
+    assert from_lsl.n_samples == recording.n_samples
+    assert np.array_equal(from_lsl.lost, recording.lost)
+    assert np.array_equal(from_lsl.data, recording.data)
+    settings = settings_from_dict(from_lsl.metadata["analysis"])  # the command's live settings
+    reference = LiveSession(recording.channels, recording.sample_rate, settings)
+    asyncio.run(run_session(replay_blocks(recording, speed=None), reference))
+    assert _analysis(from_lsl.events) == _analysis(reference.events) != []
+
+
+def test_emg_record_publishes_with_lsl_option(tmp_path: Path) -> None:
+    """``emg record --lsl NAME`` publishes the EMG outlet and the markers while recording."""
+    name = unique_name("emg-pub")
+    received: dict[str, Any] = {}
+
+    def read() -> None:
+        found = pylsl.resolve_byprop("name", name, minimum=1, timeout=10.0)
+        if not found:
+            return
+        inlet = pylsl.StreamInlet(found[0])
+        received["info"] = inlet.info(timeout=5.0)
+        inlet.open_stream(timeout=5.0)
+        deadline = time.monotonic() + 6.0
+        count = 0
+        while time.monotonic() < deadline and count < 4000:
+            _, stamps = inlet.pull_chunk(timeout=0.2, max_samples=4096)
+            count += len(stamps)
+        received["samples"] = count
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    status = main(
+        [
+            *("record", "--source", "synthetic", "--lsl", name, "--duration", "4"),
+            *("--speed", "1", "--no-export", "--out", str(tmp_path)),
+        ]
+    )
+    reader.join(20.0)
+    assert status == 0
+    assert received["info"].source_id() == "synthetic-glute+synthetic-hamstring"
+    assert received["info"].desc().child("channels").child("channel").child_value("label") == (
+        "glute"
+    )
+    assert received["samples"] > 2000  # most of the 4 s at 2 kHz after the reader connected
+
+
+def test_stream_not_found_lists_the_emg_streams_seen() -> None:
+    other = unique_name("emg-other")
+    outlet = _outlet(other, ["glute", "hamstring"])
+    with pytest.raises(EmgDeviceError) as error:
+        LslSource(unique_name("emg-missing"), timeout_s=0.5)
+    message = str(error.value)
+    assert "no LSL stream named 'emg-missing" in message
+    assert f"'{other}' (EMG, 2 channels, 1000 Hz" in message
+    del outlet
+
+
+def test_emg_record_reports_a_missing_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["record", "--source", "lsl:" + unique_name("nope"), "--scan-timeout", "0.3"])
+    assert status == 3
+    assert "no LSL stream named 'nope-" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("labels", "types", "overrides", "message"),
+    [
+        (["EMG1", "EMG2"], None, None, "unknown muscle 'EMG1'"),
+        (["glute", "hamstring"], ["ACC", "ACC"], None, "no EMG channel found"),
+        (["EMG1", "EMG2"], None, {"glute": "EMG9"}, "no channel 'EMG9'"),
+    ],
+)
+def test_a_stream_without_usable_channels_is_a_clear_error(
+    labels: list[str], types: list[str] | None, overrides: dict[str, str] | None, message: str
+) -> None:
+    name = unique_name("emg-bad")
+    outlet = _outlet(name, labels, types=types)
+    with pytest.raises(EmgInputError) as error:
+        LslSource(name, overrides, timeout_s=5.0)
+    assert message in str(error.value)
+    assert f"LSL stream '{name}'" in str(error.value)
+    del outlet
+
+
+def test_string_and_irregular_streams_are_refused() -> None:
+    strings = unique_name("emg-strings")
+    irregular = unique_name("emg-irregular")
+    outlets = [
+        _outlet(strings, ["glute"], rate=100.0, fmt="string"),
+        _outlet(irregular, ["glute"], rate=0.0),
+    ]
+    with pytest.raises(EmgInputError, match="irregular rate"):
+        LslSource(irregular, timeout_s=5.0)
+    with pytest.raises(EmgInputError, match="no numeric samples"):
+        LslSource(strings, timeout_s=5.0)
+    assert len(outlets) == 2
+
+
+def test_channels_by_override_units_scaled_and_gaps_lost() -> None:
+    """``--channel`` picks unnamed channels; mV and V become µV; a step in the time stamps
+    becomes lost samples; NaN samples are lost samples."""
+    name = unique_name("emg-units")
+    outlet = _outlet(name, ["EMG1", "EMG2", "EMG3"], units=["mV", "V", "uV"])
+    source = LslSource(name, {"glute": "EMG1", "hamstring": "EMG2"}, timeout_s=5.0)
+    assert [c.label for c in source.channels] == ["glute", "hamstring"]
+    t = pylsl.local_clock()
+    first = np.tile(np.array([0.5, 0.0001, 7.0], np.float32), (100, 1))
+    first[40, 1] = np.nan
+    outlet.push_chunk(first, timestamp=t + 0.099)  # 100 samples at 1 kHz, t .. t + 0.099
+    outlet.push_chunk(first[:50], timestamp=t + 0.249)  # resumes at t + 0.2: 100 lost
+    deadline = time.monotonic() + 5.0
+    blocks: list[Block] = []
+    while sum(b.n_samples for b in blocks) < 250 and time.monotonic() < deadline:
+        blocks.extend(source.pull())
+        time.sleep(0.01)
+    source.close()
+    del outlet
+    data = np.concatenate([b.data for b in blocks])
+    lost = np.concatenate([b.lost for b in blocks])
+    assert data.shape == (250, 2)
+    assert lost[100:200].all() and not lost[:40].any() and not lost[200:240].any()
+    assert lost[40].tolist() == [False, True] and lost[240].tolist() == [False, True]
+    assert np.allclose(data[:100, 0], 500.0) and np.allclose(data[:40, 1], 100.0)
+    assert (data[100:200] == 0).all() and data[40, 1] == 0.0
+    assert [b.start for b in blocks] == list(np.cumsum([0] + [b.n_samples for b in blocks[:-1]]))
+
+
+def test_silence_is_a_disconnect_and_samples_again_a_reconnect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lsl_module, "STALL_S", 0.2)
+    name = unique_name("emg-stall")
+    outlet = _outlet(name, ["glute"], rate=100.0)
+    events: list[Event] = []
+    source = LslSource(name, timeout_s=5.0, on_event=events.extend)
+
+    async def run() -> list[Block]:
+        blocks: list[Block] = []
+        stream = source.blocks()
+        outlet.push_chunk(np.zeros((10, 1), np.float32))
+        blocks.append(await asyncio.wait_for(stream.__anext__(), 5.0))
+
+        async def later() -> None:
+            await asyncio.sleep(0.5)  # silence while the source is polling
+            outlet.push_chunk(np.zeros((10, 1), np.float32))
+
+        pushing = asyncio.create_task(later())
+        blocks.append(await asyncio.wait_for(stream.__anext__(), 5.0))
+        await pushing
+        await stream.aclose()  # type: ignore[attr-defined]
+        return blocks
+
+    asyncio.run(run())
+    assert [e.kind for e in events] == ["disconnect", "reconnect"]
+    assert events[0].data["sensor"] == name
+
+
+def test_grid_clock_smooths_jitter_and_turns_steps_into_gaps() -> None:
+    fs = 1000.0
+    clock = GridClock(fs, jitter_s=0.02)
+    rng = np.random.default_rng(1)
+    # chunks of 20 samples stamped on arrival: +-8 ms of jitter, no gap
+    indices = []
+    for k in range(50):
+        stamps = 100.0 + (k * 20 + np.arange(20)) / fs + rng.uniform(-0.008, 0.008)
+        indices.append(clock.place(stamps))
+    assert np.array_equal(np.concatenate(indices), np.arange(1000))
+    assert clock.gaps == 0 and clock.time_of(1000) == pytest.approx(101.0, abs=0.01)
+    # 30 ms missing: 30 lost indices
+    after = clock.place(101.03 + np.arange(5) / fs)
+    assert after.tolist() == [1030, 1031, 1032, 1033, 1034] and clock.gaps == 1
+    # the clock jumps back a minute: the grid goes on, re-anchored
+    back = clock.place(41.0 + np.arange(3) / fs)
+    assert back.tolist() == [1035, 1036, 1037] and clock.resets == 1
+    assert clock.time_of(1038) == pytest.approx(41.003)
+
+
+def test_lsl_stream_name() -> None:
+    assert lsl_stream_name("lsl:Trigno EMG") == "Trigno EMG"
+    assert lsl_stream_name("synthetic") is None
+    with pytest.raises(EmgInputError, match="needs the name"):
+        lsl_stream_name("lsl:")
