@@ -91,7 +91,8 @@ def read_xdf(
     EmgInputError
         Naming the file: missing, empty, truncated or not XDF; no EMG stream, several without
         ``stream``, an irregular-rate or text stream; unknown channel names; a unit that is not
-        a voltage; NaN or infinite samples or time stamps (naming channel and sample index);
+        a voltage; infinite samples, or NaN or infinite time stamps (naming channel and
+        sample index); NaN samples are read as lost (XDF's convention for a missing sample);
         time stamps that go back by more than :data:`MAX_BACKWARD_S` or leave more than
         :data:`MAX_FILL_S` of gaps.
     """
@@ -109,6 +110,10 @@ def read_xdf(
     samples = _scaled(values, found, taken, name)
     fs = float(chosen["nominal_srate"])
     data, lost, dropped = _on_grid(samples, stamps, _segments(emg, len(stamps)), fs, name)
+    missing = np.isnan(data)  # NaN: a sample the sender did not have (XDF's convention)
+    if missing.any():
+        data[missing] = 0.0
+        lost |= missing
     labels = [channel.label for _, channel in taken]
     marks = [s for s in streams if s["info"]["stream_id"] != chosen["stream_id"]]
     events = loss_events(lost, labels, fs) + _marker_events(marks, float(stamps[0]))
@@ -412,15 +417,15 @@ def _scaled(
     taken: Sequence[tuple[int, Channel]],
     name: str,
 ) -> npt.NDArray[np.float32]:
-    """The taken columns in microvolts, float32; NaN or infinite samples are an error."""
+    """The taken columns in microvolts, float32; NaN stays NaN (a lost sample), infinite
+    samples are an error."""
     columns = []
     for index, _ in taken:
         column = values[:, index]
-        bad = np.flatnonzero(~np.isfinite(column))
+        bad = np.flatnonzero(np.isinf(column))
         if len(bad):
-            what = "NaN" if np.isnan(column[bad[0]]) else "infinite"
             raise EmgInputError(
-                f"sample {int(bad[0])} is {what}", source=name, field=found[index].name
+                f"sample {int(bad[0])} is infinite", source=name, field=found[index].name
             )
         columns.append(column * unit_scale(found[index].unit, name, found[index].name))
     return np.column_stack(columns).astype(np.float32)

@@ -247,13 +247,20 @@ def test_unit_that_is_not_a_voltage(tmp_path: Path, session_data: npt.NDArray[np
     assert caught.value.field == "glute"
 
 
-def test_nan_sample_names_channel_and_index(
+def test_nan_samples_are_lost_and_infinite_ones_an_error(
     tmp_path: Path, session_data: npt.NDArray[np.float32]
 ) -> None:
     data = session_data[:500].copy()
-    data[321, 1] = np.nan
-    path = write_xdf(tmp_path / "nan.xdf", [emg_stream(data)])
-    with pytest.raises(EmgInputError, match="sample 321 is NaN") as caught:
+    data[321:331, 1] = np.nan  # what an outlet pushes for samples lost in transit
+    recording = read_xdf(write_xdf(tmp_path / "nan.xdf", [emg_stream(data)]))
+    assert recording.lost[:, 1].sum() == 10 and recording.lost[321:331, 1].all()
+    assert not recording.lost[:, 0].any() and np.isfinite(recording.data).all()
+    assert recording.data[321:331, 1].tolist() == [0.0] * 10
+    losses = [e for e in recording.events if e.kind == "loss"]
+    assert len(losses) == 1 and losses[0].channel == "hamstring"
+    data[321, 1] = np.inf
+    path = write_xdf(tmp_path / "inf.xdf", [emg_stream(data)])
+    with pytest.raises(EmgInputError, match="sample 321 is infinite") as caught:
         read_xdf(path)
     assert caught.value.field == "hamstring"
     assert caught.value.source == str(path)
