@@ -45,6 +45,15 @@ REPLAY_SHORTCUTS = (
     ("← / →", f"back / forward {SEEK_STEP_S:g} s (replay)"),
     ("+ / −", "faster / slower (replay)"),
 )
+#: Where the sensors go (SENIAM recommendations; electrodes about 20 mm apart, along the
+#: muscle fibres), shown in the help.
+PLACEMENT = (
+    ("glute", "gluteus maximus: halfway along the line from the sacrum to the greater "
+     "trochanter (the bony point at the side of the hip)"),
+    ("hamstring", "semitendinosus: halfway along the line from the sitting bone (ischial "
+     "tuberosity) to the inner side of the knee; or biceps femoris: halfway to the outer "
+     "side of the knee"),
+)  # fmt: skip
 SHORTCUTS = (
     ("M", "mark the start of a set"),
     ("R", "start / stop recording (a new session from now)"),
@@ -304,7 +313,15 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _make_help(self, parent: QtWidgets.QWidget) -> QtWidgets.QLabel:
         shortcuts = (*SHORTCUTS, *(REPLAY_SHORTCUTS if self.control is not None else ()))
         rows = "".join(f"<tr><td><b>{key}</b></td><td>{what}</td></tr>" for key, what in shortcuts)
-        help_label = QtWidgets.QLabel(f"<h3>Keyboard shortcuts</h3><table>{rows}</table>", parent)
+        places = "".join(f"<tr><td><b>{m}</b></td><td>{where}</td></tr>" for m, where in PLACEMENT)
+        help_label = QtWidgets.QLabel(
+            f"<h3>Keyboard shortcuts</h3><table>{rows}</table>"
+            "<h3>Sensor placement</h3><p>Electrodes about 2 cm apart, in line with the muscle "
+            f"fibres, on clean dry skin:</p><table>{places}</table>",
+            parent,
+        )
+        help_label.setWordWrap(True)
+        help_label.setMaximumWidth(760)
         help_label.setStyleSheet(
             "background: rgba(255,255,255,235); border: 2px solid #333; padding: 16px; "
             "font-size: 15px;"

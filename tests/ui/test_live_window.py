@@ -119,6 +119,7 @@ def test_keys_mark_a_set_toggle_sound_and_help(
     assert not window.help.isVisible()
     window.toggle_help()
     assert window.help.isVisible() and "mark the start of a set" in window.help.text()
+    assert "gluteus maximus" in window.help.text() and "semitendinosus" in window.help.text()
 
 
 def test_a_window_that_never_draws_loses_no_recorded_sample(tmp_path: Path) -> None:
