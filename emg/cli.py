@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emg import __version__
-from emg.analysis.offline import analyze_recording
-from emg.analysis.summary import format_table, summarize
-from emg.commands import devices, emulate, export, live, record, scan, validate
-from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
-from emg.commands.record import add_channel_option, open_input
+from emg.analysis.summary import format_table
+from emg.commands import devices, emulate, export, live, record, report, scan, validate
+from emg.commands.analyze import analyze_input
+from emg.commands.batch import add_batch_options, is_batch, run_batch
+from emg.commands.options import add_chain_options, add_recruitment_options
+from emg.commands.record import add_channel_option
 from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.io.csv_format import write_emg_csv
@@ -26,6 +27,7 @@ DESCRIPTION = """\
 emg: wearable surface EMG for the glute/hamstring pattern in hip thrusts.
 Finds, rep by rep, which muscle switches on first and warns when the hamstrings lead.
 A training aid, not a medical device."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``emg`` command."""
@@ -62,23 +64,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser(
         "analyze",
-        help="reps, onset order, ratio, flags and bursts of a recording",
+        help="reps, onset order, ratio, flags and bursts of a recording (or of many, on Dask)",
         description="Run a recording through the streaming analysis: every burst per channel "
         "(onset, offset, peak) and, for each glute/hamstring pair (per side), every rep with "
         "its onset order, lead, glute:hamstring ratio and the moment it was decided, the "
         f"hamstring-first flag and the cramp risk. Reads {READABLE}; channels are named by "
         "their muscle (glute, hamstring_left, ...) or with --channel. A recorded session is "
-        "analysed with the settings it was recorded with; options given here change them.",
+        "analysed with the settings it was recorded with; options given here change them. "
+        "Several paths, glob patterns ('data/**/*.csv') or a folder of recordings (searched "
+        "recursively for .csv, .bdf, .edf and .xdf files; a session folder is one recording, "
+        "a BIDS dataset one per EMG file) are analysed in parallel on Dask, each exactly as "
+        "alone, into one table of every rep (--out).",
     )
-    analyze.add_argument("input", type=Path, metavar="INPUT")
+    analyze.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="PATH",
+        help="a recording; for a batch also several, folders and glob patterns",
+    )
     analyze.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_channel_option(analyze)
     add_chain_options(analyze)
     add_recruitment_options(analyze)
+    add_batch_options(analyze)
     analyze.set_defaults(handler=_run_analyze)
     validate.add_parser(commands)
     record.add_parsers(commands)
     live.add_parser(commands)
+    report.add_parser(commands)
     export.add_parser(commands)
     devices.add_parsers(commands)
     scan.add_parser(commands)
@@ -86,14 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _analyze(path: Path, args: argparse.Namespace) -> dict[str, object]:
-    recording = open_input(path, args.channel)
-    result = analyze_recording(recording, analysis_config(args, recording))
-    return summarize(result, recording)
-
-
 def _run_analyze(args: argparse.Namespace) -> int:
-    summary = _analyze(args.input, args)
+    if is_batch(args):
+        return run_batch(args)
+    summary, _ = analyze_input(Path(args.inputs[0]), args)
     print(to_json(summary) if args.json else format_table(summary))
     return 0
 
@@ -122,7 +131,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         write_emg_csv(csv_path, session.recording)
         write_json(truth_path(csv_path), session.truth)
         defaults = build_parser().parse_args(["analyze", str(csv_path)])
-        summary = _analyze(csv_path, defaults)
+        summary, _ = analyze_input(csv_path, defaults)
     summary["file"] = "built-in synthetic set" + (f" ({csv_path})" if args.out else "")
     if args.json:
         summary["truth"] = session.truth

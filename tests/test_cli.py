@@ -17,6 +17,7 @@ COMMANDS = [
     "record",
     "replay",
     "live",
+    "report",
     "export",
     "profiles",
     "decode",

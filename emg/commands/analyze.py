@@ -1,0 +1,44 @@
+"""``emg analyze`` of one recording: the code path every analysed file goes through.
+
+Both ``emg analyze FILE`` and each file of a batch (:mod:`emg.commands.batch`) call
+:func:`analyze_input`, so a batch gives for every file exactly what the file alone gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from emg.analysis.offline import analyze_recording
+from emg.analysis.summary import summarize
+from emg.commands.options import analysis_config
+from emg.commands.record import open_input
+from emg.recording import Recording
+
+
+def analyze_input(path: Path, args: argparse.Namespace) -> tuple[dict[str, Any], Recording]:
+    """Open a recording and analyse it with the settings of ``args``.
+
+    Parameters
+    ----------
+    path
+        Any readable recording (see :data:`emg.io.open_recording.READABLE`).
+    args
+        The parsed ``--channel``, signal-chain and recruitment options (a recorded session
+        keeps the settings it was recorded with; options given change them).
+
+    Returns
+    -------
+    summary, recording
+        What ``emg analyze FILE --json`` prints (:func:`emg.analysis.summary.summarize`), and
+        the recording it was computed from.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file, field or option at fault.
+    """
+    recording = open_input(path, args.channel)
+    result = analyze_recording(recording, analysis_config(args, recording))
+    return summarize(result, recording), recording

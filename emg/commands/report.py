@@ -1,0 +1,133 @@
+"""``emg report``: one self-contained HTML report about one recorded session."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from emg.commands.options import (
+    add_chain_options,
+    add_recruitment_options,
+    analysis_config,
+    recorded_settings,
+)
+from emg.commands.record import add_channel_option, open_input
+from emg.errors import EmgInputError
+from emg.io.open_recording import READABLE
+from emg.recording import Recording
+
+#: Options that change the analysis settings (given: the report says so).
+SETTING_OPTIONS = (
+    "highpass",
+    "lowpass",
+    "mains",
+    "envelope_ms",
+    "detector",
+    "k",
+    "hold_ms",
+    "rest",
+    "exercise",
+    "expected_order",
+    "margin_ms",
+    "flag",
+)
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``report``."""
+    report = commands.add_parser(
+        "report",
+        help="write a self-contained HTML report of a session",
+        description="Analyse a recording as 'emg analyze' does (a recorded session with the "
+        "settings it was recorded with; options given here change them) and write one "
+        "self-contained HTML file about it: a plain-language summary for the athlete (reps, "
+        "who started them, the hamstring-first flag, the cramp risk and why, the ratio "
+        "trend), the envelopes and onsets of every rep, the lead per rep against the order "
+        "margin, the ratio trend, a timeline of flags and cramp risk, calibration, "
+        "signal-quality and packet-loss notes, and a table of every rep. Images are "
+        f"embedded; no network, no script. Reads {READABLE}.",
+    )
+    report.add_argument("input", type=Path, metavar="SESSION")
+    report.add_argument(
+        "--out",
+        type=Path,
+        metavar="HTML",
+        help="the report file to write (default: <SESSION name>-report.html in the current folder)",
+    )
+    report.add_argument(
+        "--png",
+        type=Path,
+        metavar="DIR",
+        help="also write each figure as its own PNG into DIR (created if needed)",
+    )
+    add_channel_option(report)
+    add_chain_options(report)
+    add_recruitment_options(report)
+    report.set_defaults(handler=run_report)
+
+
+def default_output(path: Path) -> Path:
+    """``<name>-report.html`` in the current folder for a recording at ``path``."""
+    name = path.resolve().name
+    if name == "session.json":
+        name = path.resolve().parent.name
+    return Path(f"{Path(name).stem or 'session'}-report.html")
+
+
+def settings_origin(args: argparse.Namespace, recording: Recording) -> str:
+    """Where the analysis settings came from, in words."""
+    base = "as recorded" if recorded_settings(recording) else "defaults (DESIGN.md)"
+    changed = [
+        "--" + name.replace("_", "-")
+        for name in SETTING_OPTIONS
+        if getattr(args, name, None) is not None
+    ]
+    if getattr(args, "mvc", None):
+        changed.append("--mvc")
+    return base + (f", changed by {' '.join(changed)}" if changed else "")
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``emg report``.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the recording at fault, or the output that could not be written.
+    """
+    from emg.analysis.offline import analyze_recording
+    from emg.report.content import build_content
+    from emg.report.figures import report_figures
+    from emg.report.html import render_html
+
+    out = args.out if args.out is not None else default_output(args.input)
+    if not out.parent.is_dir():
+        raise EmgInputError("cannot write the report: no such folder", source=str(out))
+    recording = open_input(args.input, args.channel)
+    result = analyze_recording(recording, analysis_config(args, recording), keep_envelope=True)
+    content = build_content(recording, result, settings_origin(args, recording))
+    figures = report_figures(result, content)
+    page = render_html(content, figures)
+    _write(out, page.encode("utf-8"))
+    print(f"wrote {out} ({len(content.summary['reps'])} reps, {len(figures)} figures)")
+    if args.png is not None:
+        try:
+            args.png.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise EmgInputError(
+                f"cannot create the PNG folder: {error.strerror or error}", source=str(args.png)
+            ) from None
+        for figure in figures:
+            _write(args.png / f"{figure.name}.png", figure.png)
+        print(f"wrote {len(figures)} PNGs to {args.png}")
+    return 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise EmgInputError(
+            f"cannot write the report: {error.strerror or error}", source=str(path)
+        ) from None

@@ -1,0 +1,313 @@
+"""``emg report``: the HTML report of a session, its figures, and that it renders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from emg.analysis.offline import analyze_recording
+from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.recruitment import DISCLAIMER
+from emg.analysis.settings import settings_to_dict
+from emg.analysis.signal_quality import check_signal_quality
+from emg.analysis.summary import summarize
+from emg.commands import report
+from emg.commands.options import analysis_config
+from emg.dsp.chain import ChainConfig
+from emg.errors import EmgInputError
+from emg.io.csv_format import write_emg_csv
+from emg.io.open_recording import open_recording
+from emg.io.session_writer import SessionWriter
+from emg.recording import Recording
+from emg.report.content import build_content, rep_list
+from emg.sources.synthetic import SynthConfig, generate_session
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "recordings" / "examples" / "hip-thrust-synthetic"
+CHROMIUM = Path("/usr/bin/chromium")
+FIGURES = {"envelopes", "lead", "ratio", "timeline"}
+#: 4 glute-first reps, then 4 hamstring-first (hamstring onset minus glute onset, ms)
+LEADS = (90.0, 110.0, 80.0, 100.0, -90.0, -120.0, -100.0, -130.0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="emg")
+    report.add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def _run(*argv: str) -> int:
+    args = _parser().parse_args(["report", *argv])
+    status: int = args.handler(args)
+    return status
+
+
+def _analysis(path: Path) -> tuple[Recording, dict[str, Any], list[str]]:
+    """The analysis as ``emg analyze`` runs it, and the report's summary sentences."""
+    recording = open_recording(path)
+    args = _parser().parse_args(["report", str(path)])
+    result = analyze_recording(recording, analysis_config(args, recording))
+    content = build_content(recording, result)
+    sentences = [s for p in content.paragraphs for s in p.sentences]
+    return recording, summarize(result, recording), sentences
+
+
+class _Page(HTMLParser):
+    """Rows of the rep table, every ``src``/``href`` and whether there is a script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.sources: list[str] = []
+        self.scripts = 0
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.sources += [v or "" for k, v in attrs if k in ("src", "href")]
+        if tag == "script":
+            self.scripts += 1
+        elif tag == "table":
+            self._table = values.get("id")
+        elif tag == "tr" and self._table == "reps" and "data-rep" in values:
+            self.rows.append([])
+        elif tag == "td" and self._table == "reps" and self.rows:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _parse(page: str) -> _Page:
+    parsed = _Page()
+    parsed.feed(page)
+    return parsed
+
+
+def _expected_row(rep: dict[str, Any]) -> list[str]:
+    def num(value: float | None, fmt: str) -> str:
+        return "–" if value is None else fmt.format(value)
+
+    return [
+        str(rep["index"]),
+        num(rep["start_s"], "{:.3f}"),
+        num(rep["glute_onset_s"], "{:.3f}"),
+        num(rep["hamstring_onset_s"], "{:.3f}"),
+        num(rep["lead_ms"], "{:+.1f}"),
+        num(rep["order_margin_ms"], "{:.1f}"),
+        rep["order"] or "–",
+        num(rep["ratio"], "{:.2f}"),
+        num(rep["decided_at_s"], "{:.3f}"),
+    ]
+
+
+def _assert_self_contained(page: str) -> None:
+    parsed = _parse(page)
+    assert parsed.scripts == 0
+    assert parsed.sources and all(s.startswith("data:image/png;base64,") for s in parsed.sources)
+    outside = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    assert "http" not in outside.lower()
+    assert "url(" not in outside and "@import" not in outside
+
+
+def _assert_report(page: str, summary: dict[str, Any], sentences: list[str]) -> None:
+    """Every rep in the table as analysed, the flag, the cramp risk, the summary sentences."""
+    rows = _parse(page).rows
+    assert [row[:9] for row in rows] == [_expected_row(rep) for rep in summary["reps"]]
+    for sentence in sentences:
+        assert f"<li>{escape(sentence)}</li>" in page
+    flag = next(f for f in summary["flags"] if f["kind"] == "hamstring-first")
+    assert f"The hamstring-first flag went up at {flag['time_s']:.1f} s" in page
+    assert "Hamstrings are leading — start the rep from the glutes" in page
+    risk = summary["cramp_risk"]
+    assert f'<span class="value">{risk["level"]}</span>' in page
+    assert f"reached {risk['level']} at {risk['time_s']:.1f} s" in page
+    for reason in risk["reasons"]:
+        assert escape(reason) in page
+    assert escape(DISCLAIMER) in page
+    _assert_self_contained(page)
+
+
+# ---------------------------------------------------------------------- the example session
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The example session's report and its PNG folder."""
+    folder = tmp_path_factory.mktemp("example")
+    out, png = folder / "report.html", folder / "png"
+    assert _run(str(EXAMPLE), "--out", str(out), "--png", str(png)) == 0
+    return out, png
+
+
+def test_example_report_has_every_rep_flag_and_risk(example: tuple[Path, Path]) -> None:
+    page = example[0].read_text(encoding="utf-8")
+    _, summary, sentences = _analysis(EXAMPLE)
+    _assert_report(page, summary, sentences)
+    truth = json.loads((EXAMPLE / "truth.json").read_text())
+    assert [row[6] for row in _parse(page).rows] == [r["order"] for r in truth["reps"]]
+    assert "8 reps of the hip thrust were found" in page
+    assert "The glutes started 4 of them (reps 1–4), the hamstrings 4 (reps 5–8)." in page
+    assert summary["cramp_risk"]["level"] == "warning"
+    assert "as recorded" in page  # analysed with the settings the session was recorded with
+    assert "No samples were lost in transit." in page
+    assert "Mains notch at 50 Hz" in page
+
+
+def test_png_option_writes_one_png_per_figure(example: tuple[Path, Path]) -> None:
+    out, png = example
+    files = sorted(png.iterdir())
+    assert {f.stem for f in files} == FIGURES and all(f.suffix == ".png" for f in files)
+    page = out.read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == len(files)
+    for file in files:
+        with Image.open(file) as image:
+            assert image.format == "PNG" and image.width == 1200 and image.height >= 250
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (/usr/bin/chromium)")
+def test_report_renders_in_headless_chromium(example: tuple[Path, Path], tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1200,3000",
+        example[0].resolve().as_uri(),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
+    assert len(pixels) == 1200 * 3000
+    assert (pixels.min(axis=1) < 200).mean() > 0.05  # text and figures, not a blank page
+    assert len(np.unique(pixels @ np.array([65536, 256, 1]))) > 200
+    for colour in ((0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00)):  # the figures' glute and hamstring
+        near = (np.abs(pixels - np.array(colour)).max(axis=1) <= 12).sum()
+        assert near > 500, colour
+
+
+# ---------------------------------------------------------------------- a synthetic session
+
+
+@pytest.fixture(scope="module")
+def synthetic_session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A recorded session of 4 glute-first then 4 hamstring-first reps, with packet loss and a
+    guided calibration's signal check in its metadata; and its ground truth."""
+    session = generate_session(SynthConfig(reps=8, lead_ms=LEADS, snr_db=15.0, seed=4, loss=0.01))
+    recording = session.recording
+    fs = recording.sample_rate
+    labels = [c.label for c in recording.channels]
+    quality = check_signal_quality(recording.data[: round(2.5 * fs)].astype(float), fs, labels)
+    folder = tmp_path_factory.mktemp("synthetic") / "session"
+    metadata = {
+        "exercise": "hip-thrust",
+        "analysis": settings_to_dict(AnalysisConfig(chain=ChainConfig(mains_hz=50.0))),
+        "calibration": {
+            "rest_s": None,
+            "mvc_uv": {},
+            "guided": {
+                "result": {
+                    "quality": quality.to_dict(),
+                    "attempts": {"quality": 1, "rest": 2},
+                    "warnings": [],
+                    "rest_rms_uv": {},
+                }
+            },
+        },
+    }
+    writer = SessionWriter(folder, recording.channels, fs, metadata)
+    for block in recording.blocks(1000):
+        writer.write_block(block)
+    writer.close()
+    return folder, session.truth
+
+
+def test_synthetic_session_report_matches_the_truth(
+    synthetic_session: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    folder, truth = synthetic_session
+    out = tmp_path / "report.html"
+    assert _run(str(folder), "--out", str(out)) == 0
+    page = out.read_text(encoding="utf-8")
+    recording, summary, sentences = _analysis(folder)
+    _assert_report(page, summary, sentences)
+    assert [row[6] for row in _parse(page).rows] == [r["order"] for r in truth["reps"]]
+    assert [r["order"] for r in truth["reps"]] == ["glute-first"] * 4 + ["hamstring-first"] * 4
+    assert "The glutes started 4 of them (reps 1–4), the hamstrings 4 (reps 5–8)." in page
+    # packet loss per channel, from the loss mask and the loss events
+    for column, channel in enumerate(recording.channels):
+        lost = int(recording.lost[:, column].sum())
+        runs = [e for e in recording.events if e.kind == "loss" and e.channel == channel.label]
+        assert lost > 0 and runs
+        assert f"{channel.label}: {lost} samples lost in transit" in page
+        assert f"{len(runs)} loss events in the recording" in page
+    # the guided calibration's signal check, as stored
+    assert "by the guided calibration (stored with the session)" in page
+    assert "Guided calibration: signal check 1 attempt, rest baseline 2 attempts." in page
+
+
+def test_report_of_a_csv_without_reps(tmp_path: Path) -> None:
+    quiet = generate_session(SynthConfig(reps=1, rest_s=8.0, seed=2)).recording
+    fs = quiet.sample_rate
+    path = tmp_path / "rest.csv"
+    write_emg_csv(
+        path,
+        Recording(quiet.data[: round(6 * fs)], fs, quiet.channels, quiet.lost[: round(6 * fs)]),
+    )
+    out, png = tmp_path / "rest.html", tmp_path / "png"
+    assert _run(str(path), "--out", str(out), "--png", str(png)) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "No reps were found in the 6 s recorded" in page
+    assert "Cramp risk (a training aid, not a diagnosis) stayed at ok" in page
+    assert _parse(page).rows == []
+    assert [f.name for f in png.iterdir()] == ["timeline.png"]
+    _assert_self_contained(page)
+
+
+# ---------------------------------------------------------------------- bad input, helpers
+
+
+def test_bad_input_names_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(EmgInputError, match=re.escape(str(missing))):
+        _run(str(missing), "--out", str(tmp_path / "r.html"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("hello\n1,2\n")
+    with pytest.raises(EmgInputError, match=re.escape(str(bad))):
+        _run(str(bad), "--out", str(tmp_path / "r.html"))
+    out = tmp_path / "no" / "such" / "folder" / "r.html"
+    with pytest.raises(EmgInputError, match=re.escape(str(out))):
+        _run(str(EXAMPLE), "--out", str(out))
+    assert not out.exists()
+
+
+def test_rep_list_shortens_runs() -> None:
+    assert rep_list([1, 2, 3, 4, 7]) == "1–4, 7"
+    assert rep_list([5, 6]) == "5, 6"
+    assert rep_list([]) == ""
