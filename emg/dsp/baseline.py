@@ -352,6 +352,9 @@ class NoiseFloorBaseline:
     def _estimate(
         self, means: FloatArray, variances: FloatArray, valid_from: int
     ) -> BaselineEstimate:
+        if not len(means):  # no usable window yet (all lost, or none in the horizon)
+            nothing = np.full(self.n_channels, np.nan)
+            return BaselineEstimate(nothing, nothing.copy(), valid_from)
         count = max(self.min_windows, int(np.ceil(self.quantile * len(means))))
         count = min(count, len(means))
         quietest = np.argsort(means, axis=0, kind="stable")[:count]  # per channel

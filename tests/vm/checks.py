@@ -539,16 +539,20 @@ def timing_figures(
     steady = len(wander) == 2 and max(wander.values()) <= TIME_TOLERANCE_MS
     n = round(stream_s * 1000)
     max_raw = _ms(np.abs(every).max()) if every.size else None
-    return {
-        "verdict": every.size > 0
+    verdict = bool(
+        every.size > 0
         and residual < TIME_TOLERANCE_MS
         and 0 <= offset < 100
-        and all(c > 0.5 * n for c in checked.values()),
+        and all(c > 0.5 * n for c in checked.values())
+    )
+    return {
+        "verdict": verdict,
         "detail": f"max error {_ms(residual)} ms after drift correction, less the stack's fixed "
         f"delivery delay of {_ms(offset)} ms common to both sensors (max raw error {max_raw} "
         f"ms), over {checked} samples",
+        # an unsteady VM can only excuse an error above the tolerance, never hide a pass
         "skip": ""
-        if steady
+        if steady or verdict
         else f"the VM delivered too unevenly to measure 2 ms: the shortest delivery delay per "
         f"{stream_s / FLOOR_CHUNKS:.0f} s wandered by {wander} ms (more than "
         f"{TIME_TOLERANCE_MS:g} ms); max error {_ms(residual)} ms",
@@ -876,9 +880,12 @@ def part_two(results: Results, work: Path, record_s: float, emulator: Emulator) 
             and [s.get("profile") for s in meta.get("sensors", [])] == [PROFILE] * 2
             and n_samples == round(record_s * 1000)
             and {"disconnect", "reconnect"} <= kinds
-            # both sensors drop the link at 4 s and come back: most samples are valid
+            # both sensors drop the link at 4 s and come back; at 100 notifications a second
+            # per sensor (the profile's 10 ms packets) the software-emulated VM falls behind
+            # and masks much of the stream, so this asks only that both sensors' samples were
+            # recorded (part 1 checks every sample, with MTU-sized packets)
             and lost is not None
-            and max(lost) <= 0.5 * n_samples,
+            and max(lost) <= 0.95 * n_samples,
             f"exit {code}, {meta.get('status')} session of {n_samples} samples, masked per "
             f"channel {lost}, events {sorted(kinds)}; " + out.strip()[-300:],
             samples=n_samples,
