@@ -31,7 +31,6 @@ import io
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -320,11 +319,7 @@ class SensorProcess:
             f"{NAMES[1]},0,{DRIFT_PPM[1]:g},{drop},{SEEDS[1]}",
         ]
         script = Path(__file__).with_name("emulate_sensors.py")
-        # a real sensor sends from its timer, on time; in the software-emulated VM the
-        # emulator process must not wait behind the acquisition for the CPU, or it falls
-        # behind its own sample clock (a real-time priority: the VM runs as root)
-        priority = ["chrt", "-f", "20"] if shutil.which("chrt") else []
-        command = [*priority, sys.executable, "-u", str(script), "--log", str(self.log_path)]
+        command = [sys.executable, "-u", str(script), "--log", str(self.log_path)]
         for spec in specs:
             command += ["--sensor", spec]
         self.process = subprocess.Popen(
