@@ -16,6 +16,7 @@ from emg.block import Block
 from emg.dsp.baseline import BaselineEstimate, NoiseFloorBaseline, RestPeriodBaseline
 from emg.dsp.envelope import RmsEnvelope, Tkeo
 from emg.dsp.filters import SosFilter, bandpass_edges, design_bandpass, design_notch
+from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 
@@ -160,6 +161,7 @@ class SignalChain:
         sos = design_bandpass(fs, low, high, config.bandpass_order)
         if config.mains_hz is not None:
             sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
+        self._bridge = LostSampleBridge(n_channels, self.samples(BRIDGE_MEMORY_S))
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
         self._tkeo = Tkeo(n_channels) if config.detector == "tkeo" else None
@@ -250,13 +252,15 @@ class SignalChain:
     ) -> ChainOutput:
         """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain.
 
-        ``lost`` marks samples lost in transit (zero-filled): the noise-floor baseline leaves
-        them, and the filters' response to them, out (see :class:`NoiseFloorBaseline`).
+        ``lost`` marks samples lost in transit (zero-filled): each run of them is bridged
+        with the mean of its channel's last received samples before the filters (see
+        :mod:`emg.dsp.gaps`), and the noise-floor baseline leaves them, and the filters'
+        response to them, out (see :class:`NoiseFloorBaseline`).
         """
         start = self._position
         self._position += len(x)
         # one sample-major float64 copy, filtered in place; every stage works on it as is
-        filtered = self._filter.filter_samples(np.array(x, dtype=np.float64, order="C"))
+        filtered = self._filter.filter_samples(self._bridge.process(x, lost))
         envelope = self._envelope.process(filtered)
         amplitude_estimates = self._amplitude_baseline.process(envelope, lost)
         if self._tkeo is not None and self._tkeo_envelope is not None:

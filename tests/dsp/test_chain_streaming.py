@@ -32,7 +32,8 @@ def _run(recording: Recording, config: ChainConfig, sizes: list[int]):
     start, i = 0, 0
     while start < recording.n_samples:
         size = sizes[i % len(sizes)]
-        out = chain.process_array(recording.data[start : start + size].astype(np.float64))
+        lost = recording.lost[start : start + size] if recording.lost.size else None
+        out = chain.process_array(recording.data[start : start + size].astype(np.float64), lost)
         envelopes.append(out.envelope)
         filtered.append(out.filtered)
         events += out.events
