@@ -6,9 +6,10 @@ trailing envelope crosses the threshold some time after the muscle switches on (
 lower the SNR), the onset is optionally refined backwards from the crossing with a one-sided
 CUSUM for a variance increase on the filtered signal (Page 1954; the change-point view of
 Staude et al. 2001). This looks only at samples already received, so the detector stays
-causal; the decision is made when the run reaches ``hold`` samples. The offset is the first
-sample of the first run of at least ``offset_hold`` samples below the (lower) offset
-threshold.
+causal; the decision is made when the run reaches ``hold`` samples. Samples that say nothing
+about the muscle (NaN in the signal given for the refinement: lost in transit, or just after)
+count for neither side of the change. The offset is the first sample of the first run of at
+least ``offset_hold`` samples below the (lower) offset threshold.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def _change_points(
         x[within] = source[channel[within, None], columns]
     llr = gain[:, None] * x * x
     llr -= offset
+    llr[np.isnan(llr)] = 0.0  # samples lost in transit (NaN) are neutral
     running = np.empty((len(requests), longest + 1))
     running[:, 0] = 0.0
     np.cumsum(llr, axis=1, out=running[:, 1:])
