@@ -73,6 +73,10 @@ def main() -> None:
         f"emg whole analysis   {whole * 1000:8.1f} ms   {seconds / whole:10.0f} x real time"
         "   (chain + reps, order, ratio, burst MDF, flags, cramp risk)"
     )
+    print(
+        f"  of which the reps stage about {(whole - chain) * 1000:.0f} ms, "
+        f"{(whole - chain) / reps * 1000:.2f} ms per rep ({reps} reps)"
+    )
 
     fs = int(recording.sample_rate)
     peers: dict[str, Callable[[np.ndarray], object]] = {}
@@ -100,14 +104,16 @@ def main() -> None:
         )
         if name.startswith("NeuroKit2"):
             # the reference machine ran NeuroKit2 at ~30 x real time: the throughput target
-            # is the same ratio to NeuroKit2 on any machine
+            # is the same ratio to NeuroKit2 on any machine. It is for like against like:
+            # emg_process filters, takes the envelope and finds the activations, which is
+            # the signal chain's work; the reps stage (pairing, order, burst spectra, risk)
+            # has no counterpart there and is reported, not judged
             ratio = TARGET_REAL_TIME / REFERENCE_NEUROKIT_REAL_TIME
-            for label, spent in (("signal chain", chain), ("whole analysis", whole)):
-                verdict = "met" if took / spent >= ratio else "not met"
-                print(
-                    f"  target: >= {ratio:.0f} x faster than NeuroKit2 in the same run: "
-                    f"{label} {took / spent:.0f} x ({verdict})"
-                )
+            verdict = "met" if took / chain >= ratio else "not met"
+            print(
+                f"  target: >= {ratio:.0f} x faster than NeuroKit2 in the same run: "
+                f"signal chain {took / chain:.0f} x ({verdict})"
+            )
 
 
 if __name__ == "__main__":
