@@ -210,6 +210,25 @@ def test_validate_json_small_grid(capsys: pytest.CaptureFixture[str]) -> None:
     assert cramp["warning_before_peak"] == cramp["cramp_sets"] == 2
 
 
+def test_validate_with_packet_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--json", "--seeds", "2", "--snr-db", "15", "--lead-ms", "-100,80"]
+    summaries = []
+    for loss in ("0", "0.03"):
+        assert main([*args, "--reps", "6", "--cramp-rep", "0", "--loss", loss]) == 0
+        summaries.append(json.loads(capsys.readouterr().out))
+    clean, lossy = summaries
+    assert lossy["grid"]["loss"] == 0.03
+    # the loss reached the analysis (the onsets moved) and the answers held through it
+    assert lossy["onsets"][0]["median"] != clean["onsets"][0]["median"]
+    assert lossy["onsets"][0]["missed"] == lossy["onsets"][0]["spurious"] == 0
+    assert lossy["onsets"][0]["median"] < 20
+    assert [row["accuracy"] for row in lossy["order"]] == [1.0, 1.0]
+    (flag,) = lossy["flag"]
+    assert flag["false_flags"] == 0 and flag["hits_by_rep_3"] == flag["hamstring_first_sets"]
+    assert main(["validate", *args[2:], "--reps", "3", "--cramp-rep", "0", "--loss", "0.03"]) == 0
+    assert "3% of packets lost" in capsys.readouterr().out
+
+
 def test_validate_table(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["validate", "--seeds", "1", "--snr-db", "20", "--lead-ms", "-100", "--reps", "3"]
     assert main([*args, "--cramp-rep", "0"]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
@@ -65,6 +66,13 @@ def add_parser(commands: Any) -> None:
         help=f"rep at which the cramp sets' episode starts; 0 = no cramp sets ({grid.cramp_rep})",
     )
     parser.add_argument(
+        "--loss",
+        type=float,
+        default=grid.base.loss,
+        help="probability of losing each 20 ms packet, as over Bluetooth "
+        f"({grid.base.loss:g}); lost samples arrive zero-filled and marked",
+    )
+    parser.add_argument(
         "--compare",
         action="store_true",
         help="also run NeuroKit2's and BioSPPy's onset detectors (if installed) on the sets "
@@ -87,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         reps=args.reps,
         fs=args.fs,
         cramp_rep=args.cramp_rep,
+        base=dataclasses.replace(ValidationGrid().base, loss=args.loss),
     )
     exercise = exercise_config(args)
     analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise)
@@ -107,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         "reps": grid.reps,
         "fs": grid.fs,
         "cramp_rep": grid.cramp_rep,
+        "loss": grid.base.loss,
         "exercise": exercise.name,
         "margin_ms": exercise.margin_ms,
         "detector": analysis.chain.detector,
@@ -120,7 +130,9 @@ def format_validation(summary: dict[str, Any]) -> str:
     grid = summary["grid"]
     lines = [
         f"{grid['seeds']} seeds x {len(grid['snr_db'])} SNRs x {len(grid['leads_ms'])} leads, "
-        f"{grid['reps']} reps per set at {grid['fs']:g} Hz; {grid['exercise']}, margin "
+        f"{grid['reps']} reps per set at {grid['fs']:g} Hz"
+        + (f", {grid['loss']:.0%} of packets lost" if grid.get("loss") else "")
+        + f"; {grid['exercise']}, margin "
         f"{grid['margin_ms']:g} ms, detector {grid['detector']}",
         "",
         "Onset error (all onsets of both muscles):",
