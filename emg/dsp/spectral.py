@@ -151,19 +151,27 @@ def welch_power(x: FloatArray, fs: float, n_segment: int) -> tuple[FloatArray, F
     freqs, power
         Frequencies ``(n_segment // 2 + 1,)`` and density ``(n_freqs, n_channels)``.
     """
-    window = _hann(n_segment)
+    window, window_power = _hann(n_segment), _hann_power(n_segment)
     step = n_segment - n_segment // 2
-    segments = np.lib.stride_tricks.sliding_window_view(
-        np.asarray(x, dtype=np.float64), n_segment, axis=0
-    )[::step]  # (n_segments, n_channels, n_segment)
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < n_segment:
+        raise ValueError(f"{len(x)} samples, a Welch segment needs {n_segment}")
+    # the segments as a view (n_segments, n_channels, n_segment): the same memory layout
+    # as sliding_window_view(...)[::step], hence the same sums, without its checks' cost
+    rows, columns = x.strides
+    segments = np.lib.stride_tricks.as_strided(
+        x,
+        shape=(1 + (len(x) - n_segment) // step, x.shape[1], n_segment),
+        strides=(step * rows, columns, rows),
+        writeable=False,
+    )
     detrended = segments - segments.mean(axis=-1, keepdims=True)
     spectrum = np.fft.rfft(detrended * window, axis=-1)
     power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0).T
-    power *= 1.0 / (fs * float(np.sum(window**2)))
+    power *= 1.0 / (fs * window_power)
     last = -1 if n_segment % 2 == 0 else None  # the Nyquist bin is not doubled
     power[1:last] *= 2
-    freqs = np.asarray(np.fft.rfftfreq(n_segment, 1 / fs), dtype=np.float64)
-    return freqs, power
+    return _rfft_freqs(n_segment, fs), power
 
 
 @functools.lru_cache(maxsize=8)
@@ -171,6 +179,18 @@ def _hann(n: int) -> FloatArray:
     window: FloatArray = signal.get_window("hann", n)
     window.setflags(write=False)
     return window
+
+
+@functools.lru_cache(maxsize=8)
+def _hann_power(n: int) -> float:
+    return float(np.sum(_hann(n) ** 2))
+
+
+@functools.lru_cache(maxsize=8)
+def _rfft_freqs(n: int, fs: float) -> FloatArray:
+    freqs = np.asarray(np.fft.rfftfreq(n, 1 / fs), dtype=np.float64)
+    freqs.setflags(write=False)
+    return freqs
 
 
 def welch_median_frequency(x: FloatArray, fs: float, segment_s: float = 0.128) -> FloatArray:
