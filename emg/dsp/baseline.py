@@ -117,9 +117,10 @@ class NoiseFloorBaseline:
     guard
         Samples after a lost one (zero-filled in transit) in which the envelope still holds the
         gap. A window more than a quarter of whose samples are lost or within ``guard`` after a
-        lost sample (on any channel) is not used: a gap of zeros would otherwise be the
-        quietest stretch of all and pull the rest level, hence the onset threshold, down to
-        nothing. A single lost packet of a few ms only dents a window, and it stays.
+        lost sample is not used for that channel (the other channels keep it): a gap of zeros
+        would otherwise be the quietest stretch of all and pull the rest level, hence the onset
+        threshold, down to nothing. A single lost packet of a few ms only dents a window, and
+        it stays.
     """
 
     def __init__(
@@ -145,9 +146,11 @@ class NoiseFloorBaseline:
         self.update = update
         self.ignore_before = ignore_before
         self.guard = guard
-        self._last_lost = -(2**62)  # stream index of the last lost sample seen
+        # stream index of the last lost sample seen, per channel
+        self._last_lost = np.full(n_channels, -(2**62), dtype=np.int64)
         self._position = 0
-        self._partial_tainted = 0  # samples of the window being filled near a lost one
+        # samples of the window being filled near a lost one, per channel
+        self._partial_tainted = np.zeros(n_channels, dtype=np.int64)
         self._windows_done = 0
         self._partial = np.zeros((window, n_channels))  # the window being filled
         self._filled = 0
@@ -187,19 +190,20 @@ class NoiseFloorBaseline:
         n_full = (n - take) // w
         rest = n - take - n_full * w
         if tainted is not None:
-            self._partial_tainted += int(np.count_nonzero(tainted[:take]))
+            self._partial_tainted += np.count_nonzero(tainted[:take], axis=0)
         if self._filled < w:
             return []
         counts = None
-        if tainted is not None or self._partial_tainted:
-            counts = np.zeros(1 + n_full, dtype=np.int64)
+        if tainted is not None or self._partial_tainted.any():
+            counts = np.zeros((1 + n_full, self.n_channels), dtype=np.int64)
             counts[0] = self._partial_tainted
             if tainted is not None and n_full:
-                body_tainted = tainted[take : take + n_full * w].reshape(n_full, w)
+                body_tainted = tainted[take : take + n_full * w].reshape(n_full, w, -1)
                 counts[1:] = np.count_nonzero(body_tainted, axis=1)
-        self._partial_tainted = (
-            int(np.count_nonzero(tainted[n - rest :])) if tainted is not None and rest else 0
-        )
+        if tainted is not None and rest:
+            self._partial_tainted = np.count_nonzero(tainted[n - rest :], axis=0)
+        else:
+            self._partial_tainted = np.zeros(self.n_channels, dtype=np.int64)
         parts = [_window_stats(self._partial[None])]
         if n_full:
             body = np.ascontiguousarray(envelope[take : take + n_full * w])
@@ -218,18 +222,19 @@ class NoiseFloorBaseline:
         return self.process(envelope.T)
 
     def _tainted(self, lost: npt.NDArray[np.bool_] | None, n: int) -> npt.NDArray[np.bool_] | None:
-        """Per sample of this block: lost, or within ``guard`` after a lost sample (None when
-        there is none near)."""
+        """Per sample and channel of this block ``(n, c)``: lost, or within ``guard`` after a
+        lost sample (None when there is none near)."""
         start, self._position = self._position, self._position + n
         if lost is None or not n:
             return None
         flags = np.asarray(lost, dtype=bool)
-        any_lost = flags.any(axis=1) if flags.ndim == 2 else flags
-        if not any_lost.any() and self._last_lost < start - self.guard:
+        if flags.ndim == 1:  # per sample: every channel
+            flags = np.broadcast_to(flags[:, None], (n, self.n_channels))
+        if not flags.any() and (self._last_lost < start - self.guard).all():
             return None
-        index = start + np.arange(n)
-        last_lost = np.maximum.accumulate(np.where(any_lost, index, self._last_lost))
-        self._last_lost = int(last_lost[-1])
+        index = start + np.arange(n)[:, None]
+        last_lost = np.maximum.accumulate(np.where(flags, index, self._last_lost), axis=0)
+        self._last_lost = last_lost[-1].copy()
         tainted: npt.NDArray[np.bool_] = index - last_lost <= self.guard
         return tainted
 
@@ -239,8 +244,11 @@ class NoiseFloorBaseline:
         variances: FloatArray,
         tainted: npt.NDArray[np.int64] | None = None,
     ) -> list[BaselineEstimate]:
-        """Take in window statistics ``(n_windows, c)`` (and, per window, how many of its
-        samples are near a lost one); return due estimates."""
+        """Take in window statistics ``(n_windows, c)`` (and, per window and channel, how many
+        of its samples are near a lost one); return due estimates.
+
+        A window not used for a channel holds NaN there; one used for no channel is dropped.
+        """
         n_windows = len(means)
         first_end = self._windows_done * self.window + self.window
         ends = first_end + self.window * np.arange(n_windows)
@@ -249,7 +257,12 @@ class NoiseFloorBaseline:
         # nor those that hold a lost sample or follow one within the guard
         use = ends - self.window >= self.ignore_before
         if tainted is not None:
-            use &= tainted * 4 <= self.window
+            unusable = tainted * 4 > self.window
+            use &= ~unusable.all(axis=1)
+            if unusable.any():
+                means, variances = means.copy(), variances.copy()
+                means[unusable] = np.nan
+                variances[unusable] = np.nan
         self._means = np.concatenate([self._means, means[use]])
         self._vars = np.concatenate([self._vars, variances[use]])
         self._ends = np.concatenate([self._ends, ends[use]])
@@ -268,26 +281,37 @@ class NoiseFloorBaseline:
         # windows that ended by `end` and within the horizon: a contiguous run of the ends
         firsts = np.searchsorted(self._ends, due - self.horizon, side="right")
         sizes = np.searchsorted(self._ends, due, side="right") - firsts
+        # windows each set may use per channel (the others hold NaN there)
+        usable_so_far = np.zeros((len(self._means) + 1, self.n_channels), dtype=np.intp)
+        np.cumsum(~np.isnan(self._means), axis=0, out=usable_so_far[1:])
+        usable = usable_so_far[firsts + sizes] - usable_so_far[firsts]
         ends = due.tolist()
         # estimates worked out together: all of them with several channels (their sums add one
         # window after the other, and the padding of smaller sets adds only zeros), those of
-        # one size with a single channel (pairwise sums, which padding would change)
-        keys = (sizes > 0) if self.n_channels > 1 else sizes
-        breaks = [0, *(np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist(), len(ends)]
+        # one size and one number of usable windows with a single channel (pairwise sums,
+        # which padding would change)
+        if self.n_channels > 1:
+            change = (sizes[1:] > 0) != (sizes[:-1] > 0)
+        else:
+            change = (sizes[1:] != sizes[:-1]) | (usable[1:, 0] != usable[:-1, 0])
+        breaks = [0, *(np.flatnonzero(change) + 1).tolist(), len(ends)]
         estimates: list[BaselineEstimate] = []
         for i, j in itertools.pairwise(breaks):
             if sizes[i] == 0:
                 empty = np.zeros((0, self.n_channels))
                 estimates.extend(self._estimate(empty, empty, end) for end in ends[i:j])
             else:
-                mean, std = self._pooled(firsts[i:j], sizes[i:j])
+                mean, std = self._pooled(firsts[i:j], sizes[i:j], usable[i:j])
                 estimates.extend(
                     BaselineEstimate(mean[k], std[k], end) for k, end in enumerate(ends[i:j])
                 )
         return estimates
 
     def _pooled(
-        self, firsts: npt.NDArray[np.intp], sizes: npt.NDArray[np.intp]
+        self,
+        firsts: npt.NDArray[np.intp],
+        sizes: npt.NDArray[np.intp],
+        usable: npt.NDArray[np.intp],
     ) -> tuple[FloatArray, FloatArray]:
         """:meth:`_estimate` of the windows ``first .. first + size`` for each set.
 
@@ -296,6 +320,9 @@ class NoiseFloorBaseline:
         firsts, sizes
             First window (index into the held statistics) and number of windows of each set;
             all sizes equal with a single channel.
+        usable
+            Windows of each set not lost per channel, ``(n_sets, c)``; all equal with a single
+            channel.
 
         Returns
         -------
@@ -305,8 +332,8 @@ class NoiseFloorBaseline:
         """
         n_channels = self.n_channels
         counts_quiet = np.minimum(
-            np.maximum(self.min_windows, np.ceil(self.quantile * sizes).astype(np.intp)), sizes
-        )
+            np.maximum(self.min_windows, np.ceil(self.quantile * usable).astype(np.intp)), usable
+        )  # (n_sets, c)
         lo, hi = int(firsts[0]), int((firsts + sizes).max())
         n_all = hi - lo
         # the statistics of these windows (means, variances) and a zero window after them, which
@@ -326,10 +353,11 @@ class NoiseFloorBaseline:
         positions = np.arange(n_all)
         for channel in range(n_channels):
             rank[channel, order[:, channel]] = positions
-        count = int(counts_quiet.max())
+        # (windows lost on a channel hold NaN there: they sort, hence rank, after the others)
+        count = max(1, int(counts_quiet.max()))
         quiet = np.partition(np.take(rank, windows.T, axis=1), count - 1, axis=2)[:, :, :count]
         quiet.sort(axis=2)  # (c, n_sets, count): ranks of each set's quietest windows, in order
-        quiet[:, np.arange(count)[None, :] >= counts_quiet[:, None]] = n_all
+        quiet[np.arange(count)[None, None, :] >= counts_quiet.T[:, :, None]] = n_all
         # the statistics by rank (and zero for the padding), picked by the quietest ranks
         by_rank = np.zeros((2, n_channels, n_all + 1))
         flat_order = (order * n_channels + np.arange(n_channels)).T  # into a (n_all, c) array
@@ -338,15 +366,16 @@ class NoiseFloorBaseline:
         picks = quiet + (np.arange(n_channels) * (n_all + 1))[:, None, None]
         quiet_means = np.take(by_rank[0], picks).T  # (count, n_sets, c)
         quiet_vars = np.take(by_rank[1], picks).T
-        rough_mean = _set_sums(quiet_means) / counts_quiet[:, None]
-        rough_std = np.sqrt(_set_sums(quiet_vars) / counts_quiet[:, None])
-        rest = means <= (rough_mean + 2 * rough_std)[None]
-        if not inside.all():
-            rest &= inside[:, :, None]
-        counts = rest.sum(axis=0)
-        mean = _set_sums(means * rest) / counts
-        spread = _set_sums((means - mean[None]) ** 2 * rest) / counts
-        std = np.sqrt(_set_sums(variances * rest) / counts + spread)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a channel with no window: NaN
+            rough_mean = _set_sums(quiet_means) / counts_quiet
+            rough_std = np.sqrt(_set_sums(quiet_vars) / counts_quiet)
+            rest = means <= (rough_mean + 2 * rough_std)[None]  # never a lost (NaN) window
+            if not inside.all():
+                rest &= inside[:, :, None]
+            counts = rest.sum(axis=0)
+            mean = _set_sums(np.where(rest, means, 0.0)) / counts
+            spread = _set_sums(np.where(rest, (means - mean[None]) ** 2, 0.0)) / counts
+            std = np.sqrt(_set_sums(np.where(rest, variances, 0.0)) / counts + spread)
         return mean, std
 
     def _estimate(
@@ -355,19 +384,27 @@ class NoiseFloorBaseline:
         if not len(means):  # no usable window yet (all lost, or none in the horizon)
             nothing = np.full(self.n_channels, np.nan)
             return BaselineEstimate(nothing, nothing.copy(), valid_from)
-        count = max(self.min_windows, int(np.ceil(self.quantile * len(means))))
-        count = min(count, len(means))
-        quietest = np.argsort(means, axis=0, kind="stable")[:count]  # per channel
+        # per channel: the windows it may use (NaN: lost there), the quietest of them
+        usable = (~np.isnan(means)).sum(axis=0)
+        count = np.minimum(
+            np.maximum(self.min_windows, np.ceil(self.quantile * usable).astype(np.int64)),
+            usable,
+        )
+        quietest = np.argsort(means, axis=0, kind="stable")[: int(count.max())]  # NaN last
+        picked = np.arange(len(quietest))[:, None] < count[None, :]
         # rough rest level: the quietest windows, with their typical within-window spread
-        rough_mean = np.take_along_axis(means, quietest, axis=0).mean(axis=0)
-        rough_std = np.sqrt(np.take_along_axis(variances, quietest, axis=0).mean(axis=0))
-        # The quietest windows understate the noise (they were picked for being low); pool
-        # every window that holds no activity instead: mean within rough mean + 2 SD.
-        rest = means <= rough_mean + 2 * rough_std
-        counts = rest.sum(axis=0)
-        mean = (means * rest).sum(axis=0) / counts
-        spread = ((means - mean) ** 2 * rest).sum(axis=0) / counts
-        std = np.sqrt((variances * rest).sum(axis=0) / counts + spread)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            quiet_means = np.where(picked, np.take_along_axis(means, quietest, axis=0), 0.0)
+            quiet_vars = np.where(picked, np.take_along_axis(variances, quietest, axis=0), 0.0)
+            rough_mean = quiet_means.sum(axis=0) / count
+            rough_std = np.sqrt(quiet_vars.sum(axis=0) / count)
+            # The quietest windows understate the noise (they were picked for being low); pool
+            # every window that holds no activity instead: mean within rough mean + 2 SD.
+            rest = means <= rough_mean + 2 * rough_std
+            counts = rest.sum(axis=0)
+            mean = np.where(rest, means, 0.0).sum(axis=0) / counts
+            spread = np.where(rest, (means - mean) ** 2, 0.0).sum(axis=0) / counts
+            std = np.sqrt(np.where(rest, variances, 0.0).sum(axis=0) / counts + spread)
         return BaselineEstimate(mean, std, valid_from)
 
 

@@ -140,3 +140,55 @@ def test_noise_floor_with_losses_is_the_same_for_any_blocking(block: int) -> Non
     for a, b in zip(parts, whole, strict=True):
         np.testing.assert_array_equal(a.mean, b.mean)
         np.testing.assert_array_equal(a.std, b.std)
+
+
+def test_a_loss_on_one_channel_leaves_the_other_channels_windows_in() -> None:
+    """Packets lost on the hamstring sensor every 450 ms spoil about half the windows there, but
+    the glute's estimate is the one it would have alone; the hamstring's still that of its
+    noise, from the windows left."""
+    fs = 1000
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 5.0, (20 * fs, 2))
+    x[9000:10500] *= 8  # a burst on both
+    lost = np.zeros(x.shape, bool)
+    for start in range(100, len(x), 450):
+        lost[start : start + 20, 1] = True
+    x[lost] = 0.0
+    envelope = RmsEnvelope(50, 2).process(x)
+    both = NoiseFloorBaseline(250, 3000, 60000, 2, guard=50).process(envelope, lost)
+    alone = NoiseFloorBaseline(250, 3000, 60000, 1, guard=50).process(envelope[:, :1])
+    assert [e.valid_from for e in both] == [e.valid_from for e in alone]
+    for a, b in zip(both, alone, strict=True):
+        np.testing.assert_allclose(a.mean[0], b.mean[0], rtol=1e-12)
+        np.testing.assert_allclose(a.std[0], b.std[0], rtol=1e-12)
+    assert np.all(np.abs([e.mean[1] - 5.0 for e in both[2:]]) < 0.4)
+
+
+@pytest.mark.parametrize("n_channels", [1, 2])
+def test_noise_floor_with_losses_per_channel_is_bit_identical_for_any_blocking(
+    n_channels: int,
+) -> None:
+    fs = 1000
+    rng = np.random.default_rng(20 + n_channels)
+    x = rng.normal(0, 5.0, (25 * fs, n_channels))
+    x[12000:13500] *= 10
+    lost = np.zeros(x.shape, bool)
+    for start in rng.choice(np.arange(0, len(x) - 10, 10), 60, replace=False):
+        lost[start : start + 10, rng.integers(0, n_channels)] = True
+    lost[4000:5200, 0] = True  # a dropout of one sensor
+    x[lost] = 0.0
+    envelope = RmsEnvelope(50, n_channels).process(x)
+
+    def run(block: int) -> list[tuple[list[float], list[float], int]]:
+        tracker = NoiseFloorBaseline(250, 3000, 10 * fs, n_channels, ignore_before=500, guard=50)
+        found = []
+        for start in range(0, len(envelope), block):
+            stop = start + block
+            found += tracker.process(envelope[start:stop], lost[start:stop])
+        return [(e.mean.tolist(), e.std.tolist(), e.valid_from) for e in found]
+
+    whole = run(len(envelope))
+    assert len(whole) > 5 and np.isfinite(np.array([e[0] for e in whole])).all()
+    assert run(1) == whole
+    assert run(777) == whole
+    assert run(250) == whole
