@@ -226,7 +226,10 @@ def test_validate_with_packet_loss(capsys: pytest.CaptureFixture[str]) -> None:
     (flag,) = lossy["flag"]
     assert flag["false_flags"] == 0 and flag["hits_by_rep_3"] == flag["hamstring_first_sets"]
     assert main(["validate", *args[2:], "--reps", "3", "--cramp-rep", "0", "--loss", "0.03"]) == 0
-    assert "3% of packets lost" in capsys.readouterr().out
+    assert "3 % of packets lost" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["validate", "--loss", "1"])
+    assert "--loss: expected a probability" in capsys.readouterr().err
 
 
 def test_validate_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,6 +27,16 @@ def _numbers(text: str) -> tuple[float, ...]:
         ) from None
 
 
+def _loss(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to below 1, got '{text}'")
+    return value
+
+
 def add_parser(commands: Any) -> None:
     """Register ``emg validate``."""
     grid = ValidationGrid()
@@ -67,7 +77,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--loss",
-        type=float,
+        type=_loss,
         default=grid.base.loss,
         help="probability of losing each 20 ms packet, as over Bluetooth "
         f"({grid.base.loss:g}); lost samples arrive zero-filled and marked",
@@ -131,7 +141,7 @@ def format_validation(summary: dict[str, Any]) -> str:
     lines = [
         f"{grid['seeds']} seeds x {len(grid['snr_db'])} SNRs x {len(grid['leads_ms'])} leads, "
         f"{grid['reps']} reps per set at {grid['fs']:g} Hz"
-        + (f", {grid['loss']:.0%} of packets lost" if grid.get("loss") else "")
+        + (f", {grid['loss'] * 100:g} % of packets lost" if grid.get("loss") else "")
         + f"; {grid['exercise']}, margin "
         f"{grid['margin_ms']:g} ms, detector {grid['detector']}",
         "",

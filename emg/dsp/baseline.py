@@ -225,9 +225,14 @@ class NoiseFloorBaseline:
         """Per sample and channel of this block ``(n, c)``: lost, or within ``guard`` after a
         lost sample (None when there is none near)."""
         start, self._position = self._position, self._position + n
-        if lost is None or not n:
+        if not n:
             return None
-        flags = np.asarray(lost, dtype=bool)
+        if lost is None:  # none lost here; a gap just before may still be in the envelope
+            if (self._last_lost < start - self.guard).all():
+                return None
+            flags = np.zeros((n, self.n_channels), dtype=bool)
+        else:
+            flags = np.asarray(lost, dtype=bool)
         if flags.ndim == 1:  # per sample: every channel
             flags = np.broadcast_to(flags[:, None], (n, self.n_channels))
         if not flags.any() and (self._last_lost < start - self.guard).all():

@@ -16,7 +16,7 @@ from emg.block import Block
 from emg.dsp.baseline import BaselineEstimate, NoiseFloorBaseline, RestPeriodBaseline
 from emg.dsp.envelope import RmsEnvelope, Tkeo
 from emg.dsp.filters import SosFilter, bandpass_edges, design_bandpass, design_notch
-from emg.dsp.gaps import BRIDGE_MEMORY_S, SHADOW_GUARD_S, LostSampleBridge, LostSampleShadow
+from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 
@@ -162,7 +162,6 @@ class SignalChain:
         if config.mains_hz is not None:
             sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
         self._bridge = LostSampleBridge(n_channels, self.samples(BRIDGE_MEMORY_S))
-        self._shadow = LostSampleShadow(n_channels, round(SHADOW_GUARD_S * sample_rate))
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
         self._tkeo = Tkeo(n_channels) if config.detector == "tkeo" else None
@@ -257,7 +256,7 @@ class SignalChain:
         with the mean of its channel's last received samples before the filters (see
         :mod:`emg.dsp.gaps`); the noise-floor baseline leaves them, and the filters'
         response to them, out (see :class:`NoiseFloorBaseline`), and so does the onset
-        refinement (with the first 10 ms after each gap).
+        refinement (an onset hidden in a gap is put at its middle).
         """
         start = self._position
         self._position += len(x)
@@ -277,11 +276,10 @@ class SignalChain:
             baselines=estimates,
             amplitude_baselines=amplitude_estimates,
         )
-        shadow = self._shadow.process(lost, len(x))
         refinement = filtered
-        if shadow is not None:  # NaN: left out of the onset refinement
+        if lost is not None and lost.any():  # NaN: left out of the onset refinement
             refinement = filtered.copy()
-            refinement[shadow] = np.nan
+            refinement[lost] = np.nan
         output.events = self._detect(
             refinement, detection, envelope, estimates, amplitude_estimates
         )

@@ -29,9 +29,6 @@ FloatArray = npt.NDArray[np.float64]
 #: passed period (50 ms at 20 Hz), long enough to average the noise down (to about a fifth
 #: of its RMS at 1 kHz).
 BRIDGE_MEMORY_S = 0.02
-#: Seconds after a gap during which the filtered signal still answers the signal resuming
-#: (a step of about one noise sample) and is left out of the onset refinement.
-SHADOW_GUARD_S = 0.01
 
 
 class LostSampleBridge:
@@ -68,7 +65,8 @@ class LostSampleBridge:
         -------
         numpy.ndarray
             A sample-major float64 copy of ``x`` in which every run of lost samples holds the
-            mean of the ``memory`` samples of its channel received before it (0 before any).
+            mean of the (up to ``memory``) samples of its channel received before it, or 0
+            when none was.
         """
         out = np.array(x, dtype=np.float64, order="C")
         if lost is None or not lost.any():
@@ -103,55 +101,3 @@ class LostSampleBridge:
             column[start:stop] = float(np.mean(received)) if len(received) else 0.0
             before = stop
         return np.concatenate([recent, column[before:]])[-self.memory :]
-
-
-class LostSampleShadow:
-    """Where the filtered signal says nothing about the muscle: lost samples and the ``guard``
-    samples after each run of them (the filters' response to the signal resuming).
-
-    The onset refinement leaves these samples out (see :mod:`emg.dsp.onset`): inside a gap
-    the bridged signal looks quiet and where it resumes it looks busy, and either would pull
-    an onset to the gap.
-
-    Parameters
-    ----------
-    n_channels
-        Number of channels.
-    guard
-        Samples after each lost run that are shadowed too (0: the lost samples only).
-    """
-
-    def __init__(self, n_channels: int, guard: int) -> None:
-        if guard < 0:
-            raise ValueError(f"guard must not be negative, got {guard}")
-        self.guard = guard
-        # row of each channel's last lost sample, relative to the next block's first row
-        self._last_lost = np.full(n_channels, -np.inf)
-
-    def process(
-        self, lost: npt.NDArray[np.bool_] | None, n_samples: int
-    ) -> npt.NDArray[np.bool_] | None:
-        """The shadow of the next block of ``n_samples`` samples.
-
-        Parameters
-        ----------
-        lost
-            True where a sample was lost, ``(n_samples, n_channels)``, or None when none was.
-        n_samples
-            Samples in the block.
-
-        Returns
-        -------
-        numpy.ndarray or None
-            True where a sample is lost or within ``guard`` samples after a lost one (a gap
-            in an earlier block included), or None when no sample of the block is.
-        """
-        rows = np.arange(n_samples, dtype=np.float64)[:, None]
-        if lost is None or not lost.any():
-            reach = self._last_lost + self.guard  # last row still shadowed by earlier gaps
-            self._last_lost = self._last_lost - n_samples
-            return np.asarray(rows <= reach) if (reach >= 0).any() else None
-        last = np.maximum.accumulate(np.where(lost, rows, -np.inf), axis=0)
-        last = np.maximum(last, self._last_lost)
-        self._last_lost = last[-1] - n_samples
-        return np.asarray(rows - last <= self.guard)

@@ -7,9 +7,10 @@ lower the SNR), the onset is optionally refined backwards from the crossing with
 CUSUM for a variance increase on the filtered signal (Page 1954; the change-point view of
 Staude et al. 2001). This looks only at samples already received, so the detector stays
 causal; the decision is made when the run reaches ``hold`` samples. Samples that say nothing
-about the muscle (NaN in the signal given for the refinement: lost in transit, or just after)
-count for neither side of the change. The offset is the first sample of the first run of at
-least ``offset_hold`` samples below the (lower) offset threshold.
+about the muscle (NaN in the signal given for the refinement: lost in transit) count for
+neither side of the change; an onset hidden among them is put at their middle. The offset is
+the first sample of the first run of at least ``offset_hold`` samples below the (lower) offset
+threshold.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def cusum_change_point(x: FloatArray, noise_power: float, rho: float = 3.0) -> i
     The log-likelihood ratio of variance ``rho * noise_power`` against ``noise_power`` is
     summed with the Lindley recursion ``g = max(0, g + l)``; the change point is the sample
     after the last time ``g`` was zero, i.e. after the last minimum of the running sum.
+    Samples that say nothing (NaN: lost in transit) add nothing; when the minimum is a flat
+    stretch of them, the change happened somewhere inside it, and its middle is taken.
 
     Parameters
     ----------
@@ -116,10 +119,12 @@ def _change_point(x: FloatArray, gain: float, offset: float) -> int:
     """:func:`cusum_change_point` with its constants worked out (``len(x) > 0``)."""
     llr = gain * x * x
     llr -= offset
+    llr[np.isnan(llr)] = 0.0
     running = np.empty(len(x) + 1)
     running[0] = 0.0
     np.cumsum(llr, out=running[1:])
-    return int(len(x) - np.argmin(running[::-1]))
+    last_minimum = len(x) - int(np.argmin(running[::-1]))
+    return (int(np.argmin(running)) + last_minimum) // 2
 
 
 def _change_points(
@@ -179,7 +184,8 @@ def _change_points(
     np.cumsum(llr, axis=1, out=running[:, 1:])
     running[np.arange(longest + 1) > lengths[:, None]] = np.inf  # padding never the minimum
     last_minimum = longest - np.argmin(running[:, ::-1], axis=1)
-    found: list[int] = (lo + last_minimum).tolist()
+    # a minimum that is a flat stretch of lost samples: its middle (as _change_point)
+    found: list[int] = (lo + (np.argmin(running, axis=1) + last_minimum) // 2).tolist()
     return found
 
 

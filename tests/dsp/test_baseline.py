@@ -192,3 +192,19 @@ def test_noise_floor_with_losses_per_channel_is_bit_identical_for_any_blocking(
     assert run(1) == whole
     assert run(777) == whole
     assert run(250) == whole
+
+
+def test_a_block_without_a_loss_mask_still_honours_the_guard_of_a_gap_before_it() -> None:
+    envelope, lost = _gappy_envelope(5)
+    lost[6500:] = False  # no loss after the long gap of channel 1 (5000-6500) ...
+    end = 6500  # ... which ends with a block; its guard (100) reaches into the next ones
+
+    def run(mask_after: bool) -> list[tuple[list[float], list[float], int]]:
+        tracker = NoiseFloorBaseline(250, 3000, 60000, 2, guard=100)
+        found = tracker.process(envelope[:end], lost[:end])
+        for start in range(end, len(envelope), 60):
+            part = lost[start : start + 60] if mask_after else None
+            found += tracker.process(envelope[start : start + 60], part)
+        return [(e.mean.tolist(), e.std.tolist(), e.valid_from) for e in found]
+
+    assert run(mask_after=False) == run(mask_after=True)

@@ -17,6 +17,21 @@ def test_cusum_without_change_points_late() -> None:
     assert cusum_change_point(x, noise_power=1.0) > 350
 
 
+def test_cusum_puts_a_change_hidden_in_lost_samples_at_their_middle() -> None:
+    x = np.concatenate([np.full(300, 0.5), np.full(100, 3.0)])  # quiet, then active
+    assert cusum_change_point(x, noise_power=1.0) == 300
+    x[280:320] = np.nan  # lost around the change: it happened somewhere in there
+    assert cusum_change_point(x, noise_power=1.0) == 300
+    x[:280] = np.nan
+    assert cusum_change_point(x, noise_power=1.0) == 160  # known only to be before 320
+    # lost samples away from the change leave it where it was
+    rng = np.random.default_rng(7)
+    y = np.concatenate([rng.standard_normal(300), 4 * rng.standard_normal(100)])
+    found = cusum_change_point(y, noise_power=1.0)
+    y[100:140] = np.nan
+    assert abs(found - 300) <= 5 and cusum_change_point(y, noise_power=1.0) == found
+
+
 def _step_envelope() -> np.ndarray:
     env = np.ones(3000)
     env[1000:1500] = 10.0  # a 500-sample burst
