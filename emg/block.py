@@ -100,3 +100,33 @@ class Block:
     def stop(self) -> int:
         """Index one past the last sample of the block."""
         return self.start + self.n_samples
+
+
+#: The largest magnitude a float32 sample can hold; anything larger would become ``inf``.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def beyond_float32(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Where finite values are too large to be stored as float32 samples.
+
+    A value such as ``1e39`` passes a finiteness check in float64 but turns into ``inf`` when
+    cast to float32, so every reader and stream checks this mask before the cast and either
+    refuses the input (files: naming the row and column) or marks the samples lost (streams).
+
+    Parameters
+    ----------
+    values
+        Samples in any float dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask shaped like ``values``, True where ``|value| > FLOAT32_MAX`` and finite.
+
+    Examples
+    --------
+    >>> beyond_float32([1.0, 1e39, float("inf")]).tolist()
+    [False, True, False]
+    """
+    array = np.asarray(values, dtype=np.float64)
+    return np.isfinite(array) & (np.abs(array) > FLOAT32_MAX)

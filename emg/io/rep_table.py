@@ -19,6 +19,10 @@ TEXT_COLUMNS = ("flags",)
 PARQUET_HINT = "python -m pip install 'emg-toolkit[batch]' (or pyarrow)"
 
 
+#: pandas 3 parses floats round-trip by default and deprecates asking for it; pandas 2 must ask.
+_PANDAS_PARSES_ROUND_TRIP = int(pd.__version__.split(".")[0]) >= 3
+
+
 def table_format(path: Path) -> str:
     """``parquet`` or ``csv``, from the file ending.
 
@@ -67,8 +71,14 @@ def read_table(path: Path) -> pd.DataFrame:
     """
     if table_format(path) == "parquet":
         return pd.read_parquet(path)
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
+    text = dict.fromkeys(TEXT_COLUMNS, str)  # pandas' text dtype (object before pandas 3)
+    if _PANDAS_PARSES_ROUND_TRIP:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=text)
+    else:
+        frame = pd.read_csv(
+            path, keep_default_na=False, na_values=[""], dtype=text, float_precision="round_trip"
+        )
     for column in TEXT_COLUMNS:
         if column in frame.columns:
-            frame[column] = frame[column].fillna("").astype(object)
+            frame[column] = frame[column].fillna("")
     return frame
