@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -63,13 +65,38 @@ def run_profiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def capture_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
-    """``(line number, characteristic or None, payload)`` of every notification in a capture.
+@dataclass(frozen=True)
+class CaptureLine:
+    """One notification line of a capture.
+
+    Attributes
+    ----------
+    number
+        1-based line number in the capture file.
+    characteristic
+        The characteristic UUID the line names, or None.
+    payload
+        The notification bytes, or None for a line that is not hex.
+    text
+        The line as written (stripped).
+    """
+
+    number: int
+    characteristic: str | None
+    payload: bytes | None
+    text: str
+
+
+def capture_lines(path: Path) -> Iterator[CaptureLine]:
+    """Every notification line of a capture, in order (blank and ``#`` lines left out).
+
+    A line that is not hex is yielded with ``payload=None``: like a malformed packet, the caller
+    reports and skips it.
 
     Raises
     ------
     EmgInputError
-        For a missing file or a line that is not hex.
+        For a capture file that is missing or cannot be read as UTF-8 text.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -85,12 +112,10 @@ def capture_lines(path: Path) -> Iterator[tuple[int, str | None, bytes]]:
         characteristic = parts[0].lower() if len(parts) > 1 and "-" in parts[0] else None
         payload_text = "".join(parts[1:] if characteristic else parts)
         try:
-            payload = bytes.fromhex(payload_text)
+            payload: bytes | None = bytes.fromhex(payload_text)
         except ValueError:
-            raise EmgInputError(
-                f"not a hex payload: '{line[:60]}'", source=str(path), line=number
-            ) from None
-        yield number, characteristic, payload
+            payload = None
+        yield CaptureLine(number, characteristic, payload, line)
 
 
 def run_decode(args: argparse.Namespace) -> int:
@@ -103,31 +128,58 @@ def run_decode(args: argparse.Namespace) -> int:
         )
     profile = profiles[args.profile]
     decoder = profile.decoder()
-    out: TextIO = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
+    lines = capture_lines(args.capture)
+    first = next(lines, None)  # a missing or unreadable capture fails before --out is made
+    out = _open_out(args.out)
+    not_hex = 0
     try:
         names = _column_names(profile)
         out.write(",".join(["sample", *names, "lost"]) + "\n")
         sample = 0
-        for number, characteristic, payload in capture_lines(args.capture):
+        for line in itertools.chain([first] if first else [], lines):
+            if line.payload is None:
+                not_hex += 1
+                _warn(
+                    args.capture,
+                    line.number,
+                    f"skipped a line that is not hex ('{line.text[:40]}')",
+                )
+                continue
             before = decoder.stats.malformed
-            for packet in decoder.decode(payload, characteristic):
+            for packet in decoder.decode(line.payload, line.characteristic):
                 sample = _write_rows(out, sample, packet.lost, packet.samples)
             if decoder.stats.malformed > before:
-                print(
-                    f"emg decode: {args.capture}, line {number}: skipped a malformed packet "
-                    f"({decoder.stats.last_error})",
-                    file=sys.stderr,
+                _warn(
+                    args.capture,
+                    line.number,
+                    f"skipped a malformed packet ({decoder.stats.last_error})",
                 )
     finally:
-        if args.out:
+        if out is not sys.stdout:
             out.close()
     stats = decoder.stats
     print(
         f"emg decode: {stats.packets} packets, {stats.samples} samples per channel, "
-        f"{stats.lost_samples} lost, {stats.malformed} malformed",
+        f"{stats.lost_samples} lost, {stats.malformed} malformed, {not_hex} not hex",
         file=sys.stderr,
     )
     return 0
+
+
+def _warn(capture: Path, number: int, message: str) -> None:
+    print(f"emg decode: {capture}, line {number}: {message}", file=sys.stderr)
+
+
+def _open_out(path: Path | None) -> TextIO:
+    """The CSV output: ``path`` opened for writing, or stdout."""
+    if path is None:
+        return sys.stdout
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise EmgInputError(
+            f"cannot write the --out file: {error.strerror or error}", source=str(path)
+        ) from None
 
 
 def _column_names(profile: SensorProfile) -> list[str]:

@@ -9,6 +9,7 @@ skipped, and the stream goes on.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -83,10 +84,12 @@ class Decoder(ABC):
     def __init__(
         self, params: Mapping[str, Any], channels: int, scale_uv: float, sample_rate: float
     ) -> None:
-        unknown = set(params) - set(self.parameters)
+        unknown = sorted(set(params) - set(self.parameters))
         if unknown:
+            close = difflib.get_close_matches(unknown[0], list(self.parameters), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ValueError(
-                f"unknown parameter(s) {', '.join(sorted(unknown))} for decoder '{self.kind}'"
+                f"unknown parameter(s) {', '.join(unknown)} for decoder '{self.kind}'{hint}"
                 f" (known: {', '.join(self.parameters) or 'none'})"
             )
         self.params = {**self.parameters, **params}

@@ -1,7 +1,9 @@
 """Sensor profiles: one TOML file per sensor in ``firmware_configs/``, loaded and validated.
 
-A profile is data, not code. Layout (every table and field is checked; an error names the file
-and the field)::
+A profile is data, not code. Layout (every table and field is checked for its type and range,
+and a key that is not in this layout is refused, with the closest known key suggested; an error
+names the file, the table and the key). ``[decoder]`` takes the chosen decoder's own parameters
+and ``[extra]`` is a free-form table of notes (it must be a table)::
 
     name = "emg-stream-v1"                 # unique; what --profile and `emg decode` take
     description = "..."
@@ -35,6 +37,7 @@ and the field)::
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -110,6 +113,19 @@ class _Reader:
             raise self.error(key, "missing table" if value is None else "must be a table")
         return _Reader(value, self.path, f"{self.prefix}{key}.")
 
+    def check_keys(self, known: Sequence[str]) -> None:
+        """Refuse a key that is not in ``known`` (a typo would otherwise be ignored)."""
+        for key in self.values:
+            if key not in known:
+                where = f"[{self.prefix.rstrip('.')}]" if self.prefix else "the top level"
+                raise self.error(key, unknown_key_message(key, where, known))
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.values.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false (without quotes), not {value!r}")
+        return value
+
     def text(self, key: str, default: str | None = None) -> str:
         value = self.values.get(key, default)
         if not isinstance(value, str) or not value.strip():
@@ -159,6 +175,23 @@ class _Reader:
         return tuple(out)
 
 
+#: The keys of each table (``[decoder]`` keys are checked by the decoder, ``[extra]`` is free).
+KNOWN_KEYS: Mapping[str, tuple[str, ...]] = {
+    "": ("name", "description", "match", "gatt", "stream", "decoder", "muscles", "extra"),
+    "match": ("names", "services"),
+    "gatt": ("service", "notify", "control", "start", "stop", "write_with_response", "battery"),
+    "stream": ("sample_rate", "channels", "scale_uv"),
+    "muscles": ("default",),
+}
+
+
+def unknown_key_message(key: str, where: str, known: Sequence[str]) -> str:
+    """``unknown key 'batery' in [gatt]; did you mean 'battery'? (known: ...)``."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown key '{key}' in {where}{hint} (known: {', '.join(sorted(known))})"
+
+
 def load_profile(path: str | Path) -> SensorProfile:
     """Read and validate one profile.
 
@@ -178,12 +211,18 @@ def load_profile(path: str | Path) -> SensorProfile:
     except tomllib.TOMLDecodeError as error:
         raise EmgInputError(f"not valid TOML: {error}", source=str(path)) from None
     top = _Reader(values, path)
+    top.check_keys(KNOWN_KEYS[""])
     match, gatt = top.table("match", required=False), top.table("gatt")
     stream, decoder = top.table("stream"), top.table("decoder")
+    muscle_table = top.table("muscles", required=False)
+    extra = top.table("extra", required=False)
+    for name, table in (("match", match), ("gatt", gatt), ("stream", stream)):
+        table.check_keys(KNOWN_KEYS[name])
+    muscle_table.check_keys(KNOWN_KEYS["muscles"])
     channels = int(stream.number("channels", 1, 64))
     if channels != stream.values["channels"]:
         raise stream.error("channels", "must be a whole number")
-    muscles = top.table("muscles", required=False).texts("default")
+    muscles = muscle_table.texts("default")
     for muscle in muscles:
         try:
             parse_muscle_name(muscle)
@@ -199,13 +238,12 @@ def load_profile(path: str | Path) -> SensorProfile:
         )
     kind = decoder.text("kind")
     params = {k: v for k, v in decoder.values.items() if k != "kind"}
-    known = {"name", "description", "match", "gatt", "stream", "decoder", "muscles", "extra"}
-    unknown = set(values) - known
-    if unknown:
-        raise top.error(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(known))})")
+    description = values.get("description", "")
+    if not isinstance(description, str):
+        raise top.error("description", f"must be a string, not {description!r}")
     profile = SensorProfile(
         name=top.text("name"),
-        description=str(values.get("description", "")),
+        description=description,
         path=path,
         name_patterns=match.texts("names"),
         advertised_services=match.uuids("services"),
@@ -214,14 +252,14 @@ def load_profile(path: str | Path) -> SensorProfile:
         control=gatt.uuid("control", required=False),
         start=gatt.commands("start"),
         stop=gatt.commands("stop"),
-        write_with_response=bool(gatt.values.get("write_with_response", True)),
+        write_with_response=gatt.flag("write_with_response", True),
         sample_rate=stream.number("sample_rate", 1, 100_000),
         channels=channels,
         scale_uv=stream.number("scale_uv", 1e-9, 1e9),
         decoder_kind=kind,
         decoder_params=params,
         muscles=muscles,
-        extra=dict(values.get("extra", {})),
+        extra=dict(extra.values),
         battery=gatt.uuid("battery", required=False),
     )
     try:

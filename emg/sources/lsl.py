@@ -30,13 +30,14 @@ Block ``t0`` values are on the host's monotonic clock, like those of the Bluetoo
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import Block, Channel
+from emg.block import Block, Channel, beyond_float32
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
@@ -69,6 +70,22 @@ JITTER_S = 0.025
 
 #: Time constant (seconds of samples) with which the grid follows the time stamps.
 SMOOTHING_S = 2.0
+
+#: Longest step in the time stamps that is filled with lost samples. A longer one is taken as a
+#: clock fault, not as data that never came: filling it would allocate samples out of all
+#: proportion to what was received (one stamp 10^6 s ahead is 10^9 samples at 1 kHz). Longer
+#: than :data:`STALL_S` and than liblsl needs to recover a dropped connection, so a real outage
+#: is still filled exactly in practice.
+MAX_GAP_S = 10.0
+
+#: Highest nominal rate taken (Hz); a higher one is refused before anything is allocated.
+MAX_RATE_HZ = 100_000.0
+
+#: Most channels taken from one stream; a wider one is refused with a short message.
+MAX_CHANNELS = 512
+
+#: Most values (samples x channels) pulled from the inlet at once.
+MAX_PULL_VALUES = 1 << 20
 
 #: numpy dtypes of LSL's numeric channel formats (pylsl's ``cf_*`` codes).
 _FORMATS: dict[int, type[np.generic]] = {
@@ -114,6 +131,20 @@ class GridClock:
     Within the tolerance, the grid's time follows the time stamps with time constant
     ``smoothing_s`` (jitter is averaged out, a clock that is a few ppm off is followed).
 
+    Bad time stamps never allocate or shift good data:
+
+    - a time stamp that is not finite (NaN, inf) says nothing: the sample takes the next index
+      and the grid is left as it was (before the first finite stamp such a sample has no
+      place and gets index -1, for the caller to drop);
+    - a time stamp off by more than the tolerance while the *next* sample is back where the
+      grid expects it is one bad stamp: treated like a non-finite one;
+    - a step longer than ``max_gap_s`` either way is never filled with lost samples: it
+      re-anchors the grid (counted in ``jumps`` or ``resets``) once a second sample is on the
+      new time line; a far stamp that ends a chunk waits for that confirmation (the next
+      chunk's first stamp) and is a bad stamp until then, so a single far-future stamp costs
+      nothing and never moves a block's ``t0``. A real outage that long is bracketed by the
+      source's ``disconnect``/``reconnect`` events.
+
     Parameters
     ----------
     sample_rate
@@ -122,21 +153,38 @@ class GridClock:
         Tolerated time-stamp jitter (see :data:`JITTER_S`).
     smoothing_s
         Time constant of the grid's time, in seconds of samples.
+    max_gap_s
+        Longest step in the time stamps filled with lost samples (see :data:`MAX_GAP_S`).
+
+    Attributes
+    ----------
+    gaps, resets, jumps
+        Steps filled as lost samples; steps back; steps forward beyond ``max_gap_s``.
+    bad_stamps
+        Samples whose time stamp was not finite or was a lone outlier.
     """
 
     def __init__(
-        self, sample_rate: float, jitter_s: float = JITTER_S, smoothing_s: float = SMOOTHING_S
+        self,
+        sample_rate: float,
+        jitter_s: float = JITTER_S,
+        smoothing_s: float = SMOOTHING_S,
+        max_gap_s: float = MAX_GAP_S,
     ) -> None:
-        if not sample_rate > 0:
-            raise ValueError(f"sample rate must be positive, got {sample_rate}")
+        if not 0 < sample_rate <= MAX_RATE_HZ:
+            raise ValueError(f"sample rate must be in (0, {MAX_RATE_HZ:g}] Hz, got {sample_rate}")
         self.sample_rate = float(sample_rate)
         self.period = 1.0 / self.sample_rate
         self.tolerance = max(GAP_PERIODS * self.period, jitter_s)
         self.weight = min(1.0, 1.0 / max(1.0, smoothing_s * self.sample_rate))
+        self.max_gap = max(float(max_gap_s), self.tolerance)
         self.next_index = 0
         self._expected: float | None = None  # expected time stamp of next_index
         self.gaps = 0
         self.resets = 0
+        self.jumps = 0
+        self.bad_stamps = 0
+        self._far: float | None = None  # residual of a far stamp that ended the last chunk
 
     def place(self, stamps: Sequence[float] | FloatArray) -> IntArray:
         """Grid indices of consecutive samples, strictly increasing across calls.
@@ -149,17 +197,37 @@ class GridClock:
         Returns
         -------
         numpy.ndarray
-            int64 grid index of each sample.
+            int64 grid index of each sample; -1 for a sample without a finite time stamp
+            before the first finite one (it has no place on the grid).
         """
-        values = np.asarray(stamps, dtype=np.float64)
+        values = np.asarray(stamps, dtype=np.float64).tolist()
         out = np.empty(len(values), dtype=np.int64)
         expected, index = self._expected, self.next_index
         tolerance, period, weight, fs = self.tolerance, self.period, self.weight, self.sample_rate
-        for j, stamp in enumerate(values.tolist()):
+        for j, stamp in enumerate(values):
+            if not math.isfinite(stamp):
+                self.bad_stamps += 1
+                if expected is None:
+                    out[j] = -1
+                    continue
+                stamp = expected
             if expected is None:
                 expected = stamp
             residual = stamp - expected
-            if residual > tolerance:
+            far = abs(residual) > self.max_gap
+            waits = far and j + 1 == len(values) and not self._confirms(residual)
+            self._far = residual if waits else None
+            if abs(residual) > tolerance and (
+                waits or _back_on_time(values, j + 1, expected + period, tolerance)
+            ):
+                self.bad_stamps += 1  # a lone outlier: the grid goes on as it was
+            elif far:
+                expected = stamp  # re-anchored, nothing skipped
+                if residual > 0:
+                    self.jumps += 1
+                else:
+                    self.resets += 1
+            elif residual > tolerance:
                 index += round(residual * fs)
                 expected = stamp
                 self.gaps += 1
@@ -174,11 +242,20 @@ class GridClock:
         self._expected, self.next_index = expected, index
         return out
 
+    def _confirms(self, residual: float) -> bool:
+        """Whether a far stamp that ends a chunk is on the time line of the previous one."""
+        return self._far is not None and abs(residual - self._far) <= self.tolerance
+
     def time_of(self, index: int) -> float:
         """The grid's time of an index (in the time stamps' clock)."""
         if self._expected is None:
             raise ValueError("no time stamp placed yet")
         return self._expected - (self.next_index - index) * self.period
+
+
+def _back_on_time(stamps: list[float], j: int, expected: float, tolerance: float) -> bool:
+    """Whether sample ``j`` exists and its time stamp is where the grid expected it."""
+    return j < len(stamps) and abs(stamps[j] - expected) <= tolerance
 
 
 def _describe(info: Any) -> str:
@@ -230,6 +307,16 @@ def resolve_stream(name: str, timeout_s: float = RESOLVE_TIMEOUT_S) -> Any:
     return found[0]
 
 
+def _check_width(found: Sequence[SourceChannel], where: str) -> None:
+    """Refuse a stream with more than :data:`MAX_CHANNELS` channels, in one short line."""
+    if len(found) > MAX_CHANNELS:
+        first = ", ".join(channel.name for channel in found[:5])
+        raise EmgInputError(
+            f"has {len(found)} channels ({first}, ...); at most {MAX_CHANNELS} are taken",
+            source=where,
+        )
+
+
 class LslSource:
     """Blocks from an LSL EMG stream.
 
@@ -276,6 +363,12 @@ class LslSource:
                 "has an irregular rate (nominal rate 0); an EMG stream needs a sample rate",
                 source=self.where,
             )
+        if not rate <= MAX_RATE_HZ:
+            raise EmgInputError(
+                f"has a nominal rate of {rate:g} Hz, above the {MAX_RATE_HZ:g} Hz this toolkit"
+                " takes (is the sender's rate setting right?)",
+                source=self.where,
+            )
         dtype = _FORMATS.get(int(short.channel_format()))
         if dtype is None:
             raise EmgInputError(
@@ -291,6 +384,7 @@ class LslSource:
             self.hostname = str(info.hostname())
             self.stream_type = str(info.type())
             found = read_channels(info)
+            _check_width(found, self.where)
             taken = map_channels(found, overrides or None, source=self.where, device=name)
             self.scales = np.array(
                 [unit_scale(found[i].unit, self.where, found[i].name) for i, _ in taken],
@@ -304,7 +398,9 @@ class LslSource:
         self.channels: tuple[Channel, ...] = tuple(channel for _, channel in taken)
         self.sample_rate = rate
         self.clock = GridClock(rate, jitter_s)
-        self._buffer = np.zeros((max(1024, round(rate)), int(info.channel_count())), dtype=dtype)
+        width = len(found)
+        rows = max(16, min(max(1024, round(rate)), MAX_PULL_VALUES // width))
+        self._buffer = np.zeros((rows, width), dtype=dtype)
         self._offset = clock_offset(lsl.local_clock)  # LSL time minus host monotonic time
         self.emitted = 0
         self.received = 0
@@ -359,8 +455,15 @@ class LslSource:
                 return blocks
 
     def _place(self, stamps: FloatArray, values: FloatArray) -> list[Block]:
+        """Blocks of pulled samples: NaN, inf and values beyond float32 become lost samples;
+        samples without a finite time stamp before the first finite one are dropped."""
         indices = self.clock.place(stamps)
-        lost = ~np.isfinite(values)
+        placed = indices >= 0
+        if not placed.all():
+            indices, values = indices[placed], values[placed]
+            if len(indices) == 0:
+                return []
+        lost = ~np.isfinite(values) | beyond_float32(values)
         data = np.where(lost, 0.0, values).astype(np.float32)
         blocks: list[Block] = []
         cuts = np.flatnonzero(np.diff(indices) != 1) + 1

@@ -424,17 +424,69 @@ def test_full_sequence_wrap_is_resolved_by_the_timestamp() -> None:
 def test_lost_start_packet_of_a_new_stream_resyncs() -> None:
     dec = decoder()
     dec.decode(pack(1, 0, 3000, 1_000_000, [0] * 5))
-    (packet,) = dec.decode(pack(1, 0, 1, 9_000_000, [0] * 5))  # new stream, its packet 0 lost
-    assert packet.lost == 0 and dec.resyncs == 1
+    # new stream, its packet 0 lost: suspect until its successor confirms it
+    assert dec.decode(pack(1, 0, 1, 9_000_000, [0] * 5)) == []
+    assert "sequence 1 after 3000 went back" in dec.stats.last_error
     (packet,) = dec.decode(pack(1, 0, 2, 9_005_000, [0] * 5))
+    assert (packet.lost, packet.device_time_s) == (5, 9.005)  # the dropped packet 1
+    assert dec.resyncs == 1 and dec.suspects == 1
+    (packet,) = dec.decode(pack(1, 0, 3, 9_010_000, [0] * 5))
     assert packet.lost == 0
 
 
 def test_wrong_sample_rate_is_reported_and_the_sequence_trusted() -> None:
     dec = decoder(sample_rate=500.0)  # the device streams at 1000 Hz
     dec.decode(pack(1, 0, 1, 0, [0] * 5))
-    (packet,) = dec.decode(pack(1, 0, 3, 10_000, [0] * 5))
-    assert packet.lost == 5 and dec.timing_mismatches == 1
+    assert dec.decode(pack(1, 0, 3, 10_000, [0] * 5)) == []  # suspect
+    (packet,) = dec.decode(pack(1, 0, 4, 15_000, [0] * 5))  # follows it: the clock is off
+    assert packet.lost == 5 + 5 and dec.timing_mismatches == 1  # sequence 2, and the suspect
+    packets = [dec.decode(pack(1, 0, k, (k - 1) * 5000, [0] * 5)) for k in range(5, 40)]
+    lost = [p.lost for decoded in packets for p in decoded]
+    assert lost == [0] * 35 and dec.stats.malformed == 1
+    assert dec.timing_mismatches == 36
+
+
+def test_one_corrupt_sequence_costs_its_own_packet() -> None:
+    dec = decoder()
+    for k in range(3):
+        dec.decode(pack(1, 0, 100 + k, k * 5000, [0] * 5))
+    assert dec.decode(pack(1, 0, 103 ^ 0x4000, 3 * 5000, [0] * 5)) == []
+    assert dec.stats.last_error == (
+        "suspect: sequence 16487 after 102 says 81920 samples lost, the device clock says 0"
+        " lost; dropped (state kept at sequence 102)"
+    )
+    (packet,) = dec.decode(pack(1, 0, 104, 4 * 5000, [0] * 5))
+    assert (packet.lost, packet.sequence, packet.device_time_s) == (5, 104, 0.02)
+    (packet,) = dec.decode(pack(1, 0, 105, 5 * 5000, [0] * 5))
+    assert packet.lost == 0
+    assert (dec.stats.lost_samples, dec.stats.malformed, dec.suspects) == (5, 1, 1)
+    assert dec.timing_mismatches == 0 and dec.resyncs == 0
+
+
+def test_a_corrupt_sequence_that_went_back_is_no_new_stream() -> None:
+    dec = decoder()
+    dec.decode(pack(1, 0, 500, 0, [0] * 5))
+    assert dec.decode(pack(1, 0, 7, 5000, [0] * 5)) == []  # "went back": suspect, not a resync
+    (packet,) = dec.decode(pack(1, 0, 503, 15_000, [0] * 5))  # sequence 502 genuinely lost
+    assert packet.lost == 10 and dec.resyncs == 0
+
+
+def test_next_sequence_with_a_corrupt_timestamp_is_suspect() -> None:
+    dec = decoder()
+    dec.decode(pack(1, 0, 10, 0, [0] * 5))
+    assert dec.decode(pack(1, 0, 11, 2_000_000_000, [0] * 5)) == []
+    (packet,) = dec.decode(pack(1, 0, 12, 10_000, [0] * 5))  # not "out of order"
+    assert (packet.lost, packet.device_time_s) == (5, 0.01)
+
+
+def test_a_corrupt_reference_packet_is_repaired_by_the_next_two() -> None:
+    dec = decoder()
+    dec.decode(pack(1, 0, 5, 0, [0] * 5))  # the first packet: its sequence should be 10
+    assert dec.decode(pack(1, 0, 13, 15_000, [0] * 5)) == []  # 11 and 12 lost
+    (packet,) = dec.decode(pack(1, 0, 14, 20_000, [0] * 5))
+    assert packet.lost == 10 + 5  # taken from the clock, plus the dropped packet
+    (packet,) = dec.decode(pack(1, 0, 15, 25_000, [0] * 5))
+    assert packet.lost == 0 and dec.timing_mismatches == 0
 
 
 def test_decoder_parameters_are_checked() -> None:
@@ -527,6 +579,40 @@ def test_random_streams_count_dropped_packets(
         k += 1
     assert dec.stats.lost_samples == sum(drops[1:]) * n
     assert dec.timing_mismatches == 0 and dec.resyncs == 0
+
+
+@FAST
+@given(
+    seq0=st.integers(0, 65535),
+    ts0=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 120),
+    drops=st.lists(st.integers(0, 40), min_size=3, max_size=25),
+    data=st.data(),
+)
+def test_one_corrupt_sequence_costs_at_most_its_packet(
+    seq0: int, ts0: int, n: int, drops: list[int], data: st.DataObject
+) -> None:
+    """Genuine losses (also across both wraps) are counted exactly; a corrupt one adds <= n.
+
+    The corrupt packet is neither the first (the reference) nor the last (a loss is only seen
+    at the next packet that arrives).
+    """
+    corrupt = data.draw(st.integers(1, len(drops) - 2), label="corrupt packet")
+    dec = decoder()
+    k, genuine, kept = 0, 0, 0
+    for i, dropped in enumerate(drops):
+        k += dropped if i else 0
+        genuine += dropped * n if i else 0
+        seq = (seq0 + k) % 65536
+        if i == corrupt:
+            seq = data.draw(st.integers(0, 65535).filter(lambda s, q=seq: s != q), label="bad")
+        packets = dec.decode(pack(1, 0, seq, (ts0 + k * n * 1000) % 2**32, [0] * n))
+        kept += len(packets)
+        k += 1
+    lost = dec.stats.lost_samples
+    assert lost == genuine + n * dec.stats.malformed
+    assert dec.stats.malformed <= 1 and kept == len(drops) - dec.stats.malformed
+    assert dec.resyncs == 0
 
 
 # ---- the profile ---------------------------------------------------------------------------

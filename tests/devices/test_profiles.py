@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from emg.cli import main
 from emg.devices.profiles import full_uuid, load_profile, load_profiles
 from emg.errors import EmgInputError
 
@@ -77,8 +79,17 @@ def test_a_new_sensor_needs_only_a_toml_file(tmp_path: Path) -> None:
             "2 muscles for 1",
         ),
         (('default = ["glute"]', 'default = ["kneecap"]'), "muscles.default", "unknown muscle"),
-        (("[stream]", "[streams]"), "stream", "missing table"),
-        (('name = "my-sensor"', 'name = "my-sensor"\ncolour = "red"'), "colour", "unknown field"),
+        (
+            ("[stream]", "[streams]"),
+            "streams",
+            "unknown key 'streams' in the top level; did you mean 'stream'?",
+        ),
+        (("[stream]", "[extra]"), "stream", "missing table"),
+        (
+            ('name = "my-sensor"', 'name = "my-sensor"\ncolour = "red"'),
+            "colour",
+            "unknown key 'colour' in the top level (known: ",
+        ),
         (
             ('notify = ["e3a10002-0000-4000-8000-00805f9b34fb"]', "notify = []"),
             "gatt.notify",
@@ -90,10 +101,99 @@ def test_bad_profiles_name_file_and_field(
     tmp_path: Path, change: tuple[str, str], field: str, message: str
 ) -> None:
     path = _write(tmp_path, GOOD.replace(*change))
-    with pytest.raises(EmgInputError, match=message) as caught:
+    with pytest.raises(EmgInputError, match=re.escape(message)) as caught:
         load_profile(path)
     assert caught.value.field == field
     assert str(path) in str(caught.value)
+
+
+KNOWN_GATT = "battery, control, notify, service, start, stop, write_with_response"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        (
+            ('stop = ["02"]', 'stop = ["02"]\nbatery = "2a19"'),
+            "gatt.batery",
+            f"unknown key 'batery' in [gatt]; did you mean 'battery'? (known: {KNOWN_GATT})",
+        ),
+        (
+            ("scale_uv = 4.028", "scale_uv = 4.028\nsample_rte = 500"),
+            "stream.sample_rte",
+            "unknown key 'sample_rte' in [stream]; did you mean 'sample_rate'?"
+            " (known: channels, sample_rate, scale_uv)",
+        ),
+        (
+            ('names = ["MYEMG-*"]', 'names = ["MYEMG-*"]\nname = "x"'),
+            "match.name",
+            "unknown key 'name' in [match]; did you mean 'names'? (known: names, services)",
+        ),
+        (
+            ('default = ["glute"]', 'default = ["glute"]\nright = ["hamstring"]'),
+            "muscles.right",
+            "unknown key 'right' in [muscles] (known: default)",
+        ),
+        (
+            ('name = "my-sensor"', 'name = "my-sensor"\ndecription = "x"'),
+            "decription",
+            "unknown key 'decription' in the top level; did you mean 'description'?",
+        ),
+        (
+            ('name = "my-sensor"', 'name = "my-sensor"\nextra = 5'),
+            "extra",
+            "must be a table",
+        ),
+        (
+            ('stop = ["02"]', 'stop = ["02"]\nwrite_with_response = "false"'),
+            "gatt.write_with_response",
+            "must be true or false (without quotes), not 'false'",
+        ),
+        (
+            ('stop = ["02"]', 'stop = ["02"]\nwrite_with_response = 0'),
+            "gatt.write_with_response",
+            "must be true or false (without quotes), not 0",
+        ),
+        (
+            ('description = "a new board speaking emg-stream v1"', "description = 3"),
+            "description",
+            "must be a string, not 3",
+        ),
+        (
+            ('kind = "emg-stream-v1"', 'kind = "ganglion"\nfirmwre = 3'),
+            "decoder",
+            "unknown parameter(s) firmwre for decoder 'ganglion'; did you mean 'firmware'?",
+        ),
+    ],
+)
+def test_profiles_reject_unknown_keys_and_wrong_types(
+    tmp_path: Path, change: tuple[str, str], field: str, message: str
+) -> None:
+    path = _write(tmp_path, GOOD.replace(*change))
+    assert GOOD.replace(*change) != GOOD
+    with pytest.raises(EmgInputError) as caught:
+        load_profile(path)
+    assert caught.value.field == field
+    assert message in caught.value.detail
+    assert str(caught.value).startswith(f"{path}, ")
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+def test_a_profile_error_is_one_line_from_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, GOOD.replace('stop = ["02"]', 'stop = ["02"]\nbatery = "2a19"'))
+    assert main(["profiles", "--dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"emg: error: {path}, column 'gatt.batery': unknown key 'batery' in [gatt];"
+        f" did you mean 'battery'? (known: {KNOWN_GATT})\n"
+    )
+
+
+def test_write_with_response_false_loads_as_false(tmp_path: Path) -> None:
+    text = GOOD.replace('stop = ["02"]', 'stop = ["02"]\nwrite_with_response = false')
+    assert load_profile(_write(tmp_path, text)).write_with_response is False
+    assert load_profile(_write(tmp_path, GOOD, "b.toml")).write_with_response is True
 
 
 def test_unreadable_and_duplicate_profiles(tmp_path: Path) -> None:

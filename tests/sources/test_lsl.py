@@ -335,3 +335,123 @@ def test_lsl_stream_name() -> None:
     assert lsl_stream_name("synthetic") is None
     with pytest.raises(EmgInputError, match="needs the name"):
         lsl_stream_name("lsl:")
+
+
+# ---- hostile input: bad time stamps, absurd rates and widths, values beyond float32 -------
+
+
+def test_a_far_future_stamp_mid_chunk_is_one_bad_stamp() -> None:
+    clock = GridClock(1000.0)
+    stamps = 50.0 + np.arange(100) / 1000.0
+    stamps[50] += 1e6
+    assert np.array_equal(clock.place(stamps), np.arange(100))
+    assert (clock.bad_stamps, clock.gaps, clock.jumps, clock.resets) == (1, 0, 0, 0)
+    assert clock.time_of(100) == pytest.approx(50.1)
+
+
+def test_a_far_stamp_ending_a_chunk_waits_for_the_next() -> None:
+    clock = GridClock(1000.0)
+    first = 50.0 + np.arange(10) / 1000.0
+    first[-1] = 1e6
+    assert clock.place(first).tolist() == list(range(10))
+    assert clock.time_of(10) == pytest.approx(50.01)  # the grid did not move
+    assert clock.place(50.01 + np.arange(5) / 1000.0).tolist() == list(range(10, 15))
+    assert (clock.bad_stamps, clock.gaps, clock.jumps, clock.resets) == (1, 0, 0, 0)
+
+
+def test_a_real_far_jump_reanchors_without_filling() -> None:
+    clock = GridClock(10.0)
+    assert clock.place([1.0]).tolist() == [0]
+    # one sample per chunk: the first far stamp waits, the second confirms the new time line
+    assert [int(clock.place([t])[0]) for t in (5001.1, 5001.2, 5001.3)] == [1, 2, 3]
+    assert (clock.bad_stamps, clock.jumps, clock.gaps) == (1, 1, 0)
+    assert clock.time_of(4) == pytest.approx(5001.4)
+    # within a chunk a far step is taken at once, and never filled
+    assert clock.place(9000.0 + np.arange(3) / 10.0).tolist() == [4, 5, 6]
+    assert clock.jumps == 2 and clock.gaps == 0
+
+
+def test_a_gap_up_to_max_gap_is_still_filled_exactly() -> None:
+    clock = GridClock(1000.0)
+    clock.place(10.0 + np.arange(10) / 1000.0)
+    after = clock.place(13.01 + np.arange(3) / 1000.0)  # 3 s missing
+    assert after.tolist() == [3010, 3011, 3012] and clock.gaps == 1
+
+
+def test_a_lone_outlier_seconds_off_costs_nothing() -> None:
+    clock = GridClock(1000.0)
+    stamps = 10.0 + np.arange(20) / 1000.0
+    stamps[5] += 5.0
+    stamps[12] -= 3.0
+    assert np.array_equal(clock.place(stamps), np.arange(20))
+    assert (clock.bad_stamps, clock.gaps, clock.resets) == (2, 0, 0)
+
+
+def test_non_finite_stamps_are_placed_by_their_neighbours() -> None:
+    clock = GridClock(1000.0)
+    leading = clock.place([np.nan, np.inf, 7.0, np.nan, 7.002, -np.inf])
+    assert leading.tolist() == [-1, -1, 0, 1, 2, 3]
+    assert clock.bad_stamps == 4 and clock.time_of(4) == pytest.approx(7.004)
+
+
+def test_an_absurd_rate_is_refused_by_the_clock() -> None:
+    with pytest.raises(ValueError, match="sample rate must be in"):
+        GridClock(1e9)
+    with pytest.raises(ValueError, match="sample rate must be in"):
+        GridClock(float("nan"))
+
+
+def test_an_absurd_nominal_rate_is_refused_before_allocating() -> None:
+    name = unique_name("emg-fast")
+    info = pylsl.StreamInfo(name, "EMG", 1, 1e9, "float32", f"{name}-src")
+    outlet = pylsl.StreamOutlet(info, max_buffered=1)
+    with pytest.raises(EmgInputError) as error:
+        LslSource(name, timeout_s=5.0)
+    assert str(error.value) == (
+        f"LSL stream '{name}': has a nominal rate of 1e+09 Hz, above the 100000 Hz this"
+        " toolkit takes (is the sender's rate setting right?)"
+    )
+    del outlet
+
+
+def test_ten_thousand_channels_are_one_short_line() -> None:
+    name = unique_name("emg-wide")
+    outlet = _outlet(name, [f"EMG{i + 1}" for i in range(10_000)], rate=100.0)
+    with pytest.raises(EmgInputError) as error:
+        LslSource(name, timeout_s=10.0)
+    assert str(error.value) == (
+        f"LSL stream '{name}': has 10000 channels (EMG1, EMG2, EMG3, EMG4, EMG5, ...);"
+        " at most 512 are taken"
+    )
+    del outlet
+
+
+def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
+    """float64 1e300 becomes a lost sample (never inf); NaN time stamps and one stamp 10^6 s
+    ahead mid-stream cost no sample and allocate nothing."""
+    name = unique_name("emg-hostile")
+    outlet = _outlet(name, ["glute"], rate=1000.0, fmt="double64")
+    source = LslSource(name, timeout_s=5.0)
+    t = pylsl.local_clock()
+    values = np.full((300, 1), 5.0)
+    values[10, 0] = 1e300
+    values[11, 0] = -1e39
+    stamps = t + np.arange(300) / 1000.0
+    stamps[100] = t + 1e6
+    stamps[200:205] = np.nan
+    outlet.push_chunk(values[:150], timestamp=stamps[:150].tolist())
+    outlet.push_chunk(values[150:], timestamp=stamps[150:].tolist())
+    deadline = time.monotonic() + 5.0
+    blocks: list[Block] = []
+    while sum(b.n_samples for b in blocks) < 300 and time.monotonic() < deadline:
+        blocks.extend(source.pull())
+        time.sleep(0.01)
+    source.close()
+    del outlet
+    data = np.concatenate([b.data for b in blocks])
+    lost = np.concatenate([b.lost for b in blocks])
+    assert data.shape == (300, 1) and np.isfinite(data).all()
+    assert np.flatnonzero(lost[:, 0]).tolist() == [10, 11]
+    assert (data[lost] == 0).all() and (data[~lost] == 5.0).all()
+    assert source.clock.bad_stamps == 6 and source.clock.gaps == 0
+    assert all(abs(b.t0 - blocks[0].t0 - b.start / 1000.0) < 0.05 for b in blocks)

@@ -33,11 +33,16 @@ a packet. The timestamp also settles what the sequence alone cannot:
 A packet whose timestamp does not advance past the previous one (a duplicate, or a packet
 older than the last one) is malformed: it is counted and skipped, and the decoder's state is
 left as it was (BLE delivers notifications of one link in order, so this is a sender fault).
-A packet whose sequence stood still or jumped backwards while its timestamp advances starts a
-new stream (its start packet was lost): it is accepted with ``lost = 0`` and counted in
-:attr:`EmgStreamDecoder.resyncs`. Any other disagreement trusts the sequence and is counted in
-:attr:`EmgStreamDecoder.timing_mismatches` (for instance a profile whose ``sample_rate`` is not
-the device's).
+A packet whose sequence gap and timestamp disagree otherwise is *suspect*
+(:mod:`emg.devices.sequence_check`): it is dropped as malformed, counted in
+:attr:`EmgStreamDecoder.suspects`, and the state stays at the last good packet, so one corrupt
+sequence number costs its own packet and no more (the next good packet counts it as lost). When
+the next packet follows the suspect one instead, the jump was real: a sequence that went back
+or stood still starts a new stream (its start packet was lost; counted in
+:attr:`EmgStreamDecoder.resyncs`), a clock that disagrees twice in a row means the profile's
+``sample_rate`` is not the device's (the sequence is trusted from then on and the mismatch
+counted in :attr:`EmgStreamDecoder.timing_mismatches`); the suspect's own samples count as
+lost.
 
 ``device_time_s`` is the device time of the first sample in seconds, unwrapped across the
 32-bit microsecond wrap (every 4294.97 s) for as long as the decoder runs; :meth:`reset` (after a
@@ -54,7 +59,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from emg.devices.decoding import LOG, DecodedPacket, Decoder, MalformedPacket, register
+from emg.devices.decoding import DecodedPacket, Decoder, MalformedPacket, register
+from emg.devices.sequence_check import SequenceCheck
 
 #: Protocol version this module reads.
 VERSION = 1
@@ -297,6 +303,8 @@ class EmgStreamDecoder(Decoder):
     ----------
     timing_mismatches
         Packets whose sequence gap and timestamp disagreed (the sequence was trusted).
+    suspects
+        Packets dropped because their sequence gap and timestamp disagreed.
     resyncs
         Packets taken as the start of a new stream although not flagged so.
     clipped_packets
@@ -312,19 +320,28 @@ class EmgStreamDecoder(Decoder):
         super().__init__(params, channels, scale_uv, sample_rate)
         if not 1 <= channels <= MAX_CHANNELS:
             raise ValueError(f"emg-stream v1 carries 1 to {MAX_CHANNELS} channels, not {channels}")
-        self._period_us = 1e6 / sample_rate
         self._scale = np.float32(scale_uv)
-        self.timing_mismatches = 0
-        self.resyncs = 0
+        self._check = SequenceCheck(sample_rate, self.kind)
         self.clipped_packets = 0
-        self.reset()
+
+    @property
+    def timing_mismatches(self) -> int:
+        """Packets accepted although the device clock disagreed with their sequence."""
+        return self._check.timing_mismatches
+
+    @property
+    def resyncs(self) -> int:
+        """Packets taken as the start of a new stream although not flagged so."""
+        return self._check.resyncs
+
+    @property
+    def suspects(self) -> int:
+        """Packets dropped because their sequence number and device time disagreed."""
+        return self._check.suspects
 
     def reset(self) -> None:
         """Forget the previous packet (after a reconnect the firmware restarts at sequence 0)."""
-        self._sequence: int | None = None
-        self._timestamp = 0
-        self._samples = 0
-        self._time_us = 0
+        self._check.reset()
 
     def _decode(self, payload: bytes, characteristic: str | None) -> list[DecodedPacket]:
         if len(payload) < HEADER_SIZE:
@@ -345,7 +362,13 @@ class EmgStreamDecoder(Decoder):
             raise MalformedPacket(
                 f"{len(payload)} bytes, but {n} samples x {channels} channels need {size}"
             )
-        lost = self._advance(sequence, timestamp, n, flags)
+        lost = self._check.advance(
+            sequence,
+            timestamp,
+            n,
+            start=bool(flags & FLAG_STREAM_START),
+            gap_flag=bool(flags & FLAG_DISCONTINUITY),
+        )
         counts = np.frombuffer(payload, dtype="<i2", offset=HEADER_SIZE).reshape(n, channels)
         samples = counts.astype(np.float32)
         samples *= self._scale
@@ -356,72 +379,6 @@ class EmgStreamDecoder(Decoder):
                 samples=samples,
                 sequence=sequence,
                 lost=lost,
-                device_time_s=self._time_us / 1e6,
+                device_time_s=self._check.time_us / 1e6,
             )
         ]
-
-    def _advance(self, sequence: int, timestamp: int, n: int, flags: int) -> int:
-        """Check the packet against the previous one, update the state, return ``lost``."""
-        previous = self._sequence
-        if previous is None:
-            self._accept(sequence, timestamp, n, timestamp)
-            return 0
-        elapsed = (timestamp - self._timestamp) & 0xFFFFFFFF
-        if elapsed == 0:
-            raise MalformedPacket(
-                f"duplicate: sequence {sequence} after {previous}, same timestamp {timestamp}"
-            )
-        if elapsed >= 1 << 31:
-            raise MalformedPacket(
-                f"out of order: sequence {sequence} after {previous}, timestamp went back by"
-                f" {(1 << 32) - elapsed} us"
-            )
-        time_us = self._time_us + elapsed
-        if flags & FLAG_STREAM_START:
-            self._accept(sequence, timestamp, n, time_us)
-            return 0
-        by_time = round(elapsed / self._period_us) - self._samples
-        if flags & FLAG_DISCONTINUITY:
-            self._accept(sequence, timestamp, n, time_us)
-            return max(by_time, 0)
-        gap = (sequence - previous) & 0xFFFF  # 1 = the next packet
-        wraps = max(0, round((by_time - (gap - 1) * n) / (65536 * n)))
-        if gap == 0:
-            wraps = max(wraps, 1)
-        by_sequence = (gap - 1 + 65536 * wraps) * n
-        if abs(by_time - by_sequence) > n / 2:
-            if gap == 0 or gap > 0x8000:
-                self.resyncs += 1
-                LOG.warning(
-                    "%s: sequence went back from %d to %d while the device clock advanced"
-                    " %d us: taken as a new stream",
-                    self.kind,
-                    previous,
-                    sequence,
-                    elapsed,
-                )
-                self._accept(sequence, timestamp, n, time_us)
-                return 0
-            by_sequence = (gap - 1) * n
-            self.timing_mismatches += 1
-            log = LOG.warning if self.timing_mismatches == 1 else LOG.debug
-            log(
-                "%s: sequence %d after %d says %d samples lost, the device clock says %d"
-                " (is the profile's sample_rate %g Hz the device's?)",
-                self.kind,
-                sequence,
-                previous,
-                by_sequence,
-                by_time,
-                self.sample_rate,
-            )
-        self._accept(sequence, timestamp, n, time_us)
-        return by_sequence
-
-    def _accept(self, sequence: int, timestamp: int, n: int, time_us: int) -> None:
-        self._sequence, self._timestamp, self._samples, self._time_us = (
-            sequence,
-            timestamp,
-            n,
-            time_us,
-        )
