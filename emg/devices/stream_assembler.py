@@ -43,6 +43,10 @@ Gaps
   and then delivers them at once; they are kept if they come within ``latency_s``, while the
   output (the live window, the rep decisions) waits for them. When the link is known to be
   down (:meth:`StreamAssembler.link_lost`) nobody waits: the sensor is masked up to ``now``.
+  Silence is measured in time the host was able to receive: when the host itself was held up
+  (its event loop stalled by a busy machine, :meth:`StreamAssembler.pause`), packets queued
+  meanwhile are arrivals it has not yet seen, so that time does not count towards
+  ``latency_s``.
   A ``disconnect`` event says so at once; when it delivers again, ``loss`` events (one per
   channel, with the sample range) and a ``reconnect`` event follow. Samples that arrive for
   grid times already emitted are counted as ``late`` and not used.
@@ -290,6 +294,7 @@ class StreamAssembler:
         self.emitted = 0
         self._first_arrival = math.inf
         self._events: list[Event] = []
+        self._pauses: list[tuple[float, float]] = []
 
     def _new_clock(self, prior_rate: float | None) -> SampleClock:
         options = self._clock_options
@@ -334,6 +339,35 @@ class StreamAssembler:
         """Let host time pass without data (so silent sensors time out); emit what is due."""
         self.now = max(self.now, now)
         return self._pump()
+
+    def pause(self, start: float, stop: float) -> None:
+        """The host could not receive between host times ``start`` and ``stop`` (its event
+        loop was held up): silence in that time does not count towards ``latency_s``.
+
+        Call it before feeding the packets that arrived after the hold-up.
+        """
+        if not stop > start:
+            return
+        if self._pauses and start <= self._pauses[-1][1]:
+            start = min(start, self._pauses[-1][0])
+            stop = max(stop, self._pauses[-1][1])
+            self._pauses.pop()
+        self._pauses.append((start, stop))
+
+    def _deadline(self, wait: float) -> float:
+        """The latest host time that ``wait`` seconds of receiving time lie behind ``now``."""
+        t, left = self.now, wait
+        for start, stop in reversed(self._pauses):
+            stop = min(stop, t)
+            if t - left >= stop:
+                break
+            if stop > start:
+                left -= t - stop
+                t = start
+        deadline = t - left
+        while self._pauses and self._pauses[0][1] <= deadline:  # can no longer matter
+            self._pauses.pop(0)
+        return deadline
 
     def link_lost(self, sensor: str, now: float) -> list[Block]:
         """The sensor's link dropped at host time ``now``: what it delivered is rendered, and
@@ -417,7 +451,7 @@ class StreamAssembler:
     def _start(self, force: bool) -> bool:
         """Fix the grid once every sensor is warm (or waiting is over)."""
         ready = [t for t in self._tracks.values() if t.clock.ready]
-        waited = self.now - self._first_arrival >= self.latency_s
+        waited = self._deadline(self.latency_s) >= self._first_arrival
         if not ready or not (force or waited or all(map(self._warm, self._tracks.values()))):
             return False
         self.t0 = min(t.clock.time_of(float(t.buffer_start)) for t in ready)
@@ -425,9 +459,10 @@ class StreamAssembler:
 
     def _apply_timeouts(self) -> None:
         assert self.t0 is not None
+        deadline = self._deadline(self.latency_s)
         for track in self._tracks.values():
-            wait = 0.0 if track.link_down else self.latency_s
-            due = math.floor((self.now - wait - self.t0) * self.sample_rate) + 1
+            until = self.now if track.link_down else deadline
+            due = math.floor((until - self.t0) * self.sample_rate) + 1
             if track.rendered < due:
                 self._render(track, final=True)
                 self._fill_lost(track, due, timeout=True)

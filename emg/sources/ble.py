@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from emg.sources.sensor_stream import SensorStatus, SensorStream
 
 #: How often silent sensors are checked for (seconds).
 POLL_S = 0.01
+#: A hold-up of the event loop longer than this (beyond ``POLL_S``) is the host's, not the
+#: sensors': time in which nothing could be received does not count as a sensor's silence.
+STALL_S = 0.05
 #: Pauses before the second and third attempt to connect a sensor (None: give up).
 CONNECT_RETRY_S: tuple[float | None, ...] = (1.0, 2.0, None)
 
@@ -142,7 +146,9 @@ class BleSource:
     block_s
         Block length.
     latency_s
-        How long a silent sensor may hold the others back before its part is masked.
+        How long a silent sensor may hold the others back before its part is masked. Time
+        in which the host itself was held up (its event loop did not run for longer than
+        ``POLL_S + STALL_S``) does not count: what the sensors sent meanwhile is still queued.
     on_event
         Called with disconnect and reconnect events (stream time).
     clock
@@ -168,13 +174,27 @@ class BleSource:
         self.channels = self.assembler.channels
         self._out: asyncio.Queue[Block] = asyncio.Queue()
         self._resets: list[str] = []
+        self._alive = math.nan  # when the event loop was last seen running (once streaming)
 
     @property
     def status(self) -> list[SensorStatus]:
         """Connection state and counts per sensor."""
         return [stream.status for stream in self.streams]
 
+    def _observe(self, now: float) -> None:
+        """The event loop runs at host time ``now`` (a poll, or a notification's arrival).
+
+        When it has not run for longer than a poll and ``STALL_S`` (a busy machine held it
+        up), the assembler is told: notifications queued meanwhile in the Bluetooth stack and
+        the socket are arrivals not yet seen, not sensors' silence.
+        """
+        if now - self._alive > POLL_S + STALL_S:
+            self.assembler.pause(self._alive + POLL_S, now)
+        if not now <= self._alive:  # also the first time (NaN)
+            self._alive = now
+
     def _on_packets(self, name: str, packets: list[DecodedPacket], arrival: float) -> None:
+        self._observe(arrival)
         for packet in packets:
             for block in self.assembler.feed(name, packet, arrival):
                 self._out.put_nowait(block)
@@ -219,6 +239,7 @@ class BleSource:
                 )
                 await self._connect(stream)
                 self.streams.append(stream)
+            self._alive = self.clock()
             tasks = [asyncio.create_task(stream.run()) for stream in self.streams]
             tasks.append(asyncio.create_task(self._poll()))
             while True:
@@ -249,6 +270,8 @@ class BleSource:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(POLL_S)
-            for block in self.assembler.poll(self.clock()):
+            now = self.clock()
+            self._observe(now)
+            for block in self.assembler.poll(now):
                 self._out.put_nowait(block)
             self._pass_events()

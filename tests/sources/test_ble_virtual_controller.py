@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from emg.cli import main
@@ -96,12 +98,43 @@ def test_record_from_emulated_sensors_through_a_virtual_controller(
         e.data for e in recording.events if e.kind == "rep" and not e.data["under_way_at_start"]
     ]
     assert len(reps) >= 4
+    # Only an onset that was received can be timed. The sensors' data is missing (masked)
+    # where the emulator did not send it in time: before the second sensor was connected
+    # and streaming (connects are serial, and slow on a busy machine), and where the
+    # emulating process was held up for longer than the latency bound. A rep whose onset
+    # falls in or just after such a stretch, or that the end of the recording cut before
+    # both onsets, is not judged; every other rep must be right.
+    unseen = [r for r in reps if not onsets_received(r, recording.lost, recording.sample_rate)]
+    judged = [r for r in reps if r not in unseen]
+    assert len(judged) >= 3, (judged, unseen)
     # the demo set's leads are 80-130 ms either way (glute-first, then hamstring-first)
-    assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in reps), [
+    assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in judged), [
         (r["start_s"], r["order"], r["glute_onset_s"], r["hamstring_onset_s"], r["missing"])
-        for r in reps
+        for r in judged
     ]
-    leads = [abs(rep["lead_ms"]) for rep in reps]
+    leads = [abs(rep["lead_ms"]) for rep in judged]
     assert 60 <= float(np.median(leads)) <= 160, leads
     assert sum(60 <= lead <= 160 for lead in leads) >= len(leads) - 1, leads
     assert (folder / "bids").is_dir()
+
+
+#: Masked runs this long are the sensor not sending (not streaming yet, or held up), not a
+#: lost packet or two (the recording above loses single 10-sample packets at random).
+NOT_SENT_SAMPLES = 30
+#: How far before a detected onset the rise it was estimated from may begin.
+RISE_S = 0.3
+
+
+def onsets_received(rep: dict[str, Any], lost: npt.NDArray[np.bool_], fs: float) -> bool:
+    """Whether both muscles' onsets of a rep, and the rise before each, were received."""
+    for column, muscle in enumerate(("glute", "hamstring")):
+        onset = rep[f"{muscle}_onset_s"]
+        if onset is None:  # the recording ended before this muscle's onset was confirmed
+            return False
+        edges = np.diff(np.concatenate(([0], lost[:, column].astype(int), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        long = stops - starts >= NOT_SENT_SAMPLES
+        sample = round(onset * fs)
+        if np.any(long & (starts <= sample) & (stops > sample - round(RISE_S * fs))):
+            return False
+    return True

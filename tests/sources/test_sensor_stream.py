@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import pytest
@@ -105,12 +106,18 @@ def test_a_busy_stack_is_asked_again_before_giving_up(
     source = ble.BleSource(radio, sensors)
 
     async def first_block_or_error() -> None:
+        # until connected (a fake link sends no data) or given up, however long that takes
         iterator = source.blocks()
+        first = asyncio.ensure_future(iterator.__anext__())
         try:
-            await asyncio.wait_for(iterator.__anext__(), timeout=0.3)
-        except TimeoutError:  # connected; no data from a fake link
-            pass
+            while not source.streams and not first.done():
+                await asyncio.sleep(0.005)
+            if first.done():
+                first.result()  # the error that made it give up
         finally:
+            first.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await first
             await iterator.aclose()
 
     if connects:
