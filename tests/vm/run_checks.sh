@@ -6,7 +6,7 @@
 #
 # PYTHON: the interpreter with the project installed; WORK: a folder shared with the host
 # (--rwdir) that receives booted (written first: the VM is up), results.json, the logs and the
-# recorded sessions. The exit code is that of the checks (also written to WORK/exit_code).
+# recorded sessions, and from the host budget_s (seconds the checks may take). The exit code is that of the checks (also written to WORK/exit_code).
 set -u
 PYTHON=$1
 WORK=$2
@@ -47,8 +47,18 @@ for _ in $(seq 1 100); do
 done
 date +%s.%N > "$WORK/bluez_up"
 
-"$PYTHON" tests/vm/checks.py --out "$WORK/results.json" --work "$WORK" "$@" \
-    > "$WORK/checks.log" 2>&1
+# the checks' time budget, written by the host once it saw this VM boot (it scales with how
+# long the boot took)
+BUDGET=()
+for _ in $(seq 1 100); do
+    if [ -s "$WORK/budget_s" ]; then BUDGET=(--budget-s "$(cat "$WORK/budget_s")"); break; fi
+    sleep 0.1
+done
+# imported as a module (not run as a script) so that checks.py too is loaded from the
+# bytecode compiled on the host before boot (tests/vm/precompile.py)
+date +%s.%N > "$WORK/python_started"
+"$PYTHON" -c "import sys; sys.path.insert(0, 'tests/vm'); import checks; sys.exit(checks.main())" \
+    --out "$WORK/results.json" --work "$WORK" "${BUDGET[@]}" "$@" > "$WORK/checks.log" 2>&1
 code=$?
 echo "$code" > "$WORK/exit_code"
 ps -eo pid,comm,time > "$WORK/ps.log" 2>&1
