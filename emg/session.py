@@ -4,15 +4,24 @@ The same loop serves ``emg record``, ``emg replay`` and ``emg live`` (the window
 block is written before it is analysed, so a slow or failing analysis never costs recorded
 data; what the analysis makes known is written as events and handed to a listener (the
 console, the window).
+
+A session stops the same way whatever stops it: the end of its source, ``--duration``, Q in
+the window, closing the window, or a signal (Ctrl-C, ``SIGTERM``, ``SIGHUP``; see
+:class:`StopSignals`). Its analysis is flushed, its recording finalised, and the reason kept
+as ``stopped_by``. A recorder that cannot write (disk full) stops the stream with
+:class:`~emg.io.session_writer.RecordingStopped` after finishing what it holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import signal
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig, PipelineOutput, SessionPipeline
@@ -20,7 +29,7 @@ from emg.analysis.session_events import pipeline_events
 from emg.analysis.settings import settings_to_dict
 from emg.block import Block, Channel
 from emg.events import Event
-from emg.io.session_writer import SessionWriter
+from emg.io.session_writer import RecordingStopped, SessionWriter
 
 Listener = Callable[[list[Event]], None]
 OutputListener = Callable[[Block, PipelineOutput], None]
@@ -73,6 +82,8 @@ class LiveSession:
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.finished = False
+        self.stopped_by: str | None = None
+        self.failure: RecordingStopped | None = None
         self.generation = 0
         self._origin: int | None = None
         self.pending_notes: list[Event] = []
@@ -110,9 +121,18 @@ class LiveSession:
 
     def stop_recording(self, stopped_by: str) -> None:
         """Finalise the recording; the analysis goes on."""
-        if self.writer is not None:
-            self.writer.close(stopped_by=stopped_by)
-        self.writer, self.folder = None, None
+        writer, self.writer, self.folder = self.writer, None, None
+        if writer is not None:
+            self._guard(lambda: writer.close(stopped_by=stopped_by))
+
+    def _guard(self, write: Callable[[], None]) -> None:
+        """Do a write of the recorder; when it fails, the recording is over (the writer
+        finished it) and the failure is raised by :meth:`feed` and :meth:`finish`."""
+        try:
+            write()
+        except RecordingStopped as error:
+            self.writer, self.folder = None, None
+            self.failure = self.failure or error
 
     def feed(self, block: Block) -> list[Event]:
         """Record one block, analyse it, record and pass on what it made known."""
@@ -120,15 +140,24 @@ class LiveSession:
             self._origin = block.start if self.generation else 0
         if self._origin:
             block = dataclasses.replace(block, start=block.start - self._origin)
+        if self.failure is not None:
+            raise self.failure
         if self.folder is not None and self.writer is None:
-            self.writer = SessionWriter(
-                self.folder,
-                self.channels,
-                self.sample_rate,
-                {**self.metadata, "t0": block.t0, "analysis": settings_to_dict(self.config)},
-            )
-        if self.writer is not None:
-            self.writer.write_block(block)
+            try:
+                self.writer = SessionWriter(
+                    self.folder,
+                    self.channels,
+                    self.sample_rate,
+                    {**self.metadata, "t0": block.t0, "analysis": settings_to_dict(self.config)},
+                )
+            except RecordingStopped as error:
+                self.folder, self.failure = None, error
+                raise
+        writer = self.writer
+        if writer is not None:
+            self._guard(lambda: writer.write_block(block))
+            if self.failure is not None:
+                raise self.failure
         if self.pending_notes:  # events known before this session's first block
             notes, self.pending_notes = self.pending_notes, []
             self._emit(notes)
@@ -150,8 +179,9 @@ class LiveSession:
     def _emit(self, events: list[Event]) -> list[Event]:
         if not events:
             return events
-        if self.writer is not None:
-            self.writer.write_events(events)
+        writer = self.writer
+        if writer is not None:
+            self._guard(lambda: writer.write_events(events))
         if self.keep_events:
             self.events.extend(events)
         self.counts.update(e.kind for e in events)
@@ -160,15 +190,26 @@ class LiveSession:
         return events
 
     def finish(self, stopped_by: str) -> list[Event]:
-        """End of the stream: close open bursts and reps, and finalise the recording."""
+        """End of the stream: close open bursts and reps, and finalise the recording.
+
+        Raises
+        ------
+        RecordingStopped
+            When the recorder failed (now or before): the session on disk is finished with
+            what it holds.
+        """
         if self.finished:
             return []
         self.finished = True
+        self.stopped_by = stopped_by
         events = self._emit(
             pipeline_events(self.pipeline.flush(), self.channels, self.sample_rate)
         )
-        if self.writer is not None:
-            self.writer.close(stopped_by=stopped_by)
+        writer = self.writer
+        if writer is not None:
+            self._guard(lambda: writer.close(stopped_by=stopped_by))
+        if self.failure is not None:
+            raise self.failure
         return events
 
 
@@ -181,7 +222,8 @@ async def run_session(
     Returns
     -------
     str
-        Why it stopped: ``end of source``, ``duration`` or ``interrupt``.
+        Why it stopped: ``end of source``, ``duration``, or the reason the task was cancelled
+        with (``interrupt`` when none).
     """
     limit = None if duration_s is None else round(duration_s * session.sample_rate)
     stopped_by = "interrupt"
@@ -196,8 +238,8 @@ async def run_session(
                 break
         else:
             stopped_by = "end of source"
-    except asyncio.CancelledError:
-        stopped_by = "interrupt"
+    except asyncio.CancelledError as error:
+        stopped_by = cancel_reason(error)
         raise
     finally:
         session.finish(stopped_by)
@@ -205,3 +247,96 @@ async def run_session(
         if close is not None:  # stop the source now (disconnect sensors), not at exit
             await close()
     return stopped_by
+
+
+def cancel_reason(error: asyncio.CancelledError) -> str:
+    """The reason a task was cancelled with (``task.cancel(reason)``), else ``interrupt``."""
+    reason = error.args[0] if error.args else None
+    return reason if isinstance(reason, str) and reason else "interrupt"
+
+
+#: Signals that stop a session as its end does, and the reason each is kept under.
+STOP_SIGNALS: dict[int, str] = {
+    int(signal.SIGINT): "interrupt",
+    int(signal.SIGTERM): "SIGTERM",
+    **({int(signal.SIGHUP): "SIGHUP"} if hasattr(signal, "SIGHUP") else {}),
+}
+
+Stop = Callable[[str], None]
+
+
+class StopSignals:
+    """Ctrl-C, ``SIGTERM`` and ``SIGHUP`` as a request to stop, for as long as the ``with``
+    block lasts (the previous handlers come back after it).
+
+    The first signal calls the stop function given to :meth:`on_stop` (when one is set) with
+    its reason (:data:`STOP_SIGNALS`); later ones are noted and ignored, so finishing and
+    exporting a session is not cut short. The handlers run in the main thread (Python
+    signal handlers); a stop function must only schedule the stop on its loop.
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._stop: Stop | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def on_stop(self, stop: Stop | None) -> None:
+        """Call ``stop(reason)`` on the first signal (at once if one came already)."""
+        self._stop = stop
+        if stop is not None and self.received is not None:
+            stop(self.received)
+
+    def _handle(self, number: int, frame: FrameType | None) -> None:
+        if self.received is not None:
+            return
+        self.received = STOP_SIGNALS.get(number, f"signal {number}")
+        if self._stop is not None:
+            self._stop(self.received)
+
+
+def run_until_stopped(main: Callable[[], Coroutine[Any, Any, str]], signals: StopSignals) -> str:
+    """Run a session coroutine on a new event loop; a stop signal cancels it with its reason
+    (the session finalises itself, see :func:`run_session`).
+
+    Returns
+    -------
+    str
+        What ``main`` returned, or the reason it was cancelled.
+    """
+
+    async def guarded() -> str:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        assert task is not None
+
+        def stop(reason: str) -> None:
+            loop.call_soon_threadsafe(task.cancel, reason)
+
+        signals.on_stop(stop)
+        try:
+            return await main()
+        finally:
+            signals.on_stop(None)
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError as error:
+        return cancel_reason(error)
+    except KeyboardInterrupt:
+        return "interrupt"

@@ -52,9 +52,17 @@ def event_line(event: Event) -> str | None:
 def console_listener(stream: TextIO | None = None) -> Callable[[list[Event]], None]:
     """A session listener printing :func:`event_line` of each event, flushed at once.
 
-    The cramp risk is printed when its level changes, not each time its reasons do.
+    The cramp risk is printed when its level changes, not each time its reasons do. A flag is
+    decided with the order of the rep that raised it, before that rep has ended; its line
+    waits for that rep's line, so the terminal reads in order.
     """
     levels: dict[object, object] = {}
+    printed: dict[object, int] = {}  # last rep printed, per side
+    waiting: list[Event] = []
+
+    def due(event: Event) -> bool:
+        reps = event.data.get("reps") or [0]
+        return printed.get(event.data.get("side"), 0) >= max(int(r) for r in reps)
 
     def listen(events: list[Event]) -> None:
         out = stream or sys.stdout
@@ -64,8 +72,17 @@ def console_listener(stream: TextIO | None = None) -> Callable[[list[Event]], No
                 if levels.get(side, "ok") == level:
                     continue
                 levels[side] = level
+            if event.kind == "flag" and not due(event):
+                waiting.append(event)
+                continue
             line = event_line(event)
             if line is not None:
                 print(line, file=out, flush=True)
+            if event.kind == "rep":
+                side = event.data.get("side")
+                printed[side] = max(printed.get(side, 0), int(event.data.get("index", 0)))
+                for flag in [f for f in waiting if due(f)]:
+                    waiting.remove(flag)
+                    print(event_line(flag), file=out, flush=True)
 
     return listen

@@ -17,6 +17,7 @@ from emg.commands.live_sources import (
     LiveSource,
     add_live_source_options,
     ble_source,
+    check_live_options,
     export_session,
     finish_recording,
     lsl_source,
@@ -27,11 +28,12 @@ from emg.commands.record import add_channel_option, open_input
 from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
-from emg.session import LiveSession
+from emg.session import LiveSession, StopSignals
 from emg.sources.lsl import lsl_stream_name
 from emg.sources.replay import replay_blocks
 from emg.sources.replay_control import ReplayControl, steered_replay_blocks
 from emg.ui.acquisition import Acquisition, Prepare
+from emg.ui.display import display_problem
 from emg.ui.session_control import FolderFor
 
 SOURCES = ("synthetic", "ble", "replay")
@@ -47,8 +49,9 @@ def add_parser(commands: Any) -> None:
         "and by how many ms and the glute:hamstring ratio; the ratio trend; a large banner "
         "and an audible cue when the hamstrings keep starting the reps; the cramp risk with "
         "its reasons; the sensors' status. Keys: M marks a set, S sound on/off, H help, "
-        "Q stops. With --screenshot the window runs off screen (no display needed) and is "
-        "saved as a PNG when the stream ends.",
+        "Q stops; so do closing the window, Ctrl-C, SIGTERM and SIGHUP (a recording is "
+        "finalised and exported in every case). With --screenshot the window runs off screen "
+        "(no display needed) and is saved as a PNG when the stream ends.",
     )
     live.add_argument(
         "--source",
@@ -115,6 +118,7 @@ def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
 
 def run_live(args: argparse.Namespace) -> int:
     """``emg live``."""
+    check_live_options(args)
     kind, path = _source_kind(args)
     recording = args.record if args.record is not None else kind == "ble"
     opened: dict[str, Any] = {}
@@ -141,29 +145,35 @@ def run_live(args: argparse.Namespace) -> int:
     def folder_for(exercise: str) -> Path:
         return session_folder(args.out, exercise, datetime.now())
 
-    acquisition = show_window(
-        prepare,
-        f"emg live — {kind}",
-        note,
-        duration_s=args.duration,
-        screenshot=args.screenshot,
-        sound=not args.no_sound,
-        folder_for=folder_for,
-    )
-    print(_stopped(acquisition), flush=True)
-    recorded = acquisition.control.recorded if acquisition.control is not None else []
-    for folder in recorded:
-        if not (folder / "session.json").exists():
-            continue  # asked for, but no sample came
-        # the source's extras (a synthetic set's truth) only fit the session it started
-        source = opened["source"] if folder == opened.get("folder") else None
-        exported = (
-            finish_recording(source, folder, export=not args.no_export)
-            if source is not None
-            else (export_session(folder) if not args.no_export else None)
+    with StopSignals() as signals:  # a signal while exporting is noted, not obeyed
+        acquisition = show_window(
+            prepare,
+            f"emg live — {kind}",
+            note,
+            duration_s=args.duration,
+            screenshot=args.screenshot,
+            sound=not args.no_sound,
+            folder_for=folder_for,
+            signals=signals,
+            no_window="use --screenshot PNG to draw it off screen, or emg record for the same "
+            "stream without a window",
         )
-        print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
-    return 0
+        print(_stopped(acquisition), flush=True)
+        if acquisition.session is None:
+            return 1
+        recorded = acquisition.control.recorded if acquisition.control is not None else []
+        for folder in recorded:
+            if not (folder / "session.json").exists():
+                continue  # asked for, but no sample came
+            # the source's extras (a synthetic set's truth) only fit the session it started
+            source = opened["source"] if folder == opened.get("folder") else None
+            exported = (
+                finish_recording(source, folder, export=not args.no_export)
+                if source is not None
+                else (export_session(folder) if not args.no_export else None)
+            )
+            print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
+        return 0
 
 
 def replay_window(recording: Recording, config: AnalysisConfig, args: argparse.Namespace) -> int:
@@ -176,24 +186,29 @@ def replay_window(recording: Recording, config: AnalysisConfig, args: argparse.N
         session = LiveSession(recording.channels, recording.sample_rate, config)
         return session, lambda: steered_replay_blocks(recording, control, start)
 
-    acquisition = show_window(
-        prepare,
-        f"emg replay — {recording.source}",
-        lambda: f"replaying {recording.source}",
-        duration_s=None,
-        screenshot=args.screenshot,
-        sound=not args.no_sound,
-        control=control,
-        again=lambda: control.seek_pending,
-    )
+    with StopSignals() as signals:
+        acquisition = show_window(
+            prepare,
+            f"emg replay — {recording.source}",
+            lambda: f"replaying {recording.source}",
+            duration_s=None,
+            screenshot=args.screenshot,
+            sound=not args.no_sound,
+            control=control,
+            again=lambda: control.seek_pending,
+            signals=signals,
+            no_window="use --headless for the reps and flags without a window, or "
+            "--screenshot PNG to draw it off screen",
+        )
     print(_stopped(acquisition), flush=True)
-    return 0
+    return 0 if acquisition.session is not None else 1
 
 
 def _stopped(acquisition: Acquisition) -> str:
     session = acquisition.session
-    assert session is not None
-    stopped = acquisition.stopped_by or "closed"
+    stopped = acquisition.stopped_by or "window closed"
+    if session is None:
+        return f"stopped ({stopped}) before the source opened: nothing recorded"
     return (
         f"stopped ({stopped}) after {session.n_samples / session.sample_rate:.1f} s: "
         f"{session.counts['rep']} reps, {session.counts['flag']} flags"
@@ -211,9 +226,12 @@ def show_window(
     control: ReplayControl | None = None,
     again: Callable[[], bool] | None = None,
     folder_for: FolderFor | None = None,
+    signals: StopSignals | None = None,
+    no_window: str = "use --screenshot PNG to draw it off screen",
 ) -> Acquisition:
     """Run acquisition in its thread and the window until it is closed (or, with
-    ``screenshot``, until the stream ends and the picture is saved).
+    ``screenshot``, until the stream ends and the picture is saved). Ctrl-C, SIGTERM and
+    SIGHUP close the window as Q does (the session finalises, ``stopped_by`` names them).
 
     Parameters
     ----------
@@ -233,25 +251,54 @@ def show_window(
         A replay's controls, and whether its acquisition streams again after a seek.
     folder_for
         Where a recording started from the window goes (None: the window cannot record).
+    signals
+        The stop signals to obey (default: caught for as long as the window runs).
+    no_window
+        What to do instead when there is no usable display (said in the error).
 
     Returns
     -------
     Acquisition
-        With its session, ``stopped_by`` and ``error`` (raised here if any).
+        With its session (None when stopped before the source opened), ``stopped_by`` and
+        ``error`` (raised here if any).
+
+    Raises
+    ------
+    EmgInputError
+        No usable display (and no ``screenshot``): one line saying why and what to do.
     """
-    if screenshot is not None and not _has_display():
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if signals is None:
+        with StopSignals() as own:
+            return show_window(
+                prepare, title, note, duration_s=duration_s, screenshot=screenshot,
+                sound=sound, control=control, again=again, folder_for=folder_for,
+                signals=own, no_window=no_window,
+            )  # fmt: skip
     from PySide6 import QtCore, QtWidgets
 
+    if QtWidgets.QApplication.instance() is None:  # else Qt runs already, on its platform
+        problem = display_problem()
+        if problem is not None and screenshot is not None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a picture needs no display
+        elif problem is not None:
+            raise EmgInputError(
+                f"{problem}; {no_window} (see the README, Set-up)",
+                source="the live window",
+            )
     QtCore.qInstallMessageHandler(_qt_message)
 
     from emg.ui.alert_sound import AlertSound
     from emg.ui.live_state import LiveState
     from emg.ui.live_window import LiveWindow
+    from emg.ui.signal_wakeup import SignalWakeup
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     acquisition = Acquisition(prepare, duration_s, again=again, folder_for=folder_for)
+    signals.on_stop(acquisition.stop)  # also while the source opens (a Bluetooth scan)
     session = acquisition.start()
+    signals.on_stop(None)
+    if session is None:
+        return acquisition
     state = LiveState(session.channels, session.sample_rate)
     state.exercise = f"exercise: {session.config.exercise.name}"
     state.recording = note()
@@ -264,10 +311,19 @@ def show_window(
             window.close()
 
     window = LiveWindow(state, acquisition, cue, title, on_finished=finished, control=control)
+    wakeup = SignalWakeup(window)
+
+    def stop(reason: str) -> None:
+        acquisition.stop(reason)
+        QtCore.QTimer.singleShot(0, window.close)
+
+    signals.on_stop(stop)
     window.show()
     app.exec()
+    signals.on_stop(None)
     window.close()
     acquisition.join()
+    wakeup.close()
     cue.close()
     dispose(window)
     if acquisition.error is not None:
@@ -290,8 +346,3 @@ def dispose(window: Any) -> None:
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     QtWidgets.QApplication.processEvents()
 
-
-def _has_display() -> bool:
-    if sys.platform != "linux":
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.settings import SettingError, check_duration
 from emg.block import Block, Channel
 from emg.commands.options import (
     add_chain_options,
@@ -28,7 +30,7 @@ from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.json_files import write_json
 from emg.io.open_recording import open_recording
-from emg.io.session_writer import session_folder
+from emg.io.session_writer import describe_write_error, session_folder
 from emg.recording import Recording
 from emg.session import LiveSession
 from emg.sources.replay import parse_speed, replay_blocks
@@ -62,8 +64,7 @@ def add_live_source_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=5.0,
         metavar="S",
-        help="seconds to scan for sensors, or to look for the LSL stream of --source lsl:NAME "
-        "(5)",
+        help="seconds to scan for sensors, or to look for the LSL stream of --source lsl:NAME (5)",
     )
     parser.add_argument(
         "--lsl",
@@ -98,6 +99,22 @@ def add_live_source_options(parser: argparse.ArgumentParser) -> None:
     add_chain_options(parser)
     add_recruitment_options(parser)
     add_synthetic_options(parser, DEMO_SET)
+
+
+def check_live_options(args: argparse.Namespace) -> None:
+    """Refuse options of ``emg record`` / ``emg live`` the library rejects, before connecting.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the option (``--duration``) and its accepted range.
+    """
+    if args.duration is not None:
+        try:
+            check_duration(args.duration, "--duration")
+        except SettingError as error:
+            raise EmgInputError(str(error), source="command line") from None
+
 
 @dataclass
 class LiveSource:
@@ -198,8 +215,6 @@ async def lsl_source(args: argparse.Namespace, name: str) -> LiveSource:
     return result
 
 
-
-
 def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> AnalysisConfig:
     """Settings of a live stream: nothing can be looked up ahead in it, so ``--mains auto``
     takes the source's mains frequency if it knows it, else 50 Hz (give 60 where it is)."""
@@ -222,8 +237,6 @@ def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> An
         exercise=exercise_config(args),
         normalisation=normalisation(args.mvc, empty, chain),
     )
-
-
 
 
 def open_live_session(
@@ -280,15 +293,48 @@ def open_live_session(
 
 def finish_recording(source: LiveSource, folder: Path, export: bool) -> Path | None:
     """After a recorded stream: the source's extras (a synthetic set's truth) and, unless
-    told not to, the BIDS-EMG export. Returns the export's folder."""
-    source.after(folder)
+    told not to, the BIDS-EMG export. Returns the export's folder.
+
+    Raises
+    ------
+    EmgInputError
+        One line naming the file that could not be written (disk full ...); the session
+        itself stays complete.
+    """
+    try:
+        source.after(folder)
+    except OSError as error:
+        raise EmgInputError(
+            f"{describe_write_error(error, folder)}: not written, and the session not exported; "
+            "the session itself is complete",
+            source=str(getattr(error, "filename", None) or folder),
+        ) from None
     return export_session(folder) if export else None
 
 
 def export_session(folder: Path) -> Path:
-    """Export a finished session to BIDS-EMG inside it (``<session>/bids``)."""
+    """Export a finished session to BIDS-EMG inside it (``<session>/bids``).
+
+    Raises
+    ------
+    EmgInputError
+        The export could not be written (disk full ...): one line, and no half export left
+        behind (a ``bids`` folder made by this export is removed); the session is untouched.
+    """
     from emg.io.bids_format import export_bids
 
     recording = open_recording(folder)
-    export_bids(recording, folder / "bids")
-    return folder / "bids"
+    out = folder / "bids"
+    existed = out.exists()
+    try:
+        export_bids(recording, out)
+    except OSError as error:
+        reason = describe_write_error(error, out)
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        raise EmgInputError(
+            f"{reason}: the BIDS export failed and was removed; the "
+            f"session itself is complete (export it later: emg export {folder} --to bids {out})",
+            source=str(out),
+        ) from None
+    return out

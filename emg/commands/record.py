@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from emg.commands.console import console_listener
 from emg.commands.live_sources import (
     add_live_source_options,
     ble_source,
+    check_live_options,
     finish_recording,
     lsl_source,
     open_live_session,
@@ -27,7 +26,7 @@ from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
 from emg.io.open_recording import READABLE, open_recording
 from emg.recording import Recording
-from emg.session import LiveSession, run_session
+from emg.session import LiveSession, StopSignals, run_session, run_until_stopped
 from emg.sources.lsl import lsl_stream_name
 from emg.sources.replay import replay_blocks
 
@@ -58,7 +57,8 @@ def add_parsers(commands: Any) -> None:
         "(order, lead, ratio) and the hamstring-first flag as it happens. The session is "
         "written while it happens (a crash loses at most the last second) into "
         "OUT/<date>-<time>-<exercise>/, and exported to BIDS-EMG (BDF+) when it stops. "
-        "Ctrl-C stops cleanly.",
+        "Ctrl-C, SIGTERM and SIGHUP stop cleanly; a full disk stops the recording with every "
+        "sample written kept.",
     )
     record.add_argument(
         "--source",
@@ -114,22 +114,9 @@ def add_parsers(commands: Any) -> None:
 
 
 def _run(main: Callable[[], Coroutine[Any, Any, str]]) -> str:
-    """Run a session coroutine; Ctrl-C or SIGTERM cancel it (it finalises itself)."""
-
-    async def guarded() -> str:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        if task is not None:
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        try:
-            return await main()
-        finally:
-            loop.remove_signal_handler(signal.SIGTERM)
-
-    try:
-        return asyncio.run(guarded())
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        return "interrupt"
+    """Run a session coroutine; Ctrl-C, SIGTERM or SIGHUP stop it (it finalises itself)."""
+    with StopSignals() as signals:
+        return run_until_stopped(main, signals)
 
 
 def _record_source(text: str) -> str:
@@ -144,6 +131,7 @@ def _record_source(text: str) -> str:
 
 def run_record(args: argparse.Namespace) -> int:
     """``emg record``."""
+    check_live_options(args)
     state: dict[str, Any] = {}
 
     async def record() -> str:
@@ -163,25 +151,30 @@ def run_record(args: argparse.Namespace) -> int:
         )
         return await run_session(source.blocks(), live, args.duration)
 
-    stopped_by = _run(record)
-    live: LiveSession | None = state.get("live")
-    if live is None or live.writer is None:
-        print("stopped before the first sample: nothing recorded")
-        return 1
-    folder: Path = state["folder"]
-    print(_totals(live, stopped_by, folder))
-    exported = finish_recording(state["source"], folder, export=not args.no_export)
-    if exported is not None:
-        print(f"exported to {exported}")
-    return 0
+    with StopSignals() as signals:  # a signal while finishing is noted, not obeyed
+        stopped_by = run_until_stopped(record, signals)
+        live: LiveSession | None = state.get("live")
+        if live is None or live.writer is None:
+            print(f"stopped ({stopped_by}) before the first sample: nothing recorded")
+            return 1
+        folder: Path = state["folder"]
+        print(_totals(live, live.stopped_by or stopped_by, folder), flush=True)
+        exported = finish_recording(state["source"], folder, export=not args.no_export)
+        if exported is not None:
+            print(f"exported to {exported}")
+        return 0
 
 
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
     where = f"; session in {folder}" if folder else ""
     return (
         f"stopped ({stopped_by}) after {live.n_samples / live.sample_rate:.1f} s: "
-        f"{live.counts['rep']} reps, {live.counts['flag']} flags{where}"
+        f"{_count(live.counts['rep'], 'rep')}, {_count(live.counts['flag'], 'flag')}{where}"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -236,7 +229,7 @@ def _check_against_recorded(
     recording: Recording, events: list[Event], stopped_by: str
 ) -> bool | None:
     recorded = outcome(recording.events)
-    cut_short = recording.metadata.get("complete") is False
+    cut_short = recording.metadata.get("complete") is False or "cut_short" in recording.metadata
     if not recorded or cut_short or stopped_by != "end of source":
         return None
     return outcome(events) == recorded

@@ -6,7 +6,9 @@ A session folder holds (the full description is in ``recordings/README.md``):
   analysis settings, calibration, exercise, software version, start time) and rewritten, whole
   and atomically, when the session ends (``status`` ``complete``, ``n_samples``, ``ended_at``).
   A session whose ``status`` is still ``recording`` was cut short (a crash, ``kill -9``); it
-  opens with what reached the disk.
+  opens with what reached the disk. One that a failed write stopped (disk full) is
+  ``complete`` with ``stopped_by`` ``write failed`` and ``cut_short`` saying why. While
+  recording, the file ends in blanks (room for the final rewrite on a full disk).
 - ``samples.f32``: the samples in microvolts, float32 little-endian, one row of
   ``n_channels`` values per sample, appended and flushed at least once a second.
 - ``events.jsonl``: one JSON object per line (see :class:`emg.events.Event`), appended as

@@ -131,6 +131,8 @@ class Acquisition:
         self._k = 3.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stop_reason: str | None = None
+        self._stop_lock = threading.RLock()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emg-acquisition", daemon=True)
 
@@ -162,8 +164,9 @@ class Acquisition:
         generation = session.generation if session is not None else 0
         self.frames.put(((self.epoch, generation), display_frame(block, output, self._k)))
 
-    def start(self) -> LiveSession:
-        """Start the thread; returns the session once the source is open.
+    def start(self) -> LiveSession | None:
+        """Start the thread; returns the session once the source is open, or None when
+        :meth:`stop` came first (:attr:`stopped_by` says why).
 
         Raises
         ------
@@ -174,23 +177,29 @@ class Acquisition:
         self._ready.wait()
         if self.session is None:
             self._thread.join()
-            raise self.error or RuntimeError("the source did not open")
+            if self.error is not None:
+                raise self.error
+            if self._stop_reason is None:
+                raise RuntimeError("the source did not open")
         return self.session
 
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
         except asyncio.CancelledError:
-            self.stopped_by = self.stopped_by or "interrupt"
+            self.stopped_by = self._stop_reason or "interrupt"
         except BaseException as error:  # shown by the caller; the session was finalised
             self.error = error
-            self.stopped_by = self.stopped_by or "error"
+            self.stopped_by = "error"
         finally:
             self._ready.set()
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
+        with self._stop_lock:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+            if self._stop_reason is not None:
+                raise asyncio.CancelledError(self._stop_reason)
         while True:
             session, blocks = await self._prepare()
             self.epoch += 1
@@ -208,11 +217,22 @@ class Acquisition:
         if loop is not None and session is not None and self.running:
             loop.call_soon_threadsafe(session.note, events)
 
-    def stop(self) -> None:
-        """Stop the source; the session finalises (the recording is closed)."""
-        loop, task = self._loop, self._task
+    def stop(self, reason: str = "window closed") -> None:
+        """Stop the source; the session finalises (the recording is closed) and keeps
+        ``reason`` as ``stopped_by``. Only the first call counts; safe from any thread (and
+        from a signal handler), also before the source is open."""
+        with self._stop_lock:
+            if self._stop_reason is not None or self.finished:
+                return
+            self._stop_reason = reason
+            loop, task = self._loop, self._task
         if loop is not None and task is not None and self.running:
-            loop.call_soon_threadsafe(task.cancel)
+            loop.call_soon_threadsafe(task.cancel, reason)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the acquisition thread ran and ended."""
+        return self._thread.ident is not None and not self._thread.is_alive()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; whether it ended."""

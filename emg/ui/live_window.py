@@ -88,7 +88,6 @@ class RepTileWidget(QtWidgets.QFrame):
         self.ratio = QtWidgets.QLabel()
         self.number.setStyleSheet("font-weight: bold; font-size: 15px;")
         self.order.setStyleSheet("font-size: 12px;")
-        self.order.setWordWrap(True)
         self.ratio.setStyleSheet("font-size: 13px;")
         for label in (self.number, self.order, self.ratio):
             layout.addWidget(label)
@@ -441,6 +440,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         if ended and not self.finished:  # its last items were taken above
             self.finished = True
             self.timer.stop()
+            if acquisition is not None and acquisition.error is not None:
+                self.state.recording = f"stopped: {acquisition.error}"
+                self.draw()
             if self.on_finished is not None:
                 self.on_finished(self)
 
@@ -552,7 +554,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         """Stop acquisition (the session finalises its recording) before closing."""
         self.timer.stop()
         if self.acquisition is not None:
-            self.acquisition.stop()
+            self.acquisition.stop("window closed")
             self.acquisition.join(timeout=10.0)
         super().closeEvent(event)
 
