@@ -74,6 +74,8 @@ class Event:
             raise ValueError(f"event time and duration must be finite, got {self}")
         if self.duration_s < 0:
             raise ValueError(f"event duration must not be negative, got {self.duration_s}")
+        if self.kind == "loss":
+            loss_range(self)
 
     @property
     def annotation(self) -> str:
@@ -161,6 +163,36 @@ def loss_events(
     return events
 
 
+def loss_range(event: Event) -> tuple[int, int] | None:
+    """The sample range ``(start, stop)`` a ``loss`` event's data gives, if it gives one.
+
+    Raises
+    ------
+    ValueError
+        Naming the field (``data.start`` or ``data.stop``) when it is not a whole sample
+        index, or when the range ends before it starts.
+    """
+    found = [_sample_index(event.data, key) for key in ("start", "stop")]
+    if found[0] is None or found[1] is None:
+        return None
+    start, stop = found[0], found[1]
+    if stop < start:
+        raise ValueError(f"loss event field 'data.stop' ({stop}) is before 'data.start' ({start})")
+    return start, stop
+
+
+def _sample_index(data: Mapping[str, Any], key: str) -> int | None:
+    if key not in data:
+        return None
+    value = data[key]
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise ValueError(
+            f"loss event field 'data.{key}' must be a whole sample index, got {value!r}"
+        )
+    return int(value)
+
+
 def loss_mask(
     events: Iterable[Event], labels: list[str], sample_rate: float, n_samples: int
 ) -> npt.NDArray[np.bool_]:
@@ -168,13 +200,19 @@ def loss_mask(
 
     Events without sample ranges (from annotations) are placed by their time and duration.
     Events of unknown channels, or without a channel, mark every channel.
+
+    Raises
+    ------
+    ValueError
+        For a sample range that is not whole sample indices (see :func:`loss_range`).
     """
     mask = np.zeros((n_samples, len(labels)), dtype=bool)
     for event in events:
         if event.kind != "loss":
             continue
-        if "start" in event.data and "stop" in event.data:
-            start, stop = int(event.data["start"]), int(event.data["stop"])
+        samples = loss_range(event)
+        if samples is not None:
+            start, stop = samples
         else:
             start = round(event.time_s * sample_rate)
             stop = start + round(event.duration_s * sample_rate)

@@ -12,6 +12,10 @@ import numpy.typing as npt
 from emg.block import Block, Channel
 from emg.events import Event
 
+#: Highest sample rate a reader accepts: far above any EMG front end, low enough that a
+#: damaged rate field cannot make a reader allocate gigabytes.
+MAX_SAMPLE_RATE_HZ = 100_000.0
+
 
 @dataclass
 class Recording:

@@ -14,6 +14,7 @@ from emg.analysis.reps import Rep
 from emg.block import Channel
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.chain import ChainConfig
+from emg.dsp.chain_limits import SettingError
 from emg.dsp.filters import detect_mains
 from emg.dsp.onset import Burst, Onset
 from emg.errors import EmgInputError
@@ -96,10 +97,16 @@ def resolve_mains(
     -------
     ChainConfig
         A copy with ``mains_hz`` set.
+
+    Raises
+    ------
+    EmgInputError
+        For ``"auto"`` on a recording the analysis cannot run on (:func:`check_recording`).
     """
     if mains is None or mains == "off":
         return dataclasses.replace(config, mains_hz=None)
     if mains == "auto":
+        check_recording(recording, config)
         fs = recording.sample_rate
         start, stop = config.rest or (0.0, config.baseline_warmup_s)
         rest = recording.data[round(start * fs) : round(stop * fs)].astype(np.float64)
@@ -135,17 +142,12 @@ def analyze_recording(
     Raises
     ------
     EmgInputError
-        If the recording is too short for a baseline.
+        If the recording is too short for a baseline or its sample rate too low (see
+        :func:`check_recording`).
     """
     analysis = config if isinstance(config, AnalysisConfig) else AnalysisConfig(chain=config)
     fs = recording.sample_rate
-    needed = analysis.chain.baseline_ready_s()
-    if recording.duration_s < needed:
-        raise EmgInputError(
-            f"too little data for a baseline: {recording.duration_s:.2f} s recorded, at least "
-            f"{needed:g} s needed (ideally a quiet rest at the start)",
-            source=recording.source or None,
-        )
+    check_recording(recording, analysis.chain)
     pipeline = SessionPipeline(recording.channels, fs, analysis)
     result = OfflineResult(fs, recording.channels, analysis.chain, analysis, pairs=pipeline.pairs)
     envelopes: list[FloatArray] = []
@@ -172,6 +174,41 @@ def analyze_recording(
     result.mdf_times = np.concatenate(mdf_ends) / fs
     result.mdf = np.concatenate([m.reshape(-1, n_ch) for m in mdfs])
     return result
+
+
+def check_recording(recording: Recording, config: ChainConfig) -> None:
+    """Check that the analysis can run on ``recording`` with ``config``.
+
+    Parameters
+    ----------
+    recording
+        What is to be analysed.
+    config
+        The chain settings.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the recording and saying what is needed: a sample rate of at least
+        :data:`~emg.dsp.chain_limits.MIN_SAMPLE_RATE_HZ` (and a plausible one), a band-pass
+        whose lower edge is below the upper edge the rate leaves (the setting is named), and
+        enough samples for the first baseline (the rest period, or the noise-floor warm-up).
+    """
+    source = recording.source or None
+    try:
+        config.check_rate(recording.sample_rate)
+    except SettingError as error:
+        raise EmgInputError(str(error), source=source) from None
+    except EmgInputError as error:
+        raise EmgInputError(error.detail, source=source) from None
+    needed = config.baseline_ready_s()
+    if recording.n_samples < 2 or recording.duration_s < needed:
+        raise EmgInputError(
+            f"too little data for a baseline: {recording.duration_s:.2f} s "
+            f"({recording.n_samples} samples) recorded, at least {needed:g} s needed "
+            "(ideally a quiet rest at the start)",
+            source=source,
+        )
 
 
 def _collect(result: OfflineResult, output: PipelineOutput) -> None:

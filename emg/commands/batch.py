@@ -52,8 +52,8 @@ from emg.io.rep_table import failures_path, table_format, write_table
 if TYPE_CHECKING:
     from distributed import Client
 
-#: What to install for a batch on Dask.
-DASK_HINT = "python -m pip install 'emg-toolkit[batch]'"
+#: What to install for a batch on Dask (the toolkit is installed from its checkout).
+DASK_HINT = "python -m pip install -e '.[batch]' in the toolkit's checkout"
 
 #: Dask's settings of the environment its worker processes start with.
 _PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
@@ -109,9 +109,12 @@ def is_batch(args: argparse.Namespace) -> bool:
         return True
     text = str(args.inputs[0])
     path = Path(text)
-    if not path.exists():
-        return is_glob(text)
-    return path.is_dir() and not is_recording_folder(path)
+    try:
+        if not path.exists():
+            return is_glob(text)
+        return path.is_dir() and not is_recording_folder(path)
+    except OSError:  # not allowed to look: one recording, whose reader says why it fails
+        return False
 
 
 def analysis_options(args: argparse.Namespace) -> argparse.Namespace:
@@ -366,6 +369,7 @@ def run_batch(args: argparse.Namespace) -> int:
             source="command line",
         )
     if args.out is None:
+        expand_inputs(args.inputs)  # says so when there is no recording at all
         raise EmgInputError(
             "several recordings (more than one path, a pattern or a folder of recordings) "
             "are analysed into a table: give --out REPS.parquet or --out REPS.csv",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.commands.record import add_channel_option, open_input
+from emg.errors import EmgInputError
 from emg.io.csv_format import write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
 
@@ -23,15 +24,48 @@ def add_parser(commands: Any) -> None:
     )
     export.add_argument("input", type=Path, metavar="SESSION")
     export.add_argument("--to", choices=["bids", "bdf", "csv"], required=True)
-    export.add_argument("out", type=Path, metavar="OUT", help="dataset folder or file to write")
+    export.add_argument(
+        "out",
+        type=Path,
+        metavar="OUT",
+        help="dataset folder or file to write (.bdf or .csv added when OUT has no ending)",
+    )
     export.add_argument("--subject", help="BIDS subject label (default: the session's, or 01)")
     export.add_argument("--task", help="BIDS task label (default: from the exercise)")
     add_channel_option(export)
     export.set_defaults(handler=run_export)
 
 
+#: The file ending each file export is written with (and read back by).
+SUFFIXES = {"bdf": (".bdf",), "csv": (".csv", ".txt")}
+
+
+def output_path(out: Path, kind: str) -> Path:
+    """Where ``emg export --to KIND OUT`` writes: ``OUT`` with the format's ending added when
+    it has none (``set`` -> ``set.csv``), so that ``emg analyze`` reads what was written.
+
+    Raises
+    ------
+    EmgInputError
+        For an ending that names another format (``set.edf`` for ``--to bdf``).
+    """
+    endings = SUFFIXES.get(kind)
+    if endings is None:
+        return out
+    if not out.suffix:
+        return out.with_name(out.name + endings[0])
+    if out.suffix.lower() not in endings:
+        raise EmgInputError(
+            f"--to {kind} writes {' or '.join(endings)} files, not '{out.suffix}': name the "
+            f"output {out.stem}{endings[0]} (or leave the ending out)",
+            source=str(out),
+        )
+    return out
+
+
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
+    out = output_path(args.out, args.to)
     recording = open_input(args.input, args.channel)
     if args.to == "bids":
         from emg.io.bids_format import export_bids
@@ -41,10 +75,10 @@ def run_export(args: argparse.Namespace) -> int:
     elif args.to == "bdf":
         from emg.io.edf_format import write_bdf
 
-        write_bdf(args.out, recording)
-        print(f"wrote {args.out} ({len(recording.events)} events as annotations)")
+        write_bdf(out, recording)
+        print(f"wrote {out} ({len(recording.events)} events as annotations)")
     else:
-        write_emg_csv(args.out, recording)
-        events = write_events_csv(args.out, recording.events)
-        print(f"wrote {args.out} and {events}")
+        write_emg_csv(out, recording)
+        events = write_events_csv(out, recording.events)
+        print(f"wrote {out} and {events}")
     return 0

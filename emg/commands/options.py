@@ -11,12 +11,38 @@ from emg.analysis.calibration import mvc_from_recording
 from emg.analysis.exercises import EXERCISES, EXPECTED_ORDERS, ExerciseConfig, exercise_preset
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.offline import resolve_mains
-from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.settings import settings_from_dict
+from emg.analysis.pipeline import AnalysisConfig, check_part_values
+from emg.analysis.settings import recorded_settings as library_recorded_settings
+from emg.analysis.settings import settings_source
 from emg.dsp.chain import ChainConfig
+from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
+
+#: The option that sets each setting (``part.field``), for messages about the command line.
+OPTIONS: dict[str, str] = {
+    "chain.highpass_hz": "--highpass",
+    "chain.lowpass_hz": "--lowpass",
+    "chain.envelope_s": "--envelope-ms",
+    "chain.detector": "--detector",
+    "chain.k": "-k",
+    "chain.offset_k": "-k",
+    "chain.hold_s": "--hold-ms",
+    "chain.rest": "--rest",
+    "chain.mains_hz": "--mains",
+    "exercise.margin_ms": "--margin-ms",
+    "exercise.expected_order": "--expected-order",
+    "exercise.flag_count": "--flag",
+    "exercise.flag_window": "--flag",
+}
+
+
+def option_error(error: SettingError, part: str = "chain") -> EmgInputError:
+    """A setting refused by the library, as an error naming the option that gave it."""
+    setting = error.setting if "." in error.setting else f"{part}.{error.setting}"
+    option = OPTIONS.get(setting, setting)
+    return EmgInputError(f"{option}: {error.reason}", source="command line")
 
 
 def parse_period(text: str) -> tuple[float, float]:
@@ -137,6 +163,8 @@ def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> C
         changes["offset_k"] = min(ChainConfig.offset_k, args.k)
     try:
         return dataclasses.replace(base, **changes)
+    except SettingError as error:
+        raise option_error(error) from None
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
 
@@ -164,9 +192,13 @@ def exercise_config(
     if args.flag is not None:
         changes["flag_count"], changes["flag_window"] = args.flag
     try:
-        return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+        config = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+        check_part_values("exercise", dataclasses.asdict(config))
+    except SettingError as error:
+        raise option_error(error, "exercise") from None
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
+    return config
 
 
 def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -> Normalisation:
@@ -215,28 +247,32 @@ def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfi
 
 
 def recorded_settings(recording: Recording) -> AnalysisConfig | None:
-    """The analysis settings a session was recorded with, if it keeps them.
+    """The analysis settings a session was recorded with, if it keeps them
+    (:func:`emg.analysis.settings.recorded_settings`).
 
     Raises
     ------
     EmgInputError
-        If the settings kept are damaged.
+        If the settings kept are damaged, naming the file and field.
     """
-    stored = recording.metadata.get("analysis")
-    if not stored:
-        return None
-    try:
-        return settings_from_dict(stored)
-    except ValueError as error:
-        raise EmgInputError(str(error), source=recording.source, field="analysis") from None
+    return library_recorded_settings(recording)
 
 
 def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisConfig:
     """All analysis settings for ``recording``: those it was recorded with (if it keeps them,
-    else DESIGN.md's defaults), changed by the options given; mains resolved on it."""
+    else DESIGN.md's defaults), changed by the options given; mains resolved on it.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the option, the field of the recorded settings or the recording at fault:
+        a setting out of range, a band-pass the recording's sample rate cannot hold, a
+        recording too short or sampled too slowly for the analysis.
+    """
     stored = recorded_settings(recording)
     base = stored or AnalysisConfig()
     chain = chain_config(args, base.chain)
+    _check_rate(chain, recording, args, stored is not None)
     mains = args.mains if args.mains is not None else (None if stored else "auto")
     if mains is not None:
         chain = resolve_mains(recording, chain, mains)
@@ -248,3 +284,26 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
             normalisation(args.mvc, recording, chain) if args.mvc else base.normalisation
         ),
     )
+
+
+def _check_rate(
+    chain: ChainConfig, recording: Recording, args: argparse.Namespace, recorded: bool
+) -> None:
+    """The band-pass at the recording's rate, blamed on the option that set it, else on the
+    recorded settings, else on the recording."""
+    try:
+        chain.check_rate(recording.sample_rate)
+    except SettingError as error:
+        if args.highpass is not None or args.lowpass is not None:
+            option = "--highpass" if args.highpass is not None else "--lowpass"
+            raise EmgInputError(
+                f"{option}: {error.reason}", source="command line"
+            ) from None
+        if recorded:
+            raise EmgInputError(
+                f"field 'analysis.chain.{error.setting}': {error.reason}",
+                source=settings_source(recording),
+            ) from None
+        raise EmgInputError(error.reason, source=recording.source or None) from None
+    except EmgInputError as error:
+        raise EmgInputError(error.detail, source=recording.source or None) from None

@@ -13,6 +13,9 @@ except ImportError:  # pragma: no cover - layout of scipy's private modules chan
 
 FloatArray = npt.NDArray[np.float64]
 
+#: The band-pass upper edge is at most this fraction of the sample rate (below Nyquist).
+UPPER_EDGE_FRACTION = 0.45
+
 
 def bandpass_edges(fs: float, low_hz: float, high_hz: float) -> tuple[float, float]:
     """Band-pass edges actually used at a sample rate.
@@ -36,7 +39,7 @@ def bandpass_edges(fs: float, low_hz: float, high_hz: float) -> tuple[float, flo
     ValueError
         If the band is empty at this sample rate.
     """
-    high = min(high_hz, 0.45 * fs)
+    high = min(high_hz, UPPER_EDGE_FRACTION * fs)
     if not 0 < low_hz < high:
         raise ValueError(
             f"band-pass {low_hz:g}-{high_hz:g} Hz is empty at {fs:g} Hz sampling "

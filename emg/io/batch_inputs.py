@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.open_recording import read_error
 
 #: File endings taken from a folder that is not itself a recording.
 FOLDER_SUFFIXES = (".csv", ".bdf", ".edf", ".xdf", ".xdfz")
@@ -75,24 +76,16 @@ def expand_inputs(paths: Sequence[str | Path], exclude: Iterable[Path] = ()) -> 
     Raises
     ------
     EmgInputError
-        For a path that does not exist, a pattern that matches nothing, or when no recording
-        is found at all.
+        For a path that does not exist, a pattern that matches nothing, a folder that cannot
+        be read, or when no recording is found at all.
     """
     skip = {p.resolve() for p in exclude}
     found: list[Path] = []
     for given in paths:
-        text = str(given)
-        path = Path(text)
-        if path.exists():
-            candidates = [path]
-        elif is_glob(text):
-            candidates = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
-            if not candidates:
-                raise EmgInputError("no file or folder matches this pattern", source=text)
-        else:
-            raise EmgInputError("no such file or folder", source=text)
-        for candidate in candidates:
-            found.extend(_folder(candidate, set()) if candidate.is_dir() else [candidate])
+        try:
+            found.extend(_expand(str(given)))
+        except OSError as error:  # a folder the system will not let us look into
+            raise EmgInputError(read_error(error), source=str(error.filename or given)) from None
     inputs: list[Path] = []
     seen: set[Path] = set()
     for path in found:
@@ -103,12 +96,30 @@ def expand_inputs(paths: Sequence[str | Path], exclude: Iterable[Path] = ()) -> 
         inputs.append(path)
     if not inputs:
         listed = ", ".join(str(p) for p in paths)
+        where = "in this folder" if len(paths) == 1 and Path(paths[0]).is_dir() else "here"
         raise EmgInputError(
-            "no recording found (looked for session folders, BIDS datasets and "
-            f"{', '.join(FOLDER_SUFFIXES)} files)",
+            f"no recording found {where} (looked for session folders, BIDS datasets and "
+            f"{', '.join(FOLDER_SUFFIXES)} files, in sub-folders too)",
             source=listed,
         )
     return inputs
+
+
+def _expand(text: str) -> list[Path]:
+    """The recordings one given path or pattern stands for."""
+    path = Path(text)
+    if path.exists():
+        candidates = [path]
+    elif is_glob(text):
+        candidates = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
+        if not candidates:
+            raise EmgInputError("no file or folder matches this pattern", source=text)
+    else:
+        raise EmgInputError("no such file or folder", source=text)
+    found: list[Path] = []
+    for candidate in candidates:
+        found.extend(_folder(candidate, set()) if candidate.is_dir() else [candidate])
+    return found
 
 
 def _folder(folder: Path, visited: set[Path]) -> list[Path]:

@@ -38,6 +38,7 @@ from emg.events import EVENT_KINDS, Event, loss_mask
 from emg.io.channel_map import SourceChannel
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
 from emg.io.json_files import write_json
+from emg.io.open_recording import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
 
@@ -496,14 +497,17 @@ def read_bids(path: str | Path, channels: Mapping[str, str] | None = None) -> Re
         recordings (pass the file), malformed sidecars, a ``SamplingFrequency`` that does
         not match the data, and everything :func:`emg.io.edf_format.read_edf` raises.
     """
-    data_file = _data_file(Path(path))
-    sidecars = _sidecars(data_file)
-    recording = read_edf(data_file, channels, hints=sidecars.hints)
-    _check_rate(recording, sidecars)
-    events_tsv = _sibling(data_file, "_events.tsv")
-    if events_tsv.exists():
-        _use_events(recording, _read_events(events_tsv))
-    recording.metadata.update(_bids_metadata(data_file, sidecars.sidecar, sidecars.emg_json))
+    try:
+        data_file = _data_file(Path(path))
+        sidecars = _sidecars(data_file)
+        recording = read_edf(data_file, channels, hints=sidecars.hints)
+        _check_rate(recording, sidecars)
+        events_tsv = _sibling(data_file, "_events.tsv")
+        if events_tsv.exists():
+            _use_events(recording, _read_events(events_tsv))
+        recording.metadata.update(_bids_metadata(data_file, sidecars.sidecar, sidecars.emg_json))
+    except OSError as error:  # a folder or file the system will not let us look into
+        raise EmgInputError(read_error(error), source=str(error.filename or path)) from None
     return recording
 
 
@@ -681,14 +685,12 @@ def _row_event(row: Mapping[str, str], path: Path, line: int) -> Event | None:
     description = _text(row.get("description")) or _text(row.get("value"))
     if kind not in EVENT_KINDS:
         kind, description = "other", " ".join(filter(None, (kind, description)))
-    return Event(
-        onset,
-        kind,
-        description,
-        duration,
-        channel=_text(row.get("channel")) or None,
-        data=_detail(row.get("detail"), path, line),
-    )
+    detail = _detail(row.get("detail"), path, line)
+    channel = _text(row.get("channel")) or None
+    try:
+        return Event(onset, kind, description, duration, channel=channel, data=detail)
+    except ValueError as error:
+        raise EmgInputError(str(error), source=str(path), field="detail", line=line) from None
 
 
 def _use_events(recording: Recording, events: list[Event]) -> None:
@@ -761,7 +763,9 @@ def _cell(value: str) -> str:
 def _read_tsv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=str(path)) from None
+    except UnicodeDecodeError as error:
         raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
     if not lines or not lines[0].strip():
         raise EmgInputError("the file is empty (no header line)", source=str(path), line=1)
@@ -788,7 +792,9 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise EmgInputError(
             f"not valid JSON ({error.msg})", source=str(path), line=error.lineno
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=str(path)) from None
+    except UnicodeDecodeError as error:
         raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
     if not isinstance(values, dict):
         raise EmgInputError("expected a JSON object", source=str(path))

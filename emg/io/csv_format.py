@@ -14,9 +14,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from emg.block import FLOAT32_MAX, beyond_float32
 from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.channel_map import SourceChannel, map_channels
+from emg.io.open_recording import read_error
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.
@@ -57,6 +59,8 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
         raise EmgInputError("no such file", source=name) from None
     except IsADirectoryError:
         raise EmgInputError("is a directory, not a CSV file", source=name) from None
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=name) from None
     except pd.errors.EmptyDataError:
         raise EmgInputError("the file is empty", source=name) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -81,6 +85,8 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
     named = tuple(channel for _, channel in taken)
 
     values = {c: _numeric(frame[c], name, c) for c in ["time", *selected, *loss_columns]}
+    for column in selected:
+        _check_float32(values[column], name, column)
     time = values["time"]
     fs = _sample_rate(time, name)
     data = np.column_stack([values[c] for c in selected]).astype(np.float32)
@@ -115,6 +121,20 @@ def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.floa
         what = "missing (empty or NaN)" if np.isnan(array[row]) else "infinite"
         raise EmgInputError(f"sample is {what}", source=source, field=column, line=_line(row))
     return array
+
+
+def _check_float32(array: npt.NDArray[np.float64], source: str, column: str) -> None:
+    """Refuse samples that float32 cannot hold (they would turn into infinity)."""
+    beyond = beyond_float32(array)
+    if beyond.any():
+        row = int(np.flatnonzero(beyond)[0])
+        raise EmgInputError(
+            f"sample {array[row]:g} is beyond the range of float32 samples "
+            f"(±{FLOAT32_MAX:.3g} µV); the value is damaged or not in microvolts",
+            source=source,
+            field=column,
+            line=_line(row),
+        )
 
 
 def _sample_rate(time: npt.NDArray[np.float64], source: str) -> float:

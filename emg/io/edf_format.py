@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import pyedflib
 
-from emg.block import Channel
+from emg.block import FLOAT32_MAX, Channel, beyond_float32
 from emg.errors import EmgInputError
 from emg.events import ANNOTATION_CHARS, Event, loss_events, loss_mask
 from emg.io.channel_map import (
@@ -61,6 +61,7 @@ from emg.io.channel_map import (
     map_channels,
     unit_scale,
 )
+from emg.io.open_recording import read_error
 from emg.muscles import MUSCLE_ALIASES, MUSCLE_GROUPS, parse_muscle_name
 from emg.recording import Recording
 
@@ -508,8 +509,11 @@ def read_edf(
     """
     file = Path(path)
     source = str(path)
-    _check_file(file, source)
-    reader = _open(file, source)
+    try:
+        _check_file(file, source)
+        reader = _open(file, source)
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=source) from None
     try:
         return _read(reader, file, source, channels, hints or {})
     finally:
@@ -637,7 +641,9 @@ def _read(
     data = np.empty((n_samples, len(taken)), dtype=np.float32)
     for column, (index, _) in enumerate(taken):
         scale = unit_scale(found[index].unit, source, found[index].name)
-        data[:, column] = reader.readSignal(index)[:n_samples] * scale
+        values = reader.readSignal(index)[:n_samples] * scale
+        _check_float32(values, source, found[index].name)
+        data[:, column] = values
     labels = [channel.label for _, channel in taken]
     names = {channel.label: found[index].name for index, channel in taken}
     file_channels = [c.name for c in found]
@@ -651,6 +657,19 @@ def _read(
         events=events,
         metadata=_metadata(reader, names, file_channels),
     )
+
+
+def _check_float32(values: npt.NDArray[np.float64], source: str, signal: str) -> None:
+    """Refuse samples that float32 cannot hold (a damaged physical range or unit)."""
+    beyond = beyond_float32(values)
+    if beyond.any():
+        sample = int(np.flatnonzero(beyond)[0])
+        raise EmgInputError(
+            f"sample {sample} ({values[sample]:g} µV) is beyond the range of float32 samples "
+            f"(±{FLOAT32_MAX:.3g} µV); the signal's physical range or unit is damaged",
+            source=source,
+            field=signal,
+        )
 
 
 def _source_channel(reader: Any, index: int, hints: Mapping[str, SourceChannel]) -> SourceChannel:

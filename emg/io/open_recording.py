@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,6 +14,29 @@ READABLE = (
     "a session folder (session.json), a BIDS dataset (dataset_description.json), "
     "BDF/EDF(+) (.bdf, .edf), XDF (.xdf) or CSV (.csv)"
 )
+
+
+def read_error(error: OSError) -> str:
+    """What every reader says when the operating system refuses to read a file.
+
+    Parameters
+    ----------
+    error
+        The error of the open or read (``PermissionError`` for a file without read
+        permission, another ``OSError`` for a failing disk or network share).
+
+    Returns
+    -------
+    str
+        One line without the path (the caller names the file).
+    """
+    if isinstance(error, PermissionError):
+        return "cannot read it: permission denied (check its permissions and owner)"
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot read the file ({error.strerror or error})"
 
 
 def recording_format(path: Path) -> str:
@@ -72,7 +96,17 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
         With the file, field or channel at fault.
     """
     path = Path(path)
-    kind = recording_format(path)
+    try:
+        kind = recording_format(path)
+        recording = _read(kind, path, channels)
+    except OSError as error:  # a reader that let one through: still one line, naming the file
+        raise EmgInputError(read_error(error), source=str(error.filename or path)) from None
+    if kind == "native":
+        check_native_metadata(recording, path)
+    return recording
+
+
+def _read(kind: str, path: Path, channels: Mapping[str, str] | None) -> Recording:
     if kind == "native":
         from emg.io.session_format import read_session
 
@@ -92,3 +126,24 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
     from emg.io.csv_format import read_emg_csv
 
     return read_emg_csv(path, channels)
+
+
+def check_native_metadata(recording: Recording, path: Path) -> None:
+    """Check the fields of ``session.json`` that replay and export rely on.
+
+    ``t0`` (the first sample's time on the recording host's clock) must be a finite number
+    of seconds.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``session.json`` and the field.
+    """
+    t0 = recording.metadata.get("t0")
+    number = isinstance(t0, int | float) and not isinstance(t0, bool)
+    if t0 is not None and not (number and math.isfinite(t0)):
+        folder = path.parent if path.name == "session.json" else path
+        raise EmgInputError(
+            f"field 't0': the time of the first sample must be a number of seconds, got {t0!r}",
+            source=str(folder / "session.json"),
+        )

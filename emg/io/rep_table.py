@@ -16,7 +16,7 @@ TABLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv"}
 TEXT_COLUMNS = ("flags",)
 
 #: What to install for Parquet.
-PARQUET_HINT = "python -m pip install 'emg-toolkit[batch]' (or pyarrow)"
+PARQUET_HINT = "python -m pip install -e '.[batch]' in the toolkit's checkout (or pyarrow)"
 
 
 #: pandas 3 parses floats round-trip by default and deprecates asking for it; pandas 2 must ask.

@@ -36,11 +36,12 @@ import numpy as np
 import numpy.typing as npt
 import pyxdf
 
-from emg.block import Channel
+from emg.block import FLOAT32_MAX, Channel, beyond_float32
 from emg.errors import EmgInputError
 from emg.events import EVENT_KINDS, Event, loss_events
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
-from emg.recording import Recording
+from emg.io.open_recording import read_error
+from emg.recording import MAX_SAMPLE_RATE_HZ, Recording
 
 #: A step between consecutive time stamps longer than this many sample periods is a gap.
 GAP_PERIODS = 1.5
@@ -51,6 +52,10 @@ MAX_BACKWARD_S = 1.0
 #: Most gap time (seconds, all gaps together) filled with zeros before the time stamps are
 #: taken to be damaged.
 MAX_FILL_S = 3600.0
+
+#: Most lost samples (per channel, all gaps together) filled before the time stamps are taken
+#: to be damaged: bounds what a damaged file can make the reader allocate.
+MAX_FILL_SAMPLES = 20_000_000
 
 #: Valid chunk tags: FileHeader, StreamHeader, Samples, ClockOffset, Boundary, StreamFooter.
 CHUNK_TAGS = range(1, 7)
@@ -103,7 +108,7 @@ def read_xdf(
     markers = [i["stream_id"] for i in infos if i["channel_format"] == "string"]
     streams = _load(path, [chosen["stream_id"], *markers], name)
     emg = next(s for s in streams if s["info"]["stream_id"] == chosen["stream_id"])
-    stamps, values = _stamps_and_values(emg, name)
+    stamps, values = _stamps_and_values(emg, path, name)
     device = chosen["source_id"] or chosen["name"]
     found = _source_channels(emg["info"], values.shape[1])
     taken = map_channels(found, channels, source=name, device=device)
@@ -214,10 +219,11 @@ def _check_jumps(
             "time stamps are damaged or the stream's clock was reset",
             source=name,
         )
-    if not fill <= MAX_FILL_S:
+    if not (fill <= MAX_FILL_S and fill * fs <= MAX_FILL_SAMPLES):
         raise EmgInputError(
-            f"the time stamps leave {fill:.4g} s of gaps (more than {MAX_FILL_S:g} s); they "
-            "are damaged",
+            f"the time stamps leave {fill:.4g} s of gaps ({fill * fs:.4g} samples at {fs:g} Hz; "
+            f"at most {MAX_FILL_S:g} s and {MAX_FILL_SAMPLES:g} samples are filled); they are "
+            "damaged",
             source=name,
         )
 
@@ -237,10 +243,8 @@ def _check_structure(path: Path, name: str) -> None:
                     f"not an XDF file (it starts with {magic!r}, not b'XDF:')", source=name
                 )
             _walk_chunks(file, size, name)
-    except FileNotFoundError:
-        raise EmgInputError("no such file", source=name) from None
     except OSError as error:
-        raise EmgInputError(f"cannot read: {error}", source=name) from None
+        raise EmgInputError(read_error(error), source=name) from None
 
 
 def _walk_chunks(file: Any, size: int, name: str) -> None:
@@ -314,10 +318,17 @@ def _checked_stream(info: dict[str, Any], name: str) -> dict[str, Any]:
     label = f"stream '{info['name']}'"
     if info["channel_format"] == "string":
         raise EmgInputError(f"{label} holds text (markers), not samples", source=name)
-    if not info["nominal_srate"] > 0:
+    rate = info["nominal_srate"]
+    if not rate > 0:
         raise EmgInputError(
-            f"{label} has an irregular sampling rate (nominal_srate "
-            f"{info['nominal_srate']:g}); EMG needs a regular rate",
+            f"{label} has an irregular sampling rate (nominal_srate {rate:g}); EMG needs a "
+            "regular rate",
+            source=name,
+        )
+    if not rate <= MAX_SAMPLE_RATE_HZ:
+        raise EmgInputError(
+            f"{label}: nominal_srate {rate:g} Hz is not a plausible EMG sample rate (at most "
+            f"{MAX_SAMPLE_RATE_HZ:g} Hz); the stream header is damaged",
             source=name,
         )
     return info
@@ -358,19 +369,48 @@ def _load(path: str | Path, ids: list[int], name: str) -> list[StreamDict]:
     return list(streams)
 
 
-def _stamps_and_values(emg: StreamDict, name: str) -> tuple[FloatArray, FloatArray]:
+def _stamps_and_values(
+    emg: StreamDict, path: str | Path, name: str
+) -> tuple[FloatArray, FloatArray]:
     """Time stamps and ``(n, channels)`` samples of the EMG stream, checked to be finite."""
     stamps = np.asarray(emg["time_stamps"], dtype=np.float64)
     values = np.asarray(emg["time_series"], dtype=np.float64)
     label = f"stream '{emg['info']['name'][0]}'"
     if len(stamps) == 0 or values.ndim != 2 or len(values) != len(stamps):
         raise EmgInputError(f"{label} has no samples", source=name)
+    if not np.isfinite(stamps).all():
+        raise _bad_stamps(path, emg, label, name)
+    return stamps, values
+
+
+def _bad_stamps(path: str | Path, emg: StreamDict, label: str, name: str) -> EmgInputError:
+    """The error for non-finite time stamps, naming the first bad one as the file has it.
+
+    Dejittering fits a line per segment, so one NaN time stamp spreads over its whole segment
+    (and clock offsets that are not finite over the whole stream): the stream is read again
+    as stored to find the sample at fault.
+    """
+    stream_id = emg["info"]["stream_id"]
+    try:
+        with _quiet_segments():
+            raw, _ = pyxdf.load_xdf(
+                str(path),
+                select_streams=[stream_id],
+                synchronize_clocks=False,
+                dejitter_timestamps=False,
+            )
+        stamps = np.asarray(raw[0]["time_stamps"], dtype=np.float64)
+    except Exception:  # read once already: a second failure leaves the sample unknown
+        stamps = np.zeros(0)
     bad = np.flatnonzero(~np.isfinite(stamps))
     if len(bad):
-        raise EmgInputError(
+        return EmgInputError(
             f"{label}: the time stamp of sample {int(bad[0])} is not finite", source=name
         )
-    return stamps, values
+    return EmgInputError(
+        f"{label}: the clock offsets are not finite numbers, so no time stamp can be placed",
+        source=name,
+    )
 
 
 def _first(value: Any) -> Any:
@@ -427,7 +467,16 @@ def _scaled(
             raise EmgInputError(
                 f"sample {int(bad[0])} is infinite", source=name, field=found[index].name
             )
-        columns.append(column * unit_scale(found[index].unit, name, found[index].name))
+        scaled = column * unit_scale(found[index].unit, name, found[index].name)
+        beyond = np.flatnonzero(beyond_float32(scaled))
+        if len(beyond):
+            raise EmgInputError(
+                f"sample {int(beyond[0])} ({scaled[beyond[0]]:g} µV) is beyond the range of "
+                f"float32 samples (±{FLOAT32_MAX:.3g} µV); the value is damaged or its unit wrong",
+                source=name,
+                field=found[index].name,
+            )
+        columns.append(scaled)
     return np.column_stack(columns).astype(np.float32)
 
 

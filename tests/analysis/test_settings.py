@@ -28,6 +28,15 @@ def test_settings_survive_json() -> None:
         ({"chain": {"envelope": 0.05}}, "unknown setting.*envelope.*'chain'"),
         ({"chain": [1]}, "must be a mapping"),
         ({"exercise": {"expected_order": "knees-first"}}, "invalid settings in 'exercise'"),
+        ([1], "^analysis: the settings must be a mapping of parts, got list$"),
+        ({"chain": {"hold_s": 1e9}}, r"^chain\.hold_s: the onset hold time must be from 1 ms"),
+        ({"chain": {"highpass_hz": "abc"}}, r"^chain\.highpass_hz: .* must be a number, got 'abc'"),
+        ({"chain": {"bandpass_order": 1000}}, r"^chain\.bandpass_order: .* from 2 to 12, got 1000"),
+        ({"chain": {"k": -5}}, r"^chain\.k: the onset threshold .* above 0 and at most 50"),
+        ({"chain": {"rest": [3, 1]}}, r"^chain\.rest: the rest period must start at 0 s"),
+        ({"reps": {"max_rep_s": 1e12}}, r"^reps\.max_rep_s: the longest rep must be above 0"),
+        ({"exercise": {"flag_count": 2.5}}, r"^exercise\.flag_count: .* a whole number, got 2\.5"),
+        ({"normalisation": {"mvc_uv": {"glute": -1}}}, r"^normalisation\.mvc_uv\.glute: "),
     ],
 )
 def test_bad_settings_name_the_field(values: dict[str, object], message: str) -> None:

@@ -1,0 +1,385 @@
+"""Every command against every bad input: exit status 1-3, one line ``emg: ...`` on standard
+error, no traceback, and the recording it was given left as it was."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.settings import check_duration, settings_to_dict
+from emg.cli import main
+from emg.dsp.chain import ChainConfig
+from emg.dsp.chain_limits import SettingError
+from emg.io.csv_format import write_emg_csv
+from emg.io.open_recording import open_recording
+from emg.recording import Recording
+
+EXAMPLE = Path(__file__).parent.parent / "recordings" / "examples" / "hip-thrust-synthetic"
+DENIED = "cannot read it: permission denied (check its permissions and owner)"
+
+#: Commands that read one recording, with the options they need besides it.
+READERS = {
+    "analyze": ["analyze"],
+    "replay": ["replay", "--headless", "--speed", "max"],
+    "report": ["report"],
+    "export": ["export", "--to", "csv"],
+}
+
+
+def fingerprint(path: Path) -> dict[str, str]:
+    """Content hash of every file under ``path`` (or of ``path``)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def session(tmp_path: Path, **changes: Any) -> Path:
+    """A copy of the example session, ``session.json`` fields changed (``analysis.chain.k``
+    style keys reach into the settings)."""
+    folder = tmp_path / "session"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("bids"))
+    meta = json.loads((folder / "session.json").read_text())
+    for key, value in changes.items():
+        *parents, last = key.split(".")
+        target = meta
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    (folder / "session.json").write_text(json.dumps(meta, indent=1))
+    return folder
+
+
+def csv_set(tmp_path: Path, seconds: float = 8.0, name: str = "set.csv") -> Path:
+    recording = open_recording(EXAMPLE)
+    n = round(seconds * recording.sample_rate)
+    path = tmp_path / name
+    write_emg_csv(path, Recording(recording.data[:n], recording.sample_rate, recording.channels))
+    return path
+
+
+def slow_csv(tmp_path: Path) -> Path:
+    time = np.arange(1000) / 100.0
+    path = tmp_path / "slow.csv"
+    columns = np.column_stack([time, np.sin(time), np.cos(time)])
+    np.savetxt(path, columns, delimiter=",", header="time,glute,hamstring", comments="")
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(argv)
+    return status, capsys.readouterr().err
+
+
+def assert_one_line(status: int, err: str, expected: str) -> None:
+    assert 1 <= status <= 3, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("emg: ") and "Traceback" not in err
+    assert expected in lines[0], lines[0]
+
+
+# --- settings, from the command line or from session.json ------------------------------------
+
+OPTION_CASES = {
+    "--highpass 1000": (
+        ["--highpass", "1000"],
+        "command line: --highpass: the band-pass lower edge (1000 Hz) must be below its upper "
+        "edge (lowpass_hz, 450 Hz)",
+    ),
+    "--lowpass -1": (
+        ["--lowpass", "-1"],
+        "command line: --lowpass: the band-pass upper edge must be above 0 Hz and at most "
+        "50000 Hz, got -1 Hz",
+    ),
+    "--hold-ms 1e12": (
+        ["--hold-ms", "1e12"],
+        "command line: --hold-ms: the onset hold time must be from 1 ms to 5 s, got 1e+09 s",
+    ),
+    "-k -5": (
+        ["-k", "-5"],
+        "command line: -k: the onset threshold (baseline SDs) must be above 0 and at most 50, "
+        "got -5",
+    ),
+    "--envelope-ms 1": (
+        ["--envelope-ms", "1"],
+        "command line: --envelope-ms: the RMS envelope window must be from 25 ms to 250 ms, "
+        "got 1 ms",
+    ),
+    "--highpass above the rate's upper edge": (
+        ["--highpass", "950", "--lowpass", "5000"],
+        "command line: --highpass: the band-pass lower edge (950 Hz) must be below its upper "
+        "edge, which is 900 Hz at 2000 Hz sampling",
+    ),
+    "--margin-ms 1e9": (
+        ["--margin-ms", "1e9"],
+        "command line: --margin-ms: the simultaneity margin must be from 0 ms to 1000 ms",
+    ),
+}
+
+SESSION_CASES = {
+    "sample_rate 1": (
+        {"sample_rate": 1},
+        "session: sampled at 1 Hz; surface EMG analysis needs at least 200 Hz",
+    ),
+    "hold_s": (
+        {"analysis.chain.hold_s": 1e9},
+        "session.json: field 'analysis.chain.hold_s': the onset hold time must be from 1 ms "
+        "to 5 s, got 1e+09 s",
+    ),
+    "highpass_hz": (
+        {"analysis.chain.highpass_hz": 1000},
+        "session.json: field 'analysis.chain.highpass_hz': the band-pass lower edge (1000 Hz) "
+        "must be below its upper edge (lowpass_hz, 450 Hz)",
+    ),
+    "bandpass_order 1000": (
+        {"analysis.chain.bandpass_order": 1000},
+        "session.json: field 'analysis.chain.bandpass_order': the band-pass order must be from "
+        "2 to 12, got 1000",
+    ),
+    "k -5": (
+        {"analysis.chain.k": -5},
+        "session.json: field 'analysis.chain.k': the onset threshold (baseline SDs) must be "
+        "above 0 and at most 50, got -5",
+    ),
+    "analysis [1]": (
+        {"analysis": [1]},
+        "session.json: field 'analysis': the settings must be a mapping of parts, got list",
+    ),
+    "t0 abc": (
+        {"t0": "abc"},
+        "session.json: field 't0': the time of the first sample must be a number of seconds",
+    ),
+    "flag window 0": (
+        {"analysis.exercise.flag_window": 0},
+        "session.json: field 'analysis.exercise.flag_window': the flag window (M of N/M) must "
+        "be from 1 to 20, got 0",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["analyze", "replay", "report"])
+@pytest.mark.parametrize("case", OPTION_CASES)
+def test_bad_option_is_one_line(
+    command: str, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options, expected = OPTION_CASES[case]
+    path = csv_set(tmp_path)
+    before = fingerprint(path)
+    out = ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(path), *out, *options], capsys)
+    assert_one_line(status, err, expected)
+    assert status == 2 and fingerprint(path) == before
+    assert not (tmp_path / "r.html").exists()
+
+
+#: export does not analyse: of the session cases only those about the recording itself apply
+SESSION_COMMANDS = [
+    (command, case)
+    for command in READERS
+    for case in SESSION_CASES
+    if command != "export" or case in ("t0 abc", "sample_rate 1")
+]
+
+
+@pytest.mark.parametrize(("command", "case"), SESSION_COMMANDS)
+def test_bad_recorded_setting_is_one_line_and_the_session_is_kept(
+    command: str, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changes, expected = SESSION_CASES[case]
+    folder = session(tmp_path, **changes)
+    before = fingerprint(folder)
+    out = [str(tmp_path / "out.csv")] if command == "export" else []
+    out += ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(folder), *out], capsys)
+    if command == "export" and case == "sample_rate 1":
+        # a 1 Hz session is still exported: its samples are not lost
+        assert status == 0 and (tmp_path / "out.csv").is_file()
+        return
+    assert_one_line(status, err, expected)
+    assert fingerprint(folder) == before
+
+
+def test_settings_refused_alike_in_code_and_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SettingError) as raised:
+        ChainConfig(hold_s=1e9)
+    assert str(raised.value) == "hold_s: the onset hold time must be from 1 ms to 5 s, got 1e+09 s"
+    status, err = run(["analyze", str(csv_set(tmp_path)), "--hold-ms", "1e12"], capsys)
+    assert status == 2
+    assert err.strip().endswith(f"--hold-ms: {raised.value.reason}")
+    with pytest.raises(SettingError, match="bandpass_order: the band-pass order must be even"):
+        AnalysisConfig(chain=ChainConfig(bandpass_order=3))
+    with pytest.raises(SettingError, match=r"--duration: the recording length must be above 0"):
+        check_duration(float("nan"))
+    assert check_duration(12) == 12.0
+    assert settings_to_dict(AnalysisConfig())["chain"]["k"] == 3.0
+
+
+# --- recordings the analysis cannot run on ----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["analyze", "replay", "report"])
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (slow_csv, "slow.csv: sampled at 100 Hz; surface EMG analysis needs at least 200 Hz"),
+        (
+            lambda tmp: csv_set(tmp, seconds=0.001, name="two.csv"),
+            "two.csv: too little data for a baseline: 0.00 s (2 samples) recorded, at least "
+            "3 s needed",
+        ),
+    ],
+    ids=["100 Hz", "2 rows"],
+)
+def test_recording_too_slow_or_short_says_what_is_needed(
+    command: str,
+    make: Callable[[Path], Path],
+    expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = make(tmp_path)
+    out = ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(path), *out], capsys)
+    assert_one_line(status, err, expected)
+
+
+# --- damaged files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", list(READERS))
+def test_value_beyond_float32_is_refused_before_anything_is_written(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[10] = lines[10].split(",")[0] + ",1e39," + lines[10].split(",")[2]
+    path.write_text("\n".join(lines) + "\n")
+    out = [str(tmp_path / "out.csv")] if command == "export" else []
+    out += ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(path), *out], capsys)
+    assert_one_line(status, err, "line 11, column 'glute': sample 1e+39 is beyond the range")
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", [*READERS, "batch"])
+def test_unreadable_file_is_one_line(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = csv_set(folder)
+    real_open = io.open
+
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    # as root chmod does not stop reading: the open fails as it would for anyone else
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(io, "open", guarded_open)
+    path.chmod(0)
+    try:
+        if command == "batch":  # one recording in the folder: analysed in this process
+            argv = ["analyze", str(folder), "--out", str(tmp_path / "reps.csv")]
+            status, err = run(argv, capsys)
+            assert status == 1 and f"{path}: {DENIED}" in err and "Traceback" not in err
+            return
+        out = [str(tmp_path / "out.csv")] if command == "export" else []
+        out += ["--out", str(tmp_path / "r.html")] if command == "report" else []
+        status, err = run([*READERS[command], str(path), *out], capsys)
+        assert_one_line(status, err, f"{path}: {DENIED}")
+    finally:
+        path.chmod(0o644)
+
+
+# --- smaller cases --------------------------------------------------------------------------
+
+
+def test_export_without_an_ending_writes_what_analyze_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = csv_set(tmp_path)
+    for kind, ending in (("csv", ".csv"), ("bdf", ".bdf")):
+        status = main(["export", str(source), "--to", kind, str(tmp_path / f"out-{kind}")])
+        assert status == 0
+        written = tmp_path / f"out-{kind}{ending}"
+        assert written.is_file() and f"wrote {written}" in capsys.readouterr().out
+        assert main(["analyze", str(written), "--json"]) == 0
+    status, err = run(["export", str(source), "--to", "bdf", str(tmp_path / "x.edf")], capsys)
+    assert_one_line(status, err, "--to bdf writes .bdf files, not '.edf': name the output x.bdf")
+
+
+def test_empty_folder_says_it_has_no_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status, err = run(["analyze", str(empty)], capsys)
+    assert_one_line(status, err, f"{empty}: no recording found in this folder (looked for")
+
+
+def test_validate_compare_names_the_bench_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import emg.analysis.peers
+
+    monkeypatch.setattr(emg.analysis.peers, "available_peers", dict)
+    status, err = run(["validate", "--compare", "--seeds", "1"], capsys)
+    assert_one_line(
+        status,
+        err,
+        "--compare runs NeuroKit2's and BioSPPy's onset detectors, and neither is "
+        "installed: python -m pip install -e '.[bench]'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--fs", "100"], "command line: --fs: fs must be at least 200 Hz, got 100"),
+        (["--reps", "0"], "command line: --reps: reps must be at least 1"),
+        (["--cramp-rep", "-3"], "command line: --cramp-rep: cramp_rep must be 0 (none)"),
+        (["--seeds", "0"], "command line: the grid is empty"),
+        (["-k", "-5"], "command line: -k: the onset threshold (baseline SDs) must be above 0"),
+    ],
+)
+def test_validate_bad_grid_is_one_line(
+    options: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, err = run(["validate", "--snr-db", "10", "--lead-ms", "80", *options], capsys)
+    assert_one_line(status, err, expected)
+
+
+def test_batch_hint_names_the_checkout_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, package=None: None if name == "distributed" else real(name, package),
+    )
+    csv_set(tmp_path, name="a.csv")
+    csv_set(tmp_path, name="b.csv")
+    status, err = run(["analyze", str(tmp_path), "--out", str(tmp_path / "reps.csv")], capsys)
+    assert_one_line(status, err, "python -m pip install -e '.[batch]' in the toolkit's checkout")
+    assert "emg-toolkit[" not in err
