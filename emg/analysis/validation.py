@@ -133,6 +133,31 @@ class SetOutcome:
     peers: dict[str, tuple[list[float], int, int]] = field(default_factory=dict)
 
 
+def pair_onsets(
+    detected: npt.NDArray[np.float64], truth: npt.NDArray[np.float64], tolerance: float = MATCH_S
+) -> tuple[list[float | None], int]:
+    """Pair detected with true onsets (seconds), nearest first, within ``tolerance``.
+
+    Returns
+    -------
+    errors_ms, spurious
+        Per true onset, detected minus true (ms), or None when no detection paired with it;
+        and the number of unpaired detections.
+    """
+    used = np.zeros(len(detected), dtype=bool)
+    errors: list[float | None] = []
+    for t in truth:
+        error = None
+        if len(detected):
+            distance = np.where(used, np.inf, np.abs(detected - t))
+            best = int(np.argmin(distance))
+            if distance[best] <= tolerance:
+                used[best] = True
+                error = float(detected[best] - t) * 1000
+        errors.append(error)
+    return errors, int((~used).sum())
+
+
 def match_onsets(
     detected: npt.NDArray[np.float64], truth: npt.NDArray[np.float64], tolerance: float = MATCH_S
 ) -> tuple[list[float], int, int]:
@@ -143,17 +168,9 @@ def match_onsets(
     errors_ms, missed, spurious
         Detected minus true (ms) for each pair; unpaired truths; unpaired detections.
     """
-    used = np.zeros(len(detected), dtype=bool)
-    errors: list[float] = []
-    for t in truth:
-        if not len(detected):
-            break
-        distance = np.where(used, np.inf, np.abs(detected - t))
-        best = int(np.argmin(distance))
-        if distance[best] <= tolerance:
-            used[best] = True
-            errors.append(float(detected[best] - t) * 1000)
-    return errors, len(truth) - len(errors), int((~used).sum())
+    paired, spurious = pair_onsets(detected, truth, tolerance)
+    errors = [e for e in paired if e is not None]
+    return errors, len(truth) - len(errors), spurious
 
 
 def evaluate_set(
@@ -199,7 +216,8 @@ def _score_onsets(outcome: SetOutcome, result: OfflineResult, session: Synthetic
         outcome.spurious += spurious
 
 
-def _matching_rep(reps: list[Rep], true_rep: dict[str, Any], fs: float) -> Rep | None:
+def matching_rep(reps: list[Rep], true_rep: dict[str, Any], fs: float) -> Rep | None:
+    """The detected rep that starts within ``MATCH_S`` of the true rep's first onset."""
     first = min(true_rep["glute_onset_s"], true_rep["hamstring_onset_s"])
     for rep in reps:
         if abs(rep.start / fs - first) <= MATCH_S:
@@ -212,7 +230,7 @@ def _score_reps(
 ) -> None:
     fs = result.sample_rate
     for true_rep in session.truth["reps"]:
-        rep = _matching_rep(result.reps, true_rep, fs)
+        rep = matching_rep(result.reps, true_rep, fs)
         outcome.orders.append(
             (classify_order(true_rep["lead_ms"], margin_ms), rep.order if rep else None)
         )
@@ -240,7 +258,7 @@ def _score_flag(
     fs = result.sample_rate
     true_reps = session.truth["reps"]
     for true_rep in true_reps:
-        if _matching_rep([trigger], true_rep, fs) is trigger:
+        if matching_rep([trigger], true_rep, fs) is trigger:
             later = max(true_rep["glute_onset_s"], true_rep["hamstring_onset_s"])
             outcome.flag_delay_ms = (flag.at / fs - later) * 1000
             break

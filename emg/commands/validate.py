@@ -4,27 +4,49 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import math
 import sys
+from pathlib import Path
 from typing import Any
 
+from emg.analysis.family_validation import (
+    FamilyGrid,
+    parse_truth,
+    rep_rows,
+    run_family_validation,
+    score_result,
+    score_row,
+    summarize_families,
+)
+from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.validation import ValidationGrid, run_validation, summarize_validation
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
+    analysis_config,
     chain_config,
     exercise_config,
 )
-from emg.io.json_files import to_json
+from emg.commands.record import add_channel_option, open_input
+from emg.errors import EmgInputError
+from emg.io.json_files import to_json, truth_path
+from emg.io.open_recording import READABLE
+from emg.sources.families import family_names
+
+#: What to install for ``--compare`` (the ``bench`` extra, from the toolkit's checkout).
+BENCH_HINT = "python -m pip install -e '.[bench]' in the toolkit's checkout"
 
 
 def _numbers(text: str) -> tuple[float, ...]:
     try:
-        return tuple(float(v) for v in text.replace(" ", ",").split(",") if v)
+        values = tuple(float(v) for v in text.replace(" ", ",").split(",") if v)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers separated by commas, got '{text}'"
-        ) from None
+        values = (math.nan,)
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got '{text}'")
+    return values
 
 
 def _loss(text: str) -> float:
@@ -40,6 +62,7 @@ def _loss(text: str) -> float:
 def add_parser(commands: Any) -> None:
     """Register ``emg validate``."""
     grid = ValidationGrid()
+    families = FamilyGrid(families=())
     parser = commands.add_parser(
         "validate",
         help="accuracy of onset, order, flag and cramp risk on synthetic sets",
@@ -59,16 +82,25 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--lead-ms",
         type=_numbers,
-        default=grid.leads_ms,
         metavar="MS[,MS...]",
         help="leads, hamstring minus glute onset "
-        f"(default {','.join(f'{v:g}' for v in grid.leads_ms)})",
+        f"(default {','.join(f'{v:g}' for v in grid.leads_ms)}; with --family "
+        f"{','.join(f'{v:g}' for v in families.leads_ms)})",
     )
     parser.add_argument(
-        "--seeds", type=int, default=len(grid.seeds), help=f"seeds per cell ({len(grid.seeds)})"
+        "--seeds",
+        type=int,
+        help=f"seeds per cell ({len(grid.seeds)}; with --family {len(families.seeds)})",
     )
-    parser.add_argument("--reps", type=int, default=grid.reps, help=f"reps per set ({grid.reps})")
-    parser.add_argument("--fs", type=float, default=grid.fs, help=f"sample rate ({grid.fs:g} Hz)")
+    parser.add_argument(
+        "--reps", type=int, help=f"reps per set ({grid.reps}; with --family {families.reps})"
+    )
+    parser.add_argument(
+        "--fs",
+        type=float,
+        help=f"sample rate ({grid.fs:g} Hz; with --family "
+        f"{' and '.join(f'{v:g}' for v in families.fs)} Hz)",
+    )
     parser.add_argument(
         "--cramp-rep",
         type=int,
@@ -85,33 +117,68 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--compare",
         action="store_true",
-        help="also run NeuroKit2's and BioSPPy's onset detectors (if installed) on the sets "
-        "of the first lead",
+        help="also run NeuroKit2's and BioSPPy's onset detectors on the sets of the first "
+        "lead (they come with the bench extra: pip install -e '.[bench]')",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--family",
+        metavar="NAME|all",
+        help="instead of the grid above, validate on independent simulator families ("
+        f"{', '.join(family_names())} or all): per family and condition (equal and unequal "
+        "SNR, fast and slow recruitment, interference, a first burst 0.5-1.5 s into the "
+        "stream) the onset, lead and order errors over leads, sample rates and seeds "
+        "(--lead-ms, --fs, --seeds, --reps apply), each set analysed as emg analyze would",
+    )
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        metavar="FILE",
+        help="instead of the grid, score RECORDING against FILE, a truth JSON in the format "
+        "emg synth writes (reps with glute_onset_s and hamstring_onset_s): onset, lead and "
+        "order errors; RECORDING defaults to the CSV beside FILE.truth.json",
+    )
+    parser.add_argument(
+        "recording",
+        nargs="?",
+        type=Path,
+        metavar="RECORDING",
+        help=f"with --truth: the recording to score ({READABLE}), analysed as emg analyze would",
+    )
+    add_channel_option(parser)
     add_chain_options(parser)
     add_recruitment_options(parser)
-    parser.set_defaults(handler=run, mains="off")
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the validation and print its tables."""
     from emg.analysis.peers import available_peers
 
+    if args.truth is not None or args.recording is not None:
+        return run_truth(args)
+    if args.family is not None:
+        return run_families(args)
+    defaults = ValidationGrid()
     grid = ValidationGrid(
         snr_db=args.snr_db,
-        leads_ms=args.lead_ms,
-        seeds=tuple(range(args.seeds)),
-        reps=args.reps,
-        fs=args.fs,
+        leads_ms=defaults.leads_ms if args.lead_ms is None else args.lead_ms,
+        seeds=tuple(range(len(defaults.seeds) if args.seeds is None else args.seeds)),
+        reps=defaults.reps if args.reps is None else args.reps,
+        fs=defaults.fs if args.fs is None else args.fs,
         cramp_rep=args.cramp_rep,
         base=dataclasses.replace(ValidationGrid().base, loss=args.loss),
     )
+    _check_grid(grid)
     exercise = exercise_config(args)
     analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise)
     peers = available_peers() if args.compare else None
     if args.compare and not peers:
-        print("emg: neither NeuroKit2 nor BioSPPy is installed; no comparison", file=sys.stderr)
+        raise EmgInputError(
+            f"--compare runs NeuroKit2's and BioSPPy's onset detectors, and neither is "
+            f"installed: {BENCH_HINT} (or leave --compare out)",
+            source="command line",
+        )
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
@@ -133,6 +200,37 @@ def run(args: argparse.Namespace) -> int:
     }
     print(to_json(summary) if args.json else format_validation(summary))
     return 0
+
+
+def _check_grid(grid: ValidationGrid) -> None:
+    """Every set's settings, checked by the generator before anything runs.
+
+    Raises
+    ------
+    EmgInputError
+        Naming what the generator refuses, or an empty grid.
+    """
+    if not (grid.snr_db and grid.leads_ms and grid.seeds):
+        raise EmgInputError(
+            "the grid is empty: give at least one SNR, one lead and one seed",
+            source="command line",
+        )
+    first = dataclasses.replace(
+        grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=min(grid.cramp_rep, grid.reps)
+    )
+    try:
+        first.validate()
+        for _, config in grid.sets():
+            config.validate()
+    except ValueError as error:
+        field, _, rest = str(error).partition(" ")
+        option = _GRID_OPTIONS.get(field)
+        message = f"{option}: {field} {rest}" if option else str(error)
+        raise EmgInputError(message, source="command line") from None
+
+
+#: The option behind each generator setting its messages start with.
+_GRID_OPTIONS = {"fs": "--fs", "reps": "--reps", "cramp_rep": "--cramp-rep", "loss": "--loss"}
 
 
 def format_validation(summary: dict[str, Any]) -> str:
@@ -236,3 +334,224 @@ def _ms(value: float | None) -> str:
 
 def _pct(value: float | None) -> str:
     return f"{value:.1f} %" if value is not None else "-"
+
+
+def run_families(args: argparse.Namespace) -> int:
+    """``--family``: validate on simulator families and print their tables."""
+    known = family_names()
+    if args.family != "all" and args.family not in known:
+        raise EmgInputError(
+            f"--family: unknown family '{args.family}'; one of {', '.join(known)} or all",
+            source="command line",
+        )
+    names = known if args.family == "all" else (args.family,)
+    defaults = FamilyGrid(families=names)
+    grid = FamilyGrid(
+        families=names,
+        leads_ms=defaults.leads_ms if args.lead_ms is None else args.lead_ms,
+        fs=defaults.fs if args.fs is None else (args.fs,),
+        seeds=tuple(range(len(defaults.seeds) if args.seeds is None else args.seeds)),
+        reps=defaults.reps if args.reps is None else args.reps,
+    )
+    _check_family_grid(grid)
+    exercise = exercise_config(args)
+    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise)
+    mains = args.mains or "auto"
+    outcomes = run_family_validation(grid, analysis, mains, _progress)
+    summary = summarize_families(outcomes, exercise.margin_ms)
+    summary["grid"] = {
+        "families": list(grid.families),
+        "leads_ms": list(grid.leads_ms),
+        "fs": list(grid.fs),
+        "seeds": len(grid.seeds),
+        "reps": grid.reps,
+        "sets": len(outcomes),
+        "exercise": exercise.name,
+        "margin_ms": exercise.margin_ms,
+        "detector": analysis.chain.detector,
+        "mains": mains,
+    }
+    print(to_json(summary) if args.json else format_families(summary))
+    return 0
+
+
+#: Longest |lead| the family conditions leave room for (reps 3 s apart, 1.2 s active), ms.
+_MAX_FAMILY_LEAD_MS = 1000.0
+
+
+def _check_family_grid(grid: FamilyGrid) -> None:
+    """Refuse a family grid the simulators cannot make, naming the option."""
+    problems = [
+        ("--seeds", not grid.seeds, "give at least one seed"),
+        ("--reps", grid.reps < 1, "give at least one rep per set"),
+        ("--fs", any(not 200 <= fs <= 20000 for fs in grid.fs), "must be 200-20000 Hz"),
+        ("--lead-ms", not grid.leads_ms, "give at least one lead"),
+        (
+            "--lead-ms",
+            any(abs(v) > _MAX_FAMILY_LEAD_MS for v in grid.leads_ms),
+            f"leads must be within +-{_MAX_FAMILY_LEAD_MS:g} ms",
+        ),
+    ]
+    for option, bad, message in problems:
+        if bad:
+            raise EmgInputError(f"{option}: {message}", source="command line")
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total} sets", end="" if done < total else "\n", file=sys.stderr)
+
+
+def run_truth(args: argparse.Namespace) -> int:
+    """``--truth FILE [RECORDING]``: score a recording against its truth and print the table."""
+    if args.truth is None:
+        raise EmgInputError(
+            f"{args.recording}: a recording is scored only against a truth file: "
+            "emg validate --truth FILE RECORDING",
+            source="command line",
+        )
+    recording_path = args.recording or _recording_beside(args.truth)
+    true_reps = parse_truth(_read_json(args.truth), str(args.truth))
+    recording = open_input(recording_path, args.channel)
+    analysis = analysis_config(args, recording)
+    result = analyze_recording(recording, analysis, keep_envelope=False)
+    score = score_result(result, true_reps, analysis.exercise)
+    summary = {
+        "file": str(recording_path),
+        "truth": str(args.truth),
+        "true_reps": len(true_reps),
+        "detected_reps": len(result.reps),
+        **score_row([score], analysis.exercise.margin_ms),
+        "reps": rep_rows(score),
+        "margin_ms": analysis.exercise.margin_ms,
+        "detector": analysis.chain.detector,
+    }
+    print(to_json(summary) if args.json else format_truth(summary))
+    return 0
+
+
+def _recording_beside(truth: Path) -> Path:
+    """``OUT.truth.json`` -> ``OUT.csv`` (as ``emg synth`` writes them), if it is there."""
+    suffix = ".truth.json"
+    if truth.name.endswith(suffix):
+        csv = truth.with_name(truth.name[: -len(suffix)] + ".csv")
+        if truth_path(csv) == truth and csv.exists():
+            return csv
+    raise EmgInputError(
+        "no recording given and none beside it: emg validate --truth FILE RECORDING",
+        source=str(truth),
+    )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EmgInputError(f"cannot read it: {error.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise EmgInputError("not a JSON text file", source=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise EmgInputError(
+            f"not valid JSON: {error.msg}", source=str(path), line=error.lineno
+        ) from None
+
+
+def format_families(summary: dict[str, Any]) -> str:
+    """Markdown tables of a family validation (they paste into the README as they are)."""
+    grid = summary["grid"]
+    lines = [
+        f"families {', '.join(grid['families'])}: {grid['sets']} sets "
+        f"({grid['seeds']} seeds x leads {','.join(f'{v:g}' for v in grid['leads_ms'])} ms x "
+        f"{' and '.join(f'{v:g}' for v in grid['fs'])} Hz per condition), {grid['reps']} reps "
+        f"per set; {grid['exercise']}, margin {grid['margin_ms']:g} ms, detector "
+        f"{grid['detector']}, mains {grid['mains']}",
+        "",
+        "Onset error (detected minus true, both muscles):",
+        "",
+        "| family | condition | median \\|error\\| | signed median | p95 \\|error\\| | missed "
+        "| spurious | onsets |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in summary["conditions"]:
+        lines.append(f"| {row['family']} | {_condition(row)} | {_onset_cells(row['onset'])} |")
+    lines += [
+        "",
+        "Lead (hamstring minus glute onset) and order:",
+        "",
+        "| family | condition | lead error, median | p95 \\|error\\| | order right, "
+        "\\|lead\\| >= 80 ms | +-20 ms called hamstring-first | false flags, glute-first sets |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in summary["conditions"]:
+        lines.append(f"| {row['family']} | {_condition(row)} | {_lead_cells(row)} |")
+    if summary["first_burst"]:
+        lines += [
+            "",
+            "First burst of the stream (0.5-1.5 s after it starts) against the later bursts of "
+            "the same sets:",
+            "",
+            "| family | first: median \\|error\\| | signed median | missed | later: median "
+            "\\|error\\| | signed median | missed |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in summary["first_burst"]:
+            first, later = row["first"], row["later"]
+            lines.append(
+                f"| {row['family']} | {_ms(first['median'])} | {_signed(first['signed_median'])} "
+                f"| {first['missed']} / {first['onsets']} | {_ms(later['median'])} | "
+                f"{_signed(later['signed_median'])} | {later['missed']} / {later['onsets']} |"
+            )
+    return "\n".join(lines)
+
+
+def format_truth(summary: dict[str, Any]) -> str:
+    """Markdown tables of one recording scored against its truth file."""
+    lines = [
+        f"{summary['file']} against {summary['truth']}: {summary['true_reps']} true reps, "
+        f"{summary['detected_reps']} detected; margin {summary['margin_ms']:g} ms, detector "
+        f"{summary['detector']}",
+        "",
+        "| median \\|error\\| | signed median | p95 \\|error\\| | missed | spurious | onsets |",
+        "|---|---|---|---|---|---|",
+        f"| {_onset_cells(summary['onset'])} |",
+        "",
+        "| lead error, median | p95 \\|error\\| | order right, \\|lead\\| >= 80 ms | "
+        "+-20 ms called hamstring-first | false flags, glute-first sets |",
+        "|---|---|---|---|---|",
+        f"| {_lead_cells(summary)} |",
+        "",
+        "| rep | true lead | lead | order | glute onset error | hamstring onset error |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rep in summary["reps"]:
+        lines.append(
+            f"| {rep['rep']} | {rep['true_lead_ms']:+.1f} ms | {_signed(rep['lead_ms'])} | "
+            f"{rep['order'] or '-'} | {_signed(rep['glute_onset_error_ms'])} | "
+            f"{_signed(rep['hamstring_onset_error_ms'])} |"
+        )
+    return "\n".join(lines)
+
+
+def _condition(row: dict[str, Any]) -> str:
+    return f"{row['group']}: {row['label']}"
+
+
+def _onset_cells(onset: dict[str, Any]) -> str:
+    return (
+        f"{_ms(onset['median'])} | {_signed(onset['signed_median'])} | {_ms(onset['p95'])} | "
+        f"{onset['missed']} | {onset['spurious']} | {onset['onsets']}"
+    )
+
+
+def _lead_cells(row: dict[str, Any]) -> str:
+    lead, order, near, flags = row["lead"], row["order"], row["near_zero"], row["flags"]
+    accuracy = f"{order['accuracy']:.1%}" if order["accuracy"] is not None else "-"
+    return (
+        f"{_signed(lead['median'])} | {_ms(lead['p95'])} | {accuracy} of {order['reps']} | "
+        f"{near['hamstring_first']} / {near['reps']} | "
+        f"{flags['false_flags']} / {flags['glute_first_sets']}"
+    )
+
+
+def _signed(value: float | None) -> str:
+    return f"{value:+.1f} ms" if value is not None else "-"

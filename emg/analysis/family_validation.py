@@ -1,0 +1,487 @@
+"""Validation on several simulator families, and scoring of any recording against its truth.
+
+Each family (:mod:`emg.sources.families`) simulates a grid of conditions — equal and unequal
+SNR, fast and slow recruitment in either muscle, interference, a first burst soon after the
+stream starts — at several leads, sample rates and seeds. Every set is analysed exactly as
+``emg analyze`` analyses a file (DESIGN.md's defaults, mains notch picked from the recording)
+and scored against its truth with the pairing of :mod:`emg.analysis.validation`: onset error,
+lead error, order accuracy, simultaneous reps called hamstring-first, false flags, and the first
+burst of the stream apart from the later ones. The same scoring serves a lab's own annotated
+recording (:func:`parse_truth`, :func:`score_result`). Only numbers come out; printing is the
+command's job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from emg.analysis.exercises import ExerciseConfig, classify_order
+from emg.analysis.offline import OfflineResult, analyze_recording, resolve_mains
+from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.validation import matching_rep, pair_onsets
+from emg.errors import EmgInputError
+from emg.muscles import MUSCLE_GROUPS
+from emg.sources.families import MUSCLES, FamilyCondition, simulate_family
+
+#: recruitment ramps: fast and slow (s, shortest and longest)
+FAST_RAMP_S = (0.02, 0.06)
+SLOW_RAMP_S = (0.15, 0.25)
+#: |lead| from which the order must be right, and up to which no rep may be called
+#: hamstring-first (ms)
+CLEAR_LEAD_MS = 80.0
+NEAR_ZERO_LEAD_MS = 20.0
+#: slack on those limits for true leads rounded to samples (one sample at 1 kHz), ms
+LEAD_SLACK_MS = 1.0
+#: where the first burst of a stream starts in the ``first burst`` conditions (s)
+FIRST_ONSET_S = (0.5, 1.5)
+#: interference of the ``interference`` conditions
+INTERFERENCE = {"noise": "coloured", "drift_uv": 30.0, "mains_uv": 5.0, "crosstalk": 0.05}
+
+
+@dataclass(frozen=True)
+class FamilyCase:
+    """One condition of the grid, without its lead and sample rate.
+
+    Attributes
+    ----------
+    group
+        ``equal SNR``, ``unequal SNR``, ``recruitment``, ``interference`` or ``first burst``.
+    label
+        What sets it apart within its group.
+    condition
+        The condition (its ``lead_ms`` and ``fs`` are set per set).
+    """
+
+    group: str
+    label: str
+    condition: FamilyCondition
+
+
+def family_cases(reps: int = 8) -> list[FamilyCase]:
+    """The conditions of the grid, ``reps`` reps per set.
+
+    Returns
+    -------
+    list of FamilyCase
+        Equal SNR (20, 10, 5 dB), unequal SNR (5/20 dB both ways), slow recruitment in one
+        muscle and fast in the other (both ways, at 20 and 5 dB), interference (coloured noise,
+        drift, mains, crosstalk at 20 and 10 dB) and a first burst 0.5-1.5 s into the stream
+        (20 and 10 dB; its start is drawn per set). Ramps are fast unless said otherwise.
+    """
+    base = FamilyCondition(reps=reps, glute_ramp_s=FAST_RAMP_S, hamstring_ramp_s=FAST_RAMP_S)
+
+    def case(group: str, label: str, **changes: Any) -> FamilyCase:
+        return FamilyCase(group, label, dataclasses.replace(base, **changes))
+
+    def snr(db: float) -> dict[str, float]:
+        return {"glute_snr_db": db, "hamstring_snr_db": db}
+
+    cases = [case("equal SNR", f"{db:g} dB", **snr(db)) for db in (20.0, 10.0, 5.0)]
+    cases += [
+        case("unequal SNR", "glute 5 / hamstring 20 dB", glute_snr_db=5.0, hamstring_snr_db=20.0),
+        case("unequal SNR", "glute 20 / hamstring 5 dB", glute_snr_db=20.0, hamstring_snr_db=5.0),
+    ]
+    for db in (20.0, 5.0):
+        cases += [
+            case(
+                "recruitment", f"hamstring slow, {db:g} dB", hamstring_ramp_s=SLOW_RAMP_S, **snr(db)
+            ),
+            case("recruitment", f"glute slow, {db:g} dB", glute_ramp_s=SLOW_RAMP_S, **snr(db)),
+        ]
+    cases += [case("interference", f"{db:g} dB", **INTERFERENCE, **snr(db)) for db in (20.0, 10.0)]
+    cases += [case("first burst", f"{db:g} dB", **snr(db)) for db in (20.0, 10.0)]
+    return cases
+
+
+@dataclass(frozen=True)
+class FamilySet:
+    """One simulated set of the grid.
+
+    Attributes
+    ----------
+    family
+        Simulator family.
+    case
+        Its condition.
+    condition
+        The condition with lead, sample rate (and first onset) filled in.
+    seed
+        Seed of the set (one per grid cell, reproducible).
+    """
+
+    family: str
+    case: FamilyCase
+    condition: FamilyCondition
+    seed: int
+
+
+@dataclass(frozen=True)
+class FamilyGrid:
+    """What to simulate.
+
+    Attributes
+    ----------
+    families
+        Simulator families.
+    leads_ms, fs, seeds
+        One set per case, lead, sample rate and seed.
+    reps
+        Reps per set.
+    """
+
+    families: tuple[str, ...]
+    leads_ms: tuple[float, ...] = (-150.0, -80.0, -20.0, 0.0, 20.0, 80.0, 150.0)
+    fs: tuple[float, ...] = (1000.0, 2000.0)
+    seeds: tuple[int, ...] = (0, 1)
+    reps: int = 8
+
+    def sets(self) -> Iterator[FamilySet]:
+        """Every set, family by family, case by case."""
+        for family in self.families:
+            for number, case in enumerate(family_cases(self.reps)):
+                for fs in self.fs:
+                    for lead in self.leads_ms:
+                        for seed in self.seeds:
+                            yield self._set(family, number, case, fs, lead, seed)
+
+    def _set(
+        self, family: str, number: int, case: FamilyCase, fs: float, lead: float, seed: int
+    ) -> FamilySet:
+        # one seed per cell: cells independent, reproducible, the same across families
+        sequence = np.random.SeedSequence([seed, number, round(fs), round(lead) + 10_000])
+        cell_seed = int(sequence.generate_state(1)[0])
+        changes: dict[str, Any] = {"fs": fs, "lead_ms": lead}
+        if case.group == "first burst":
+            changes["first_onset_s"] = float(
+                np.random.default_rng(cell_seed).uniform(*FIRST_ONSET_S)
+            )
+        return FamilySet(family, case, dataclasses.replace(case.condition, **changes), cell_seed)
+
+
+@dataclass(frozen=True)
+class RepScore:
+    """One true rep against the analysis.
+
+    Attributes
+    ----------
+    true_lead_ms
+        Hamstring minus glute onset, true.
+    lead_ms, order
+        What the analysis gave for the matching rep (None: no rep, or no lead).
+    """
+
+    true_lead_ms: float
+    lead_ms: float | None
+    order: str | None
+
+
+@dataclass
+class SetScore:
+    """One recording against its truth.
+
+    Attributes
+    ----------
+    onset_errors
+        ``(muscle, rep number, detected minus true onset in ms or None when missed)`` per true
+        onset of each glute and hamstring channel.
+    spurious
+        Detected onsets with no true onset within the matching window.
+    reps
+        Per true rep, its lead and the analysis's.
+    flagged
+        The exercise's flag (the unexpected order) was raised.
+    """
+
+    onset_errors: list[tuple[str, int, float | None]] = field(default_factory=list)
+    spurious: int = 0
+    reps: list[RepScore] = field(default_factory=list)
+    flagged: bool = False
+
+
+@dataclass
+class FamilyOutcome:
+    """One set of the grid and its score."""
+
+    set: FamilySet
+    score: SetScore
+
+
+def score_result(
+    result: OfflineResult, true_reps: list[dict[str, Any]], exercise: ExerciseConfig
+) -> SetScore:
+    """Score an analysis against the true reps.
+
+    Parameters
+    ----------
+    result
+        The analysis of the recording.
+    true_reps
+        Per rep ``glute_onset_s`` and ``hamstring_onset_s`` (and ``index``), as ``emg synth``
+        writes them (see :func:`parse_truth`).
+    exercise
+        Whose flag counts as raised.
+
+    Returns
+    -------
+    SetScore
+        Onset errors, spurious onsets, leads and orders per rep, and whether the flag rose.
+    """
+    fs = result.sample_rate
+    score = SetScore()
+    numbers = [int(rep.get("index", k + 1)) for k, rep in enumerate(true_reps)]
+    for index, channel in enumerate(result.channels):
+        group = MUSCLE_GROUPS.get(channel.muscle)
+        if group not in MUSCLES:
+            continue
+        detected = np.array([b.onset / fs for b in result.bursts_of(index)])
+        truth = np.array([rep[f"{group}_onset_s"] for rep in true_reps])
+        errors, spurious = pair_onsets(detected, truth)
+        score.onset_errors.extend((group, k, e) for k, e in zip(numbers, errors, strict=True))
+        score.spurious += spurious
+    for true_rep in true_reps:
+        rep = matching_rep(result.reps, true_rep, fs)
+        true_lead = (true_rep["hamstring_onset_s"] - true_rep["glute_onset_s"]) * 1000
+        score.reps.append(
+            RepScore(true_lead, rep.lead_ms if rep else None, rep.order if rep else None)
+        )
+    flagged = exercise.flagged_order
+    score.flagged = any(f.raised and f.kind == flagged for f in result.flags)
+    return score
+
+
+def evaluate_family_set(fset: FamilySet, analysis: AnalysisConfig, mains: str = "auto") -> SetScore:
+    """Simulate one set, analyse it as ``emg analyze`` would and score it.
+
+    Parameters
+    ----------
+    fset
+        The set.
+    analysis
+        Analysis settings (the chain's mains notch is decided on the set by ``mains``).
+    mains
+        ``auto`` (as ``emg analyze`` does for a file without recorded settings), ``off``,
+        ``50`` or ``60``.
+    """
+    session = simulate_family(fset.family, fset.condition, fset.seed)
+    chain = resolve_mains(session.recording, analysis.chain, mains)
+    result = analyze_recording(
+        session.recording, dataclasses.replace(analysis, chain=chain), keep_envelope=False
+    )
+    return score_result(result, session.truth["reps"], analysis.exercise)
+
+
+def run_family_validation(
+    grid: FamilyGrid,
+    analysis: AnalysisConfig,
+    mains: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FamilyOutcome]:
+    """Evaluate every set of ``grid``; ``progress(done, total)`` after each."""
+    sets = list(grid.sets())
+    outcomes = []
+    for done, fset in enumerate(sets, 1):
+        outcomes.append(FamilyOutcome(fset, evaluate_family_set(fset, analysis, mains)))
+        if progress is not None:
+            progress(done, len(sets))
+    return outcomes
+
+
+def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
+    """Onset, lead and order figures of some scored recordings, as plain data.
+
+    Returns
+    -------
+    dict
+        ``onset`` (median, signed median and p95 |error| ms, missed, spurious, onsets),
+        ``lead`` (median signed error, p95 |error| ms, reps with a lead), ``order`` (accuracy
+        over reps with |lead| >= ``CLEAR_LEAD_MS``, and how many), ``near_zero`` (reps with
+        |lead| <= ``NEAR_ZERO_LEAD_MS`` and how many of them were called hamstring-first) and
+        ``flags`` (false flags on glute-first recordings, and how many there were).
+    """
+    errors = [e for s in scores for _, _, e in s.onset_errors]
+    reps = [r for s in scores for r in s.reps]
+    glute_first = [s for s in scores if s.reps and all(_is_glute_first(s, margin_ms))]
+    return {
+        "onset": onset_stats(errors, sum(s.spurious for s in scores)),
+        "lead": _lead_stats(reps),
+        "order": _order_stats(reps, margin_ms),
+        "near_zero": {
+            "reps": sum(abs(r.true_lead_ms) <= NEAR_ZERO_LEAD_MS + LEAD_SLACK_MS for r in reps),
+            "hamstring_first": sum(
+                abs(r.true_lead_ms) <= NEAR_ZERO_LEAD_MS + LEAD_SLACK_MS
+                and r.order == "hamstring-first"
+                for r in reps
+            ),
+        },
+        "flags": {
+            "glute_first_sets": len(glute_first),
+            "false_flags": sum(s.flagged for s in glute_first),
+        },
+    }
+
+
+def _is_glute_first(score: SetScore, margin_ms: float) -> Iterator[bool]:
+    return (classify_order(r.true_lead_ms, margin_ms) == "glute-first" for r in score.reps)
+
+
+def onset_stats(errors: list[float | None], spurious: int = 0) -> dict[str, Any]:
+    """Median, signed median and p95 of |error| (ms), missed and spurious of some onsets."""
+    found = np.array([e for e in errors if e is not None])
+    return {
+        "median": _round(np.median(np.abs(found))) if len(found) else None,
+        "signed_median": _round(np.median(found)) if len(found) else None,
+        "p95": _round(np.percentile(np.abs(found), 95)) if len(found) else None,
+        "missed": len(errors) - len(found),
+        "spurious": spurious,
+        "onsets": len(errors),
+    }
+
+
+def _lead_stats(reps: list[RepScore]) -> dict[str, Any]:
+    errors = np.array([r.lead_ms - r.true_lead_ms for r in reps if r.lead_ms is not None])
+    return {
+        "median": _round(np.median(errors)) if len(errors) else None,
+        "p95": _round(np.percentile(np.abs(errors), 95)) if len(errors) else None,
+        "reps": len(errors),
+        "of": len(reps),
+    }
+
+
+def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
+    clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
+    right = sum(r.order == classify_order(r.true_lead_ms, margin_ms) for r in clear)
+    return {"accuracy": round(right / len(clear), 4) if clear else None, "reps": len(clear)}
+
+
+def _round(value: Any) -> float:
+    return round(float(value), 1)
+
+
+def summarize_families(outcomes: list[FamilyOutcome], margin_ms: float) -> dict[str, Any]:
+    """Tables of a family validation as plain data.
+
+    Returns
+    -------
+    dict
+        ``conditions``: one row per family and case (its group and label, and
+        :func:`score_row`'s figures over every lead, sample rate and seed); ``first_burst``:
+        per family, the onset errors of the first burst of each stream in the ``first burst``
+        sets next to those of their later bursts.
+    """
+    rows: list[dict[str, Any]] = []
+    keys: dict[tuple[str, str, str], list[SetScore]] = {}
+    for outcome in outcomes:
+        key = (outcome.set.family, outcome.set.case.group, outcome.set.case.label)
+        keys.setdefault(key, []).append(outcome.score)
+    for (family, group, label), scores in keys.items():
+        rows.append(
+            {"family": family, "group": group, "label": label, **score_row(scores, margin_ms)}
+        )
+    return {"conditions": rows, "first_burst": _first_burst(outcomes)}
+
+
+def _first_burst(outcomes: list[FamilyOutcome]) -> list[dict[str, Any]]:
+    rows = []
+    families = dict.fromkeys(o.set.family for o in outcomes)
+    for family in families:
+        scores = [
+            o.score
+            for o in outcomes
+            if o.set.family == family and o.set.case.group == "first burst"
+        ]
+        if not scores:
+            continue
+        errors = [(rep, e) for s in scores for _, rep, e in s.onset_errors]
+        rows.append(
+            {
+                "family": family,
+                "first": onset_stats([e for rep, e in errors if rep == 1]),
+                "later": onset_stats([e for rep, e in errors if rep != 1]),
+            }
+        )
+    return rows
+
+
+def rep_rows(score: SetScore) -> list[dict[str, Any]]:
+    """Per true rep of one recording: its lead, the analysis's lead and order, and each
+    muscle's onset error (ms; None when missed, the first channel of the muscle)."""
+    rows = []
+    for number, rep in enumerate(score.reps, 1):
+        errors = {m: _first_error(score, m, number) for m in MUSCLES}
+        rows.append(
+            {
+                "rep": number,
+                "true_lead_ms": _round(rep.true_lead_ms),
+                "lead_ms": None if rep.lead_ms is None else _round(rep.lead_ms),
+                "order": rep.order,
+                **{f"{m}_onset_error_ms": errors[m] for m in MUSCLES},
+            }
+        )
+    return rows
+
+
+def _first_error(score: SetScore, muscle: str, number: int) -> float | None:
+    for group, rep, error in score.onset_errors:
+        if (group, rep) == (muscle, number):
+            return None if error is None else _round(error)
+    return None
+
+
+def parse_truth(data: Any, source: str) -> list[dict[str, Any]]:
+    """The true reps of a truth file in the format ``emg synth`` writes.
+
+    Parameters
+    ----------
+    data
+        The file's parsed JSON: an object with ``reps``, a list of objects each with
+        ``glute_onset_s`` and ``hamstring_onset_s`` (seconds from the recording's start;
+        ``index`` optional, the rest ignored).
+    source
+        The file, for messages.
+
+    Returns
+    -------
+    list of dict
+        Per rep ``index``, ``glute_onset_s``, ``hamstring_onset_s``.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and the field at fault.
+    """
+    reps = data.get("reps") if isinstance(data, dict) else None
+    if not isinstance(reps, list) or not reps:
+        raise EmgInputError("needs 'reps', a list of true reps", source=source, field="reps")
+    parsed = []
+    for k, rep in enumerate(reps):
+        if not isinstance(rep, dict):
+            raise EmgInputError("each rep must be an object", source=source, field=f"reps[{k}]")
+        parsed.append(
+            {
+                "index": k + 1,
+                **{
+                    f"{m}_onset_s": _seconds(rep, f"{m}_onset_s", f"reps[{k}]", source)
+                    for m in MUSCLES
+                },
+            }
+        )
+    return parsed
+
+
+def _seconds(rep: dict[str, Any], key: str, where: str, source: str) -> float:
+    value = rep.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
+    got = "it is missing" if key not in rep else f"got {value!r}"
+    raise EmgInputError(
+        f"must be a time in seconds (a number >= 0); {got}",
+        source=source,
+        field=f"{where}.{key}",
+    )

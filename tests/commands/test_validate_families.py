@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emg.cli import main
+from emg.commands.validate import format_families
+
+
+def _synth(tmp_path: Path) -> Path:
+    out = tmp_path / "set.csv"
+    args = ["synth", str(out), "--reps", "3", "--lead-ms", "-100", "--snr-db", "20"]
+    assert main(args) == 0
+    return out
+
+
+def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict:
+    capsys.readouterr()
+    assert main(args) == 0
+    data: dict = json.loads(capsys.readouterr().out)
+    return data
+
+
+def test_truth_file_scores_its_own_set_and_a_shifted_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _synth(tmp_path)
+    truth_file = tmp_path / "set.truth.json"
+    # the recording beside FILE.truth.json is found on its own
+    own = _json(capsys, ["validate", "--truth", str(truth_file), "--json"])
+    assert own["file"] == str(csv) and own["true_reps"] == 3
+    assert own["onset"]["missed"] == 0 and own["onset"]["onsets"] == 6
+    assert own["onset"]["median"] < 15 and abs(own["lead"]["median"]) < 15
+    assert own["order"] == {"accuracy": 1.0, "reps": 3}
+    truth = json.loads(truth_file.read_text())
+    for rep in truth["reps"]:
+        rep["glute_onset_s"] += 0.1
+        rep["hamstring_onset_s"] += 0.1
+    shifted_file = tmp_path / "lab.json"
+    shifted_file.write_text(json.dumps(truth))
+    late = _json(capsys, ["validate", "--truth", str(shifted_file), str(csv), "--json"])
+    assert late["onset"]["signed_median"] == pytest.approx(-100, abs=15)
+    assert late["onset"]["signed_median"] == pytest.approx(
+        own["onset"]["signed_median"] - 100, abs=0.11
+    )
+    assert main(["validate", "--truth", str(shifted_file), str(csv)]) == 0
+    table = capsys.readouterr().out
+    assert f"{csv} against {shifted_file}: 3 true reps" in table
+    assert "| 1 | -100.0 ms |" in table
+
+
+def test_bad_truth_file_is_one_line_naming_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _synth(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"reps": [{"glute_onset_s": 1.0, "hamstring_onset_s": "x"}]}))
+    capsys.readouterr()
+    assert main(["validate", "--truth", str(bad), str(csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(bad) in err and "reps[0].hamstring_onset_s" in err
+    bad.write_text("{not json")
+    assert main(["validate", "--truth", str(bad), str(csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err and "line 1" in err
+    assert main(["validate", "--truth", str(tmp_path / "lab.json")]) == 2
+    assert "no recording given" in capsys.readouterr().err
+
+
+def test_family_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["validate", "--family", "motor-unit", "--seeds", "1", "--lead-ms", "80"]
+    summary = _json(capsys, [*args, "--fs", "1000", "--reps", "2", "--json"])
+    assert summary["grid"]["sets"] == len(summary["conditions"]) == 13
+    assert {row["family"] for row in summary["conditions"]} == {"motor-unit"}
+    assert all(row["onset"]["onsets"] == 4 for row in summary["conditions"])
+    quiet = next(r for r in summary["conditions"] if r["label"] == "20 dB")
+    assert quiet["onset"]["missed"] == 0 and quiet["onset"]["median"] < 30
+    (first,) = summary["first_burst"]
+    assert first["first"]["onsets"] == 4 and first["later"]["onsets"] == 4
+    out = format_families(summary)
+    assert "| motor-unit | equal SNR: 20 dB |" in out
+    assert "First burst of the stream" in out
+    assert main(["validate", "--family", "nope"]) == 2
+    assert "--family: unknown family 'nope'" in capsys.readouterr().err
