@@ -6,7 +6,11 @@ with ``_left``/``_right`` suffixes are paired per side (the glute and the hamstr
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +20,85 @@ from emg.analysis.recruitment import CrampRisk, Flag, RecruitmentTracker, RiskCo
 from emg.analysis.reps import RepConfig, RepEvent, RepTracker
 from emg.block import Block, Channel
 from emg.dsp.chain import ChainConfig, ChainOutput, SignalChain
+from emg.dsp.chain_limits import Limit, SettingError
 from emg.muscles import MUSCLE_GROUPS
+
+#: The range of every numeric setting of the parts besides the chain (whose limits are
+#: :data:`emg.dsp.chain_limits.CHAIN_LIMITS`), by part and field.
+PART_LIMITS: dict[str, dict[str, Limit]] = {
+    "exercise": {
+        "margin_ms": Limit(0.0, 1000.0, "the simultaneity margin", "ms"),
+        "flag_count": Limit(1, 20, "the flag count (N of N/M)", integer=True),
+        "flag_window": Limit(1, 20, "the flag window (M of N/M)", integer=True),
+        "share_margin": Limit(0.0, 0.99, "the hamstring share margin"),
+    },
+    "reps": {
+        "margin_ms": Limit(0.0, 1000.0, "the simultaneity margin", "ms"),
+        "min_rep_s": Limit(0.0, 60.0, "the shortest rep", "s", above=True),
+        "merge_gap_s": Limit(0.0, 60.0, "the burst merge gap", "s"),
+        "max_rep_s": Limit(0.0, 600.0, "the longest rep", "s", above=True),
+        "pre_window_s": Limit(0.0, 60.0, "the window before a rep", "s"),
+        "elevated_sd": Limit(0.0, 100.0, "the elevated-activity threshold (SDs)"),
+        "rise_weight": Limit(0.0, 1.0, "the rise weight"),
+        "confidence_ms": Limit(0.0, 1000.0, "the confidence scale", "ms"),
+        "rest_guard_s": Limit(0.0, 60.0, "the rest guard", "s"),
+        "rest_span_s": Limit(0.0, 600.0, "the rest span", "s", above=True),
+        "rest_memory_s": Limit(0.0, 3600.0, "the rest memory", "s", above=True),
+    },
+    "risk": {
+        "mdf_drop": Limit(0.0, 1.0, "the median-frequency drop"),
+        "mdf_reference_reps": Limit(1, 100, "the reference reps", integer=True),
+        "mdf_confidence": Limit(0.0, 100.0, "the median-frequency confidence (SEs)"),
+        "tonic_warning_s": Limit(0.0, 600.0, "the sustained-activity warning time", "s"),
+    },
+}
+
+#: Longest sustained-activity probe of ``reps.tonic_s`` (seconds).
+MAX_TONIC_S = 60.0
+#: Largest MVC amplitude accepted (microvolts; surface EMG is a few millivolts at most).
+MAX_MVC_UV = 1e6
+
+
+def check_part_values(part: str, values: Mapping[str, Any]) -> None:
+    """Check the numeric settings of one part (``exercise``, ``reps``, ``risk``,
+    ``normalisation``) against :data:`PART_LIMITS`.
+
+    Parameters
+    ----------
+    part
+        The part's name.
+    values
+        Field -> value (fields without a limit are left to the part's own checks).
+
+    Raises
+    ------
+    SettingError
+        Naming ``part.field`` and the range.
+    """
+    for name, limit in PART_LIMITS.get(part, {}).items():
+        if name in values:
+            limit.check(f"{part}.{name}", values[name])
+    if part == "reps" and "tonic_s" in values:
+        probes = values["tonic_s"]
+        tonic = Limit(0.0, MAX_TONIC_S, "each sustained-activity probe", "s")
+        if not isinstance(probes, tuple | list):
+            raise SettingError("reps.tonic_s", f"must be a list of seconds, got {probes!r}")
+        for value in probes:
+            tonic.check("reps.tonic_s", value)
+    if part == "normalisation" and "mvc_uv" in values:
+        _check_mvc(values["mvc_uv"])
+
+
+def _check_mvc(mvc: Any) -> None:
+    if not isinstance(mvc, Mapping):
+        raise SettingError("normalisation.mvc_uv", f"must map muscle -> microvolts, got {mvc!r}")
+    for group, value in mvc.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and 0 < value <= MAX_MVC_UV):
+            raise SettingError(
+                f"normalisation.mvc_uv.{group}",
+                f"the MVC amplitude must be above 0 and at most {MAX_MVC_UV:g} uV, got {value!r}",
+            )
 
 
 @dataclass(frozen=True)
@@ -42,6 +124,16 @@ class AnalysisConfig:
     normalisation: Normalisation = field(default_factory=Normalisation)
     risk: RiskConfig = field(default_factory=RiskConfig)
     reps: RepConfig = field(default_factory=RepConfig)
+
+    def __post_init__(self) -> None:
+        for part in ("exercise", "reps", "risk", "normalisation"):
+            check_part_values(part, dataclasses.asdict(getattr(self, part)))
+        if self.reps.min_rep_s > self.reps.max_rep_s:
+            raise SettingError(
+                "reps.min_rep_s",
+                f"the shortest rep ({self.reps.min_rep_s:g} s) must not be longer than the "
+                f"longest (max_rep_s, {self.reps.max_rep_s:g} s)",
+            )
 
 
 @dataclass(frozen=True)

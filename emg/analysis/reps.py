@@ -26,7 +26,14 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.analysis.exercises import classify_order
-from emg.analysis.lead import RISE_LEVEL_S, LeadEstimate, Rise, estimate_lead, rise_of
+from emg.analysis.lead import (
+    RISE_LEVEL_S,
+    RISE_LOOKBACK_S,
+    LeadEstimate,
+    Rise,
+    estimate_lead,
+    rise_of,
+)
 from emg.analysis.normalisation import Normalisation
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.onset import Burst, Onset
@@ -524,8 +531,9 @@ class RepTracker:
             return None
         channel = self.channels[column]
         rest_power = float(estimate.mean[channel] ** 2 + estimate.std[channel] ** 2)
-        # from before the onset (the chain's refinement span), not into the previous burst
-        lo = max(onset.crossing - self._delay, self._last_offset.get(group, 0), 0)
+        # from before the onset, not into the previous burst
+        lookback = min(self._delay, self._s(RISE_LOOKBACK_S))
+        lo = max(onset.crossing - lookback, self._last_offset.get(group, 0), 0)
         segment = self._history.slice(lo, onset.decided + 1)
         if len(segment) != onset.decided + 1 - lo:
             return None

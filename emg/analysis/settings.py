@@ -1,17 +1,28 @@
-"""Analysis settings as plain data, so a session keeps the settings it was recorded with."""
+"""Analysis settings as plain data, so a session keeps the settings it was recorded with.
+
+Every setting is checked where its config is made (:mod:`emg.dsp.chain_limits` for the signal
+chain, :data:`emg.analysis.pipeline.PART_LIMITS` for the rest), so settings read back from a
+file and settings given in code or on the command line are refused alike; this module only
+says where the value came from (``session.json`` field ``analysis.chain.hold_s``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from emg.analysis.exercises import ExerciseConfig
 from emg.analysis.normalisation import Normalisation
-from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.recruitment import RiskConfig
 from emg.analysis.reps import RepConfig
 from emg.dsp.chain import ChainConfig
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+from emg.recording import Recording
 
 T = TypeVar("T")
 
@@ -24,6 +35,19 @@ PARTS: dict[str, type] = {
     "reps": RepConfig,
 }
 
+#: Longest recording ``emg record --duration`` accepts (a day, in seconds).
+MAX_DURATION_S = 86_400.0
+
+__all__ = [
+    "MAX_DURATION_S",
+    "PARTS",
+    "SettingError",
+    "check_duration",
+    "recorded_settings",
+    "settings_from_dict",
+    "settings_to_dict",
+]
+
 
 def settings_to_dict(config: AnalysisConfig) -> dict[str, Any]:
     """All analysis settings as JSON-ready data (tuples become lists)."""
@@ -34,34 +58,134 @@ def settings_from_dict(values: Mapping[str, Any]) -> AnalysisConfig:
     """Rebuild settings written by :func:`settings_to_dict`.
 
     Parts or fields that are missing take their defaults, so a session written by an older
-    version still opens.
+    version still opens; a setting the session predates takes the value it was analysed
+    with (:data:`LEGACY_VALUES`), so it replays to what it recorded.
 
     Raises
     ------
-    ValueError
-        Naming the part and field that is unknown or has an invalid value.
+    SettingError
+        Naming the part and field (``chain.hold_s``) that is unknown or has an invalid value.
     """
-    unknown = set(values) - set(PARTS)
+    if not isinstance(values, Mapping):
+        raise SettingError(
+            "analysis", f"the settings must be a mapping of parts, got {type(values).__name__}"
+        )
+    unknown = sorted(str(k) for k in set(values) - set(PARTS))
     if unknown:
-        raise ValueError(f"unknown settings part(s): {', '.join(sorted(unknown))}")
+        raise SettingError(
+            unknown[0], f"unknown settings part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})"
+        )
     parts: dict[str, Any] = {
-        name: _build(cls, values.get(name) or {}, name) for name, cls in PARTS.items()
+        name: _build(cls, _with_legacy(name, values.get(name) or {}), name)
+        for name, cls in PARTS.items()
     }
     return AnalysisConfig(**parts)
 
 
+#: settings that sessions written before them were analysed without: the value that
+#: reproduces those sessions (their default at the time), not today's default
+LEGACY_VALUES: dict[str, dict[str, Any]] = {"chain": {"refinement": "cusum"}}
+
+
+def _with_legacy(part: str, values: Any) -> Any:
+    """``values`` of a part, with the legacy value of each setting it predates."""
+    legacy = LEGACY_VALUES.get(part)
+    if not legacy or not isinstance(values, Mapping) or not values:
+        return values
+    return {**legacy, **values}
+
+
 def _build(cls: type[T], values: Mapping[str, Any], part: str) -> T:
     if not isinstance(values, Mapping):
-        raise ValueError(f"settings '{part}' must be a mapping, got {type(values).__name__}")
+        raise SettingError(
+            part, f"settings '{part}' must be a mapping, got {type(values).__name__}"
+        )
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(values) - names
+    unknown = sorted(str(k) for k in set(values) - names)
     if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))} in '{part}'")
+        raise SettingError(
+            f"{part}.{unknown[0]}", f"unknown setting(s) {', '.join(unknown)} in '{part}'"
+        )
     converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    check_part_values(part, converted)
     try:
         return cls(**converted)
+    except SettingError as error:
+        raise SettingError(f"{part}.{error.setting}", error.reason) from None
     except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid settings in '{part}': {error}") from None
+        raise SettingError(part, f"invalid settings in '{part}': {error}") from None
+
+
+def recorded_settings(recording: Recording) -> AnalysisConfig | None:
+    """The analysis settings a recording was made with (``metadata["analysis"]``), if any.
+
+    Parameters
+    ----------
+    recording
+        As read; a session folder's settings come from its ``session.json``.
+
+    Returns
+    -------
+    AnalysisConfig or None
+        None when the recording keeps no settings.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and the field at fault, e.g. ``session.json: field
+        'analysis.chain.hold_s': the onset hold time must be from 1 ms to 5 s, got 1e+09 s``.
+    """
+    stored = recording.metadata.get("analysis")
+    if stored is None or (isinstance(stored, Mapping) and not stored):
+        return None
+    try:
+        return settings_from_dict(stored)
+    except SettingError as error:
+        raise EmgInputError(
+            f"field 'analysis.{error.setting}': {error.reason}"
+            if error.setting != "analysis"
+            else f"field 'analysis': {error.reason}",
+            source=settings_source(recording),
+        ) from None
+
+
+def settings_source(recording: Recording) -> str | None:
+    """The file a recording's settings were read from (``session.json`` of a session)."""
+    if not recording.source:
+        return None
+    if recording.metadata.get("source_format") == "native":
+        return str(Path(recording.source) / "session.json")
+    return recording.source
+
+
+def check_duration(seconds: float, setting: str = "--duration") -> float:
+    """Check a recording length (``emg record --duration``).
+
+    Parameters
+    ----------
+    seconds
+        How long to record.
+    setting
+        The option or field it came from, for the message.
+
+    Returns
+    -------
+    float
+        ``seconds``, when it is a number above 0 and at most :data:`MAX_DURATION_S`.
+
+    Raises
+    ------
+    SettingError
+        Naming ``setting``: NaN, infinite, zero or negative, or longer than a day.
+    """
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if not (number and math.isfinite(seconds) and 0 < seconds <= MAX_DURATION_S):
+        raise SettingError(
+            setting,
+            f"the recording length must be above 0 s and at most {MAX_DURATION_S:g} s (a day), "
+            f"got {seconds!r}",
+        )
+    return float(seconds)
 
 
 def _plain(value: Any) -> Any:

@@ -26,6 +26,7 @@ OPTIONS: dict[str, str] = {
     "chain.lowpass_hz": "--lowpass",
     "chain.envelope_s": "--envelope-ms",
     "chain.detector": "--detector",
+    "chain.refinement": "--refinement",
     "chain.k": "-k",
     "chain.offset_k": "-k",
     "chain.hold_s": "--hold-ms",
@@ -91,6 +92,13 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
         "--detector",
         choices=["rms", "tkeo"],
         help="onset detector: RMS envelope or Teager-Kaiser energy (low SNR)",
+    )
+    group.add_argument(
+        "--refinement",
+        choices=["cusum", "edge"],
+        help="how an onset is placed before its threshold crossing: cusum (a variance "
+        "CUSUM, default) or edge (the start of a fitted rising edge: unbiased by slow "
+        "recruitment, more scattered at low SNR)",
     )
     group.add_argument(
         "-k", type=float, help="onset threshold in baseline SDs above its mean (3)"
@@ -162,7 +170,9 @@ def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> C
     if args.k is not None:
         changes["offset_k"] = min(ChainConfig.offset_k, args.k)
     try:
-        return dataclasses.replace(base, **changes)
+        config = dataclasses.replace(base, **changes)
+        refinement = getattr(args, "refinement", None)
+        return config if refinement is None else config.with_refinement(refinement)
     except SettingError as error:
         raise option_error(error) from None
     except ValueError as error:

@@ -23,10 +23,15 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.edge_onset import fit_rising_edge
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
+#: how a confirmed onset is placed before its crossing
+REFINEMENTS = ("edge", "cusum")
+
 #: an event as the state machine finds it: (decided, channel, onset index (negative while
 #: the refinement is pending), crossing, offset (None for an onset), peak)
 EventSpec = tuple[int, int, int, int, int | None, float]
@@ -189,6 +194,42 @@ def _change_points(
     return found
 
 
+def _segment(
+    rows: FloatArray,
+    rows_start: int,
+    tail: FloatArray,
+    tail_start: int,
+    channel: int,
+    lo: int,
+    hi: int,
+) -> FloatArray:
+    """Samples ``lo .. hi`` (stream indices) of one channel, from the tail and the block."""
+    parts = []
+    if lo < rows_start:
+        parts.append(tail[channel, lo - tail_start : min(hi, rows_start) - tail_start])
+    if hi > rows_start:
+        parts.append(rows[channel, max(lo, rows_start) - rows_start : hi - rows_start])
+    return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0], dtype=np.float64)
+
+
+def _edge_points(
+    rows: FloatArray,
+    rows_start: int,
+    tail: FloatArray,
+    tail_start: int,
+    requests: list[tuple[int, int, int, int, float]],
+    fs: float,
+) -> list[int]:
+    """The onset of each ``(channel, lo, crossing, decided, noise_power)`` request, as stream
+    indices: the start of the fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`).
+    """
+    found = []
+    for channel, lo, crossing, decided, power in requests:
+        x = _segment(rows, rows_start, tail, tail_start, channel, lo, decided + 1)
+        found.append(lo + fit_rising_edge(x, power, crossing - lo, fs).onset)
+    return found
+
+
 def _event(spec: EventSpec, onsets: list[int]) -> Onset | Burst:
     """The event described by ``spec``, a placeholder onset index (negative) resolved."""
     decided, channel, index, crossing, offset, peak = spec
@@ -340,6 +381,11 @@ class OnsetDetector:
         0 turns refinement off (the onset is the crossing).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
+    refinement
+        ``"edge"``: the start of a fitted rising edge (:mod:`emg.dsp.edge_onset`), from the
+        signal up to the confirmation; ``"cusum"``: a variance CUSUM up to the crossing.
+    sample_rate
+        Samples per second (the edge model's ramp durations are in seconds).
     """
 
     def __init__(
@@ -349,11 +395,18 @@ class OnsetDetector:
         offset_hold: int,
         refine_span: int = 0,
         refine_rho: float = 3.0,
+        refinement: str = "cusum",
+        sample_rate: float = 0.0,
     ) -> None:
         if hold < 1 or offset_hold < 1:
             raise ValueError("onset and offset hold must be at least one sample")
+        if refinement not in REFINEMENTS:
+            raise ValueError(f"refinement must be one of {', '.join(REFINEMENTS)}")
+        if refinement == "edge" and refine_span and sample_rate <= 0:
+            raise ValueError("the edge refinement needs the sample rate")
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
+        self.refinement, self.sample_rate = refinement, sample_rate
         self._cusum_scale = 0.5 * (1 - 1 / refine_rho)  # as in cusum_change_point
         self._cusum_offset = 0.5 * np.log(refine_rho)
         self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
@@ -466,6 +519,7 @@ class OnsetDetector:
         # refinements are worked out together after the channels' state machines have run:
         # meanwhile an onset carries a placeholder index, -1 - (number of the request)
         requests: list[tuple[int, int, int, float]] = []
+        edge_requests: list[tuple[int, int, int, int, float]] = []
 
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
@@ -478,6 +532,9 @@ class OnsetDetector:
             power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
+            if self.refinement == "edge":
+                edge_requests.append((channel, lo, crossing, decided, power))
+                return -len(edge_requests)
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
             return -len(requests)
 
@@ -499,6 +556,11 @@ class OnsetDetector:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset
             )
+        elif edge_requests:
+            onsets = _edge_points(
+                signal, start, self._tail, tail_start, edge_requests, self.sample_rate
+            )
+        if onsets:
             for detector in self._channels:
                 if detector.onset is not None and detector.onset[0] < 0:
                     index, crossing = detector.onset

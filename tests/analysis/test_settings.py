@@ -7,7 +7,7 @@ import pytest
 from emg.analysis.exercises import exercise_preset
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.settings import settings_from_dict, settings_to_dict
+from emg.analysis.settings import SettingError, settings_from_dict, settings_to_dict
 from emg.dsp.chain import ChainConfig
 
 
@@ -42,3 +42,16 @@ def test_settings_survive_json() -> None:
 def test_bad_settings_name_the_field(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         settings_from_dict(values)
+
+
+def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum() -> None:
+    edge = AnalysisConfig(chain=ChainConfig().with_refinement("edge"))
+    stored = settings_to_dict(edge)
+    assert settings_from_dict(stored).chain.refinement == "edge"
+    assert settings_from_dict(stored).chain.refine_s == 0.4
+    del stored["chain"]["refinement"]  # as written before the setting existed
+    assert settings_from_dict(stored).chain.refinement == "cusum"
+    with pytest.raises(SettingError, match="refinement"):
+        ChainConfig().with_refinement("bayes")
+    with pytest.raises(SettingError, match="refinement"):
+        settings_from_dict({"chain": {"refinement": "bayes"}})

@@ -49,11 +49,12 @@ def _run(recording: Recording, config: ChainConfig, sizes: list[int]):
     sizes=st.lists(st.integers(1, 40000), min_size=1, max_size=6),
     detector=st.sampled_from(["rms", "tkeo"]),
     mains=st.sampled_from([None, 50.0]),
+    refinement=st.sampled_from(["cusum", "edge"]),
 )
 def test_streaming_equals_offline_for_any_block_sizes(
-    sizes: list[int], detector: str, mains: float | None
+    sizes: list[int], detector: str, mains: float | None, refinement: str
 ) -> None:
-    config = ChainConfig(detector=detector, mains_hz=mains)
+    config = ChainConfig(detector=detector, mains_hz=mains).with_refinement(refinement)
     whole = _run(SESSION, config, [SESSION.n_samples])
     streamed = _run(SESSION, config, sizes)
     np.testing.assert_allclose(streamed[0], whole[0], rtol=1e-9, atol=0)

@@ -1,0 +1,88 @@
+"""The rising-edge onset estimator against known onsets of shaped-noise bursts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emg.dsp.edge_onset import rising_edge_onset
+
+FS = 2000.0
+
+
+def _burst(
+    rng: np.random.Generator, ramp_s: float, snr_db: float, onset: int, n: int
+) -> np.ndarray:
+    """White noise of unit power, plus a linear amplitude ramp from ``onset``."""
+    t = (np.arange(n) - onset) / FS
+    amplitude = np.clip(t / ramp_s, 0, 1) if ramp_s > 0 else (t >= 0).astype(float)
+    signal = 10 ** (snr_db / 20) * amplitude * rng.standard_normal(n)
+    out: np.ndarray = signal + rng.standard_normal(n)
+    return out
+
+
+def _crossing(x: np.ndarray, onset: int) -> int:
+    """Where a 50 ms RMS first exceeds rest + 3 SD after the onset (the detector's crossing)."""
+    rms = np.sqrt(np.convolve(x * x, np.ones(100) / 100)[: len(x)])
+    rest = rms[100:onset]
+    return onset + int(np.argmax(rms[onset:] > rest.mean() + 3 * rest.std()))
+
+
+@pytest.mark.parametrize(
+    ("ramp_s", "snr_db", "median_ms", "spread_ms"),
+    [(0.0, 20, 2, 3), (0.04, 20, 4, 5), (0.2, 20, 8, 10), (0.2, 10, 15, 20), (0.04, 5, 12, 15)],
+)
+def test_onset_of_linear_ramps_is_neither_late_nor_early(
+    ramp_s: float, snr_db: float, median_ms: float, spread_ms: float
+) -> None:
+    rng = np.random.default_rng(7)
+    onset, n = 1200, 2400
+    errors = []
+    for _ in range(30):
+        x = _burst(rng, ramp_s, snr_db, onset, n)
+        crossing = _crossing(x, onset)
+        decided = crossing + 200  # a 100 ms hold
+        lo = crossing - 800
+        found = lo + rising_edge_onset(x[lo : decided + 1], 1.0, crossing - lo, FS)
+        errors.append((found - onset) / FS * 1000)
+    errors_ms = np.array(errors)
+    assert abs(np.median(errors_ms)) <= median_ms
+    assert np.median(np.abs(errors_ms - np.median(errors_ms))) <= spread_ms
+
+
+def test_slow_and_fast_ramps_give_the_same_onset_where_a_threshold_does_not() -> None:
+    rng = np.random.default_rng(3)
+    onset, n = 1200, 2400
+    edge = {0.03: [], 0.22: []}
+    threshold = {0.03: [], 0.22: []}
+    for ramp in edge:
+        for _ in range(30):
+            x = _burst(rng, ramp, 20, onset, n)
+            crossing = _crossing(x, onset)
+            lo = crossing - 800
+            found = lo + rising_edge_onset(x[lo : crossing + 201], 1.0, crossing - lo, FS)
+            edge[ramp].append(found - onset)
+            threshold[ramp].append(crossing - onset)
+    edge_bias_ms = (np.median(edge[0.22]) - np.median(edge[0.03])) / FS * 1000
+    threshold_bias_ms = (np.median(threshold[0.22]) - np.median(threshold[0.03])) / FS * 1000
+    assert threshold_bias_ms > 20  # a level is crossed later on a slow ramp ...
+    assert abs(edge_bias_ms) < 10  # ... the start of the fitted edge is not
+
+
+def test_lost_samples_weigh_nothing_and_the_onset_is_never_after_the_crossing() -> None:
+    rng = np.random.default_rng(11)
+    onset, n = 1200, 2400
+    x = _burst(rng, 0.05, 20, onset, n)
+    crossing = _crossing(x, onset)
+    clean = rising_edge_onset(x[: crossing + 201], 1.0, crossing, FS)
+    gappy = x[: crossing + 201].copy()
+    gappy[700:720] = np.nan  # a lost packet at rest, long before the onset
+    assert rising_edge_onset(gappy, 1.0, crossing, FS) == clean
+    assert abs(clean - onset) < 20
+    # the onset is searched for up to the crossing only
+    assert rising_edge_onset(x[: crossing + 201], 1.0, onset - 100, FS) <= onset - 100
+
+
+def test_degenerate_segments() -> None:
+    assert rising_edge_onset(np.zeros(1), 1.0, 0, FS) == 0
+    assert rising_edge_onset(np.ones(100), 0.0, 50, FS) == 0
