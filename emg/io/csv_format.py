@@ -14,10 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from emg.block import FLOAT32_MAX, beyond_float32
 from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.channel_map import SourceChannel, map_channels
+from emg.io.float32_check import refuse_beyond_float32
 from emg.io.open_recording import read_error
 from emg.recording import Recording
 
@@ -86,7 +86,9 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
 
     values = {c: _numeric(frame[c], name, c) for c in ["time", *selected, *loss_columns]}
     for column in selected:
-        _check_float32(values[column], name, column)
+        refuse_beyond_float32(
+            values[column], name, column, "the value is damaged or not in microvolts", _line
+        )
     time = values["time"]
     fs = _sample_rate(time, name)
     data = np.column_stack([values[c] for c in selected]).astype(np.float32)
@@ -121,20 +123,6 @@ def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.floa
         what = "missing (empty or NaN)" if np.isnan(array[row]) else "infinite"
         raise EmgInputError(f"sample is {what}", source=source, field=column, line=_line(row))
     return array
-
-
-def _check_float32(array: npt.NDArray[np.float64], source: str, column: str) -> None:
-    """Refuse samples that float32 cannot hold (they would turn into infinity)."""
-    beyond = beyond_float32(array)
-    if beyond.any():
-        row = int(np.flatnonzero(beyond)[0])
-        raise EmgInputError(
-            f"sample {array[row]:g} is beyond the range of float32 samples "
-            f"(±{FLOAT32_MAX:.3g} µV); the value is damaged or not in microvolts",
-            source=source,
-            field=column,
-            line=_line(row),
-        )
 
 
 def _sample_rate(time: npt.NDArray[np.float64], source: str) -> float:

@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import pyedflib
 
-from emg.block import FLOAT32_MAX, Channel, beyond_float32
+from emg.block import Channel
 from emg.errors import EmgInputError
 from emg.events import ANNOTATION_CHARS, Event, loss_events, loss_mask
 from emg.io.channel_map import (
@@ -61,6 +61,7 @@ from emg.io.channel_map import (
     map_channels,
     unit_scale,
 )
+from emg.io.float32_check import refuse_beyond_float32
 from emg.io.open_recording import read_error
 from emg.muscles import MUSCLE_ALIASES, MUSCLE_GROUPS, parse_muscle_name
 from emg.recording import Recording
@@ -642,7 +643,9 @@ def _read(
     for column, (index, _) in enumerate(taken):
         scale = unit_scale(found[index].unit, source, found[index].name)
         values = reader.readSignal(index)[:n_samples] * scale
-        _check_float32(values, source, found[index].name)
+        refuse_beyond_float32(
+            values, source, found[index].name, "the signal's physical range or unit is damaged"
+        )
         data[:, column] = values
     labels = [channel.label for _, channel in taken]
     names = {channel.label: found[index].name for index, channel in taken}
@@ -657,19 +660,6 @@ def _read(
         events=events,
         metadata=_metadata(reader, names, file_channels),
     )
-
-
-def _check_float32(values: npt.NDArray[np.float64], source: str, signal: str) -> None:
-    """Refuse samples that float32 cannot hold (a damaged physical range or unit)."""
-    beyond = beyond_float32(values)
-    if beyond.any():
-        sample = int(np.flatnonzero(beyond)[0])
-        raise EmgInputError(
-            f"sample {sample} ({values[sample]:g} µV) is beyond the range of float32 samples "
-            f"(±{FLOAT32_MAX:.3g} µV); the signal's physical range or unit is damaged",
-            source=source,
-            field=signal,
-        )
 
 
 def _source_channel(reader: Any, index: int, hints: Mapping[str, SourceChannel]) -> SourceChannel:

@@ -36,10 +36,11 @@ import numpy as np
 import numpy.typing as npt
 import pyxdf
 
-from emg.block import FLOAT32_MAX, Channel, beyond_float32
+from emg.block import Channel
 from emg.errors import EmgInputError
 from emg.events import EVENT_KINDS, Event, loss_events
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
+from emg.io.float32_check import refuse_beyond_float32
 from emg.io.open_recording import read_error
 from emg.recording import MAX_SAMPLE_RATE_HZ, Recording
 
@@ -468,14 +469,9 @@ def _scaled(
                 f"sample {int(bad[0])} is infinite", source=name, field=found[index].name
             )
         scaled = column * unit_scale(found[index].unit, name, found[index].name)
-        beyond = np.flatnonzero(beyond_float32(scaled))
-        if len(beyond):
-            raise EmgInputError(
-                f"sample {int(beyond[0])} ({scaled[beyond[0]]:g} µV) is beyond the range of "
-                f"float32 samples (±{FLOAT32_MAX:.3g} µV); the value is damaged or its unit wrong",
-                source=name,
-                field=found[index].name,
-            )
+        refuse_beyond_float32(
+            scaled, name, found[index].name, "the value is damaged or its unit wrong"
+        )
         columns.append(scaled)
     return np.column_stack(columns).astype(np.float32)
 
