@@ -46,8 +46,9 @@ FloatArray = npt.NDArray[np.float64]
 RISE_FRACTIONS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
 #: Time over which the level at confirmation is averaged (the RMS envelope's window).
 RISE_LEVEL_S = 0.05
-#: How far before its onset's confirmation a rise is timed (the onset hold and 150 ms):
-#: further back, noise dips below the fractions make the timing scatter.
+#: How far before its onset's confirmation a rise is timed at most: the onset hold and the
+#: CUSUM refinement's 150 ms, which the rise alignment was chosen with; a longer refinement
+#: span (the fitted edge's 400 ms) does not widen it.
 RISE_LOOKBACK_S = 0.25
 
 
