@@ -152,7 +152,7 @@ def map_channels(
             index = _find(names, name)
             if index is None:
                 raise EmgInputError(
-                    f"no channel '{name}' (channels: {', '.join(names) or 'none'})",
+                    f"no channel '{name}' (channels: {channel_list(names)})",
                     source=source,
                     field=f"--channel {label}={name}",
                 )
@@ -164,7 +164,7 @@ def map_channels(
             taken.append((index, _named(channel, source, names, device)))
     if not taken:
         raise EmgInputError(
-            f"no EMG channel found (channels: {', '.join(names) or 'none'}); name them with "
+            f"no EMG channel found (channels: {channel_list(names)}); name them with "
             "--channel glute=<name> --channel hamstring=<name>",
             source=source,
         )
@@ -173,11 +173,32 @@ def map_channels(
         if labels.count(label) > 1:
             twice = [found[i].name for i, c in taken if c.label == label]
             raise EmgInputError(
-                f"channels {', '.join(twice)} are all '{label}'; pick one with "
+                f"channels {channel_list(twice)} are all '{label}'; pick one with "
                 f"--channel {label}=<name>",
                 source=source,
             )
     return taken
+
+
+#: How many channel names a message lists before it says how many more there are.
+LISTED_NAMES = 12
+
+
+def channel_list(names: Sequence[str]) -> str:
+    """Channel names for a message: all of a few, the first :data:`LISTED_NAMES` of many.
+
+    Examples
+    --------
+    >>> channel_list(["EMG1", "EMG2"])
+    'EMG1, EMG2'
+    >>> channel_list([f"E{i}" for i in range(100)]).endswith("E11, ... (100 in all)")
+    True
+    """
+    if not names:
+        return "none"
+    if len(names) <= LISTED_NAMES:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED_NAMES])}, ... ({len(names)} in all)"
 
 
 def _find(names: list[str], name: str) -> int | None:
@@ -195,7 +216,7 @@ def _named(channel: SourceChannel, source: str, names: list[str], device: str) -
     except KeyError as error:
         raise EmgInputError(
             f"{error.args[0]}. Name the muscles with --channel glute=<name> --channel "
-            f"hamstring=<name> (channels: {', '.join(names)})",
+            f"hamstring=<name> (channels: {channel_list(names)})",
             source=source,
             field=channel.name,
         ) from None
