@@ -102,6 +102,10 @@ class Block:
         return self.start + self.n_samples
 
 
+#: Highest sample rate a reader accepts: far above any EMG front end, low enough that a
+#: damaged rate field cannot make a reader allocate gigabytes.
+MAX_SAMPLE_RATE_HZ = 100_000.0
+
 #: The largest magnitude a float32 sample can hold; anything larger would become ``inf``.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 

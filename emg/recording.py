@@ -9,12 +9,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import Block, Channel
+from emg.block import MAX_SAMPLE_RATE_HZ, Block, Channel
 from emg.events import Event
 
-#: Highest sample rate a reader accepts: far above any EMG front end, low enough that a
-#: damaged rate field cannot make a reader allocate gigabytes.
-MAX_SAMPLE_RATE_HZ = 100_000.0
+__all__ = ["MAX_SAMPLE_RATE_HZ", "Recording"]
 
 
 @dataclass

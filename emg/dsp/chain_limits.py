@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from emg.block import MAX_SAMPLE_RATE_HZ
 from emg.errors import EmgInputError
-from emg.recording import MAX_SAMPLE_RATE_HZ
 
 #: Lowest sample rate the analysis runs at: the slowest supported sensors (Myo, Ganglion) run
 #: at 200 Hz; below it the band-pass (20 Hz up to 0.45 x the rate) and the mains check (50/60
