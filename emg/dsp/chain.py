@@ -113,13 +113,10 @@ class ChainConfig:
         Raises
         ------
         SettingError
-            ``refinement``: not one of :data:`REFINE_SPANS_S`.
+            ``refinement``: not one of :data:`~emg.dsp.onset.REFINEMENTS`.
         """
-        if refinement not in REFINE_SPANS_S:
-            raise SettingError(
-                "refinement", f"must be one of {', '.join(REFINE_SPANS_S)}, got {refinement!r}"
-            )
-        return replace(self, refinement=refinement, refine_s=REFINE_SPANS_S[refinement])
+        span = REFINE_SPANS_S.get(refinement, self.refine_s)
+        return replace(self, refinement=refinement, refine_s=span)
 
     def check_rate(self, sample_rate: float) -> None:
         """Check that these settings can run at ``sample_rate``.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emg.block import MAX_SAMPLE_RATE_HZ
+from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
 
 #: Lowest sample rate the analysis runs at: the slowest supported sensors (Myo, Ganglion) run
@@ -136,9 +137,9 @@ def check_chain_settings(config: Any) -> None:
             f"the band-pass order must be even (a band-pass has pole pairs), got "
             f"{config.bandpass_order}",
         )
-    if config.refinement not in ("edge", "cusum"):
+    if config.refinement not in REFINEMENTS:
         raise SettingError(
-            "refinement", f"must be 'edge' or 'cusum', got {config.refinement!r}"
+            "refinement", f"must be one of {', '.join(REFINEMENTS)}, got {config.refinement!r}"
         )
     if config.detector not in ("rms", "tkeo"):
         raise SettingError("detector", f"must be 'rms' or 'tkeo', got {config.detector!r}")
