@@ -167,7 +167,7 @@ async def ble_source(args: argparse.Namespace) -> LiveSource:
     radio = await open_radio(args.radio)
     print(f"scanning {args.scan_timeout:g} s for {len(choices)} sensors ...", flush=True)
     adverts = await radio.scan(args.scan_timeout)
-    sensors = resolve_sensors(adverts, choices, load_profiles().values())
+    sensors = resolve_sensors(adverts, choices, load_profiles(extra=args.profiles).values())
     source = BleSource(radio, sensors)
     result = LiveSource(
         source.channels,

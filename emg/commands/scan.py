@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from emg.devices.profiles import load_profiles
@@ -12,7 +13,17 @@ from emg.sources.radio import Radio, match_profile
 
 
 def add_radio_option(parser: argparse.ArgumentParser) -> None:
-    """``--radio bleak|bumble:TRANSPORT``."""
+    """``--radio bleak|bumble:TRANSPORT`` and ``--profiles DIR``."""
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read sensor profiles (*.toml) from DIR; one there replaces a built-in "
+        "profile of the same name (e.g. a copy of emg-stream-v1 that asks for bigger packets "
+        "on a slow computer)",
+    )
     parser.add_argument(
         "--radio",
         default="bleak",
@@ -53,7 +64,7 @@ def add_parser(commands: Any) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """``emg scan``."""
-    profiles = list(load_profiles().values())
+    profiles = list(load_profiles(extra=args.profiles).values())
 
     async def scan() -> list[Any]:
         radio = await open_radio(args.radio)

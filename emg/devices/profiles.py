@@ -278,16 +278,30 @@ def profile_folders() -> list[Path]:
     ]
 
 
-def load_profiles(folders: Sequence[Path] | None = None) -> dict[str, SensorProfile]:
+def load_profiles(
+    folders: Sequence[Path] | None = None, extra: Sequence[Path] = ()
+) -> dict[str, SensorProfile]:
     """Every profile in ``folders`` (default: :func:`profile_folders`), by name.
+
+    Parameters
+    ----------
+    folders
+        Folders of ``*.toml`` profiles; None for the built-in ones.
+    extra
+        Folders read first (a user's own profiles): a profile there replaces one of the same
+        name in ``folders``.
 
     Raises
     ------
     EmgInputError
-        For a bad profile, or two profiles with one name.
+        For a bad profile, a missing ``extra`` folder, or two profiles with one name in one
+        folder.
     """
+    for folder in extra:
+        if not Path(folder).is_dir():
+            raise EmgInputError("no such folder of sensor profiles", source=str(folder))
     profiles: dict[str, SensorProfile] = {}
-    for folder in folders if folders is not None else profile_folders():
+    for folder in [*extra, *(folders if folders is not None else profile_folders())]:
         for path in sorted(Path(folder).glob("*.toml")):
             profile = load_profile(path)
             if profile.name in profiles and profiles[profile.name].path.parent != path.parent:

@@ -204,3 +204,25 @@ def test_unreadable_and_duplicate_profiles(tmp_path: Path) -> None:
     _write(tmp_path, GOOD, "b.toml")
     with pytest.raises(EmgInputError, match="also used by"):
         load_profiles([tmp_path])
+
+
+def test_a_users_folder_replaces_a_built_in_profile(tmp_path: Path) -> None:
+    shipped = load_profiles()["emg-stream-v1"].path.read_text()
+    assert 'start = ["06 0a", "01"]' in shipped
+    _write(tmp_path, shipped.replace('start = ["06 0a", "01"]', 'start = ["06 00", "01"]'), "x.toml")
+    _write(tmp_path, GOOD, "mine.toml")
+    profiles = load_profiles(extra=[tmp_path])
+    assert profiles["emg-stream-v1"].start == (b"\x06\x00", b"\x01")
+    assert profiles["emg-stream-v1"].path == tmp_path / "x.toml"
+    assert profiles["my-sensor"].muscles == ("glute",)
+    assert set(load_profiles()) | {"my-sensor"} == set(profiles)
+
+
+def test_a_missing_folder_of_profiles_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(EmgInputError, match="no such folder of sensor profiles"):
+        load_profiles(extra=[missing])
+    assert main(["scan", "--profiles", str(missing)]) == 2
+    assert capsys.readouterr().err == f"emg: error: {missing}: no such folder of sensor profiles\n"
