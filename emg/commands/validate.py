@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emg.analysis.family_targets import judge_targets
 from emg.analysis.family_validation import (
     FamilyGrid,
     parse_truth,
@@ -30,6 +31,7 @@ from emg.commands.options import (
     exercise_config,
 )
 from emg.commands.record import add_channel_option, open_input
+from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.json_files import to_json, truth_path
 from emg.io.open_recording import READABLE
@@ -118,7 +120,9 @@ def add_parser(commands: Any) -> None:
         "--compare",
         action="store_true",
         help="also run NeuroKit2's and BioSPPy's onset detectors on the sets of the first "
-        "lead (they come with the bench extra: pip install -e '.[bench]')",
+        "lead (they come with the bench extra: pip install -e '.[bench]'); with --family, "
+        f"run every onset refinement ({', '.join(REFINEMENTS)}) over the same sets and put "
+        "their targets side by side, each judged on its worst family and condition",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
@@ -355,23 +359,36 @@ def run_families(args: argparse.Namespace) -> int:
     )
     _check_family_grid(grid)
     exercise = exercise_config(args)
-    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise)
+    chain = chain_config(args)
     mains = args.mains or "auto"
-    outcomes = run_family_validation(grid, analysis, mains, _progress)
-    summary = summarize_families(outcomes, exercise.margin_ms)
-    summary["grid"] = {
-        "families": list(grid.families),
-        "leads_ms": list(grid.leads_ms),
-        "fs": list(grid.fs),
-        "seeds": len(grid.seeds),
-        "reps": grid.reps,
-        "sets": len(outcomes),
-        "exercise": exercise.name,
-        "margin_ms": exercise.margin_ms,
-        "detector": analysis.chain.detector,
-        "mains": mains,
-    }
-    print(to_json(summary) if args.json else format_families(summary))
+    # --compare: every onset refinement over the same sets, the default's first
+    methods = sorted(REFINEMENTS, key=lambda m: m != chain.refinement) if args.compare else []
+    summaries = []
+    for method in methods or [chain.refinement]:
+        analysis = AnalysisConfig(chain=chain.with_refinement(method), exercise=exercise)
+        outcomes = run_family_validation(grid, analysis, mains, _progress)
+        summary = summarize_families(outcomes, exercise.margin_ms)
+        summary["targets"] = [dataclasses.asdict(t) for t in judge_targets(summary)]
+        summary["grid"] = {
+            "families": list(grid.families),
+            "leads_ms": list(grid.leads_ms),
+            "fs": list(grid.fs),
+            "seeds": len(grid.seeds),
+            "reps": grid.reps,
+            "sets": len(outcomes),
+            "exercise": exercise.name,
+            "margin_ms": exercise.margin_ms,
+            "detector": analysis.chain.detector,
+            "refinement": analysis.chain.refinement,
+            "mains": mains,
+        }
+        summaries.append(summary)
+    if not methods:
+        print(to_json(summaries[0]) if args.json else format_families(summaries[0]))
+    elif args.json:
+        print(to_json({"refinements": summaries}))
+    else:
+        print("\n\n".join([*map(format_families, summaries), format_comparison(summaries)]))
     return 0
 
 
@@ -501,7 +518,67 @@ def format_families(summary: dict[str, Any]) -> str:
                 f"| {first['missed']} / {first['onsets']} | {_ms(later['median'])} | "
                 f"{_signed(later['signed_median'])} | {later['missed']} / {later['onsets']} |"
             )
+    if "targets" in summary:
+        lines += ["", format_targets(summary)]
     return "\n".join(lines)
+
+
+def format_targets(summary: dict[str, Any]) -> str:
+    """The accuracy targets of a family validation, each on its worst family and condition."""
+    lines = [
+        "Targets, each judged on the worst family and condition it covers:",
+        "",
+        "| target | worst | where | holds |",
+        "|---|---|---|---|",
+    ]
+    for target in summary["targets"]:
+        lines.append(
+            f"| {_cell(target['target'])} | {_figure(target)} | {target['where']} | "
+            f"{'yes' if target['holds'] else 'NO'} |"
+        )
+    held = sum(t["holds"] for t in summary["targets"])
+    lines += ["", f"{held} of {len(summary['targets'])} targets hold."]
+    return "\n".join(lines)
+
+
+def format_comparison(summaries: list[dict[str, Any]]) -> str:
+    """The targets of several onset refinements over the same sets, side by side."""
+    names = [s["grid"]["refinement"] for s in summaries]
+    lines = [
+        "Onset refinements side by side (worst family and condition of each target; * holds):",
+        "",
+        "| target | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for i, target in enumerate(summaries[0]["targets"]):
+        cells = [s["targets"][i] for s in summaries]
+        lines.append(
+            f"| {_cell(target['target'])} | "
+            + " | ".join(f"{_figure(c)}{' *' if c['holds'] else ''}" for c in cells)
+            + " |"
+        )
+    lines.append(
+        "| targets held | "
+        + " | ".join(
+            f"{sum(t['holds'] for t in s['targets'])} of {len(s['targets'])}" for s in summaries
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text in a Markdown table cell (a bar would end the cell)."""
+    return text.replace("|", "\\|")
+
+
+def _figure(target: dict[str, Any]) -> str:
+    value, unit = target["value"], target["unit"]
+    if value is None:
+        return "-"
+    if unit == "reps":
+        return f"{value:.0f}"
+    return f"{value:+.1f} {unit}" if target["signed"] else f"{value:.1f} {unit}"
 
 
 def format_truth(summary: dict[str, Any]) -> str:

@@ -85,3 +85,25 @@ def test_family_tables(capsys: pytest.CaptureFixture[str]) -> None:
     assert "First burst of the stream" in out
     assert main(["validate", "--family", "nope"]) == 2
     assert "--family: unknown family 'nope'" in capsys.readouterr().err
+
+
+def test_family_compare_puts_the_refinements_side_by_side(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["validate", "--family", "spectral", "--seeds", "1", "--lead-ms", "80"]
+    args += ["--fs", "1000", "--reps", "2", "--compare"]
+    compared = _json(capsys, [*args, "--json"])["refinements"]
+    assert [s["grid"]["refinement"] for s in compared] == ["cusum", "edge"]
+    for summary in compared:
+        assert len(summary["targets"]) == 14
+        assert {t["where"].split(":")[0] for t in summary["targets"] if t["value"] is not None} <= {
+            "spectral",
+            "all",
+        }
+    # the same sets: the same true onsets, placed differently
+    onsets = [[r["onset"]["onsets"] for r in s["conditions"]] for s in compared]
+    assert onsets[0] == onsets[1]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "| target | cusum | edge |" in out and "| targets held |" in out
+    assert out.count("Targets, each judged on the worst family and condition") == 2

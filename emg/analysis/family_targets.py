@@ -1,0 +1,222 @@
+"""The accuracy targets of the onset and lead estimation, judged on a family validation.
+
+Each target is judged on the worst family and condition it covers, never on an average: a
+detector that is right on the project's own generator and late on a motor-unit model fails.
+The targets (what the onset and lead must achieve before an estimator can be the default):
+
+- median |onset error| at most 10 / 20 / 40 ms at 20 / 10 / 5 dB (equal SNR), and its signed
+  median within +-5 ms from 10 dB up;
+- at most 2 % of the true onsets missed, and spurious onsets at most 2 % of them;
+- the first burst of a stream (0.5-1.5 s after it starts) within 5 ms of the later bursts
+  (median |error|);
+- the lead's median error within +-10 ms with one muscle recruiting slowly at 20 dB and with
+  5 against 20 dB SNR either way, within +-20 ms with one muscle slow at 5 dB;
+- the order right for at least 99 % of the reps with |lead| >= 80 ms from 10 dB up (95 % with
+  one muscle recruiting slowly), no rep within +-20 ms called hamstring-first, and no flag on a
+  glute-first set.
+
+Only numbers come out (:func:`judge_targets`); printing is the command's job.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One target, judged on a family validation.
+
+    Attributes
+    ----------
+    target
+        What is measured and its limit, in words.
+    value
+        The worst figure over the rows it covers (None when none had one).
+    where
+        The family and condition of that figure (``family: condition``), or ``all`` for a
+        count over every row.
+    holds
+        Whether the worst figure is within the limit (False when there was no figure).
+    unit
+        ``ms``, ``%`` or ``reps`` (how ``value`` reads).
+    signed
+        Whether ``value`` is a signed error (its sign says early or late).
+    """
+
+    target: str
+    value: float | None
+    where: str
+    holds: bool
+    unit: str
+    signed: bool = False
+
+
+def _label(row: Row) -> str:
+    return f"{row['family']}: {row['group']}: {row['label']}"
+
+
+def _rows(rows: list[Row], group: str, label: Callable[[str], bool]) -> list[Row]:
+    return [r for r in rows if r["group"] == group and label(r["label"])]
+
+
+def _worst(
+    target: str,
+    rows: Iterable[Row],
+    figure: Callable[[Row], float | None],
+    within: Callable[[float], bool],
+    unit: str,
+    badness: Callable[[float], float] = abs,
+    signed: bool = False,
+) -> TargetResult:
+    """The row whose figure is worst (largest ``badness``), judged by ``within``."""
+    found = [(value, row) for row in rows if (value := figure(row)) is not None]
+    if not found:
+        return TargetResult(target, None, "-", False, unit, signed)
+    value, row = max(found, key=lambda pair: badness(pair[0]))
+    return TargetResult(target, value, _label(row), within(value), unit, signed)
+
+
+def _count(target: str, rows: list[Row], figure: Callable[[Row], int]) -> TargetResult:
+    total = sum(figure(r) for r in rows)
+    return TargetResult(target, float(total), "all", total == 0, "reps")
+
+
+def _snr(db: int) -> Callable[[str], bool]:
+    return lambda label: label == f"{db} dB"
+
+
+def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
+    """Judge the targets on a family validation's tables.
+
+    Parameters
+    ----------
+    summary
+        :func:`~emg.analysis.family_validation.summarize_families`'s tables: its
+        ``conditions`` (one row per family and condition) and ``first_burst`` rows.
+
+    Returns
+    -------
+    list of TargetResult
+        One per target, in the order of the module's list; a target whose conditions are not
+        in ``summary`` (a reduced grid) has no value and does not hold.
+    """
+    rows: list[Row] = summary["conditions"]
+    results = [
+        _worst(
+            f"onset median |error| at {db} dB <= {limit} ms",
+            _rows(rows, "equal SNR", _snr(db)),
+            lambda r: r["onset"]["median"],
+            partial(operator.ge, limit),
+            "ms",
+        )
+        for db, limit in ((20, 10.0), (10, 20.0), (5, 40.0))
+    ]
+    results.append(
+        _worst(
+            "onset signed median at 20 and 10 dB within +-5 ms",
+            [r for db in (20, 10) for r in _rows(rows, "equal SNR", _snr(db))],
+            lambda r: r["onset"]["signed_median"],
+            lambda v: abs(v) <= 5.0,
+            "ms",
+            signed=True,
+        )
+    )
+    for kind in ("missed", "spurious"):
+        results.append(
+            _worst(
+                f"{kind} onsets <= 2 %",
+                rows,
+                partial(_share_of_onsets, kind),
+                lambda v: v <= 2.0,
+                "%",
+            )
+        )
+    results.append(
+        _worst(
+            "first burst median |error| within 5 ms of the later bursts'",
+            [
+                {**r, "group": "first burst", "label": "first vs later"}
+                for r in summary.get("first_burst", [])
+            ],
+            _first_against_later,
+            lambda v: abs(v) <= 5.0,
+            "ms",
+            signed=True,
+        )
+    )
+    results += [
+        _worst(
+            "lead median error, one muscle slow, 20 dB, within +-10 ms",
+            _rows(rows, "recruitment", lambda label: label.endswith("slow, 20 dB")),
+            lambda r: r["lead"]["median"],
+            lambda v: abs(v) <= 10.0,
+            "ms",
+            signed=True,
+        ),
+        _worst(
+            "lead median error, 5 vs 20 dB SNR either way, within +-10 ms",
+            _rows(rows, "unequal SNR", lambda label: True),
+            lambda r: r["lead"]["median"],
+            lambda v: abs(v) <= 10.0,
+            "ms",
+            signed=True,
+        ),
+        _worst(
+            "lead median error, one muscle slow, 5 dB, within +-20 ms",
+            _rows(rows, "recruitment", lambda label: label.endswith("slow, 5 dB")),
+            lambda r: r["lead"]["median"],
+            lambda v: abs(v) <= 20.0,
+            "ms",
+            signed=True,
+        ),
+        _worst(
+            "order right, |lead| >= 80 ms, >= 10 dB, >= 99 %",
+            [
+                r
+                for r in rows
+                if r["group"] in ("equal SNR", "interference", "first burst")
+                and r["label"] != "5 dB"
+            ],
+            _accuracy,
+            lambda v: v >= 99.0,
+            "%",
+            badness=lambda v: -v,
+        ),
+        _worst(
+            "order right, |lead| >= 80 ms, one muscle slow, 20 dB, >= 95 %",
+            _rows(rows, "recruitment", lambda label: label.endswith("slow, 20 dB")),
+            _accuracy,
+            lambda v: v >= 95.0,
+            "%",
+            badness=lambda v: -v,
+        ),
+        _count(
+            "reps within +-20 ms called hamstring-first: none",
+            rows,
+            lambda r: int(r["near_zero"]["hamstring_first"]),
+        ),
+        _count("flags on glute-first sets: none", rows, lambda r: int(r["flags"]["false_flags"])),
+    ]
+    return results
+
+
+def _share_of_onsets(kind: str, row: Row) -> float:
+    """Missed or spurious onsets of a row, per cent of its true onsets."""
+    return 100.0 * float(row["onset"][kind]) / max(int(row["onset"]["onsets"]), 1)
+
+
+def _first_against_later(row: Row) -> float | None:
+    first, later = row["first"]["median"], row["later"]["median"]
+    return None if first is None or later is None else round(first - later, 1)
+
+
+def _accuracy(row: Row) -> float | None:
+    accuracy = row["order"]["accuracy"]
+    return None if accuracy is None else round(100.0 * accuracy, 1)
