@@ -202,9 +202,7 @@ class LiveSession:
             return []
         self.finished = True
         self.stopped_by = stopped_by
-        events = self._emit(
-            pipeline_events(self.pipeline.flush(), self.channels, self.sample_rate)
-        )
+        events = self._emit(pipeline_events(self.pipeline.flush(), self.channels, self.sample_rate))
         writer = self.writer
         if writer is not None:
             self._guard(lambda: writer.close(stopped_by=stopped_by))

@@ -77,9 +77,7 @@ def add_parser(commands: Any) -> None:
         default=None,
         help="record the session into OUT (the default with --source ble)",
     )
-    record.add_argument(
-        "--no-record", dest="record", action="store_false", help="do not record"
-    )
+    record.add_argument("--no-record", dest="record", action="store_false", help="do not record")
     add_live_source_options(live)
     add_channel_option(live)
     live.set_defaults(handler=run_live)
@@ -345,4 +343,3 @@ def dispose(window: Any) -> None:
     window.deleteLater()
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     QtWidgets.QApplication.processEvents()
-

@@ -70,9 +70,7 @@ def parse_flag_rule(text: str) -> tuple[int, int]:
 def add_chain_options(parser: argparse.ArgumentParser) -> None:
     """Signal-chain options (defaults from DESIGN.md)."""
     group = parser.add_argument_group("signal chain (defaults from DESIGN.md)")
-    group.add_argument(
-        "--highpass", type=float, metavar="HZ", help="band-pass lower edge (20 Hz)"
-    )
+    group.add_argument("--highpass", type=float, metavar="HZ", help="band-pass lower edge (20 Hz)")
     group.add_argument(
         "--lowpass",
         type=float,
@@ -85,9 +83,7 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
         help="mains notch: auto picks 50/60 Hz from the rest spectrum (default; a recorded "
         "session keeps the notch it was recorded with)",
     )
-    group.add_argument(
-        "--envelope-ms", type=float, help="trailing RMS window, 25-250 ms (50)"
-    )
+    group.add_argument("--envelope-ms", type=float, help="trailing RMS window, 25-250 ms (50)")
     group.add_argument(
         "--detector",
         choices=["rms", "tkeo"],
@@ -100,9 +96,7 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
         "CUSUM, default) or edge (the start of a fitted rising edge: unbiased by slow "
         "recruitment, more scattered at low SNR)",
     )
-    group.add_argument(
-        "-k", type=float, help="onset threshold in baseline SDs above its mean (3)"
-    )
+    group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(
         "--hold-ms",
         type=float,
@@ -179,9 +173,7 @@ def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> C
         raise EmgInputError(str(error), source="command line") from None
 
 
-def exercise_config(
-    args: argparse.Namespace, base: ExerciseConfig | None = None
-) -> ExerciseConfig:
+def exercise_config(args: argparse.Namespace, base: ExerciseConfig | None = None) -> ExerciseConfig:
     """The exercise of parsed options: the preset named (else ``base``, else the hip thrust),
     with the overrides given."""
     if args.exercise == "custom":
@@ -306,9 +298,7 @@ def _check_rate(
     except SettingError as error:
         if args.highpass is not None or args.lowpass is not None:
             option = "--highpass" if args.highpass is not None else "--lowpass"
-            raise EmgInputError(
-                f"{option}: {error.reason}", source="command line"
-            ) from None
+            raise EmgInputError(f"{option}: {error.reason}", source="command line") from None
         if recorded:
             raise EmgInputError(
                 f"field 'analysis.chain.{error.setting}': {error.reason}",

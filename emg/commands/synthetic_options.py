@@ -45,9 +45,7 @@ def add_synthetic_options(parser: argparse.ArgumentParser, defaults: SynthConfig
     group.add_argument("--snr-db", type=float, help=f"signal-to-noise ratio ({defaults.snr_db:g})")
     group.add_argument("--fs", type=float, help=f"sample rate in Hz ({defaults.fs:g})")
     group.add_argument("--seed", type=int, help=f"random seed ({defaults.seed})")
-    group.add_argument(
-        "--sides", action="store_const", const=True, help="left and right channels"
-    )
+    group.add_argument("--sides", action="store_const", const=True, help="left and right channels")
     group.add_argument("--ramp-ms", type=float, help=f"onset ramp ({defaults.ramp_s * 1e3:g} ms)")
     group.add_argument(
         "--noise-uv", type=float, help=f"electrode noise RMS ({defaults.noise_uv:g} uV)"
@@ -71,8 +69,7 @@ def add_synthetic_options(parser: argparse.ArgumentParser, defaults: SynthConfig
     group.add_argument(
         "--fatigue",
         type=float,
-        help="relative fall of the median frequency over the set, e.g. 0.2 "
-        f"({defaults.fatigue:g})",
+        help=f"relative fall of the median frequency over the set, e.g. 0.2 ({defaults.fatigue:g})",
     )
     group.add_argument(
         "--cramp-rep", type=int, help="rep at which a hamstring cramp episode starts (0 = none)"

@@ -39,6 +39,7 @@ class EdgeFit(NamedTuple):
     onset: int
     ramp_s: float
 
+
 #: ramp durations tried, seconds (0: a step)
 RAMP_DURATIONS_S = (0.015, 0.03, 0.06, 0.1, 0.15, 0.22, 0.3)
 #: amplitude shapes tried: exponent of a power-law rise (1: a straight line)

@@ -63,9 +63,10 @@ def recording_format(path: Path) -> str:
     if path.name == "session.json":
         return "native"
     if suffix in (".bdf", ".edf"):
-        in_bids = path.stem.endswith("_emg") and path.with_name(
-            path.stem.removesuffix("_emg") + "_channels.tsv"
-        ).is_file()
+        in_bids = (
+            path.stem.endswith("_emg")
+            and path.with_name(path.stem.removesuffix("_emg") + "_channels.tsv").is_file()
+        )
         return "bids" if in_bids else "edf"
     if suffix in (".xdf", ".xdfz"):
         return "xdf"

@@ -92,9 +92,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     events = _events(folder / EVENTS_FILE, complete, recovered)
     taken = map_channels(found, channels, str(folder), device="")
     labels_in_file = [c.name for c in found]
-    channels_out = tuple(
-        _with_device(channel, meta["channels"][index]) for index, channel in taken
-    )
+    channels_out = tuple(_with_device(channel, meta["channels"][index]) for index, channel in taken)
     columns = [index for index, _ in taken]
     lost = loss_mask(events, labels_in_file, fs, data.shape[0])[:, columns]
     _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
@@ -127,7 +125,7 @@ def _read_metadata(path: Path) -> dict[str, Any]:
         ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise EmgInputError(
-            f"not an emg session description (expected \"format\": \"{FORMAT_NAME}\")",
+            f'not an emg session description (expected "format": "{FORMAT_NAME}")',
             source=str(path),
             field="format",
         )

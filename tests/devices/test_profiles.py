@@ -209,7 +209,8 @@ def test_unreadable_and_duplicate_profiles(tmp_path: Path) -> None:
 def test_a_users_folder_replaces_a_built_in_profile(tmp_path: Path) -> None:
     shipped = load_profiles()["emg-stream-v1"].path.read_text()
     assert 'start = ["06 0a", "01"]' in shipped
-    _write(tmp_path, shipped.replace('start = ["06 0a", "01"]', 'start = ["06 00", "01"]'), "x.toml")
+    bigger = shipped.replace('start = ["06 0a", "01"]', 'start = ["06 00", "01"]')
+    _write(tmp_path, bigger, "x.toml")
     _write(tmp_path, GOOD, "mine.toml")
     profiles = load_profiles(extra=[tmp_path])
     assert profiles["emg-stream-v1"].start == (b"\x06\x00", b"\x01")
