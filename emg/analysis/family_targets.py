@@ -41,7 +41,7 @@ class TargetResult:
         The worst figure over the rows it covers (None when none had one).
     where
         The family and condition of that figure (``family: condition``), or ``all`` for a
-        count over every row.
+        count over every row or a figure every row has.
     holds
         Whether the worst figure is within the limit (False when there was no figure).
     unit
@@ -80,7 +80,8 @@ def _worst(
     if not found:
         return TargetResult(target, None, "-", False, unit, signed)
     value, row = max(found, key=lambda pair: badness(pair[0]))
-    return TargetResult(target, value, _label(row), within(value), unit, signed)
+    where = "all" if len({v for v, _ in found}) == 1 and len(found) > 1 else _label(row)
+    return TargetResult(target, value, where, within(value), unit, signed)
 
 
 def _count(target: str, rows: list[Row], figure: Callable[[Row], int]) -> TargetResult:

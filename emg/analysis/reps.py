@@ -512,13 +512,25 @@ class RepTracker:
         glute, hamstring = rep.onsets["glute"], rep.onsets["hamstring"]
         if glute is None or hamstring is None:
             return None
+        glute_change, hamstring_change = (
+            self._change("glute", glute),
+            self._change("hamstring", hamstring),
+        )
         return estimate_lead(
             (glute, hamstring),
             (self._rise("glute", glute), self._rise("hamstring", hamstring)),
             self.fs,
             self.config.rise_weight,
             self.config.confidence_ms,
+            None
+            if glute_change is None or hamstring_change is None
+            else (glute_change, hamstring_change),
         )
+
+    def _change(self, group: str, index: int) -> int | None:
+        """The CUSUM change point given with ``group``'s onset at ``index`` (edge refinement)."""
+        onset = self._onsets.get(group)
+        return onset.change if onset is not None and onset.index == index else None
 
     def _rise(self, group: str, index: int) -> Rise | None:
         """The rising edge of ``group``'s onset at ``index``, up to its confirmation."""

@@ -222,6 +222,7 @@ class SignalChain:
             refine_rho=config.refine_rho,
             refinement=config.refinement,
             sample_rate=fs,
+            change_span=self.samples(REFINE_SPANS_S["cusum"]),
         )
         self._mdf = MedianFrequencyTracker(
             fs, self.samples(config.mdf_window_s), self.samples(config.mdf_hop_s), n_channels

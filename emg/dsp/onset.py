@@ -51,12 +51,18 @@ class Onset:
         First sample of the envelope above the onset threshold.
     decided
         Sample at which the onset was confirmed (the last sample of the hold).
+    change
+        With the ``edge`` refinement, the variance change point (CUSUM) of the same rise:
+        later than the edge's start by a part of the ramp, but less scattered, so that two
+        muscles that rise alike are compared by it (see :mod:`emg.analysis.lead`); None
+        otherwise.
     """
 
     channel: int
     index: int
     crossing: int
     decided: int
+    change: int | None = None
 
 
 @dataclass(frozen=True)
@@ -230,13 +236,17 @@ def _edge_points(
     return found
 
 
-def _event(spec: EventSpec, onsets: list[int]) -> Onset | Burst:
-    """The event described by ``spec``, a placeholder onset index (negative) resolved."""
+def _event(spec: EventSpec, onsets: list[int], changes: list[int]) -> Onset | Burst:
+    """The event described by ``spec``, a placeholder onset index (negative) resolved (and,
+    when the onsets are fitted edges, the CUSUM change point of the same rise attached)."""
     decided, channel, index, crossing, offset, peak = spec
+    change = None
     if index < 0:
+        if changes:
+            change = changes[-1 - index]
         index = onsets[-1 - index]
     if offset is None:
-        return Onset(channel, index, crossing, decided)
+        return Onset(channel, index, crossing, decided, change)
     return Burst(channel, index, crossing, offset, peak, decided)
 
 
@@ -386,6 +396,9 @@ class OnsetDetector:
         signal up to the confirmation; ``"cusum"``: a variance CUSUM up to the crossing.
     sample_rate
         Samples per second (the edge model's ramp durations are in seconds).
+    change_span
+        With the ``edge`` refinement, how far back (samples) the CUSUM change point given
+        alongside each onset is searched (0: ``refine_span``).
     """
 
     def __init__(
@@ -397,6 +410,7 @@ class OnsetDetector:
         refine_rho: float = 3.0,
         refinement: str = "cusum",
         sample_rate: float = 0.0,
+        change_span: int = 0,
     ) -> None:
         if hold < 1 or offset_hold < 1:
             raise ValueError("onset and offset hold must be at least one sample")
@@ -407,6 +421,7 @@ class OnsetDetector:
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
         self.refinement, self.sample_rate = refinement, sample_rate
+        self.change_span = min(change_span, refine_span) if change_span > 0 else refine_span
         self._cusum_scale = 0.5 * (1 - 1 / refine_rho)  # as in cusum_change_point
         self._cusum_offset = 0.5 * np.log(refine_rho)
         self._channels = [_ChannelDetector(c, hold, offset_hold) for c in range(n_channels)]
@@ -532,9 +547,9 @@ class OnsetDetector:
             power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
-            if self.refinement == "edge":
+            if self.refinement == "edge":  # and the change point, for the lead
                 edge_requests.append((channel, lo, crossing, decided, power))
-                return -len(edge_requests)
+                lo = max(crossing - self.change_span, lo)
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
             return -len(requests)
 
@@ -552,11 +567,13 @@ class OnsetDetector:
             else:
                 specs.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
         onsets: list[int] = []
+        changes: list[int] = []
         if requests:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset
             )
-        elif edge_requests:
+        if edge_requests:
+            changes = onsets
             onsets = _edge_points(
                 signal, start, self._tail, tail_start, edge_requests, self.sample_rate
             )
@@ -567,7 +584,7 @@ class OnsetDetector:
                     detector.onset = (onsets[-1 - index], crossing)
         if len(specs) > 1:
             specs.sort(key=lambda spec: (spec[0], spec[1]))
-        events = [_event(spec, onsets) for spec in specs]
+        events = [_event(spec, onsets, changes) for spec in specs]
         if history:
             if n >= history:
                 self._tail[...] = signal[:, n - history :]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from emg.analysis.exercises import classify_order
-from emg.analysis.lead import Rise, estimate_lead, rise_of
+from emg.analysis.lead import AGREE_MS, Rise, estimate_lead, rise_of
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.reps import RepConfig
@@ -106,3 +106,23 @@ def test_lead_is_less_biased_when_the_muscles_snrs_differ(
     old, new = (abs(float(np.median(errors[k]))) for k in ("old", "new"))
     assert new < 0.75 * old
     assert new < 8.0
+
+
+def test_fitted_edges_take_the_steady_lead_as_far_as_it_agrees_with_theirs() -> None:
+    # edges at 1000 / 1040 (20 ms), change points 1030 / 1080 and rises 1100 / 1150 (25 ms):
+    # a difference of 5 ms, well within what noise gives at these levels
+    rises = (Rise(1100.0, 11.0), Rise(1150.0, 11.0))
+    near = estimate_lead((1000, 1040), rises, FS, changes=(1030, 1080))
+    scatter = AGREE_MS * np.sqrt(2 / 10)  # ms
+    assert near.lead_ms == pytest.approx(20.0 + 5.0 / (1 + (5.0 / scatter) ** 2))
+    assert 24.0 < near.lead_ms < 25.0
+    # a slow hamstring: its change point and rise come 80 ms after its edge, the glute's 15 ms
+    slow = (Rise(1100.0, 11.0), Rise(1300.0, 11.0))
+    far = estimate_lead((1000, 1040), slow, FS, changes=(1030, 1200))
+    steady = ((1200 - 1030) + (1300 - 1100)) / 2 / FS * 1000  # 92.5 ms
+    assert far.lead_ms == pytest.approx(20.0 + (steady - 20) / (1 + ((steady - 20) / scatter) ** 2))
+    assert 20.0 < far.lead_ms < 23.0  # nearly the edges' lead
+    # the margin from the levels is as without edges; onsets that are not fitted edges (the
+    # CUSUM refinement) give the steady lead as before
+    assert far.uncertainty_ms == pytest.approx(15.0 * np.sqrt(2 / 10))
+    assert estimate_lead((1000, 1040), rises, FS).lead_ms == pytest.approx((20.0 + 25.0) / 2)
