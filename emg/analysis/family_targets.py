@@ -12,8 +12,8 @@ The targets (what the onset and lead must achieve before an estimator can be the
 - the lead's median error within +-10 ms with one muscle recruiting slowly at 20 dB and with
   5 against 20 dB SNR either way, within +-20 ms with one muscle slow at 5 dB;
 - the order right for at least 99 % of the reps with |lead| >= 80 ms from 10 dB up (95 % with
-  one muscle recruiting slowly), no rep within +-20 ms called hamstring-first, and no flag on a
-  glute-first set.
+  one muscle recruiting slowly), no rep with |lead| >= 80 ms called the other side, no rep
+  within +-20 ms called hamstring-first, and no flag on a glute-first set.
 
 Only numbers come out (:func:`judge_targets`); printing is the command's job.
 """
@@ -197,6 +197,11 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
             lambda v: v >= 95.0,
             "%",
             badness=lambda v: -v,
+        ),
+        _count(
+            "reps with |lead| >= 80 ms called the other side: none",
+            rows,
+            lambda r: int(r["order"].get("wrong_side", 0)),
         ),
         _count(
             "reps within +-20 ms called hamstring-first: none",

@@ -300,7 +300,8 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
     dict
         ``onset`` (median, signed median and p95 |error| ms, missed, spurious, onsets),
         ``lead`` (median signed error, p95 |error| ms, reps with a lead), ``order`` (accuracy
-        over reps with |lead| >= ``CLEAR_LEAD_MS``, and how many), ``near_zero`` (reps with
+        over reps with |lead| >= ``CLEAR_LEAD_MS``, how many, and how many of them were called
+        the other side), ``near_zero`` (reps with
         |lead| <= ``NEAR_ZERO_LEAD_MS`` and how many of them were called hamstring-first) and
         ``flags`` (false flags on glute-first recordings, and how many there were).
     """
@@ -356,7 +357,13 @@ def _lead_stats(reps: list[RepScore]) -> dict[str, Any]:
 def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
     clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
     right = sum(r.order == classify_order(r.true_lead_ms, margin_ms) for r in clear)
-    return {"accuracy": round(right / len(clear), 4) if clear else None, "reps": len(clear)}
+    opposite = {"glute-first": "hamstring-first", "hamstring-first": "glute-first"}
+    wrong = sum(r.order == opposite.get(classify_order(r.true_lead_ms, margin_ms)) for r in clear)
+    return {
+        "accuracy": round(right / len(clear), 4) if clear else None,
+        "reps": len(clear),
+        "wrong_side": wrong,
+    }
 
 
 def _round(value: Any) -> float:

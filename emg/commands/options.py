@@ -16,6 +16,7 @@ from emg.analysis.settings import recorded_settings as library_recorded_settings
 from emg.analysis.settings import settings_source
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
+from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
@@ -91,10 +92,10 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--refinement",
-        choices=["cusum", "edge"],
+        choices=sorted(REFINEMENTS),
         help="how an onset is placed before its threshold crossing: cusum (a variance "
-        "CUSUM, default) or edge (the start of a fitted rising edge: unbiased by slow "
-        "recruitment, more scattered at low SNR)",
+        "CUSUM, default), edge (the start of a fitted rising edge: unbiased by slow "
+        "recruitment, more scattered at low SNR) or bonato (Bonato's double threshold)",
     )
     group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(

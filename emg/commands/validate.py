@@ -623,8 +623,9 @@ def _onset_cells(onset: dict[str, Any]) -> str:
 def _lead_cells(row: dict[str, Any]) -> str:
     lead, order, near, flags = row["lead"], row["order"], row["near_zero"], row["flags"]
     accuracy = f"{order['accuracy']:.1%}" if order["accuracy"] is not None else "-"
+    other = f", {order['wrong_side']} the other side" if order.get("wrong_side") else ""
     return (
-        f"{_signed(lead['median'])} | {_ms(lead['p95'])} | {accuracy} of {order['reps']} | "
+        f"{_signed(lead['median'])} | {_ms(lead['p95'])} | {accuracy} of {order['reps']}{other} | "
         f"{near['hamstring_first']} / {near['reps']} | "
         f"{flags['false_flags']} / {flags['glute_first_sets']}"
     )

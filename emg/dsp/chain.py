@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise.
-REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400}
+REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150}
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class ChainConfig:
         How the onset is placed: ``"cusum"``, a one-sided variance CUSUM up to the crossing;
         ``"edge"``, the start of the rising edge fitted to the signal up to the confirmation
         (:mod:`emg.dsp.edge_onset`): unbiased by slow recruitment but about twice as
-        scattered at 5-10 dB, so not yet the default (see the README's family tables).
+        scattered at 5-10 dB, so not yet the default (see the README's family tables);
+        ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
     rest

@@ -23,6 +23,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge
 
 FloatArray = npt.NDArray[np.float64]
@@ -30,7 +31,7 @@ BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
 #: how a confirmed onset is placed before its crossing
-REFINEMENTS = ("edge", "cusum")
+REFINEMENTS = ("edge", "cusum", "bonato")
 
 #: an event as the state machine finds it: (decided, channel, onset index (negative while
 #: the refinement is pending), crossing, offset (None for an onset), peak)
@@ -225,14 +226,20 @@ def _edge_points(
     tail_start: int,
     requests: list[tuple[int, int, int, int, float]],
     fs: float,
+    method: str = "edge",
 ) -> list[int]:
-    """The onset of each ``(channel, lo, crossing, decided, noise_power)`` request, as stream
-    indices: the start of the fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`).
+    """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
+    samples ``lo .. last``), as stream indices: the start of the fitted rising edge
+    (:func:`~emg.dsp.edge_onset.fit_rising_edge`), or with ``method`` ``"bonato"`` the
+    double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
     """
     found = []
-    for channel, lo, crossing, decided, power in requests:
-        x = _segment(rows, rows_start, tail, tail_start, channel, lo, decided + 1)
-        found.append(lo + fit_rising_edge(x, power, crossing - lo, fs).onset)
+    for channel, lo, crossing, last, power in requests:
+        x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
+        if method == "bonato":
+            found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
+        else:
+            found.append(lo + fit_rising_edge(x, power, crossing - lo, fs).onset)
     return found
 
 
@@ -393,7 +400,9 @@ class OnsetDetector:
         Variance ratio the refining CUSUM is tuned to.
     refinement
         ``"edge"``: the start of a fitted rising edge (:mod:`emg.dsp.edge_onset`), from the
-        signal up to the confirmation; ``"cusum"``: a variance CUSUM up to the crossing.
+        signal up to the confirmation; ``"cusum"``: a variance CUSUM up to the crossing;
+        ``"bonato"``: Bonato's double threshold up to the crossing
+        (:mod:`emg.dsp.double_threshold`).
     sample_rate
         Samples per second (the edge model's ramp durations are in seconds).
     change_span
@@ -416,8 +425,8 @@ class OnsetDetector:
             raise ValueError("onset and offset hold must be at least one sample")
         if refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {', '.join(REFINEMENTS)}")
-        if refinement == "edge" and refine_span and sample_rate <= 0:
-            raise ValueError("the edge refinement needs the sample rate")
+        if refinement in ("edge", "bonato") and refine_span and sample_rate <= 0:
+            raise ValueError(f"the {refinement} refinement needs the sample rate")
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
         self.refinement, self.sample_rate = refinement, sample_rate
@@ -547,6 +556,9 @@ class OnsetDetector:
             power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
+            if self.refinement == "bonato":
+                edge_requests.append((channel, lo, crossing, crossing, power))
+                return -len(edge_requests)
             if self.refinement == "edge":  # and the change point, for the lead
                 edge_requests.append((channel, lo, crossing, decided, power))
                 lo = max(crossing - self.change_span, lo)
@@ -572,7 +584,11 @@ class OnsetDetector:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset
             )
-        if edge_requests:
+        if edge_requests and self.refinement == "bonato":
+            onsets = _edge_points(
+                signal, start, self._tail, tail_start, edge_requests, self.sample_rate, "bonato"
+            )
+        elif edge_requests:
             changes = onsets
             onsets = _edge_points(
                 signal, start, self._tail, tail_start, edge_requests, self.sample_rate

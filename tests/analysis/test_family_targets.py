@@ -12,7 +12,7 @@ def _row(family: str, group: str, label: str, **figures: Any) -> dict[str, Any]:
         "label": label,
         "onset": {"median": 5.0, "signed_median": 1.0, "missed": 0, "spurious": 0, "onsets": 100},
         "lead": {"median": 0.0},
-        "order": {"accuracy": 1.0},
+        "order": {"accuracy": 1.0, "wrong_side": 0},
         "near_zero": {"hamstring_first": 0},
         "flags": {"false_flags": 0},
     }
@@ -41,7 +41,7 @@ def _grid(**changes: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_target_holds_on_a_good_grid() -> None:
     results = judge_targets(_grid())
-    assert len(results) == 14 and all(r.holds for r in results)
+    assert len(results) == 15 and all(r.holds for r in results)
     first = next(r for r in results if r.target.startswith("first burst"))
     assert first.value == 4.0 and first.signed
 
@@ -53,7 +53,11 @@ def test_each_target_is_judged_on_its_worst_family_and_condition() -> None:
             _grid(
                 **{
                     "spectral/10 dB": {"onset__median": 21.0, "onset__signed_median": -6.0},
-                    "own/10 dB": {"onset__signed_median": 4.0, "order__accuracy": 0.985},
+                    "own/10 dB": {
+                        "onset__signed_median": 4.0,
+                        "order__accuracy": 0.985,
+                        "order__wrong_side": 1,
+                    },
                     "own/glute slow, 5 dB": {
                         "lead__median": -25.0,
                         "near_zero__hamstring_first": 2,
@@ -83,6 +87,8 @@ def test_each_target_is_judged_on_its_worst_family_and_condition() -> None:
     spurious = results["spurious onsets <= 2 %"]
     assert (spurious.value, spurious.holds) == (3.0, False)
     assert results["missed onsets <= 2 %"].holds
+    wrong = results["reps with |lead| >= 80 ms called the other side: none"]
+    assert (wrong.value, wrong.where, wrong.holds) == (2.0, "all", False)  # two own 10 dB rows
 
 
 def test_a_target_without_its_conditions_does_not_hold() -> None:

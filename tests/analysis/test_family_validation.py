@@ -67,7 +67,7 @@ def test_scoring_against_true_and_shifted_onsets() -> None:
     row, late_row = score_row([own], 50.0), score_row([late], 50.0)
     assert row["onset"]["missed"] == 0 and row["onset"]["spurious"] == 0
     assert row["onset"]["onsets"] == 6 and row["onset"]["median"] < 15
-    assert row["order"] == {"accuracy": 1.0, "reps": 3}
+    assert row["order"] == {"accuracy": 1.0, "reps": 3, "wrong_side": 0}
     # truth 100 ms later: detections 100 ms early, leads unchanged
     assert late_row["onset"]["signed_median"] == pytest.approx(
         row["onset"]["signed_median"] - 100, abs=0.11
@@ -101,7 +101,11 @@ def test_score_row_counts() -> None:
         flagged=True,
     )
     near_zero = SetScore(
-        reps=[RepScore(-20.0, -70.0, "hamstring-first"), RepScore(0.0, 5.0, "simultaneous")],
+        reps=[
+            RepScore(-20.0, -70.0, "hamstring-first"),
+            RepScore(0.0, 5.0, "simultaneous"),
+            RepScore(-90.0, 60.0, "glute-first"),  # clear, and called the other side
+        ],
     )
     row = score_row([glute_first, near_zero], 50.0)
     assert row["onset"] == {
@@ -112,8 +116,8 @@ def test_score_row_counts() -> None:
         "spurious": 1,
         "onsets": 3,
     }
-    assert row["lead"]["median"] == pytest.approx(np.median([-10.0, -110.0, -50.0, 5.0]))
-    assert row["order"] == {"accuracy": 0.5, "reps": 2}
+    assert row["lead"]["median"] == pytest.approx(np.median([-10.0, -110.0, -50.0, 5.0, 150.0]))
+    assert row["order"] == {"accuracy": 0.3333, "reps": 3, "wrong_side": 1}
     assert row["near_zero"] == {"reps": 2, "hamstring_first": 1}
     assert row["flags"] == {"glute_first_sets": 1, "false_flags": 1}
 

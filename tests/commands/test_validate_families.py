@@ -33,7 +33,7 @@ def test_truth_file_scores_its_own_set_and_a_shifted_truth(
     assert own["file"] == str(csv) and own["true_reps"] == 3
     assert own["onset"]["missed"] == 0 and own["onset"]["onsets"] == 6
     assert own["onset"]["median"] < 15 and abs(own["lead"]["median"]) < 15
-    assert own["order"] == {"accuracy": 1.0, "reps": 3}
+    assert own["order"] == {"accuracy": 1.0, "reps": 3, "wrong_side": 0}
     truth = json.loads(truth_file.read_text())
     for rep in truth["reps"]:
         rep["glute_onset_s"] += 0.1
@@ -93,17 +93,17 @@ def test_family_compare_puts_the_refinements_side_by_side(
     args = ["validate", "--family", "spectral", "--seeds", "1", "--lead-ms", "80"]
     args += ["--fs", "1000", "--reps", "2", "--compare"]
     compared = _json(capsys, [*args, "--json"])["refinements"]
-    assert [s["grid"]["refinement"] for s in compared] == ["cusum", "edge"]
+    assert [s["grid"]["refinement"] for s in compared] == ["cusum", "edge", "bonato"]
     for summary in compared:
-        assert len(summary["targets"]) == 14
+        assert len(summary["targets"]) == 15
         assert {t["where"].split(":")[0] for t in summary["targets"] if t["value"] is not None} <= {
             "spectral",
             "all",
         }
     # the same sets: the same true onsets, placed differently
     onsets = [[r["onset"]["onsets"] for r in s["conditions"]] for s in compared]
-    assert onsets[0] == onsets[1]
+    assert onsets[0] == onsets[1] == onsets[2]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "| target | cusum | edge |" in out and "| targets held |" in out
-    assert out.count("Targets, each judged on the worst family and condition") == 2
+    assert "| target | cusum | edge | bonato |" in out and "| targets held |" in out
+    assert out.count("Targets, each judged on the worst family and condition") == 3
