@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
-from pathlib import Path
 
-from emg.analysis.calibration import mvc_from_recording
-from emg.analysis.exercises import EXERCISES, EXPECTED_ORDERS, ExerciseConfig, exercise_preset
+from emg.analysis.exercises import EXERCISES, EXPECTED_ORDERS, ExerciseConfig
 from emg.analysis.normalisation import Normalisation
-from emg.analysis.offline import resolve_mains
-from emg.analysis.pipeline import AnalysisConfig, check_part_values
+from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import recorded_settings as library_recorded_settings
-from emg.analysis.settings import settings_source
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
-from emg.io.open_recording import open_recording
 from emg.recording import Recording
+from emg.settings_resolution import (
+    SettingOverrides,
+    chain_settings,
+    exercise_settings,
+    resolve_settings,
+)
+from emg.settings_resolution import normalisation as library_normalisation
+from emg.settings_resolution import parse_period as library_parse_period
 
 #: The option that sets each setting (``part.field``), for messages about the command line.
 OPTIONS: dict[str, str] = {
@@ -37,27 +39,23 @@ OPTIONS: dict[str, str] = {
     "exercise.expected_order": "--expected-order",
     "exercise.flag_count": "--flag",
     "exercise.flag_window": "--flag",
+    "exercise": "--exercise",
+    "mvc": "--mvc",
 }
 
 
-def option_error(error: SettingError, part: str = "chain") -> EmgInputError:
+def option_error(error: SettingError) -> EmgInputError:
     """A setting refused by the library, as an error naming the option that gave it."""
-    setting = error.setting if "." in error.setting else f"{part}.{error.setting}"
-    option = OPTIONS.get(setting, setting)
+    option = OPTIONS.get(error.setting, error.setting)
     return EmgInputError(f"{option}: {error.reason}", source="command line")
 
 
 def parse_period(text: str) -> tuple[float, float]:
     """``START-END`` in seconds, for argparse."""
     try:
-        start, stop = (float(v) for v in text.split("-", 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected START-END in seconds, e.g. 0-3, got '{text}'"
-        ) from None
-    if stop <= start:
-        raise argparse.ArgumentTypeError(f"period end must be after its start: '{text}'")
-    return start, stop
+        return library_parse_period(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_flag_rule(text: str) -> tuple[int, int]:
@@ -149,59 +147,68 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def setting_overrides(args: argparse.Namespace) -> SettingOverrides:
+    """The settings the analysis options of ``args`` give (each absent one None)."""
+    return SettingOverrides(
+        chain={
+            "highpass_hz": getattr(args, "highpass", None),
+            "lowpass_hz": getattr(args, "lowpass", None),
+            "envelope_s": None if args.envelope_ms is None else args.envelope_ms / 1000,
+            "detector": args.detector,
+            "k": args.k,
+            "hold_s": None if args.hold_ms is None else args.hold_ms / 1000,
+            "rest": args.rest,
+        },
+        refinement=getattr(args, "refinement", None),
+        mains=getattr(args, "mains", None),
+        exercise=getattr(args, "exercise", None),
+        expected_order=getattr(args, "expected_order", None),
+        margin_ms=getattr(args, "margin_ms", None),
+        flag=getattr(args, "flag", None),
+        mvc=mvc_sources(getattr(args, "mvc", None) or []),
+    )
+
+
+def mvc_sources(specs: list[str]) -> dict[str, str]:
+    """``--mvc MUSCLE=SOURCE`` options as a mapping (the last one of a muscle counts).
+
+    Raises
+    ------
+    EmgInputError
+        For an option without ``=``.
+    """
+    sources: dict[str, str] = {}
+    for spec in specs:
+        group, equals, source = spec.partition("=")
+        if not equals or not source.strip():
+            raise EmgInputError(
+                f"--mvc expects glute=SOURCE or hamstring=SOURCE, got '{spec}'",
+                source="command line",
+            )
+        sources[group] = source
+    return sources
+
+
 def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> ChainConfig:
     """``base`` (default: DESIGN.md's defaults) with the chain options that were given."""
-    base = base or ChainConfig()
-    given = {
-        "highpass_hz": args.highpass,
-        "lowpass_hz": args.lowpass,
-        "envelope_s": None if args.envelope_ms is None else args.envelope_ms / 1000,
-        "detector": args.detector,
-        "k": args.k,
-        "hold_s": None if args.hold_ms is None else args.hold_ms / 1000,
-        "rest": args.rest,
-    }
-    changes = {name: value for name, value in given.items() if value is not None}
-    if args.k is not None:
-        changes["offset_k"] = min(ChainConfig.offset_k, args.k)
     try:
-        config = dataclasses.replace(base, **changes)
-        refinement = getattr(args, "refinement", None)
-        return config if refinement is None else config.with_refinement(refinement)
+        return chain_settings(setting_overrides(args), base)
     except SettingError as error:
         raise option_error(error) from None
-    except ValueError as error:
-        raise EmgInputError(str(error), source="command line") from None
 
 
 def exercise_config(args: argparse.Namespace, base: ExerciseConfig | None = None) -> ExerciseConfig:
     """The exercise of parsed options: the preset named (else ``base``, else the hip thrust),
     with the overrides given."""
-    if args.exercise == "custom":
-        if args.expected_order is None:
+    try:
+        return exercise_settings(setting_overrides(args), base)
+    except SettingError as error:
+        if error.setting == "exercise" and args.exercise == "custom":
             raise EmgInputError(
                 "--exercise custom needs --expected-order (glute-first, hamstring-first or any)",
                 source="command line",
-            )
-        base = ExerciseConfig("custom", args.expected_order)
-    elif args.exercise is not None:
-        base = exercise_preset(args.exercise)
-    base = base or ExerciseConfig()
-    changes: dict[str, object] = {}
-    if args.expected_order is not None:
-        changes["expected_order"] = args.expected_order
-    if args.margin_ms is not None:
-        changes["margin_ms"] = args.margin_ms
-    if args.flag is not None:
-        changes["flag_count"], changes["flag_window"] = args.flag
-    try:
-        config = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-        check_part_values("exercise", dataclasses.asdict(config))
-    except SettingError as error:
-        raise option_error(error, "exercise") from None
-    except ValueError as error:
-        raise EmgInputError(str(error), source="command line") from None
-    return config
+            ) from None
+        raise option_error(error) from None
 
 
 def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -> Normalisation:
@@ -212,41 +219,10 @@ def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -
     EmgInputError
         Naming the option or the file at fault.
     """
-    mvc: dict[str, float] = {}
-    for spec in specs:
-        group, _, source = spec.partition("=")
-        group = group.strip().lower()
-        if group not in ("glute", "hamstring") or not source:
-            raise EmgInputError(
-                f"--mvc expects glute=SOURCE or hamstring=SOURCE, got '{spec}'",
-                source="command line",
-            )
-        mvc[group] = _mvc_value(group, source.strip(), recording, config)
     try:
-        result = Normalisation(mvc)
-        result.method()
-    except ValueError as error:
-        raise EmgInputError(str(error), source="command line") from None
-    return result
-
-
-def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfig) -> float:
-    if re.fullmatch(r"[\d.]+\s*uv", source, flags=re.IGNORECASE):
-        return float(source[:-2])
-    period: tuple[float, float] | None = None
-    path_text = source
-    match = re.fullmatch(r"(?:(.*):)?([\d.]+-[\d.]+)", source)
-    if match:
-        path_text = match[1] or ""
-        period = parse_period(match[2])
-    trial = recording if not path_text else open_recording(Path(path_text))
-    trial_config = resolve_mains(trial, config, "auto") if path_text else config
-    try:
-        return mvc_from_recording(trial, group, trial_config, period)
-    except ValueError as error:
-        raise EmgInputError(
-            f"MVC of {group}: {error}", source=path_text or recording.source or None
-        ) from None
+        return library_normalisation(mvc_sources(specs), recording, config)
+    except SettingError as error:
+        raise option_error(error) from None
 
 
 def recorded_settings(recording: Recording) -> AnalysisConfig | None:
@@ -262,8 +238,8 @@ def recorded_settings(recording: Recording) -> AnalysisConfig | None:
 
 
 def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisConfig:
-    """All analysis settings for ``recording``: those it was recorded with (if it keeps them,
-    else DESIGN.md's defaults), changed by the options given; mains resolved on it.
+    """All analysis settings for ``recording`` (:func:`emg.settings_resolution.resolve_settings`
+    with the options given).
 
     Raises
     ------
@@ -272,39 +248,10 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
         a setting out of range, a band-pass the recording's sample rate cannot hold, a
         recording too short or sampled too slowly for the analysis.
     """
-    stored = recorded_settings(recording)
-    base = stored or AnalysisConfig()
-    chain = chain_config(args, base.chain)
-    _check_rate(chain, recording, args, stored is not None)
-    mains = args.mains if args.mains is not None else (None if stored else "auto")
-    if mains is not None:
-        chain = resolve_mains(recording, chain, mains)
-    return dataclasses.replace(
-        base,
-        chain=chain,
-        exercise=exercise_config(args, base.exercise),
-        normalisation=(
-            normalisation(args.mvc, recording, chain) if args.mvc else base.normalisation
-        ),
-    )
-
-
-def _check_rate(
-    chain: ChainConfig, recording: Recording, args: argparse.Namespace, recorded: bool
-) -> None:
-    """The band-pass at the recording's rate, blamed on the option that set it, else on the
-    recorded settings, else on the recording."""
+    overrides = setting_overrides(args)
     try:
-        chain.check_rate(recording.sample_rate)
+        return resolve_settings(recording, overrides)
     except SettingError as error:
-        if args.highpass is not None or args.lowpass is not None:
-            option = "--highpass" if args.highpass is not None else "--lowpass"
-            raise EmgInputError(f"{option}: {error.reason}", source="command line") from None
-        if recorded:
-            raise EmgInputError(
-                f"field 'analysis.chain.{error.setting}': {error.reason}",
-                source=settings_source(recording),
-            ) from None
-        raise EmgInputError(error.reason, source=recording.source or None) from None
-    except EmgInputError as error:
-        raise EmgInputError(error.detail, source=recording.source or None) from None
+        if error.setting == "exercise" and args.exercise == "custom":
+            exercise_config(args)  # the command's own message
+        raise option_error(error) from None

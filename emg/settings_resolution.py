@@ -1,0 +1,275 @@
+"""The analysis settings of one recording: the one place they are decided.
+
+A recording is analysed with the settings it was recorded with (a session keeps them), else
+with DESIGN.md's defaults; the overrides given change them; the mains notch is picked from the
+recording (``auto``) unless it was recorded or given; MVC references are measured from the
+trials or segments named. ``emg analyze``, ``emg report``, ``emg replay``, ``emg validate
+--truth``, the batch and :func:`emg.analyze` all call :func:`resolve_settings`, so one recording
+gives the same numbers whichever way it is analysed. A setting that cannot be used raises
+:class:`~emg.dsp.chain_limits.SettingError` naming it; the command line names the option that
+gave it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emg.analysis.calibration import mvc_from_recording
+from emg.analysis.exercises import ExerciseConfig, exercise_preset
+from emg.analysis.normalisation import Normalisation
+from emg.analysis.offline import resolve_mains
+from emg.analysis.pipeline import AnalysisConfig, check_part_values
+from emg.analysis.settings import recorded_settings, settings_source
+from emg.dsp.chain import ChainConfig
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+from emg.io.open_recording import open_recording
+from emg.recording import Recording
+
+#: Signal-chain settings an override may change (seconds and hertz, as in ChainConfig).
+CHAIN_OVERRIDES = ("highpass_hz", "lowpass_hz", "envelope_s", "detector", "k", "hold_s", "rest")
+
+
+@dataclass(frozen=True)
+class SettingOverrides:
+    """Settings given for an analysis, each None (or empty) when not given.
+
+    Attributes
+    ----------
+    chain
+        Signal-chain settings by :data:`CHAIN_OVERRIDES` name (e.g. ``{"hold_s": 0.08}``).
+        Setting ``k`` also lowers the offset threshold to it when it is below the default's.
+    refinement
+        Onset refinement (``cusum``, ``edge``, ``bonato``), with its own search span.
+    mains
+        ``auto`` (picked from the recording), ``off``, ``50`` or ``60``; None: as recorded,
+        else ``auto``.
+    exercise
+        Exercise preset name, or ``custom`` (then ``expected_order`` is needed).
+    expected_order, margin_ms, flag
+        Overrides of the exercise's rule (``flag``: at least N of the last M reps).
+    mvc
+        MVC reference per muscle group: a number (µV), or a source as ``--mvc`` takes it
+        (``FILE``, ``FILE:START-END``, ``START-END`` of the recording, ``310uv``).
+    """
+
+    chain: Mapping[str, Any] = field(default_factory=dict)
+    refinement: str | None = None
+    mains: str | None = None
+    exercise: str | None = None
+    expected_order: str | None = None
+    margin_ms: float | None = None
+    flag: tuple[int, int] | None = None
+    mvc: Mapping[str, str | float] = field(default_factory=dict)
+
+
+def resolve_settings(
+    recording: Recording, overrides: SettingOverrides | None = None
+) -> AnalysisConfig:
+    """All analysis settings for ``recording``.
+
+    Parameters
+    ----------
+    recording
+        The recording to analyse (a session keeps the settings it was recorded with).
+    overrides
+        Settings given; None for none.
+
+    Returns
+    -------
+    AnalysisConfig
+        The recorded settings (else the defaults) with the overrides applied and the mains
+        notch resolved on the recording.
+
+    Raises
+    ------
+    SettingError
+        A setting given that is out of range or cannot run at the recording's sample rate,
+        naming it.
+    EmgInputError
+        Damaged recorded settings (naming the file and field), or a recording too short or
+        sampled too slowly for the analysis.
+    """
+    given = overrides or SettingOverrides()
+    stored = recorded_settings(recording)
+    base = stored or AnalysisConfig()
+    chain = chain_settings(given, base.chain)
+    _check_rate(chain, recording, given, stored is not None)
+    mains = given.mains if given.mains is not None else (None if stored else "auto")
+    if mains is not None:
+        chain = resolve_mains(recording, chain, mains)
+    return dataclasses.replace(
+        base,
+        chain=chain,
+        exercise=exercise_settings(given, base.exercise),
+        normalisation=(
+            normalisation(given.mvc, recording, chain) if given.mvc else base.normalisation
+        ),
+    )
+
+
+def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> ChainConfig:
+    """``base`` (default: DESIGN.md's defaults) with the chain overrides and refinement given.
+
+    Raises
+    ------
+    SettingError
+        Naming the setting (``chain.NAME``) out of range or unknown.
+    """
+    base = base or ChainConfig()
+    unknown = sorted(set(given.chain) - set(CHAIN_OVERRIDES))
+    if unknown:
+        raise SettingError(
+            f"chain.{unknown[0]}", f"not a setting that can be given ({', '.join(CHAIN_OVERRIDES)})"
+        )
+    changes = {name: value for name, value in given.chain.items() if value is not None}
+    if changes.get("k") is not None:
+        changes["offset_k"] = min(ChainConfig.offset_k, changes["k"])
+    try:
+        config = dataclasses.replace(base, **changes)
+        return config if given.refinement is None else config.with_refinement(given.refinement)
+    except SettingError as error:
+        if "." in error.setting:
+            raise
+        raise SettingError(f"chain.{error.setting}", error.reason) from None
+    except ValueError as error:
+        raise SettingError("chain", str(error)) from None
+
+
+def exercise_settings(
+    given: SettingOverrides, base: ExerciseConfig | None = None
+) -> ExerciseConfig:
+    """The exercise: the preset named (else ``base``, else the hip thrust), with the
+    overrides of its rule.
+
+    Raises
+    ------
+    SettingError
+        Naming the setting (``exercise``, ``exercise.margin_ms``, ...) at fault.
+    """
+    if given.exercise == "custom":
+        if given.expected_order is None:
+            raise SettingError(
+                "exercise",
+                "custom needs an expected order (glute-first, hamstring-first or any)",
+            )
+        base = ExerciseConfig("custom", given.expected_order)
+    elif given.exercise is not None:
+        try:
+            base = exercise_preset(given.exercise)
+        except KeyError as error:
+            raise SettingError("exercise", str(error.args[0])) from None
+    base = base or ExerciseConfig()
+    changes: dict[str, object] = {}
+    if given.expected_order is not None:
+        changes["expected_order"] = given.expected_order
+    if given.margin_ms is not None:
+        changes["margin_ms"] = given.margin_ms
+    if given.flag is not None:
+        changes["flag_count"], changes["flag_window"] = given.flag
+    try:
+        config = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+        check_part_values("exercise", dataclasses.asdict(config))
+    except SettingError as error:
+        if "." in error.setting:
+            raise
+        raise SettingError(f"exercise.{error.setting}", error.reason) from None
+    except ValueError as error:
+        raise SettingError("exercise", str(error)) from None
+    return config
+
+
+def normalisation(
+    mvc: Mapping[str, str | float], recording: Recording, config: ChainConfig
+) -> Normalisation:
+    """MVC references per muscle group (see :attr:`SettingOverrides.mvc`).
+
+    Raises
+    ------
+    SettingError
+        ``mvc``: an unknown muscle group or a source that cannot be read as one.
+    EmgInputError
+        A trial file that cannot be read, naming it.
+    """
+    values: dict[str, float] = {}
+    for group, source in mvc.items():
+        name = group.strip().lower()
+        if name not in ("glute", "hamstring") or source == "":
+            raise SettingError(
+                "mvc", f"expects glute=SOURCE or hamstring=SOURCE, got '{group}={source}'"
+            )
+        if isinstance(source, int | float):
+            values[name] = float(source)
+        else:
+            values[name] = _mvc_value(name, source.strip(), recording, config)
+    try:
+        result = Normalisation(values)
+        result.method()
+    except ValueError as error:
+        raise SettingError("mvc", str(error)) from None
+    return result
+
+
+def parse_period(text: str) -> tuple[float, float]:
+    """``START-END`` in seconds.
+
+    Raises
+    ------
+    ValueError
+        Saying what was expected.
+    """
+    try:
+        start, stop = (float(v) for v in text.split("-", 1))
+    except ValueError:
+        raise ValueError(f"expected START-END in seconds, e.g. 0-3, got '{text}'") from None
+    if stop <= start:
+        raise ValueError(f"period end must be after its start: '{text}'")
+    return start, stop
+
+
+def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfig) -> float:
+    if re.fullmatch(r"[\d.]+\s*uv", source, flags=re.IGNORECASE):
+        return float(source[:-2])
+    period: tuple[float, float] | None = None
+    path_text = source
+    match = re.fullmatch(r"(?:(.*):)?([\d.]+-[\d.]+)", source)
+    if match:
+        path_text = match[1] or ""
+        try:
+            period = parse_period(match[2])
+        except ValueError as error:
+            raise SettingError("mvc", str(error)) from None
+    trial = recording if not path_text else open_recording(Path(path_text))
+    trial_config = resolve_mains(trial, config, "auto") if path_text else config
+    try:
+        return mvc_from_recording(trial, group, trial_config, period)
+    except ValueError as error:
+        raise EmgInputError(
+            f"MVC of {group}: {error}", source=path_text or recording.source or None
+        ) from None
+
+
+def _check_rate(
+    chain: ChainConfig, recording: Recording, given: SettingOverrides, recorded: bool
+) -> None:
+    """The band-pass at the recording's rate, blamed on the setting given, else on the
+    recorded settings, else on the recording."""
+    try:
+        chain.check_rate(recording.sample_rate)
+    except SettingError as error:
+        for name in ("highpass_hz", "lowpass_hz"):
+            if given.chain.get(name) is not None:
+                raise SettingError(f"chain.{name}", error.reason) from None
+        if recorded:
+            raise EmgInputError(
+                f"field 'analysis.chain.{error.setting}': {error.reason}",
+                source=settings_source(recording),
+            ) from None
+        raise EmgInputError(error.reason, source=recording.source or None) from None
+    except EmgInputError as error:
+        raise EmgInputError(error.detail, source=recording.source or None) from None

@@ -1,0 +1,125 @@
+"""The library's public calls give exactly what the command gives."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emg
+from emg.cli import main
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "recordings" / "examples" / "hip-thrust-synthetic"
+
+
+def _cli_json(*args: str) -> dict:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["analyze", *args, "--json"]) == 0
+    data: dict = json.loads(out.getvalue())
+    return data
+
+
+@pytest.fixture(scope="module")
+def hum_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six reps at 10 dB with 100 µV of 60 Hz mains: mains auto must find the notch."""
+    path = tmp_path_factory.mktemp("hum") / "hum.csv"
+    args = ["synth", str(path), "--reps", "6", "--snr-db", "10", "--mains-uv", "100"]
+    assert main([*args, "--mains-hz", "60", "--seed", "4"]) == 0
+    return path
+
+
+def test_analyze_of_a_session_is_what_the_command_prints() -> None:
+    analysis = emg.analyze(str(EXAMPLE))
+    assert analysis.to_dict() == _cli_json(str(EXAMPLE))
+    reps = analysis.reps
+    assert len(reps) == 8 and {"order", "lead_ms", "ratio", "start_s"} <= set(reps.columns)
+    assert list(reps["order"][:4]) == ["glute-first"] * 4
+    assert list(reps["order"][4:]) == ["hamstring-first"] * 4
+    assert not analysis.bursts.empty and analysis.cramp_risk is not None
+
+
+def test_analyze_resolves_mains_auto_as_the_command_does(hum_set: Path) -> None:
+    analysis = emg.analyze(hum_set)
+    cli = _cli_json(str(hum_set))
+    assert analysis.to_dict() == cli
+    assert analysis.settings.chain.mains_hz == 60.0
+    truth = json.loads(hum_set.with_suffix(".truth.json").read_text())
+    assert len(analysis.reps) == len(truth["reps"]) == 6
+
+
+def test_settings_given_to_analyze_are_the_options_of_the_command(hum_set: Path) -> None:
+    analysis = emg.analyze(
+        hum_set,
+        exercise="squat",
+        mvc={"glute": "300uv", "hamstring": 250.0},
+        rest=(0.5, 2.0),
+        refinement="edge",
+    )
+    cli = _cli_json(
+        str(hum_set),
+        "--exercise", "squat", "--mvc", "glute=300uv", "--mvc", "hamstring=250uv",
+        "--rest", "0.5-2", "--refinement", "edge",
+    )  # fmt: skip
+    assert analysis.to_dict() == cli
+    assert analysis.settings.exercise.name == "squat"
+    assert analysis.settings.chain.refinement == "edge"
+    assert analysis.to_dict()["normalisation"]["method"] == "mvc"
+
+
+def test_an_array_with_its_rate_and_channel_names_gives_the_files_reps(hum_set: Path) -> None:
+    recording = emg.read(hum_set)
+    from_array = emg.analyze(
+        recording.data, fs=recording.sample_rate, channels=["glute", "hamstring"]
+    )
+    from_file = emg.analyze(hum_set)
+    assert from_array.recording.source == "array"
+    assert from_array.to_dict()["reps"] == from_file.to_dict()["reps"]
+    assert from_array.to_dict()["bursts"] == from_file.to_dict()["bursts"]
+    # a recording read with channels named, as --channel names them
+    renamed = emg.read(hum_set, {"glute": "glute", "hamstring": "hamstring"})
+    assert [c.label for c in renamed.channels] == ["glute", "hamstring"]
+
+
+def test_bad_input_to_the_library_is_one_clear_error(hum_set: Path) -> None:
+    with pytest.raises(EmgInputError, match=r"\(n_samples, n_channels\)"):
+        emg.analyze(np.zeros(100), fs=2000.0, channels=["glute"])
+    with pytest.raises(EmgInputError, match="fs and a list of channel names"):
+        emg.analyze(np.zeros((100, 2)))
+    with pytest.raises(EmgInputError, match="2 channel names for 3 columns"):
+        emg.analyze(np.zeros((100, 3)), fs=2000.0, channels=["glute", "hamstring"])
+    with pytest.raises(EmgInputError, match="calf"):
+        emg.analyze(np.zeros((100, 2)), fs=2000.0, channels=["glute", "calf"])
+    with pytest.raises(SettingError) as problem:
+        emg.analyze(hum_set, refinement="nope")
+    assert problem.value.setting == "chain.refinement"
+    with pytest.raises(SettingError) as problem:
+        emg.analyze(hum_set, exercise="bench press")
+    assert problem.value.setting == "exercise" and "hip-thrust" in problem.value.reason
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        emg.nope  # noqa: B018
+
+
+PUBLIC = EXAMPLE.parents[1] / "public"
+
+
+@pytest.mark.parametrize("name", ["biosppy_emg_1.csv", "uci_5Nmar.csv"])
+def test_analyze_of_real_recordings_is_what_the_command_prints(name: str) -> None:
+    path = PUBLIC / name
+    assert emg.analyze(path).to_dict() == _cli_json(str(path))
+
+
+def test_analyze_of_a_session_recorded_live_is_what_the_command_prints(tmp_path: Path) -> None:
+    assert main(["record", "--duration", "12", "--out", str(tmp_path)]) == 0
+    (session,) = (f for f in tmp_path.iterdir() if f.is_dir())
+    analysis = emg.analyze(session)
+    assert analysis.to_dict() == _cli_json(str(session))
+    # analysed with the settings it was recorded with, and giving the reps it recorded
+    recorded = [e.data for e in analysis.recording.events if e.kind == "rep"]
+    assert [r["order"] for r in analysis.to_dict()["reps"]] == [r["order"] for r in recorded]
