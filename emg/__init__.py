@@ -6,7 +6,8 @@ A training aid, not a medical device.
 >>> analysis = emg.analyze("session.csv")  # doctest: +SKIP
 >>> analysis.reps  # doctest: +SKIP
 
-``read`` and ``analyze`` are loaded on first use, so ``import emg`` stays light.
+The calls (``read``, ``analyze``, ``score``, ``simulate``) are loaded on first use, so
+``import emg`` stays light.
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Analysis", "__version__", "analyze", "read"]
+__all__ = [
+    "DEMO_SET",
+    "Analysis",
+    "Scoring",
+    "__version__",
+    "analyze",
+    "read",
+    "score",
+    "simulate",
+]
 
 if TYPE_CHECKING:
-    from emg.api import Analysis, analyze, read
+    from emg.api import DEMO_SET, Analysis, Scoring, analyze, read, score, simulate
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Analysis", "analyze", "read"):
+    if name in __all__:
         from emg import api
 
         return getattr(api, name)

@@ -11,17 +11,19 @@ as ``emg analyze`` does, so ``emg.analyze(path).to_dict()`` is exactly what ``em
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from emg.analysis.family_validation import parse_truth, truth_summary
 from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
@@ -32,6 +34,12 @@ from emg.io.json_files import to_json
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
 from emg.settings_resolution import SettingOverrides, resolve_settings
+from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
+
+__all__ = ["DEMO_SET", "Analysis", "Scoring", "analyze", "read", "score", "simulate"]
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PathLike = str | os.PathLike[str]
 
@@ -109,6 +117,23 @@ class Analysis:
         """The cramp-risk level and its reasons at the end of the set."""
         return self.to_dict().get("cramp_risk")
 
+    def plot(self) -> dict[str, Figure]:
+        """The session report's figures (``emg report``), as matplotlib figures.
+
+        Returns
+        -------
+        dict
+            ``envelopes`` (one panel per rep, onsets and thresholds), ``lead`` (per rep,
+            with the margin), ``ratio`` (the trend over the set) — each only when there are
+            reps — and ``timeline`` (reps, flags, cramp risk, lost samples).
+        """
+        from emg.report.content import build_content
+        from emg.report.figures import report_matplotlib_figures
+
+        result = analyze_recording(self.recording, self.settings, keep_envelope=True)
+        content = build_content(self.recording, result, "as resolved by emg.analyze")
+        return {name: figure for name, _, _, figure in report_matplotlib_figures(result, content)}
+
 
 def analyze(
     data: PathLike | Recording | npt.ArrayLike,
@@ -169,6 +194,102 @@ def analyze(
         )
         config = resolve_settings(recording, overrides)
     return Analysis(recording, config, analyze_recording(recording, config))
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """An analysis scored against the recording's true onsets.
+
+    Attributes
+    ----------
+    summary
+        Exactly what ``emg validate --truth FILE RECORDING --json`` prints, without the two
+        file names: counts, onset errors (median, signed median, p95, missed, spurious), lead
+        error, order accuracy, near-zero leads called hamstring-first, false flags, per rep.
+    """
+
+    summary: dict[str, Any]
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        """Per true rep: its lead, the analysis's lead and order, each muscle's onset error."""
+        return pd.DataFrame(self.summary["reps"])
+
+
+def score(analysis: Analysis, truth: PathLike | Mapping[str, Any]) -> Scoring:
+    """Score an analysis against annotated onsets (a lab's own, or ``emg.simulate``'s truth).
+
+    Parameters
+    ----------
+    analysis
+        From :func:`analyze`.
+    truth
+        A truth JSON file in the format ``emg synth`` writes, or its parsed contents: ``reps``,
+        each with ``glute_onset_s`` and ``hamstring_onset_s`` (seconds from the start).
+
+    Returns
+    -------
+    Scoring
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and field of the truth at fault.
+    """
+    if isinstance(truth, Mapping):
+        data, source = dict(truth), "truth"
+    else:
+        source = str(truth)
+        try:
+            data = json.loads(Path(truth).read_text())
+        except OSError as error:
+            raise EmgInputError(f"cannot read: {error.strerror}", source=source) from None
+        except json.JSONDecodeError as error:
+            raise EmgInputError(
+                f"not valid JSON: {error.msg}", source=source, line=error.lineno
+            ) from None
+    true_reps = parse_truth(data, source)
+    summary = truth_summary(analysis.result, true_reps, analysis.settings)
+    return Scoring(json.loads(to_json(summary)))
+
+
+def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recording, dict[str, Any]]:
+    """A synthetic hip-thrust set with its ground truth, as ``emg synth`` writes it.
+
+    Parameters
+    ----------
+    config
+        The set to start from (:data:`DEMO_SET` is the built-in one); None: the generator's
+        defaults.
+    **options
+        :class:`~emg.sources.synthetic.SynthConfig` fields to change: ``reps``, ``lead_ms``
+        (one value, or one per rep; negative: hamstrings first), ``snr_db``, ``fs``,
+        ``seed``, ``sides``, ``ramp_s``, ``noise_uv``, ``mains_hz``, ``mains_uv``,
+        ``artefact_uv``, ``crosstalk``, ``fatigue``, ``cramp_rep``, ``loss`` ...
+
+    Returns
+    -------
+    recording, truth
+        The set (microvolts) and its truth (``reps`` with each muscle's true onset, the lead
+        and the order; the truth file's contents).
+
+    Raises
+    ------
+    EmgInputError
+        For an option the generator does not have or a value it refuses, naming it.
+    """
+    base = config or SynthConfig()
+    known = {f.name for f in dataclasses.fields(SynthConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise EmgInputError(f"no such option of the synthetic set: {', '.join(unknown)}")
+    if isinstance(options.get("lead_ms"), list | tuple):
+        options["lead_ms"] = tuple(float(v) for v in options["lead_ms"])
+    try:
+        session = generate_session(dataclasses.replace(base, **options))
+    except ValueError as error:
+        raise EmgInputError(str(error)) from None
+    return session.recording, session.truth
 
 
 def _recording(

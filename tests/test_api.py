@@ -123,3 +123,63 @@ def test_analyze_of_a_session_recorded_live_is_what_the_command_prints(tmp_path:
     # analysed with the settings it was recorded with, and giving the reps it recorded
     recorded = [e.data for e in analysis.recording.events if e.kind == "rep"]
     assert [r["order"] for r in analysis.to_dict()["reps"]] == [r["order"] for r in recorded]
+
+
+def test_simulate_is_emg_synth_and_its_truth(tmp_path: Path) -> None:
+    recording, truth = emg.simulate(emg.DEMO_SET)
+    assert recording.sample_rate == 2000.0 and [c.label for c in recording.channels] == [
+        "glute",
+        "hamstring",
+    ]
+    analysis = emg.analyze(recording)
+    assert list(analysis.reps["order"]) == [rep["order"] for rep in truth["reps"]]
+    # options as emg synth takes them; the same set as the command writes
+    recording, truth = emg.simulate(reps=4, lead_ms=[-80, 80, -80, 80], snr_db=10, seed=2)
+    assert [rep["lead_ms"] for rep in truth["reps"]] == [-80.0, 80.0, -80.0, 80.0]
+    out = tmp_path / "set.csv"
+    args = ["synth", str(out), "--reps", "4", "--lead-ms", "-80,80,-80,80", "--snr-db", "10"]
+    assert main([*args, "--seed", "2"]) == 0
+    written = json.loads(out.with_suffix(".truth.json").read_text())
+    assert written == json.loads(json.dumps(truth))
+    assert np.allclose(emg.read(out).data, recording.data, atol=0.01)
+    with pytest.raises(EmgInputError, match="no such option of the synthetic set: snr"):
+        emg.simulate(snr=10)
+    with pytest.raises(EmgInputError):
+        emg.simulate(reps=0)
+
+
+def test_import_emg_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, emg; print(sorted(m for m in ('scipy', 'pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_score_is_what_validate_truth_prints(hum_set: Path) -> None:
+    truth = hum_set.with_suffix(".truth.json")
+    scoring = emg.score(emg.analyze(hum_set), truth)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["validate", "--truth", str(truth), str(hum_set), "--json"]) == 0
+    printed = json.loads(out.getvalue())
+    assert {"file": str(hum_set), "truth": str(truth), **scoring.summary} == printed
+    assert len(scoring.reps) == 6 and scoring.summary["onset"]["missed"] == 0
+    # the truth's contents do as well as its file
+    assert emg.score(emg.analyze(hum_set), json.loads(truth.read_text())).summary == scoring.summary
+    with pytest.raises(EmgInputError, match="reps"):
+        emg.score(emg.analyze(hum_set), {"onsets": []})
+
+
+def test_plot_gives_the_reports_figures(tmp_path: Path) -> None:
+    from emg.report.figures import png_bytes
+
+    figures = emg.analyze(EXAMPLE).plot()
+    assert list(figures) == ["envelopes", "lead", "ratio", "timeline"]
+    assert (
+        main(["report", str(EXAMPLE), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path)])
+        == 0
+    )
+    for name, figure in figures.items():
+        assert png_bytes(figure) == (tmp_path / f"{name}.png").read_bytes(), name

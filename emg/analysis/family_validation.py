@@ -415,6 +415,37 @@ def _first_burst(outcomes: list[FamilyOutcome]) -> list[dict[str, Any]]:
     return rows
 
 
+def truth_summary(
+    result: OfflineResult, true_reps: list[dict[str, Any]], config: AnalysisConfig
+) -> dict[str, Any]:
+    """One recording's analysis scored against its true reps, as plain data.
+
+    Parameters
+    ----------
+    result
+        The analysis of the recording.
+    true_reps
+        Its true reps (see :func:`parse_truth`).
+    config
+        The settings it was analysed with.
+
+    Returns
+    -------
+    dict
+        ``true_reps`` and ``detected_reps`` (counts), :func:`score_row`'s figures, ``reps``
+        (:func:`rep_rows`), ``margin_ms`` and ``detector``.
+    """
+    score = score_result(result, true_reps, config.exercise)
+    return {
+        "true_reps": len(true_reps),
+        "detected_reps": len(result.reps),
+        **score_row([score], config.exercise.margin_ms),
+        "reps": rep_rows(score),
+        "margin_ms": config.exercise.margin_ms,
+        "detector": config.chain.detector,
+    }
+
+
 def rep_rows(score: SetScore) -> list[dict[str, Any]]:
     """Per true rep of one recording: its lead, the analysis's lead and order, and each
     muscle's onset error (ms; None when missed, the first channel of the muscle)."""

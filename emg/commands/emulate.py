@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.commands.synthetic_options import DEMO_SET, floats
+from emg.commands.synthetic_options import floats
 from emg.devices.emulation import device_mode_device, emulate, host_mode_devices
 from emg.devices.emulator import Impairments
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
-from emg.sources.synthetic import generate_session
+from emg.sources.synthetic import DEMO_SET, generate_session
 
 
 def add_parser(commands: Any) -> None:

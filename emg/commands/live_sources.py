@@ -25,7 +25,7 @@ from emg.commands.options import (
     normalisation,
 )
 from emg.commands.scan import add_radio_option
-from emg.commands.synthetic_options import DEMO_SET, add_synthetic_options, synth_config
+from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.json_files import write_json
@@ -34,7 +34,7 @@ from emg.io.session_writer import describe_write_error, session_folder
 from emg.recording import Recording
 from emg.session import LiveSession
 from emg.sources.replay import parse_speed, replay_blocks
-from emg.sources.synthetic import generate_session
+from emg.sources.synthetic import DEMO_SET, generate_session
 
 #: Default parent folder of new sessions.
 RECORDINGS = Path("recordings")

@@ -8,19 +8,8 @@ import dataclasses
 from emg.errors import EmgInputError
 from emg.sources.synthetic import SynthConfig
 
+
 #: The built-in demo set: glute-first reps, then the hamstrings take over.
-DEMO_SET = SynthConfig(
-    reps=8,
-    lead_ms=(90.0, 110.0, 80.0, 100.0, -90.0, -120.0, -100.0, -130.0),
-    snr_db=15.0,
-    seed=7,
-    mains_uv=8.0,
-    artefact_uv=40.0,
-    crosstalk=0.03,
-    fatigue=0.15,
-)
-
-
 def floats(text: str) -> list[float]:
     """``"80"`` or ``"-80,-60,20"`` -> numbers, for argparse."""
     try:

@@ -14,11 +14,9 @@ from emg.analysis.family_targets import judge_targets
 from emg.analysis.family_validation import (
     FamilyGrid,
     parse_truth,
-    rep_rows,
     run_family_validation,
-    score_result,
-    score_row,
     summarize_families,
+    truth_summary,
 )
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
@@ -432,16 +430,10 @@ def run_truth(args: argparse.Namespace) -> int:
     recording = open_input(recording_path, args.channel)
     analysis = analysis_config(args, recording)
     result = analyze_recording(recording, analysis, keep_envelope=False)
-    score = score_result(result, true_reps, analysis.exercise)
     summary = {
         "file": str(recording_path),
         "truth": str(args.truth),
-        "true_reps": len(true_reps),
-        "detected_reps": len(result.reps),
-        **score_row([score], analysis.exercise.margin_ms),
-        "reps": rep_rows(score),
-        "margin_ms": analysis.exercise.margin_ms,
-        "detector": analysis.chain.detector,
+        **truth_summary(result, true_reps, analysis),
     }
     print(to_json(summary) if args.json else format_truth(summary))
     return 0

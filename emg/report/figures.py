@@ -94,13 +94,24 @@ def report_figures(result: OfflineResult, content: ReportContent) -> list[Figure
         The per-rep envelopes, the lead per rep, the ratio trend (each only with reps) and
         the timeline, in the report's order.
     """
+    return [
+        FigureImage(name, title, caption, png_bytes(figure))
+        for name, title, caption, figure in report_matplotlib_figures(result, content)
+    ]
+
+
+def report_matplotlib_figures(
+    result: OfflineResult, content: ReportContent
+) -> list[tuple[str, str, str, Figure]]:
+    """The report's figures as matplotlib figures, with the name, title and caption of each
+    (see :func:`report_figures`)."""
     summary = content.summary
     unit = summary["normalisation"]["unit"]
     margin = float(summary["exercise"]["margin_ms"])
-    images: list[FigureImage] = []
+    figures: list[tuple[str, str, str, Figure]] = []
     if summary["reps"]:
-        images.append(
-            FigureImage(
+        figures.append(
+            (
                 "envelopes",
                 "Envelopes and onsets",
                 "One panel per rep: the RMS envelope of the glute (blue) and the hamstring "
@@ -108,43 +119,43 @@ def report_figures(result: OfflineResult, content: ReportContent) -> list[Figure
                 "detected onsets (dashed lines and dots) and each muscle's onset threshold "
                 "(dotted). The frame is in the colour of the muscle that started the rep; "
                 "times are from the rep's start.",
-                png_bytes(envelope_figure(result, summary)),
+                envelope_figure(result, summary),
             )
         )
-        images.append(
-            FigureImage(
+        figures.append(
+            (
                 "lead",
                 "Who started each rep, and by how much",
                 "Lead = hamstring onset − glute onset, per rep: up (blue) the glutes started "
                 f"first, down (orange) the hamstrings. Inside the grey band (±{margin:g} ms) "
                 "the onsets are too close to call and the rep counts as together; the short "
                 "dotted ticks are each rep's own margin, widened by the lead's uncertainty.",
-                png_bytes(lead_figure(summary)),
+                lead_figure(summary),
             )
         )
-        images.append(
-            FigureImage(
+        figures.append(
+            (
                 "ratio",
                 "Glute : hamstring ratio over the set",
                 f"Glute level over hamstring level per rep (levels in {unit}); above 1 the "
                 "glutes worked harder. Dots are in the colour of the muscle that started the "
                 "rep; the dashed segments are the means of the first and the last reps that "
                 "the summary compares.",
-                png_bytes(ratio_figure(summary, content)),
+                ratio_figure(summary, content),
             )
         )
-    images.append(
-        FigureImage(
+    figures.append(
+        (
             "timeline",
             "Timeline: reps, flags, cramp risk and lost samples",
             "The set over time: each rep from its start to its end in the colour of the "
             "muscle that started it (the tick marks when its order was decided), when a flag "
             "was up, the cramp-risk level (green ok, yellow watch, red warning) and where "
             "samples were lost in transit.",
-            png_bytes(timeline_figure(content)),
+            timeline_figure(content),
         )
     )
-    return images
+    return figures
 
 
 # ---------------------------------------------------------------------- small multiples

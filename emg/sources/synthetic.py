@@ -233,6 +233,21 @@ def _cramp_profile(t: FloatArray, start: float, config: SynthConfig) -> FloatArr
     return out
 
 
+#: The built-in set (``emg demo``, ``emg live``, ``emg record`` without a source): four
+#: glute-first reps, then four hamstring-first, at 15 dB with a little mains hum, movement
+#: artefacts, crosstalk and fatigue.
+DEMO_SET = SynthConfig(
+    reps=8,
+    lead_ms=(90.0, 110.0, 80.0, 100.0, -90.0, -120.0, -100.0, -130.0),
+    snr_db=15.0,
+    seed=7,
+    mains_uv=8.0,
+    artefact_uv=40.0,
+    crosstalk=0.03,
+    fatigue=0.15,
+)
+
+
 def generate_session(config: SynthConfig) -> SyntheticSession:
     """Generate a synthetic set and its ground truth.
 

@@ -19,14 +19,13 @@ import pytest
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
 from emg.cli import main
-from emg.commands.synthetic_options import DEMO_SET
 from emg.errors import EmgInputError
 from emg.io import session_writer
 from emg.io.open_recording import open_recording
 from emg.io.session_format import EVENTS_FILE, METADATA_FILE, SAMPLES_FILE
 from emg.io.session_writer import RecordingStopped, SessionWriter
 from emg.session import LiveSession
-from emg.sources.synthetic import generate_session
+from emg.sources.synthetic import DEMO_SET, generate_session
 
 ROW = 2 * 4  # two float32 channels
 
