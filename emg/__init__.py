@@ -6,7 +6,7 @@ A training aid, not a medical device.
 >>> analysis = emg.analyze("session.csv")  # doctest: +SKIP
 >>> analysis.reps  # doctest: +SKIP
 
-The calls (``read``, ``analyze``, ``score``, ``simulate``) are loaded on first use, so
+The calls (``read``, ``analyze``, ``analyze_many``, ``score``, ``simulate``) load on first use, so
 ``import emg`` stays light.
 """
 
@@ -21,6 +21,7 @@ __all__ = [
     "Scoring",
     "__version__",
     "analyze",
+    "analyze_many",
     "read",
     "score",
     "simulate",
@@ -28,9 +29,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from emg.api import DEMO_SET, Analysis, Scoring, analyze, read, score, simulate
+    from emg.batch_analysis import analyze_many
 
 
 def __getattr__(name: str) -> Any:
+    if name == "analyze_many":
+        from emg.batch_analysis import analyze_many
+
+        return analyze_many
     if name in __all__:
         from emg import api
 

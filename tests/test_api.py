@@ -183,3 +183,27 @@ def test_plot_gives_the_reports_figures(tmp_path: Path) -> None:
     )
     for name, figure in figures.items():
         assert png_bytes(figure) == (tmp_path / f"{name}.png").read_bytes(), name
+
+
+def test_analyze_many_is_the_batch_table(tmp_path: Path) -> None:
+    import pandas as pd
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for seed in (1, 2):
+        assert (
+            main(["synth", str(data / f"set{seed}.csv"), "--reps", "3", "--seed", str(seed)]) == 0
+        )
+    (data / "broken.csv").write_text("time,glute\n0,1\n0.001,x\n")
+    table = tmp_path / "reps.csv"
+    assert main(["analyze", str(data), "--out", str(table), "--workers", "1"]) == 1
+    reps = emg.analyze_many([data], workers=1)
+    expected = pd.read_csv(table)
+    assert len(reps) == len(expected) == 6
+    assert list(reps["session"]) == list(expected["session"])
+    assert list(reps["order"]) == list(expected["order"])
+    np.testing.assert_allclose(reps["lead_ms"], expected["lead_ms"], rtol=1e-9)
+    (failure,) = reps.attrs["failures"].itertuples()
+    assert failure.session.endswith("broken.csv") and "line 3" in failure.error
+    with pytest.raises(EmgInputError, match="not a setting of an analysis: hold"):
+        emg.analyze_many([data], hold=0.1)

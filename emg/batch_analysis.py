@@ -1,0 +1,333 @@
+"""Many recordings analysed in parallel on Dask, each exactly as alone, into one table.
+
+Every recording goes through :func:`analyze_session`: read (:func:`emg.api.read`), settings
+resolved (:func:`emg.settings_resolution.resolve_settings`), analysed and summarised as
+``emg analyze FILE --json`` prints it, then turned into table rows
+(:mod:`emg.analysis.batch`). On a local cluster of worker processes (one per core by default)
+or on a running cluster (its workers need ``emg-toolkit`` installed and the files at the same
+paths); a recording that fails is reported (file and reason) and the others go on. The reps of
+all recordings are collected in the order the inputs were given.
+
+Dask (``distributed``) is imported only when a batch runs on a cluster: one recording at a
+time works without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from emg.analysis.batch import (
+    SessionFailure,
+    SessionRows,
+    failures_table,
+    rep_rows,
+    reps_table,
+    session_info,
+)
+from emg.analysis.offline import analyze_recording
+from emg.analysis.summary import summarize
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+from emg.io.batch_inputs import expand_inputs
+from emg.io.channel_map import parse_channel_overrides
+from emg.io.open_recording import open_recording
+from emg.settings_resolution import SettingOverrides, resolve_settings
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+#: What to install for a batch on Dask (the toolkit is installed from its checkout).
+DASK_HINT = "python -m pip install -e '.[batch]' in the toolkit's checkout"
+
+#: Dask's settings of the environment its worker processes start with.
+_PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
+
+#: Called after each finished recording with (finished, failed).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """How every recording of a batch is analysed (sent to the workers).
+
+    Attributes
+    ----------
+    channels
+        Which column is which muscle (``--channel``), by muscle; empty: from the names.
+    overrides
+        Settings given (:class:`~emg.settings_resolution.SettingOverrides`).
+    option_names
+        The option that gave each setting (``chain.highpass_hz`` -> ``--highpass``), so
+        that a setting a recording cannot run with is reported as the command line gave it;
+        empty: by the setting's own name.
+    """
+
+    channels: Mapping[str, str] = field(default_factory=dict)
+    overrides: SettingOverrides = field(default_factory=SettingOverrides)
+    option_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def analyze_session(path: str, session: str, job: BatchJob) -> SessionRows | SessionFailure:
+    """Analyse one recording into its table rows; the task each Dask worker runs.
+
+    Parameters
+    ----------
+    path
+        Where to read it (absolute, for workers in another folder; else as given).
+    session
+        Its name in the table (the path as given).
+    job
+        How to analyse it.
+
+    Returns
+    -------
+    SessionRows or SessionFailure
+        The rows (from the same summary ``emg analyze FILE --json`` prints), or why it failed:
+        the message of an input error (naming file, field, line or setting), else the
+        exception's type and message.
+    """
+    try:
+        overrides = parse_channel_overrides([f"{m}={c}" for m, c in job.channels.items()])
+        recording = open_recording(Path(path), overrides or None)
+        try:
+            config = resolve_settings(recording, job.overrides)
+        except SettingError as error:
+            if error.setting not in job.option_names:
+                raise
+            option = job.option_names[error.setting]
+            raise EmgInputError(f"{option}: {error.reason}", source="command line") from None
+        summary = summarize(analyze_recording(recording, config), recording)
+        info = session_info(recording.metadata, recording.events, session)
+        return SessionRows(session, tuple(rep_rows(session, summary, info)))
+    except EmgInputError as error:
+        return SessionFailure(session, str(error))
+    except Exception as error:
+        return SessionFailure(session, _describe(error))
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+@dataclass
+class BatchResult:
+    """What a batch gave.
+
+    Attributes
+    ----------
+    sessions
+        The rows of every recording analysed, in input order.
+    failures
+        The recordings that failed, in input order.
+    """
+
+    sessions: list[SessionRows] = field(default_factory=list)
+    failures: list[SessionFailure] = field(default_factory=list)
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        """The table of every rep (see :mod:`emg.analysis.batch`)."""
+        return reps_table(self.sessions)
+
+    @property
+    def failures_frame(self) -> pd.DataFrame:
+        """The failures as a table (``session``, ``error``)."""
+        return failures_table(self.failures)
+
+
+def analyze_batch(
+    inputs: Sequence[Path],
+    job: BatchJob,
+    client: Client | None = None,
+    progress: Progress | None = None,
+    absolute: bool = False,
+) -> BatchResult:
+    """Analyse recordings, each as ``emg analyze FILE`` would, on Dask or in this process.
+
+    Parameters
+    ----------
+    inputs
+        The recordings (see :func:`emg.io.batch_inputs.expand_inputs`); each is named in the
+        table by its path as given.
+    job
+        How every recording is analysed.
+    client
+        A Dask client: one task per recording on its cluster. None: one after the other here.
+    progress
+        Called after each recording with the number finished and failed so far.
+    absolute
+        Send the workers absolute paths (for a cluster whose workers run in another folder);
+        else the paths as given, so that every message names the file as ``emg analyze FILE``
+        would.
+
+    Returns
+    -------
+    BatchResult
+        In input order, whatever order the tasks finished in.
+    """
+    jobs = [(str(path.resolve() if absolute else path), str(path)) for path in inputs]
+    results: list[SessionRows | SessionFailure | None] = [None] * len(jobs)
+    failed = 0
+    for done, (index, result) in enumerate(_results(jobs, job, client), 1):
+        results[index] = result
+        failed += isinstance(result, SessionFailure)
+        if progress is not None:
+            progress(done, failed)
+    batch = BatchResult()
+    for outcome in results:
+        if isinstance(outcome, SessionRows):
+            batch.sessions.append(outcome)
+        elif isinstance(outcome, SessionFailure):
+            batch.failures.append(outcome)
+    return batch
+
+
+def _results(
+    jobs: list[tuple[str, str]], job: BatchJob, client: Client | None
+) -> Iterator[tuple[int, SessionRows | SessionFailure]]:
+    """``(input index, result)`` as each recording finishes."""
+    if client is None:
+        for index, (path, session) in enumerate(jobs):
+            yield index, analyze_session(path, session, job)
+        return
+    from distributed import as_completed
+
+    futures = [
+        client.submit(analyze_session, path, session, job, pure=False) for path, session in jobs
+    ]
+    position = {future.key: index for index, future in enumerate(futures)}
+    for future in as_completed(futures):  # type: ignore[no-untyped-call]
+        index = position[future.key]
+        try:
+            result: SessionRows | SessionFailure = future.result()
+        except Exception as error:  # the worker died, or the task could not run
+            result = SessionFailure(jobs[index][1], _describe(error))
+        future.release()
+        yield index, result
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def require_dask() -> None:
+    """Raise a clear error when Dask's ``distributed`` is not installed."""
+    if importlib.util.find_spec("distributed") is None:
+        raise EmgInputError(
+            "analysing several recordings runs on Dask, which is not installed: "
+            f"{DASK_HINT} (one recording at a time works without it)"
+        )
+
+
+@contextmanager
+def local_client(workers: int) -> Iterator[Client]:
+    """A client of a local cluster of ``workers`` single-threaded processes, closed after.
+
+    The workers are started without the ``MALLOC_TRIM_THRESHOLD_=65536`` Dask sets for
+    long-lived workers by default: it made the analysis of a recording about 20 % slower
+    (``benchmarks/bench_batch.py``), and these workers live for one batch only.
+    """
+    require_dask()
+    import dask.config
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({f"{_PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        )
+    with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+        yield client
+
+
+@contextmanager
+def remote_client(address: str) -> Iterator[Client]:
+    """A client of the running cluster at ``address``, closed after."""
+    require_dask()
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+    except (OSError, ValueError) as error:
+        raise EmgInputError(f"cannot reach the Dask scheduler ({error})", source=address) from None
+    with client:
+        yield client
+
+
+def analyze_many(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    channels: Mapping[str, str] | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    **settings: Any,
+) -> pd.DataFrame:
+    """Analyse many recordings, each as :func:`emg.analyze` would, into one table of reps.
+
+    Parameters
+    ----------
+    paths
+        Recordings, folders of recordings (searched recursively; a session folder is one
+        recording, a BIDS dataset one per EMG file) and glob patterns.
+    channels
+        Which column is which muscle, for every recording.
+    workers
+        Local worker processes (default: one per core); one recording runs in this process.
+    scheduler
+        Address of a running Dask cluster (``tcp://HOST:PORT``) instead.
+    **settings
+        As :func:`emg.analyze` takes them (``exercise``, ``mvc``, ``rest``, ``mains``,
+        ``refinement``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rep of every recording, in input order (the table ``emg analyze PATHS
+        --out`` writes); ``.attrs["failures"]`` holds the recordings that failed and why.
+
+    Raises
+    ------
+    EmgInputError
+        For paths that match no recording, a missing Dask, an unreachable scheduler or a
+        setting that is not known.
+    """
+    known = {"exercise", "mvc", "rest", "mains", "refinement"}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise EmgInputError(f"not a setting of an analysis: {', '.join(unknown)}")
+    overrides = SettingOverrides(
+        chain={"rest": settings.get("rest")},
+        refinement=settings.get("refinement"),
+        mains=settings.get("mains"),
+        exercise=settings.get("exercise"),
+        mvc=dict(settings.get("mvc") or {}),
+    )
+    texts = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
+    inputs = expand_inputs(texts)
+    job = BatchJob(dict(channels or {}), overrides)
+    if scheduler is not None:
+        with remote_client(scheduler) as client:
+            result = analyze_batch(inputs, job, client, absolute=True)
+    elif len(inputs) > 1:
+        with local_client(min(workers or default_workers(), len(inputs))) as client:
+            result = analyze_batch(inputs, job, client)
+    else:
+        result = analyze_batch(inputs, job)
+    reps = result.reps
+    reps.attrs["failures"] = result.failures_frame
+    return reps
