@@ -113,6 +113,48 @@ def resolve_settings(
     )
 
 
+#: Mains frequency of a live stream whose source does not know it (nothing can be looked up
+#: ahead in a stream; 60 Hz regions give it).
+LIVE_MAINS_HZ = 50.0
+
+
+def resolve_live_settings(
+    overrides: SettingOverrides | None = None, source_mains_hz: float | None = None
+) -> AnalysisConfig:
+    """All analysis settings of a live stream, which has no recording to look ahead in.
+
+    Parameters
+    ----------
+    overrides
+        Settings given; ``mains`` ``auto`` (or none) takes ``source_mains_hz`` if the source
+        knows it, else :data:`LIVE_MAINS_HZ`.
+    source_mains_hz
+        The mains frequency the source reports, if any.
+
+    Returns
+    -------
+    AnalysisConfig
+
+    Raises
+    ------
+    SettingError
+        Naming the setting at fault; ``mvc`` for a segment of the input (there is no
+        recording yet: a calibration file or a value is needed).
+    """
+    given = overrides or SettingOverrides()
+    chain = chain_settings(given, None)
+    if given.mains in (None, "auto"):
+        mains: float | None = source_mains_hz or LIVE_MAINS_HZ
+    else:
+        mains = None if given.mains == "off" else float(given.mains)
+    chain = dataclasses.replace(chain, mains_hz=mains)
+    return AnalysisConfig(
+        chain=chain,
+        exercise=exercise_settings(given),
+        normalisation=normalisation(given.mvc, None, chain),
+    )
+
+
 def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> ChainConfig:
     """``base`` (default: DESIGN.md's defaults) with the chain overrides and refinement given.
 
@@ -185,9 +227,10 @@ def exercise_settings(
 
 
 def normalisation(
-    mvc: Mapping[str, str | float], recording: Recording, config: ChainConfig
+    mvc: Mapping[str, str | float], recording: Recording | None, config: ChainConfig
 ) -> Normalisation:
-    """MVC references per muscle group (see :attr:`SettingOverrides.mvc`).
+    """MVC references per muscle group (see :attr:`SettingOverrides.mvc`); ``recording``
+    (None while recording live) is the one a segment ``START-END`` is taken from.
 
     Raises
     ------
@@ -232,7 +275,7 @@ def parse_period(text: str) -> tuple[float, float]:
     return start, stop
 
 
-def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfig) -> float:
+def _mvc_value(group: str, source: str, recording: Recording | None, config: ChainConfig) -> float:
     if re.fullmatch(r"[\d.]+\s*uv", source, flags=re.IGNORECASE):
         return float(source[:-2])
     period: tuple[float, float] | None = None
@@ -240,17 +283,23 @@ def _mvc_value(group: str, source: str, recording: Recording, config: ChainConfi
     match = re.fullmatch(r"(?:(.*):)?([\d.]+-[\d.]+)", source)
     if match:
         path_text = match[1] or ""
+        if not path_text and recording is None:
+            raise SettingError(
+                "mvc",
+                f"{group}={source}: a segment of the input needs a recording; while "
+                f"recording, give a calibration file ({group}=FILE) or a value ({group}=310uv)",
+            )
         try:
             period = parse_period(match[2])
         except ValueError as error:
             raise SettingError("mvc", str(error)) from None
-    trial = recording if not path_text else open_recording(Path(path_text))
+    trial = open_recording(Path(path_text)) if path_text or recording is None else recording
     trial_config = resolve_mains(trial, config, "auto") if path_text else config
     try:
         return mvc_from_recording(trial, group, trial_config, period)
     except ValueError as error:
         raise EmgInputError(
-            f"MVC of {group}: {error}", source=path_text or recording.source or None
+            f"MVC of {group}: {error}", source=path_text or trial.source or None
         ) from None
 
 

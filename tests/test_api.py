@@ -207,3 +207,19 @@ def test_analyze_many_is_the_batch_table(tmp_path: Path) -> None:
     assert failure.session.endswith("broken.csv") and "line 3" in failure.error
     with pytest.raises(EmgInputError, match="not a setting of an analysis: hold"):
         emg.analyze_many([data], hold=0.1)
+
+
+def test_live_settings_are_resolved_by_the_library() -> None:
+    from emg.settings_resolution import SettingOverrides, resolve_live_settings
+
+    assert resolve_live_settings().chain.mains_hz == 50.0  # nothing to look ahead in
+    assert resolve_live_settings(source_mains_hz=60.0).chain.mains_hz == 60.0
+    given = SettingOverrides(
+        mains="off", exercise="squat", mvc={"glute": "300uv", "hamstring": 250}
+    )
+    settings = resolve_live_settings(given, 60.0)
+    assert settings.chain.mains_hz is None and settings.exercise.name == "squat"
+    assert settings.normalisation.method() == "mvc"
+    with pytest.raises(SettingError) as problem:
+        resolve_live_settings(SettingOverrides(mvc={"glute": "1-2", "hamstring": "250uv"}))
+    assert problem.value.setting == "mvc" and "needs a recording" in problem.value.reason

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -12,17 +11,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import SettingError, check_duration
 from emg.block import Block, Channel
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
-    chain_config,
     exercise_config,
-    normalisation,
+    option_error,
+    setting_overrides,
 )
 from emg.commands.scan import add_radio_option
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
@@ -31,8 +28,8 @@ from emg.events import Event
 from emg.io.json_files import write_json
 from emg.io.open_recording import open_recording
 from emg.io.session_writer import describe_write_error, session_folder
-from emg.recording import Recording
 from emg.session import LiveSession
+from emg.settings_resolution import resolve_live_settings
 from emg.sources.replay import parse_speed, replay_blocks
 from emg.sources.synthetic import DEMO_SET, generate_session
 
@@ -216,27 +213,14 @@ async def lsl_source(args: argparse.Namespace, name: str) -> LiveSource:
 
 
 def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> AnalysisConfig:
-    """Settings of a live stream: nothing can be looked up ahead in it, so ``--mains auto``
-    takes the source's mains frequency if it knows it, else 50 Hz (give 60 where it is)."""
-    chain = chain_config(args)
-    if args.mains in (None, "auto"):
-        mains: float | None = source_mains_hz or 50.0
-    else:
-        mains = None if args.mains == "off" else float(args.mains)
-    chain = dataclasses.replace(chain, mains_hz=mains)
-    for spec in args.mvc:
-        if re.fullmatch(r"[^=]*=\s*[\d.]+-[\d.]+\s*", spec):
-            raise EmgInputError(
-                f"--mvc {spec}: a segment of the input needs a recording; while recording, "
-                "give a calibration file (glute=FILE) or a value (glute=310uv)",
-                source="command line",
-            )
-    empty = Recording(data=np.zeros((0, 0), dtype=np.float32), sample_rate=1.0, channels=())
-    return AnalysisConfig(
-        chain=chain,
-        exercise=exercise_config(args),
-        normalisation=normalisation(args.mvc, empty, chain),
-    )
+    """Settings of a live stream (:func:`emg.settings_resolution.resolve_live_settings` with
+    the options given)."""
+    try:
+        return resolve_live_settings(setting_overrides(args), source_mains_hz)
+    except SettingError as error:
+        if error.setting == "exercise" and args.exercise == "custom":
+            exercise_config(args)  # the command's own message
+        raise option_error(error) from None
 
 
 def open_live_session(
