@@ -25,10 +25,11 @@ __all__ = [
     "read",
     "score",
     "simulate",
+    "validate",
 ]
 
 if TYPE_CHECKING:
-    from emg.api import DEMO_SET, Analysis, Scoring, analyze, read, score, simulate
+    from emg.api import DEMO_SET, Analysis, Scoring, analyze, read, score, simulate, validate
     from emg.batch_analysis import analyze_many
 
 

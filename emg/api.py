@@ -33,10 +33,24 @@ from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
-from emg.settings_resolution import SettingOverrides, resolve_settings
+from emg.settings_resolution import (
+    SettingOverrides,
+    chain_settings,
+    exercise_settings,
+    resolve_settings,
+)
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
 
-__all__ = ["DEMO_SET", "Analysis", "Scoring", "analyze", "read", "score", "simulate"]
+__all__ = [
+    "DEMO_SET",
+    "Analysis",
+    "Scoring",
+    "analyze",
+    "read",
+    "score",
+    "simulate",
+    "validate",
+]
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -290,6 +304,95 @@ def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recordi
     except ValueError as error:
         raise EmgInputError(str(error)) from None
     return session.recording, session.truth
+
+
+def validate(
+    family: str | None = None,
+    *,
+    snr_db: Sequence[float] | None = None,
+    leads_ms: Sequence[float] | None = None,
+    seeds: int | None = None,
+    reps: int | None = None,
+    fs: Sequence[float] | float | None = None,
+    exercise: str | None = None,
+    refinement: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Accuracy of the method on synthetic sets with known ground truth, as tables.
+
+    Parameters
+    ----------
+    family
+        None: the project's grid (``emg validate``); a simulator family (``own``,
+        ``spectral``, ``motor-unit``) or ``all``: the family validation (``emg validate
+        --family``).
+    snr_db, leads_ms, seeds, reps, fs
+        The grid (None: the command's defaults); ``seeds`` is how many.
+    exercise, refinement
+        As :func:`analyze` takes them.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The grid: ``onsets``, ``order``, ``flag``, ``cramp``, ``decision_delay_ms`` and
+        ``ratio``. A family validation: ``conditions`` (one row per family and condition,
+        nested figures flattened as ``onset.median`` ...), ``first_burst`` and ``targets``
+        (each target on its worst family and condition). The same numbers ``emg validate
+        --json`` prints.
+
+    Raises
+    ------
+    EmgInputError
+        For an unknown family or a setting out of range.
+    """
+    from emg.analysis.family_targets import judge_targets
+    from emg.analysis.family_validation import (
+        FamilyGrid,
+        run_family_validation,
+        summarize_families,
+    )
+    from emg.analysis.validation import ValidationGrid, run_validation, summarize_validation
+    from emg.sources.families import family_names
+
+    given = SettingOverrides(refinement=refinement, exercise=exercise)
+    settings = AnalysisConfig(chain=chain_settings(given), exercise=exercise_settings(given))
+    rates = None if fs is None else tuple(float(v) for v in np.atleast_1d(fs))
+    if family is None:
+        default = ValidationGrid()
+        grid = ValidationGrid(
+            snr_db=default.snr_db if snr_db is None else tuple(snr_db),
+            leads_ms=default.leads_ms if leads_ms is None else tuple(leads_ms),
+            seeds=default.seeds if seeds is None else tuple(range(seeds)),
+            reps=default.reps if reps is None else reps,
+            fs=default.fs if rates is None else rates[0],
+        )
+        summary = summarize_validation(
+            run_validation(grid, settings, None, None),
+            settings.exercise.margin_ms,
+            settings.exercise.flagged_order,
+        )
+        return {
+            key: pd.DataFrame(value) if isinstance(value, list) else pd.DataFrame([value])
+            for key, value in summary.items()
+            if key != "peers"
+        }
+    names = family_names()
+    if family != "all" and family not in names:
+        raise EmgInputError(f"unknown family '{family}'; one of {', '.join(names)} or all")
+    families = FamilyGrid(families=names if family == "all" else (family,))
+    families = FamilyGrid(
+        families=families.families,
+        leads_ms=families.leads_ms if leads_ms is None else tuple(leads_ms),
+        fs=families.fs if rates is None else rates,
+        seeds=families.seeds if seeds is None else tuple(range(seeds)),
+        reps=families.reps if reps is None else reps,
+    )
+    outcomes = run_family_validation(families, settings)
+    summary = summarize_families(outcomes, settings.exercise.margin_ms)
+    return {
+        "conditions": pd.json_normalize(summary["conditions"]),
+        "first_burst": pd.json_normalize(summary["first_burst"]),
+        "targets": pd.DataFrame([dataclasses.asdict(t) for t in judge_targets(summary)]),
+    }
 
 
 def _recording(

@@ -223,3 +223,30 @@ def test_live_settings_are_resolved_by_the_library() -> None:
     with pytest.raises(SettingError) as problem:
         resolve_live_settings(SettingOverrides(mvc={"glute": "1-2", "hamstring": "250uv"}))
     assert problem.value.setting == "mvc" and "needs a recording" in problem.value.reason
+
+
+def _validate_json(*args: str) -> dict:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["validate", *args, "--json"]) == 0
+    data: dict = json.loads(out.getvalue())
+    return data
+
+
+def test_validate_gives_the_commands_tables_as_dataframes() -> None:
+    import pandas as pd
+
+    tables = emg.validate(snr_db=[20], leads_ms=[-80, 80], seeds=1, reps=3)
+    printed = _validate_json("--snr-db", "20", "--lead-ms=-80,80", "--seeds", "1", "--reps", "3")
+    assert tables["order"].to_dict("records") == printed["order"]
+    assert tables["onsets"].to_dict("records") == printed["onsets"]
+    assert tables["decision_delay_ms"].iloc[0].to_dict() == printed["decision_delay_ms"]
+    families = emg.validate("motor-unit", leads_ms=[80], seeds=1, reps=2, fs=1000)
+    printed = _validate_json(
+        "--family", "motor-unit", "--lead-ms", "80", "--seeds", "1", "--reps", "2", "--fs", "1000"
+    )
+    expected = pd.json_normalize(printed["conditions"])
+    pd.testing.assert_frame_equal(families["conditions"], expected)
+    assert families["targets"].to_dict("records") == printed["targets"]
+    with pytest.raises(EmgInputError, match="unknown family 'nope'"):
+        emg.validate("nope")
