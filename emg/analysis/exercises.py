@@ -67,10 +67,6 @@ class ExerciseConfig:
             return "glute-first"
         return None
 
-    def order_of(self, lead_ms: float) -> str:
-        """Order of a rep from its lead (hamstring onset minus glute onset)."""
-        return classify_order(lead_ms, self.margin_ms)
-
 
 def classify_order(lead_ms: float, margin_ms: float = 50.0) -> str:
     """``hamstring-first`` when lead < -margin, ``glute-first`` when lead > margin.

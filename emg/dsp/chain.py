@@ -202,7 +202,6 @@ class SignalChain:
         self.config, self.fs, self.n_channels = config, sample_rate, n_channels
         fs = sample_rate
         low, high = bandpass_edges(fs, config.highpass_hz, config.lowpass_hz)
-        self.passband = (low, high)
         sos = design_bandpass(fs, low, high, config.bandpass_order)
         if config.mains_hz is not None:
             sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
@@ -266,11 +265,6 @@ class SignalChain:
     def position(self) -> int:
         """Number of samples consumed so far (stream index of the next sample)."""
         return self._position
-
-    @property
-    def baseline_ready_at(self) -> int:
-        """Stream index at which detection can start (first baseline estimate)."""
-        return self._baseline.ready_at
 
     def process(self, block: Block) -> ChainOutput:
         """Run one block through the chain.
@@ -476,16 +470,3 @@ class BaselineTimeline:
             estimates.pop(0)
         boundaries = [min(max(e.valid_from - start, 0), n) for e in estimates[1:]]
         return list(estimates), np.diff([0, *boundaries, n])
-
-    def at(self, start: int, n: int) -> tuple[FloatArray, FloatArray]:
-        """Mean and SD for samples ``start .. start + n``, shaped ``(n, c)`` or ``(1, c)``."""
-        estimates = self._estimates
-        while len(estimates) > 1 and estimates[1].valid_from <= start:
-            estimates.pop(0)
-        if len(estimates) == 1:
-            return estimates[0].mean[None, :], estimates[0].std[None, :]
-        boundaries = [min(max(e.valid_from - start, 0), n) for e in estimates[1:]]
-        counts = np.diff([0, *boundaries, n])
-        mean = np.repeat(np.array([e.mean for e in estimates]), counts, axis=0)
-        std = np.repeat(np.array([e.std for e in estimates]), counts, axis=0)
-        return mean, std

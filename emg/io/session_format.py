@@ -42,11 +42,6 @@ EVENTS_FILE = "events.jsonl"
 SAMPLE_DTYPE = np.dtype("<f4")
 
 
-def is_session(path: Path) -> bool:
-    """True if ``path`` is a session folder (or its ``session.json``)."""
-    return (path / METADATA_FILE).is_file() if path.is_dir() else path.name == METADATA_FILE
-
-
 def read_session(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
     """Read a session folder, complete or cut short.
 

@@ -442,10 +442,6 @@ class SessionWriter:
             self._fail(error, handle.path)
         self._last_flush = self._clock()
 
-    def tick(self) -> None:
-        """Flush if it is time (call while no blocks arrive, e.g. during a sensor drop-out)."""
-        self._maybe_flush()
-
     def close(self, **final: Any) -> None:
         """Flush, close the files and mark the session complete in ``session.json``.
 
