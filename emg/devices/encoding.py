@@ -88,6 +88,36 @@ class Encoder(ABC):
         return None
 
 
+def quantise(
+    samples_uv: npt.ArrayLike,
+    scale_uv: float | npt.NDArray[np.float64],
+    low: float | npt.NDArray[np.float64],
+    high: float | npt.NDArray[np.float64],
+    offset: float | npt.NDArray[np.float64] = 0.0,
+) -> npt.NDArray[np.float64]:
+    """Microvolts as a sensor's whole counts: ``clip(round(µV / scale_uv + offset), low, high)``.
+
+    Parameters
+    ----------
+    samples_uv
+        Any shape; NaN is taken as 0.
+    scale_uv
+        Microvolts per count (per column, or one for all).
+    low, high
+        The counts' range (the ADC's, or the packet field's).
+    offset
+        Counts added before rounding (an ADC's mid-scale).
+
+    Returns
+    -------
+    numpy.ndarray
+        Whole counts as float64, same shape; the caller casts them to its packet's type.
+    """
+    counts = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64) / scale_uv)
+    result: npt.NDArray[np.float64] = np.clip(np.round(counts + offset), low, high)
+    return result
+
+
 #: kind -> encoder class, filled by :func:`register_encoder`.
 ENCODERS: dict[str, type[Encoder]] = {}
 

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.devices.decoders.ascii_values import AsciiValuesDecoder
-from emg.devices.encoding import Encoder, Notification, register_encoder
+from emg.devices.encoding import Encoder, Notification, quantise, register_encoder
 from emg.devices.profiles import SensorProfile
 
 #: ADC resolution assumed when the profile's ``extra.adc_bits`` does not say.
@@ -95,11 +95,8 @@ class AsciiValuesEncoder(Encoder):
         numpy.ndarray
             Whole counts as float64, same shape.
         """
-        counts = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64) / self.profile.scale_uv)
-        result: npt.NDArray[np.float64] = np.clip(
-            np.round(counts + self.offset), -self.limit, self.limit
-        )
-        return result + 0.0  # a whole count, never "-0.00"
+        counts = quantise(samples_uv, self.profile.scale_uv, -self.limit, self.limit, self.offset)
+        return counts + 0.0  # a whole count, never "-0.00"
 
     def encode(
         self, samples_uv: npt.NDArray[np.float64], device_time_us: int

@@ -35,7 +35,7 @@ from emg.devices.decoders.bitalino import (
     BitalinoDecoder,
     frame_crc4,
 )
-from emg.devices.encoding import Encoder, Notification, register_encoder
+from emg.devices.encoding import Encoder, Notification, quantise, register_encoder
 from emg.devices.profiles import SensorProfile
 
 #: Largest notification the BT121 bridge sends (ATT MTU 23).
@@ -156,9 +156,8 @@ class BitalinoEncoder(Encoder):
         numpy.ndarray
             int64 ADC values, same shape.
         """
-        values = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64))
-        scaled = np.round((values / self._span_uv + 0.5) * self._steps)
-        return np.clip(scaled, 0, self._steps - 1).astype(np.int64)
+        steps = self._steps
+        return quantise(samples_uv, self._span_uv / steps, 0, steps - 1, steps / 2).astype(np.int64)
 
     def frame(self, adc: list[int]) -> bytes:
         """One frame with the next sequence number.

@@ -45,7 +45,7 @@ from emg.devices.decoders.emg_stream import (
 from emg.devices.decoders.emg_stream import (
     samples_per_packet as packet_room,
 )
-from emg.devices.encoding import Encoder, Notification, register_encoder
+from emg.devices.encoding import Encoder, Notification, quantise, register_encoder
 from emg.devices.profiles import SensorProfile
 
 #: Largest ATT MTU the reference firmware offers (``LOCAL_MTU``): notifications of 244 bytes.
@@ -228,9 +228,7 @@ class EmgStreamEncoder(Encoder):
         numpy.ndarray
             int16 counts, same shape.
         """
-        values = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64) / self.profile.scale_uv)
-        clipped = np.clip(np.round(values), self._low, self._high)
-        return clipped.astype(np.int16)
+        return quantise(samples_uv, self.profile.scale_uv, self._low, self._high).astype(np.int16)
 
     def encode(
         self, samples_uv: npt.NDArray[np.float64], device_time_us: int

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.devices.decoders.ganglion import CHANNELS, PACKET_BYTES, GanglionDecoder
-from emg.devices.encoding import Encoder, Notification, register_encoder
+from emg.devices.encoding import Encoder, Notification, quantise, register_encoder
 from emg.devices.profiles import SensorProfile
 
 #: Smallest and largest 24-bit ADC count.
@@ -181,8 +181,7 @@ class GanglionEncoder(Encoder):
         numpy.ndarray
             int64 counts, same shape.
         """
-        values = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64) / self.profile.scale_uv)
-        return np.clip(np.round(values), COUNT_MIN, COUNT_MAX).astype(np.int64)
+        return quantise(samples_uv, self.profile.scale_uv, COUNT_MIN, COUNT_MAX).astype(np.int64)
 
     def encode(
         self, samples_uv: npt.NDArray[np.float64], device_time_us: int

@@ -27,7 +27,7 @@ from emg.devices.decoders.myo import (
     EMG_CHARACTERISTICS,
     SAMPLES_PER_NOTIFICATION,
 )
-from emg.devices.encoding import Encoder, Notification, register_encoder
+from emg.devices.encoding import Encoder, Notification, quantise, register_encoder
 from emg.devices.profiles import SensorProfile
 
 
@@ -89,8 +89,7 @@ class MyoEncoder(Encoder):
         numpy.ndarray
             int8, same shape.
         """
-        values = np.nan_to_num(np.asarray(samples_uv, dtype=np.float64) / self.profile.scale_uv)
-        return np.clip(np.round(values), -128, 127).astype(np.int8)
+        return quantise(samples_uv, self.profile.scale_uv, -128, 127).astype(np.int8)
 
     def encode(
         self, samples_uv: npt.NDArray[np.float64], device_time_us: int
