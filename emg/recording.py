@@ -60,11 +60,13 @@ class Recording:
         """Length in seconds."""
         return self.n_samples / self.sample_rate
 
-    def blocks(self, size: int, t0: float = 0.0) -> Iterator[Block]:
-        """Cut the recording into consecutive blocks of ``size`` samples (the last may be short)."""
+    def blocks(self, size: int, t0: float = 0.0, first: int = 0) -> Iterator[Block]:
+        """Cut the recording into consecutive blocks of ``size`` samples (the last may be
+        short), from sample ``first``; a block's ``t0`` is ``t0`` plus its offset in the
+        recording, and its ``start`` counts samples from the recording's start."""
         if size < 1:
             raise ValueError(f"block size must be at least 1 sample, got {size}")
-        for start in range(0, self.n_samples, size):
+        for start in range(max(0, first), self.n_samples, size):
             stop = min(start + size, self.n_samples)
             yield Block(
                 data=self.data[start:stop],

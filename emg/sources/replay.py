@@ -65,18 +65,11 @@ async def replay_blocks(
     first = min(recording.n_samples, max(0, round(start_s * fs)))
     loop = asyncio.get_running_loop()
     began = loop.time()
-    for start in range(first, recording.n_samples, size):
-        stop = min(start + size, recording.n_samples)
+    for block in recording.blocks(size, t0, first):
+        stop = block.start + block.data.shape[0]
         if speed is not None:
             due = began + (stop - first) / fs / speed
             await asyncio.sleep(max(0.0, due - loop.time()))
         else:
             await asyncio.sleep(0)
-        yield Block(
-            data=recording.data[start:stop],
-            sample_rate=fs,
-            t0=t0 + start / fs,
-            start=start,
-            channels=recording.channels,
-            lost=recording.lost[start:stop],
-        )
+        yield block

@@ -113,8 +113,9 @@ async def steered_replay_blocks(
     until = round(start_s * fs)
     loop = asyncio.get_running_loop()
     anchor: tuple[int, float, int] | None = None  # (sample, loop time, change count)
-    for start in range(0, recording.n_samples, size):
-        stop = min(start + size, recording.n_samples)
+    for block in recording.blocks(size, t0):
+        start = block.start
+        stop = start + block.data.shape[0]
         if control.seek_pending:
             return
         if stop > until:
@@ -137,13 +138,6 @@ async def steered_replay_blocks(
                 await asyncio.sleep(min(wait, POLL_S))
         else:
             await asyncio.sleep(0)
-        yield Block(
-            data=recording.data[start:stop],
-            sample_rate=fs,
-            t0=t0 + start / fs,
-            start=start,
-            channels=recording.channels,
-            lost=recording.lost[start:stop],
-        )
+        yield block
     while control.hold_at_end and not control.seek_pending:
         await asyncio.sleep(POLL_S)
