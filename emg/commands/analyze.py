@@ -12,8 +12,8 @@ from typing import Any
 
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import summarize
+from emg.api import read
 from emg.commands.options import analysis_config
-from emg.commands.record import open_input
 from emg.recording import Recording
 
 
@@ -39,6 +39,6 @@ def analyze_input(path: Path, args: argparse.Namespace) -> tuple[dict[str, Any],
     EmgInputError
         Naming the file, field or option at fault.
     """
-    recording = open_input(path, args.channel)
+    recording = read(path, args.channel)
     result = analyze_recording(recording, analysis_config(args, recording))
     return summarize(result, recording), recording

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from emg.commands.record import add_channel_option, open_input
+from emg.api import read
+from emg.commands.record import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
@@ -66,7 +67,7 @@ def output_path(out: Path, kind: str) -> Path:
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
-    recording = open_input(args.input, args.channel)
+    recording = read(args.input, args.channel)
     if args.to == "bids":
         from emg.io.bids_format import export_bids
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
+from emg.api import read
 from emg.block import Block
 from emg.commands.console import console_listener
 from emg.commands.live_sources import (
@@ -24,7 +25,7 @@ from emg.commands.live_sources import (
     open_live_session,
     synthetic_source,
 )
-from emg.commands.record import add_channel_option, open_input
+from emg.commands.record import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
@@ -104,7 +105,7 @@ def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
 
 def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
     """A recording played at ``--speed`` as a live source."""
-    recording = open_input(path, args.channel)
+    recording = read(path, args.channel)
     return LiveSource(
         recording.channels,
         recording.sample_rate,

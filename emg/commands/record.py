@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.session_events import outcome
+from emg.api import read
 from emg.commands.console import console_listener
 from emg.commands.live_sources import (
     add_live_source_options,
@@ -22,9 +23,8 @@ from emg.commands.live_sources import (
 from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
 from emg.errors import EmgInputError
 from emg.events import Event
-from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
-from emg.io.open_recording import READABLE, open_recording
+from emg.io.open_recording import READABLE
 from emg.recording import Recording
 from emg.session import LiveSession, StopSignals, run_session, run_until_stopped
 from emg.sources.lsl import lsl_stream_name
@@ -41,11 +41,6 @@ def add_channel_option(parser: argparse.ArgumentParser) -> None:
         help="name a channel of the file as a muscle, e.g. --channel glute=EMG1 --channel "
         "hamstring_left=EMG3; with it only the named channels are read",
     )
-
-
-def open_input(path: Path, specs: list[str]) -> Recording:
-    """:func:`open_recording` with ``--channel`` overrides."""
-    return open_recording(path, parse_channel_overrides(specs) or None)
 
 
 def add_parsers(commands: Any) -> None:
@@ -179,7 +174,7 @@ def _count(n: int, noun: str) -> str:
 
 def run_replay(args: argparse.Namespace) -> int:
     """``emg replay``."""
-    recording = open_input(args.session, args.channel)
+    recording = read(args.session, args.channel)
     config = analysis_config(args, recording)
     if not (args.headless or args.json):
         from emg.commands.live import replay_window

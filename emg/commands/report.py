@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from emg.api import read
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
     analysis_config,
     recorded_settings,
 )
-from emg.commands.record import add_channel_option, open_input
+from emg.commands.record import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.open_recording import READABLE
 from emg.recording import Recording
@@ -104,7 +105,7 @@ def run_report(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else default_output(args.input)
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
-    recording = open_input(args.input, args.channel)
+    recording = read(args.input, args.channel)
     result = analyze_recording(recording, analysis_config(args, recording), keep_envelope=True)
     content = build_content(recording, result, settings_origin(args, recording))
     figures = report_figures(result, content)

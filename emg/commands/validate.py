@@ -21,6 +21,7 @@ from emg.analysis.family_validation import (
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.validation import ValidationGrid, run_validation, summarize_validation
+from emg.api import read
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
@@ -28,7 +29,7 @@ from emg.commands.options import (
     chain_config,
     exercise_config,
 )
-from emg.commands.record import add_channel_option, open_input
+from emg.commands.record import add_channel_option
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.json_files import to_json, truth_path
@@ -427,7 +428,7 @@ def run_truth(args: argparse.Namespace) -> int:
         )
     recording_path = args.recording or _recording_beside(args.truth)
     true_reps = parse_truth(_read_json(args.truth), str(args.truth))
-    recording = open_input(recording_path, args.channel)
+    recording = read(recording_path, args.channel)
     analysis = analysis_config(args, recording)
     result = analyze_recording(recording, analysis, keep_envelope=False)
     summary = {
