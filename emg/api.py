@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from emg.settings_resolution import (
     SettingOverrides,
     chain_settings,
     exercise_settings,
+    library_overrides,
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
@@ -106,9 +108,15 @@ class Analysis:
     settings: AnalysisConfig
     result: OfflineResult
 
+    @cached_property
+    def _json(self) -> str:
+        """The summary as JSON text, worked out once."""
+        return to_json(summarize(self.result, self.recording))
+
     def to_dict(self) -> dict[str, Any]:
-        """Everything as plain JSON data: exactly what ``emg analyze --json`` prints."""
-        data: dict[str, Any] = json.loads(to_json(summarize(self.result, self.recording)))
+        """Everything as plain JSON data: exactly what ``emg analyze --json`` prints (a new
+        dict at every call)."""
+        data: dict[str, Any] = json.loads(self._json)
         return data
 
     @property
@@ -199,12 +207,8 @@ def analyze(
     """
     recording = _recording(data, fs, channels)
     if config is None:
-        overrides = SettingOverrides(
-            chain={"rest": rest},
-            refinement=refinement,
-            mains=mains,
-            exercise=exercise,
-            mvc=dict(mvc or {}),
+        overrides = library_overrides(
+            exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement
         )
         config = resolve_settings(recording, overrides)
     return Analysis(recording, config, analyze_recording(recording, config))

@@ -40,7 +40,12 @@ from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs
 from emg.io.channel_map import parse_channel_overrides
 from emg.io.open_recording import open_recording
-from emg.settings_resolution import SettingOverrides, resolve_settings
+from emg.settings_resolution import (
+    LIBRARY_SETTINGS,
+    SettingOverrides,
+    library_overrides,
+    resolve_settings,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -306,17 +311,10 @@ def analyze_many(
         For paths that match no recording, a missing Dask, an unreachable scheduler or a
         setting that is not known.
     """
-    known = {"exercise", "mvc", "rest", "mains", "refinement"}
-    unknown = sorted(set(settings) - known)
+    unknown = sorted(set(settings) - set(LIBRARY_SETTINGS))
     if unknown:
         raise EmgInputError(f"not a setting of an analysis: {', '.join(unknown)}")
-    overrides = SettingOverrides(
-        chain={"rest": settings.get("rest")},
-        refinement=settings.get("refinement"),
-        mains=settings.get("mains"),
-        exercise=settings.get("exercise"),
-        mvc=dict(settings.get("mvc") or {}),
-    )
+    overrides = library_overrides(**settings)
     texts = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
     inputs = expand_inputs(texts)
     job = BatchJob(dict(channels or {}), overrides)

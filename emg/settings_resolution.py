@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,29 @@ class SettingOverrides:
     margin_ms: float | None = None
     flag: tuple[int, int] | None = None
     mvc: Mapping[str, str | float] = field(default_factory=dict)
+
+
+#: The settings a library call takes by name (:func:`library_overrides`).
+LIBRARY_SETTINGS = ("exercise", "mvc", "rest", "mains", "refinement")
+
+
+def library_overrides(
+    *,
+    exercise: str | None = None,
+    mvc: Mapping[str, str | float] | None = None,
+    rest: tuple[float, float] | None = None,
+    mains: str | None = None,
+    refinement: str | None = None,
+) -> SettingOverrides:
+    """The overrides of :func:`emg.analyze`'s and :func:`emg.analyze_many`'s keyword
+    settings (each None when not given)."""
+    return SettingOverrides(
+        chain={"rest": rest},
+        refinement=refinement,
+        mains=mains,
+        exercise=exercise,
+        mvc=dict(mvc or {}),
+    )
 
 
 def resolve_settings(
@@ -172,15 +196,9 @@ def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> 
     changes = {name: value for name, value in given.chain.items() if value is not None}
     if changes.get("k") is not None:
         changes["offset_k"] = min(ChainConfig.offset_k, changes["k"])
-    try:
+    with _named_in("chain"):
         config = dataclasses.replace(base, **changes)
         return config if given.refinement is None else config.with_refinement(given.refinement)
-    except SettingError as error:
-        if "." in error.setting:
-            raise
-        raise SettingError(f"chain.{error.setting}", error.reason) from None
-    except ValueError as error:
-        raise SettingError("chain", str(error)) from None
 
 
 def exercise_settings(
@@ -214,16 +232,24 @@ def exercise_settings(
         changes["margin_ms"] = given.margin_ms
     if given.flag is not None:
         changes["flag_count"], changes["flag_window"] = given.flag
-    try:
+    with _named_in("exercise"):
         config = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
         check_part_values("exercise", dataclasses.asdict(config))
+    return config
+
+
+@contextmanager
+def _named_in(part: str) -> Iterator[None]:
+    """Refusals of a part's settings as :class:`SettingError` naming ``part.field`` (a
+    ``ValueError`` without a field names the part)."""
+    try:
+        yield
     except SettingError as error:
         if "." in error.setting:
             raise
-        raise SettingError(f"exercise.{error.setting}", error.reason) from None
+        raise SettingError(f"{part}.{error.setting}", error.reason) from None
     except ValueError as error:
-        raise SettingError("exercise", str(error)) from None
-    return config
+        raise SettingError(part, str(error)) from None
 
 
 def normalisation(
