@@ -17,7 +17,6 @@ from emg.block import Block, Channel
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
-    exercise_config,
     option_error,
     setting_overrides,
 )
@@ -218,9 +217,7 @@ def live_settings(args: argparse.Namespace, source_mains_hz: float | None) -> An
     try:
         return resolve_live_settings(setting_overrides(args), source_mains_hz)
     except SettingError as error:
-        if error.setting == "exercise" and args.exercise == "custom":
-            exercise_config(args)  # the command's own message
-        raise option_error(error) from None
+        raise option_error(error, args) from None
 
 
 def open_live_session(

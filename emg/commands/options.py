@@ -44,8 +44,14 @@ OPTIONS: dict[str, str] = {
 }
 
 
-def option_error(error: SettingError) -> EmgInputError:
-    """A setting refused by the library, as an error naming the option that gave it."""
+def option_error(error: SettingError, args: argparse.Namespace | None = None) -> EmgInputError:
+    """A setting refused by the library, as an error naming the option that gave it (``args``:
+    the options, to say which one a custom exercise lacks)."""
+    if error.setting == "exercise" and getattr(args, "exercise", None) == "custom":
+        return EmgInputError(
+            "--exercise custom needs --expected-order (glute-first, hamstring-first or any)",
+            source="command line",
+        )
     option = OPTIONS.get(error.setting, error.setting)
     return EmgInputError(f"{option}: {error.reason}", source="command line")
 
@@ -203,12 +209,7 @@ def exercise_config(args: argparse.Namespace, base: ExerciseConfig | None = None
     try:
         return exercise_settings(setting_overrides(args), base)
     except SettingError as error:
-        if error.setting == "exercise" and args.exercise == "custom":
-            raise EmgInputError(
-                "--exercise custom needs --expected-order (glute-first, hamstring-first or any)",
-                source="command line",
-            ) from None
-        raise option_error(error) from None
+        raise option_error(error, args) from None
 
 
 def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -> Normalisation:
@@ -252,6 +253,4 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
     try:
         return resolve_settings(recording, overrides)
     except SettingError as error:
-        if error.setting == "exercise" and args.exercise == "custom":
-            exercise_config(args)  # the command's own message
-        raise option_error(error) from None
+        raise option_error(error, args) from None
