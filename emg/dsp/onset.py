@@ -219,14 +219,14 @@ def _segment(
     return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0], dtype=np.float64)
 
 
-def _edge_points(
+def _segment_points(
     rows: FloatArray,
     rows_start: int,
     tail: FloatArray,
     tail_start: int,
     requests: list[tuple[int, int, int, int, float]],
     fs: float,
-    method: str = "edge",
+    method: str,
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
     samples ``lo .. last``), as stream indices: the start of the fitted rising edge
@@ -543,7 +543,7 @@ class OnsetDetector:
         # refinements are worked out together after the channels' state machines have run:
         # meanwhile an onset carries a placeholder index, -1 - (number of the request)
         requests: list[tuple[int, int, int, float]] = []
-        edge_requests: list[tuple[int, int, int, int, float]] = []
+        segment_requests: list[tuple[int, int, int, int, float]] = []
 
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
@@ -556,11 +556,11 @@ class OnsetDetector:
             power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
-            if self.refinement == "bonato":
-                edge_requests.append((channel, lo, crossing, crossing, power))
-                return -len(edge_requests)
-            if self.refinement == "edge":  # and the change point, for the lead
-                edge_requests.append((channel, lo, crossing, decided, power))
+            if self.refinement == "bonato":  # from the samples up to the crossing
+                segment_requests.append((channel, lo, crossing, crossing, power))
+                return -len(segment_requests)
+            if self.refinement == "edge":  # up to the confirmation; the change point too
+                segment_requests.append((channel, lo, crossing, decided, power))
                 lo = max(crossing - self.change_span, lo)
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
             return -len(requests)
@@ -584,15 +584,12 @@ class OnsetDetector:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset
             )
-        if edge_requests and self.refinement == "bonato":
-            onsets = _edge_points(
-                signal, start, self._tail, tail_start, edge_requests, self.sample_rate, "bonato"
-            )
-        elif edge_requests:
-            changes = onsets
-            onsets = _edge_points(
-                signal, start, self._tail, tail_start, edge_requests, self.sample_rate
-            )
+        if segment_requests:
+            changes = onsets  # the CUSUM's, with fitted edges; none with the double threshold
+            onsets = _segment_points(
+                signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
+                self.refinement,
+            )  # fmt: skip
         if onsets:
             for detector in self._channels:
                 if detector.onset is not None and detector.onset[0] < 0:
