@@ -89,6 +89,10 @@ def _count(target: str, rows: list[Row], figure: Callable[[Row], int]) -> Target
     return TargetResult(target, float(total), "all", total == 0, "reps")
 
 
+def _ending(suffix: str) -> Callable[[str], bool]:
+    return lambda label: label.endswith(suffix)
+
+
 def _snr(db: int) -> Callable[[str], bool]:
     return lambda label: label == f"{db} dB"
 
@@ -152,31 +156,23 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
             signed=True,
         )
     )
+    lead_conditions = (
+        ("one muscle slow, 20 dB", "recruitment", "slow, 20 dB", 10.0),
+        ("5 vs 20 dB SNR either way", "unequal SNR", "", 10.0),
+        ("one muscle slow, 5 dB", "recruitment", "slow, 5 dB", 20.0),
+    )
     results += [
         _worst(
-            "lead median error, one muscle slow, 20 dB, within +-10 ms",
-            _rows(rows, "recruitment", lambda label: label.endswith("slow, 20 dB")),
+            f"lead median error, {what}, within +-{limit:g} ms",
+            _rows(rows, group, _ending(ending)),
             lambda r: r["lead"]["median"],
-            lambda v: abs(v) <= 10.0,
+            partial(_within, limit),
             "ms",
             signed=True,
-        ),
-        _worst(
-            "lead median error, 5 vs 20 dB SNR either way, within +-10 ms",
-            _rows(rows, "unequal SNR", lambda label: True),
-            lambda r: r["lead"]["median"],
-            lambda v: abs(v) <= 10.0,
-            "ms",
-            signed=True,
-        ),
-        _worst(
-            "lead median error, one muscle slow, 5 dB, within +-20 ms",
-            _rows(rows, "recruitment", lambda label: label.endswith("slow, 5 dB")),
-            lambda r: r["lead"]["median"],
-            lambda v: abs(v) <= 20.0,
-            "ms",
-            signed=True,
-        ),
+        )
+        for what, group, ending, limit in lead_conditions
+    ]
+    results += [
         _worst(
             "order right, |lead| >= 80 ms, >= 10 dB, >= 99 %",
             [
@@ -192,7 +188,7 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
         ),
         _worst(
             "order right, |lead| >= 80 ms, one muscle slow, 20 dB, >= 95 %",
-            _rows(rows, "recruitment", lambda label: label.endswith("slow, 20 dB")),
+            _rows(rows, "recruitment", _ending("slow, 20 dB")),
             _accuracy,
             lambda v: v >= 95.0,
             "%",
@@ -211,6 +207,11 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
         _count("flags on glute-first sets: none", rows, lambda r: int(r["flags"]["false_flags"])),
     ]
     return results
+
+
+def _within(limit: float, value: float) -> bool:
+    """Whether a signed figure is within +-``limit``."""
+    return abs(value) <= limit
 
 
 def _share_of_onsets(kind: str, row: Row) -> float:
