@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from emg.version import __version__
+
 __all__ = [
     "DEMO_SET",
     "Analysis",

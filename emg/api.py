@@ -24,11 +24,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from emg.analysis.family_validation import parse_truth, truth_summary
 from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
 from emg.block import Channel
+from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
@@ -42,6 +42,7 @@ from emg.settings_resolution import (
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
+from emg.validation.families import parse_truth, truth_summary
 
 __all__ = [
     "DEMO_SET",
@@ -114,8 +115,13 @@ class Analysis:
         return to_json(summarize(self.result, self.recording))
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything as plain JSON data: exactly what ``emg analyze --json`` prints (a new
-        dict at every call)."""
+        """Everything as plain JSON data.
+
+        Returns
+        -------
+        dict
+            Exactly what ``emg analyze --json`` prints; a new dict at every call.
+        """
         data: dict[str, Any] = json.loads(self._json)
         return data
 
@@ -348,54 +354,33 @@ def validate(
     EmgInputError
         For an unknown family or a setting out of range.
     """
-    from emg.analysis.family_targets import judge_targets
-    from emg.analysis.family_validation import (
-        FamilyGrid,
-        run_family_validation,
-        summarize_families,
-    )
-    from emg.analysis.validation import ValidationGrid, run_validation, summarize_validation
-    from emg.sources.families import family_names
+    from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
 
     given = SettingOverrides(refinement=refinement, exercise=exercise)
     settings = AnalysisConfig(chain=chain_settings(given), exercise=exercise_settings(given))
-    rates = None if fs is None else tuple(float(v) for v in np.atleast_1d(fs))
     if family is None:
-        default = ValidationGrid()
-        grid = ValidationGrid(
-            snr_db=default.snr_db if snr_db is None else tuple(snr_db),
-            leads_ms=default.leads_ms if leads_ms is None else tuple(leads_ms),
-            seeds=default.seeds if seeds is None else tuple(range(seeds)),
-            reps=default.reps if reps is None else reps,
-            fs=default.fs if rates is None else rates[0],
+        rates = None if fs is None else np.atleast_1d(fs).astype(float)
+        if rates is not None and len(rates) != 1:
+            raise SettingError("fs", "the project's grid takes one sample rate")
+        grid = validation_grid(
+            snr_db=snr_db,
+            leads_ms=leads_ms,
+            seeds=seeds,
+            reps=reps,
+            fs=None if rates is None else float(rates[0]),
         )
-        summary = summarize_validation(
-            run_validation(grid, settings, None, None),
-            settings.exercise.margin_ms,
-            settings.exercise.flagged_order,
-        )
+        summary = validate_grid(grid, settings)
         return {
             key: pd.DataFrame(value) if isinstance(value, list) else pd.DataFrame([value])
             for key, value in summary.items()
-            if key != "peers"
+            if key not in ("peers", "grid")
         }
-    names = family_names()
-    if family != "all" and family not in names:
-        raise EmgInputError(f"unknown family '{family}'; one of {', '.join(names)} or all")
-    families = FamilyGrid(families=names if family == "all" else (family,))
-    families = FamilyGrid(
-        families=families.families,
-        leads_ms=families.leads_ms if leads_ms is None else tuple(leads_ms),
-        fs=families.fs if rates is None else rates,
-        seeds=families.seeds if seeds is None else tuple(range(seeds)),
-        reps=families.reps if reps is None else reps,
-    )
-    outcomes = run_family_validation(families, settings)
-    summary = summarize_families(outcomes, settings.exercise.margin_ms)
+    families = family_grid(family, leads_ms=leads_ms, fs=fs, seeds=seeds, reps=reps)
+    (summary,) = validate_families(families, settings)
     return {
         "conditions": pd.json_normalize(summary["conditions"]),
         "first_burst": pd.json_normalize(summary["first_burst"]),
-        "targets": pd.DataFrame([dataclasses.asdict(t) for t in judge_targets(summary)]),
+        "targets": pd.DataFrame(summary["targets"]),
     }
 
 

@@ -38,6 +38,18 @@ class Channel:
     def from_name(cls, name: str, device: str = "") -> Channel:
         """Build a channel from a name such as ``hamstring_right``.
 
+        Parameters
+        ----------
+        name
+            A muscle, optionally with a side: ``glute``, ``hamstring_left`` ...
+        device
+            The sensor it comes from, if known.
+
+        Returns
+        -------
+        Channel
+            Labelled ``name``, with its muscle and side.
+
         Raises
         ------
         KeyError

@@ -9,19 +9,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from emg import __version__
 from emg.analysis.summary import format_table
 from emg.commands import devices, emulate, export, live, record, report, scan, validate
 from emg.commands.analyze import analyze_input
 from emg.commands.batch import add_batch_options, is_batch, run_batch
-from emg.commands.options import add_chain_options, add_recruitment_options
-from emg.commands.record import add_channel_option
+from emg.commands.options import add_chain_options, add_channel_option, add_recruitment_options
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
 from emg.io.open_recording import READABLE
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
+from emg.version import __version__
 
 DESCRIPTION = """\
 emg: wearable surface EMG for the glute/hamstring pattern in hip thrusts.

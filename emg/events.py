@@ -12,13 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 
+#: What an event is about.
+EventKind = Literal[
+    "onset",
+    "burst",
+    "rep-decided",
+    "rep",
+    "sustained",
+    "flag",
+    "flag-cleared",
+    "cramp-risk",
+    "loss",
+    "disconnect",
+    "reconnect",
+    "mark",
+    "battery",
+    "calibration",
+    "other",
+]
+
 #: Event kinds and what they mean (documented in ``recordings/README.md``).
-EVENT_KINDS: dict[str, str] = {
+EVENT_KINDS: dict[EventKind, str] = {
     "onset": "a muscle switched on (confirmed by the detector)",
     "burst": "a muscle's burst of activity, onset to offset",
     "rep-decided": "the onset order of a rep was decided",
@@ -35,6 +54,15 @@ EVENT_KINDS: dict[str, str] = {
     "calibration": "a calibration step (rest or MVC)",
     "other": "an event from another tool",
 }
+
+
+def event_kind(text: str) -> EventKind | None:
+    """``text`` as an event kind, or None when it is not one of :data:`EVENT_KINDS`."""
+    for kind in get_args(EventKind):
+        if kind == text:
+            return kind  # type: ignore[no-any-return]
+    return None
+
 
 #: Longest description every BDF+/EDF+ writer keeps.
 ANNOTATION_CHARS = 40
@@ -61,7 +89,7 @@ class Event:
     """
 
     time_s: float
-    kind: str
+    kind: EventKind
     description: str = ""
     duration_s: float = 0.0
     channel: str | None = None
@@ -116,7 +144,7 @@ class Event:
         """
         return cls(
             time_s=float(values["time_s"]),
-            kind=str(values["kind"]),
+            kind=_known_kind(str(values["kind"])),
             description=str(values.get("description", "")),
             duration_s=float(values.get("duration_s", 0.0)),
             channel=None if values.get("channel") is None else str(values["channel"]),
@@ -229,3 +257,10 @@ def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     padded = np.concatenate(([False], flags, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _known_kind(text: str) -> EventKind:
+    kind = event_kind(text)
+    if kind is None:
+        raise ValueError(f"unknown event kind '{text}' (known: {', '.join(EVENT_KINDS)})")
+    return kind

@@ -61,9 +61,27 @@ class Recording:
         return self.n_samples / self.sample_rate
 
     def blocks(self, size: int, t0: float = 0.0, first: int = 0) -> Iterator[Block]:
-        """Cut the recording into consecutive blocks of ``size`` samples (the last may be
-        short), from sample ``first``; a block's ``t0`` is ``t0`` plus its offset in the
-        recording, and its ``start`` counts samples from the recording's start."""
+        """Cut the recording into consecutive blocks, as a source delivers them.
+
+        Parameters
+        ----------
+        size
+            Samples per block (the last may be short).
+        t0
+            Time of the recording's first sample; a block's ``t0`` is this plus its offset.
+        first
+            Sample to start from; a block's ``start`` counts from the recording's start.
+
+        Yields
+        ------
+        Block
+            The next block.
+
+        Raises
+        ------
+        ValueError
+            For a size below 1.
+        """
         if size < 1:
             raise ValueError(f"block size must be at least 1 sample, got {size}")
         for start in range(max(0, first), self.n_samples, size):

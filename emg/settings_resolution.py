@@ -30,6 +30,7 @@ from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
+from emg.order import ExpectedOrder
 from emg.recording import Recording
 
 #: Signal-chain settings an override may change (seconds and hertz, as in ChainConfig).
@@ -63,7 +64,7 @@ class SettingOverrides:
     refinement: str | None = None
     mains: str | None = None
     exercise: str | None = None
-    expected_order: str | None = None
+    expected_order: ExpectedOrder | None = None
     margin_ms: float | None = None
     flag: tuple[int, int] | None = None
     mvc: Mapping[str, str | float] = field(default_factory=dict)

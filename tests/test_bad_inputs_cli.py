@@ -338,9 +338,9 @@ def test_empty_folder_says_it_has_no_recording(
 def test_validate_compare_names_the_bench_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import emg.analysis.peers
+    import emg.validation.peers
 
-    monkeypatch.setattr(emg.analysis.peers, "available_peers", dict)
+    monkeypatch.setattr(emg.validation.peers, "available_peers", dict)
     status, err = run(["validate", "--compare", "--seeds", "1"], capsys)
     assert_one_line(
         status,
@@ -353,10 +353,10 @@ def test_validate_compare_names_the_bench_extra(
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--fs", "100"], "command line: --fs: fs must be at least 200 Hz, got 100"),
-        (["--reps", "0"], "command line: --reps: reps must be at least 1"),
-        (["--cramp-rep", "-3"], "command line: --cramp-rep: cramp_rep must be 0 (none)"),
-        (["--seeds", "0"], "command line: the grid is empty"),
+        (["--fs", "100"], "command line: --fs: must be at least 200 Hz, got 100"),
+        (["--reps", "0"], "command line: --reps: must be at least 1"),
+        (["--cramp-rep", "-3"], "command line: --cramp-rep: must be 0 (none)"),
+        (["--seeds", "0"], "command line: --seeds: give at least one seed"),
         (["-k", "-5"], "command line: -k: the onset threshold (baseline SDs) must be above 0"),
     ],
 )

@@ -41,3 +41,10 @@ def test_invalid_events_are_refused() -> None:
         Event(float("nan"), "mark")
     with pytest.raises(ValueError, match="negative"):
         Event(1.0, "loss", duration_s=-1.0)
+
+
+def test_event_kind_of_text() -> None:
+    from emg.events import EVENT_KINDS, event_kind
+
+    assert [event_kind(kind) for kind in EVENT_KINDS] == list(EVENT_KINDS)
+    assert event_kind("Flag") is None and event_kind("") is None

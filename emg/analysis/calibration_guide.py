@@ -55,37 +55,13 @@ from emg.dsp.filters import bandpass_edges
 from emg.events import Event
 from emg.muscles import MUSCLE_GROUPS
 from emg.recording import Recording
+from emg.wording import PAUSE_TEXT, STEP_TEXT
 
 FloatArray = npt.NDArray[np.float64]
 
 QUALITY = "quality"
 REST = "rest"
 MVC_STEPS = {"glute": "mvc-glute", "hamstring": "mvc-hamstring"}
-
-#: what the athlete reads, per step: the get-ready text, the instruction while it counts
-STEP_TEXT: dict[str, tuple[str, str]] = {
-    QUALITY: (
-        "Signal check next. Sit or lie down, relax both legs and keep still.",
-        "Checking the signals: stay relaxed and keep still.",
-    ),
-    REST: (
-        "Rest baseline next. Lie back and let your glutes and hamstrings go completely loose.",
-        "Relax completely and keep still.",
-    ),
-    "mvc-glute": (
-        "Glute max test next (glute sensor). Lie on your back, knees bent, feet flat, with a "
-        "strap or a partner holding your hips down. Stop if anything hurts.",
-        "Squeeze your glutes as hard as you can: bridge and push the hips up against the "
-        "resistance. Keep pushing!",
-    ),
-    "mvc-hamstring": (
-        "Hamstring max test next (hamstring sensor). Lie face down, knee bent a little, with "
-        "a strap or a partner holding your heel. Stop if you feel a cramp coming.",
-        "Pull your heel towards your bottom as hard as you can against the resistance. "
-        "Keep pulling!",
-    ),
-}
-PAUSE_TEXT = "Relax and breathe. The next push comes after the countdown."
 
 
 @dataclass(frozen=True)

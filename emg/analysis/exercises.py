@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ORDERS = ("glute-first", "hamstring-first", "simultaneous")
-EXPECTED_ORDERS = ("glute-first", "hamstring-first", "any")
+from emg.order import EXPECTED_ORDERS, CalledOrder, ExpectedOrder
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class ExerciseConfig:
     """
 
     name: str = "hip-thrust"
-    expected_order: str = "glute-first"
+    expected_order: ExpectedOrder = "glute-first"
     margin_ms: float = 50.0
     flag_count: int = 2
     flag_window: int = 3
@@ -59,35 +58,13 @@ class ExerciseConfig:
             raise ValueError(f"share margin must be in [0, 1), got {self.share_margin:g}")
 
     @property
-    def flagged_order(self) -> str | None:
+    def flagged_order(self) -> CalledOrder | None:
         """The order that raises the flag, or None when any order is fine."""
         if self.expected_order == "glute-first":
             return "hamstring-first"
         if self.expected_order == "hamstring-first":
             return "glute-first"
         return None
-
-
-def classify_order(lead_ms: float, margin_ms: float = 50.0) -> str:
-    """``hamstring-first`` when lead < -margin, ``glute-first`` when lead > margin.
-
-    Parameters
-    ----------
-    lead_ms
-        Hamstring onset minus glute onset, milliseconds.
-    margin_ms
-        Differences within +-margin are ``simultaneous``.
-
-    Returns
-    -------
-    str
-        One of :data:`ORDERS`.
-    """
-    if lead_ms < -margin_ms:
-        return "hamstring-first"
-    if lead_ms > margin_ms:
-        return "glute-first"
-    return "simultaneous"
 
 
 EXERCISES: dict[str, ExerciseConfig] = {

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar, get_args
 
 import numpy as np
 
@@ -39,11 +39,25 @@ from emg.analysis.reps import Rep, RepEvent
 
 T = TypeVar("T")
 
-RISK_LEVELS = ("ok", "watch", "warning")
-DISCLAIMER = (
-    "A training aid, not a diagnosis: it shows how the muscles were recruited, and cannot "
-    "tell whether a cramp will happen."
-)
+#: A cramp-risk level, lowest first in :data:`RISK_LEVELS`.
+RiskLevel = Literal["ok", "watch", "warning"]
+RISK_LEVELS: tuple[RiskLevel, ...] = get_args(RiskLevel)
+#: A flag that can be raised.
+FlagKind = Literal["hamstring-first", "glute-first", "hamstring-share"]
+#: A flag raised, or cleared (``-cleared`` appended).
+FlagChange = Literal[
+    "hamstring-first",
+    "glute-first",
+    "hamstring-share",
+    "hamstring-first-cleared",
+    "glute-first-cleared",
+    "hamstring-share-cleared",
+]
+_CLEARED: dict[FlagKind, FlagChange] = {
+    "hamstring-first": "hamstring-first-cleared",
+    "glute-first": "glute-first-cleared",
+    "hamstring-share": "hamstring-share-cleared",
+}
 
 
 class _FirstAndLast(Generic[T]):
@@ -83,7 +97,7 @@ class Flag:
         Side of the pair.
     """
 
-    kind: str
+    kind: FlagChange
     at: int
     reps: tuple[int, ...]
     side: str | None = None
@@ -112,7 +126,7 @@ class CrampRisk:
         Side of the pair.
     """
 
-    level: str
+    level: RiskLevel
     reasons: tuple[str, ...]
     codes: tuple[str, ...]
     at: int
@@ -268,13 +282,15 @@ class RecruitmentTracker:
         self._share_levels = (start, recent)
         return self._transition("hamstring-share", recent - start >= margin, at, reps)
 
-    def _transition(self, kind: str, holds: bool, at: int, reps: tuple[int, ...]) -> list[Flag]:
+    def _transition(
+        self, kind: FlagKind, holds: bool, at: int, reps: tuple[int, ...]
+    ) -> list[Flag]:
         if holds and kind not in self.raised:
             self.raised.add(kind)
             return [Flag(kind, at, reps, self.side)]
         if not holds and kind in self.raised:
             self.raised.discard(kind)
-            return [Flag(f"{kind}-cleared", at, reps, self.side)]
+            return [Flag(_CLEARED[kind], at, reps, self.side)]
         return []
 
     def _sync_flag_reasons(self) -> None:
@@ -333,6 +349,7 @@ class RecruitmentTracker:
 
     def _risk(self, at: int) -> CrampRisk:
         reasons = list(self._reasons.values())
+        level: RiskLevel
         if any(r.severe for r in reasons) or len(reasons) >= 2:
             level = "warning"
         elif reasons:

@@ -20,12 +20,13 @@ computed when the rep ends.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from emg.analysis.exercises import classify_order
 from emg.analysis.lead import (
     RISE_LEVEL_S,
     RISE_LOOKBACK_S,
@@ -38,6 +39,7 @@ from emg.analysis.normalisation import Normalisation
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.onset import Burst, Onset
 from emg.dsp.spectral import noise_corrected_median_frequency, welch_power, welch_segment
+from emg.order import Order, classify_order
 
 FloatArray = npt.NDArray[np.float64]
 GROUPS = ("glute", "hamstring")
@@ -171,7 +173,7 @@ class Rep:
     under_way: bool = False
     end: int | None = None
     lead_ms: float | None = None
-    order: str | None = None
+    order: Order | None = None
     order_margin_ms: float | None = None
     decided_at: int | None = None
     levels: dict[str, float] = field(default_factory=dict)
@@ -185,10 +187,18 @@ class Rep:
     completed_at: int | None = None
     complete: bool = True
 
+    def snapshot(self) -> Rep:
+        """A copy as the rep stands now, to hand out: the tracker goes on changing its own."""
+        return copy.deepcopy(self)
+
     @property
     def missing(self) -> tuple[str, ...]:
         """Groups that did not switch on in the rep (and were not already active)."""
         return tuple(g for g in GROUPS if self.onsets[g] is None and g not in self.carried)
+
+
+#: What a rep event says: order known, rep over, hamstring still on.
+RepEventKind = Literal["decided", "completed", "tonic"]
 
 
 @dataclass(frozen=True)
@@ -201,14 +211,14 @@ class RepEvent:
         ``decided`` (order known), ``completed`` (rep over, ratio known) or ``tonic``
         (hamstring still active ``seconds`` after the glutes switched off).
     rep
-        The rep (the same object, updated as it goes on).
+        A snapshot of the rep as it stood then; never changed afterwards.
     at
         Sample at which it became known.
     seconds
         For ``tonic``: how long the hamstring has stayed on.
     """
 
-    kind: str
+    kind: RepEventKind
     rep: Rep
     at: int
     seconds: float = 0.0
@@ -471,7 +481,7 @@ class RepTracker:
             glute_off = rep.offsets["glute"]
             if self._active["hamstring"] and not self._active["glute"] and glute_off is not None:
                 if glute_off + self._s(seconds) == at:
-                    out.append(RepEvent("tonic", rep, at, seconds))
+                    out.append(RepEvent("tonic", rep.snapshot(), at, seconds))
         elif kind == "max" and at - rep.start >= self._s(self.config.max_rep_s):
             if rep.order is None:
                 self._decide(rep, at, out)
@@ -491,7 +501,7 @@ class RepTracker:
             # the order, is not known
             rep.under_way = True
             rep.decided_at = at
-            out.append(RepEvent("decided", rep, at))
+            out.append(RepEvent("decided", rep.snapshot(), at))
             return
         estimate = self._lead(rep)
         if estimate is not None:
@@ -505,7 +515,7 @@ class RepTracker:
         else:
             rep.order = "glute-first"
         rep.decided_at = at
-        out.append(RepEvent("decided", rep, at))
+        out.append(RepEvent("decided", rep.snapshot(), at))
 
     def _lead(self, rep: Rep) -> LeadEstimate | None:
         """The lead of a rep whose muscles both switched on in it (else None)."""
@@ -574,7 +584,7 @@ class RepTracker:
         self._last_end = end
         self._quiet_from = max(self._quiet_from, end)
         self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
-        out.append(RepEvent("completed", rep, at))
+        out.append(RepEvent("completed", rep.snapshot(), at))
 
     def _burst_mdf(
         self, rep: Rep, group: str, column: int, end: int

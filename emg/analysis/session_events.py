@@ -8,7 +8,7 @@ from emg.analysis.reps import RepEvent
 from emg.analysis.summary import rep_summary
 from emg.block import Channel
 from emg.dsp.onset import Burst, Onset
-from emg.events import Event
+from emg.events import Event, EventKind
 
 
 def pipeline_events(
@@ -101,7 +101,7 @@ def _rep_event(event: RepEvent, fs: float) -> Event:
 
 
 def _flag_event(flag: Flag, fs: float) -> Event:
-    kind = "flag" if flag.raised else "flag-cleared"
+    kind: EventKind = "flag" if flag.raised else "flag-cleared"
     name = flag.kind.removesuffix("-cleared")
     reps = ",".join(str(r) for r in flag.reps)
     return Event(

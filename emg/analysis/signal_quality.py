@@ -38,6 +38,13 @@ import numpy.typing as npt
 from scipy import signal
 
 from emg.dsp.filters import SosFilter, bandpass_edges, design_bandpass, design_notch
+from emg.wording import (
+    CLIPPING_REMEDY,
+    FLAT_REMEDY,
+    MAINS_REMEDY,
+    MOTION_REMEDY,
+    NOISE_REMEDY,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -49,27 +56,6 @@ RATIO_FLOOR_DB = -60.0
 RATIO_CEILING_DB = 120.0
 #: Welch segment for the motion band (0.25 Hz resolution)
 MOTION_SEGMENT_S = 4.0
-
-FLAT_REMEDY = (
-    "Press the electrode down firmly and check that the lead is clipped on and the sensor "
-    "is switched on."
-)
-CLIPPING_REMEDY = (
-    "Press the electrodes down and check the lead: a loose electrode or a large offset drives "
-    "the sensor to its limit. If the sensor has a gain setting, lower it."
-)
-MAINS_REMEDY = (
-    "Move away from the charger and mains cables (unplug the laptop charger if you can), and "
-    "press the electrodes down: poor contact picks up more hum."
-)
-NOISE_REMEDY = (
-    "Clean the skin (alcohol wipe, let it dry), put on new electrodes, and wait a minute for "
-    "the gel to settle."
-)
-MOTION_REMEDY = (
-    "Keep still and relaxed during the rest check, and tape or clip the cable so that it "
-    "does not swing or pull on the electrode."
-)
 
 
 @dataclass(frozen=True)

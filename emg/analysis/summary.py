@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from emg.analysis.offline import OfflineResult
-from emg.analysis.recruitment import DISCLAIMER, RISK_LEVELS, CrampRisk, Flag
+from emg.analysis.recruitment import RISK_LEVELS, CrampRisk, Flag, RiskLevel
 from emg.analysis.reps import Rep
 from emg.recording import Recording
+from emg.wording import DISCLAIMER
 
 
 def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def cramp_risk_summary(risks: list[CrampRisk], fs: float) -> dict[str, Any]:
         return {"level": "ok", "reasons": [], "time_s": None, "side": None, "final_level": "ok"}
     rank = {level: i for i, level in enumerate(RISK_LEVELS)}
     worst = max(risks, key=lambda r: (rank[r.level], -r.at))
-    latest: dict[str | None, str] = {}
+    latest: dict[str | None, RiskLevel] = {}
     for risk in risks:
         latest[risk.side] = risk.level
     return {

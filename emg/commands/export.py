@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.api import read
-from emg.commands.record import add_channel_option
+from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE

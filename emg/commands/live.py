@@ -25,7 +25,7 @@ from emg.commands.live_sources import (
     open_live_session,
     synthetic_source,
 )
-from emg.commands.record import add_channel_option
+from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from emg.analysis.exercises import EXERCISES, EXPECTED_ORDERS, ExerciseConfig
+from emg.analysis.exercises import EXERCISES, ExerciseConfig
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import recorded_settings as library_recorded_settings
@@ -13,6 +13,7 @@ from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
+from emg.order import EXPECTED_ORDERS
 from emg.recording import Recording
 from emg.settings_resolution import (
     SettingOverrides,
@@ -41,6 +42,14 @@ OPTIONS: dict[str, str] = {
     "exercise.flag_window": "--flag",
     "exercise": "--exercise",
     "mvc": "--mvc",
+    "family": "--family",
+    "snr_db": "--snr-db",
+    "leads_ms": "--lead-ms",
+    "seeds": "--seeds",
+    "reps": "--reps",
+    "fs": "--fs",
+    "cramp_rep": "--cramp-rep",
+    "loss": "--loss",
 }
 
 
@@ -254,3 +263,15 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
         return resolve_settings(recording, overrides)
     except SettingError as error:
         raise option_error(error, args) from None
+
+
+def add_channel_option(parser: argparse.ArgumentParser) -> None:
+    """``--channel MUSCLE=NAME`` (repeatable)."""
+    parser.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="MUSCLE=NAME",
+        help="name a channel of the file as a muscle, e.g. --channel glute=EMG1 --channel "
+        "hamstring_left=EMG3; with it only the named channels are read",
+    )

@@ -20,7 +20,12 @@ from emg.commands.live_sources import (
     parse_speed_option,
     synthetic_source,
 )
-from emg.commands.options import add_chain_options, add_recruitment_options, analysis_config
+from emg.commands.options import (
+    add_chain_options,
+    add_channel_option,
+    add_recruitment_options,
+    analysis_config,
+)
 from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.json_files import to_json
@@ -29,18 +34,6 @@ from emg.recording import Recording
 from emg.session import LiveSession, StopSignals, run_session, run_until_stopped
 from emg.sources.lsl import lsl_stream_name
 from emg.sources.replay import replay_blocks
-
-
-def add_channel_option(parser: argparse.ArgumentParser) -> None:
-    """``--channel MUSCLE=NAME`` (repeatable)."""
-    parser.add_argument(
-        "--channel",
-        action="append",
-        default=[],
-        metavar="MUSCLE=NAME",
-        help="name a channel of the file as a muscle, e.g. --channel glute=EMG1 --channel "
-        "hamstring_left=EMG3; with it only the named channels are read",
-    )
 
 
 def add_parsers(commands: Any) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 from emg.api import read
 from emg.commands.options import (
     add_chain_options,
+    add_channel_option,
     add_recruitment_options,
     analysis_config,
     recorded_settings,
 )
-from emg.commands.record import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.open_recording import READABLE
 from emg.recording import Recording

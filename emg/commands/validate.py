@@ -3,38 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from emg.analysis.family_targets import judge_targets
-from emg.analysis.family_validation import (
-    FamilyGrid,
-    parse_truth,
-    run_family_validation,
-    summarize_families,
-    truth_summary,
-)
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.validation import ValidationGrid, run_validation, summarize_validation
 from emg.api import read
 from emg.commands.options import (
     add_chain_options,
+    add_channel_option,
     add_recruitment_options,
     analysis_config,
     chain_config,
     exercise_config,
+    option_error,
 )
-from emg.commands.record import add_channel_option
+from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.json_files import to_json, truth_path
 from emg.io.open_recording import READABLE
 from emg.sources.families import family_names
+from emg.validation.families import (
+    FamilyGrid,
+    parse_truth,
+    truth_summary,
+)
+from emg.validation.grid import ValidationGrid
+from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
 
 #: What to install for ``--compare`` (the ``bench`` extra, from the toolkit's checkout).
 BENCH_HINT = "python -m pip install -e '.[bench]' in the toolkit's checkout"
@@ -156,25 +155,25 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the validation and print its tables."""
-    from emg.analysis.peers import available_peers
+    from emg.validation.peers import available_peers
 
     if args.truth is not None or args.recording is not None:
         return run_truth(args)
     if args.family is not None:
         return run_families(args)
-    defaults = ValidationGrid()
-    grid = ValidationGrid(
-        snr_db=args.snr_db,
-        leads_ms=defaults.leads_ms if args.lead_ms is None else args.lead_ms,
-        seeds=tuple(range(len(defaults.seeds) if args.seeds is None else args.seeds)),
-        reps=defaults.reps if args.reps is None else args.reps,
-        fs=defaults.fs if args.fs is None else args.fs,
-        cramp_rep=args.cramp_rep,
-        base=dataclasses.replace(ValidationGrid().base, loss=args.loss),
-    )
-    _check_grid(grid)
-    exercise = exercise_config(args)
-    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise)
+    try:
+        grid = validation_grid(
+            snr_db=args.snr_db,
+            leads_ms=args.lead_ms,
+            seeds=args.seeds,
+            reps=args.reps,
+            fs=args.fs,
+            cramp_rep=args.cramp_rep,
+            loss=args.loss,
+        )
+    except SettingError as error:
+        raise option_error(error) from None
+    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise_config(args))
     peers = available_peers() if args.compare else None
     if args.compare and not peers:
         raise EmgInputError(
@@ -182,58 +181,9 @@ def run(args: argparse.Namespace) -> int:
             f"installed: {BENCH_HINT} (or leave --compare out)",
             source="command line",
         )
-
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{done}/{total} sets", end="" if done < total else "\n", file=sys.stderr)
-
-    outcomes = run_validation(grid, analysis, peers, progress)
-    summary = summarize_validation(outcomes, exercise.margin_ms, exercise.flagged_order)
-    summary["grid"] = {
-        "snr_db": list(grid.snr_db),
-        "leads_ms": list(grid.leads_ms),
-        "seeds": len(grid.seeds),
-        "reps": grid.reps,
-        "fs": grid.fs,
-        "cramp_rep": grid.cramp_rep,
-        "loss": grid.base.loss,
-        "exercise": exercise.name,
-        "margin_ms": exercise.margin_ms,
-        "detector": analysis.chain.detector,
-    }
+    summary = validate_grid(grid, analysis, peers, _progress)
     print(to_json(summary) if args.json else format_validation(summary))
     return 0
-
-
-def _check_grid(grid: ValidationGrid) -> None:
-    """Every set's settings, checked by the generator before anything runs.
-
-    Raises
-    ------
-    EmgInputError
-        Naming what the generator refuses, or an empty grid.
-    """
-    if not (grid.snr_db and grid.leads_ms and grid.seeds):
-        raise EmgInputError(
-            "the grid is empty: give at least one SNR, one lead and one seed",
-            source="command line",
-        )
-    first = dataclasses.replace(
-        grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=min(grid.cramp_rep, grid.reps)
-    )
-    try:
-        first.validate()
-        for _, config in grid.sets():
-            config.validate()
-    except ValueError as error:
-        field, _, rest = str(error).partition(" ")
-        option = _GRID_OPTIONS.get(field)
-        message = f"{option}: {field} {rest}" if option else str(error)
-        raise EmgInputError(message, source="command line") from None
-
-
-#: The option behind each generator setting its messages start with.
-_GRID_OPTIONS = {"fs": "--fs", "reps": "--reps", "cramp_rep": "--cramp-rep", "loss": "--loss"}
 
 
 def format_validation(summary: dict[str, Any]) -> str:
@@ -341,76 +291,24 @@ def _pct(value: float | None) -> str:
 
 def run_families(args: argparse.Namespace) -> int:
     """``--family``: validate on simulator families and print their tables."""
-    known = family_names()
-    if args.family != "all" and args.family not in known:
-        raise EmgInputError(
-            f"--family: unknown family '{args.family}'; one of {', '.join(known)} or all",
-            source="command line",
+    try:
+        grid = family_grid(
+            args.family, leads_ms=args.lead_ms, fs=args.fs, seeds=args.seeds, reps=args.reps
         )
-    names = known if args.family == "all" else (args.family,)
-    defaults = FamilyGrid(families=names)
-    grid = FamilyGrid(
-        families=names,
-        leads_ms=defaults.leads_ms if args.lead_ms is None else args.lead_ms,
-        fs=defaults.fs if args.fs is None else (args.fs,),
-        seeds=tuple(range(len(defaults.seeds) if args.seeds is None else args.seeds)),
-        reps=defaults.reps if args.reps is None else args.reps,
-    )
-    _check_family_grid(grid)
-    exercise = exercise_config(args)
-    chain = chain_config(args)
-    mains = args.mains or "auto"
+    except SettingError as error:
+        raise option_error(error) from None
+    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise_config(args))
     # --compare: every onset refinement over the same sets, the default's first
-    methods = sorted(REFINEMENTS, key=lambda m: m != chain.refinement) if args.compare else []
-    summaries = []
-    for method in methods or [chain.refinement]:
-        analysis = AnalysisConfig(chain=chain.with_refinement(method), exercise=exercise)
-        outcomes = run_family_validation(grid, analysis, mains, _progress)
-        summary = summarize_families(outcomes, exercise.margin_ms)
-        summary["targets"] = [dataclasses.asdict(t) for t in judge_targets(summary)]
-        summary["grid"] = {
-            "families": list(grid.families),
-            "leads_ms": list(grid.leads_ms),
-            "fs": list(grid.fs),
-            "seeds": len(grid.seeds),
-            "reps": grid.reps,
-            "sets": len(outcomes),
-            "exercise": exercise.name,
-            "margin_ms": exercise.margin_ms,
-            "detector": analysis.chain.detector,
-            "refinement": analysis.chain.refinement,
-            "mains": mains,
-        }
-        summaries.append(summary)
-    if not methods:
+    summaries = validate_families(
+        grid, analysis, args.mains or "auto", REFINEMENTS if args.compare else (), _progress
+    )
+    if not args.compare:
         print(to_json(summaries[0]) if args.json else format_families(summaries[0]))
     elif args.json:
         print(to_json({"refinements": summaries}))
     else:
         print("\n\n".join([*map(format_families, summaries), format_comparison(summaries)]))
     return 0
-
-
-#: Longest |lead| the family conditions leave room for (reps 3 s apart, 1.2 s active), ms.
-_MAX_FAMILY_LEAD_MS = 1000.0
-
-
-def _check_family_grid(grid: FamilyGrid) -> None:
-    """Refuse a family grid the simulators cannot make, naming the option."""
-    problems = [
-        ("--seeds", not grid.seeds, "give at least one seed"),
-        ("--reps", grid.reps < 1, "give at least one rep per set"),
-        ("--fs", any(not 200 <= fs <= 20000 for fs in grid.fs), "must be 200-20000 Hz"),
-        ("--lead-ms", not grid.leads_ms, "give at least one lead"),
-        (
-            "--lead-ms",
-            any(abs(v) > _MAX_FAMILY_LEAD_MS for v in grid.leads_ms),
-            f"leads must be within +-{_MAX_FAMILY_LEAD_MS:g} ms",
-        ),
-    ]
-    for option, bad, message in problems:
-        if bad:
-            raise EmgInputError(f"{option}: {message}", source="command line")
 
 
 def _progress(done: int, total: int) -> None:

@@ -382,6 +382,32 @@ class _ChannelDetector:
         return [burst]
 
 
+def _threshold_masks(
+    envelope: FloatArray,
+    on_threshold: FloatArray,
+    off_threshold: FloatArray,
+    spans: npt.NDArray[np.intp] | None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], list[int]]:
+    """Where the envelope is above the onset and below the offset threshold.
+
+    Returns the two masks and the ends of the thresholds' spans (one end for per-sample or
+    constant thresholds, filled in by the caller).
+    """
+    if spans is None:
+        return envelope > on_threshold, envelope < off_threshold, []
+    above = np.empty(envelope.shape, dtype=np.bool_)
+    below = np.empty(envelope.shape, dtype=np.bool_)
+    ends: list[int] = np.cumsum(spans).tolist()
+    lo = 0
+    for j, hi in enumerate(ends):
+        if hi > lo:
+            part = envelope[:, lo:hi]
+            np.greater(part, on_threshold[:, j, None], out=above[:, lo:hi])
+            np.less(part, off_threshold[:, j, None], out=below[:, lo:hi])
+        lo = hi
+    return above, below, ends
+
+
 class OnsetDetector:
     """Threshold onset/offset detection with minimum durations, over several channels.
 
@@ -521,21 +547,9 @@ class OnsetDetector:
         if n == 0:
             return []
         amplitude = envelope if amplitude is None else amplitude
+        above, below, ends = _threshold_masks(envelope, on_threshold, off_threshold, spans)
         if spans is None:
-            above = envelope > on_threshold
-            below = envelope < off_threshold
             ends = [int(noise_power.shape[1])]  # a column per sample, or one for all
-        else:
-            above = np.empty(envelope.shape, dtype=np.bool_)
-            below = np.empty(envelope.shape, dtype=np.bool_)
-            ends = np.cumsum(spans).tolist()
-            lo = 0
-            for j, hi in enumerate(ends):
-                if hi > lo:
-                    part = envelope[:, lo:hi]
-                    np.greater(part, on_threshold[:, j, None], out=above[:, lo:hi])
-                    np.less(part, off_threshold[:, j, None], out=below[:, lo:hi])
-                lo = hi
         history = self._tail.shape[1]
         tail_start = start - history  # stream index of the tail's first column
         buffer_start = max(start - history, 0)
@@ -565,19 +579,7 @@ class OnsetDetector:
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
             return -len(requests)
 
-        specs: list[EventSpec] = []
-        any_above = cast("list[bool]", above.any(axis=1).tolist())
-        any_below = cast("list[bool]", below.any(axis=1).tolist())
-        for c, detector in enumerate(self._channels):
-            if detector.active and not any_below[c]:
-                # still active through the whole block: only the peak moves
-                detector.peak = max(detector.peak, float(amplitude[c].max()))
-                detector.run_start = None
-            elif not detector.active and not any_above[c]:
-                # quiet through the whole block: no run above the onset threshold
-                detector.run_start, detector.peak = None, -np.inf
-            else:
-                specs.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        specs = self._run_channels(start, amplitude, above, below, refine)
         onsets: list[int] = []
         changes: list[int] = []
         if requests:
@@ -591,21 +593,55 @@ class OnsetDetector:
                 self.refinement,
             )  # fmt: skip
         if onsets:
-            for detector in self._channels:
-                if detector.onset is not None and detector.onset[0] < 0:
-                    index, crossing = detector.onset
-                    detector.onset = (onsets[-1 - index], crossing)
+            self._place_open_onsets(onsets)
         if len(specs) > 1:
             specs.sort(key=lambda spec: (spec[0], spec[1]))
         events = [_event(spec, onsets, changes) for spec in specs]
-        if history:
-            if n >= history:
-                self._tail[...] = signal[:, n - history :]
-            else:
-                self._tail[:, : history - n] = self._tail[:, n:]
-                self._tail[:, history - n :] = signal
+        self._keep_tail(signal)
         self._position += n
         return events
+
+    def _run_channels(
+        self,
+        start: int,
+        amplitude: FloatArray,
+        above: npt.NDArray[np.bool_],
+        below: npt.NDArray[np.bool_],
+        refine: RefineFn,
+    ) -> list[EventSpec]:
+        """Each channel's state machine over the block; the events it decided."""
+        specs: list[EventSpec] = []
+        any_above = cast("list[bool]", above.any(axis=1).tolist())
+        any_below = cast("list[bool]", below.any(axis=1).tolist())
+        for c, detector in enumerate(self._channels):
+            if detector.active and not any_below[c]:
+                # still active through the whole block: only the peak moves
+                detector.peak = max(detector.peak, float(amplitude[c].max()))
+                detector.run_start = None
+            elif not detector.active and not any_above[c]:
+                # quiet through the whole block: no run above the onset threshold
+                detector.run_start, detector.peak = None, -np.inf
+            else:
+                specs.extend(detector.process(start, amplitude[c], above[c], below[c], refine))
+        return specs
+
+    def _place_open_onsets(self, onsets: list[int]) -> None:
+        """Give onsets still open at the block's end their refined index (was a placeholder)."""
+        for detector in self._channels:
+            if detector.onset is not None and detector.onset[0] < 0:
+                index, crossing = detector.onset
+                detector.onset = (onsets[-1 - index], crossing)
+
+    def _keep_tail(self, signal: FloatArray) -> None:
+        """Keep the last samples of the signal, which the next block's refinements look at."""
+        history, n = self._tail.shape[1], signal.shape[1]
+        if not history:
+            return
+        if n >= history:
+            self._tail[...] = signal[:, n - history :]
+        else:
+            self._tail[:, : history - n] = self._tail[:, n:]
+            self._tail[:, history - n :] = signal
 
     def flush(self) -> list[Onset | Burst]:
         """Close bursts still open at the end of the stream."""

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from emg.errors import EmgInputError
-from emg.io.open_recording import read_error
+from emg.io.read_errors import read_error
 
 #: File endings taken from a folder that is not itself a recording.
 FOLDER_SUFFIXES = (".csv", ".bdf", ".edf", ".xdf", ".xdfz")

@@ -31,16 +31,16 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from emg import __version__
 from emg.block import Channel
 from emg.errors import EmgInputError
-from emg.events import EVENT_KINDS, Event, loss_mask
+from emg.events import EVENT_KINDS, Event, event_kind, loss_mask
 from emg.io.channel_map import SourceChannel
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
 from emg.io.json_files import write_json
-from emg.io.open_recording import read_error
+from emg.io.read_errors import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
+from emg.version import __version__
 
 #: BIDS version the export follows.
 BIDS_VERSION = "1.11.2"
@@ -681,10 +681,11 @@ def _row_event(row: Mapping[str, str], path: Path, line: int) -> Event | None:
     )
     if duration < 0:
         raise EmgInputError("negative duration", source=str(path), field="duration", line=line)
-    kind = _text(row.get("trial_type"))
+    trial_type = _text(row.get("trial_type"))
     description = _text(row.get("description")) or _text(row.get("value"))
-    if kind not in EVENT_KINDS:
-        kind, description = "other", " ".join(filter(None, (kind, description)))
+    kind = event_kind(trial_type)
+    if kind is None:
+        kind, description = "other", " ".join(filter(None, (trial_type, description)))
     detail = _detail(row.get("detail"), path, line)
     channel = _text(row.get("channel")) or None
     try:

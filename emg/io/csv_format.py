@@ -18,7 +18,7 @@ from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.channel_map import SourceChannel, map_channels
 from emg.io.float32_check import refuse_beyond_float32
-from emg.io.open_recording import read_error
+from emg.io.read_errors import read_error
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.

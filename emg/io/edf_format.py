@@ -62,7 +62,7 @@ from emg.io.channel_map import (
     unit_scale,
 )
 from emg.io.float32_check import refuse_beyond_float32
-from emg.io.open_recording import read_error
+from emg.io.read_errors import read_error
 from emg.muscles import MUSCLE_ALIASES, MUSCLE_GROUPS, parse_muscle_name
 from emg.recording import Recording
 

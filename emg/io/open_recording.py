@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.read_errors import read_error
 from emg.recording import Recording
 
 #: What :func:`open_recording` reads, for messages and help texts.
@@ -14,29 +15,6 @@ READABLE = (
     "a session folder (session.json), a BIDS dataset (dataset_description.json), "
     "BDF/EDF(+) (.bdf, .edf), XDF (.xdf) or CSV (.csv)"
 )
-
-
-def read_error(error: OSError) -> str:
-    """What every reader says when the operating system refuses to read a file.
-
-    Parameters
-    ----------
-    error
-        The error of the open or read (``PermissionError`` for a file without read
-        permission, another ``OSError`` for a failing disk or network share).
-
-    Returns
-    -------
-    str
-        One line without the path (the caller names the file).
-    """
-    if isinstance(error, PermissionError):
-        return "cannot read it: permission denied (check its permissions and owner)"
-    if isinstance(error, FileNotFoundError):
-        return "no such file"
-    if isinstance(error, IsADirectoryError):
-        return "is a folder, not a file"
-    return f"cannot read the file ({error.strerror or error})"
 
 
 def recording_format(path: Path) -> str:

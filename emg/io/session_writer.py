@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 
-from emg import __version__
 from emg.block import Block, Channel
 from emg.errors import EmgInputError
 from emg.events import Event, loss_events
@@ -42,6 +41,7 @@ from emg.io.session_format import (
     SAMPLE_DTYPE,
     SAMPLES_FILE,
 )
+from emg.version import __version__
 
 #: Longest time between flushes, in seconds (the most a crash can lose).
 FLUSH_INTERVAL_S = 0.5

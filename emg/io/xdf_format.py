@@ -38,10 +38,10 @@ import pyxdf
 
 from emg.block import Channel
 from emg.errors import EmgInputError
-from emg.events import EVENT_KINDS, Event, loss_events
+from emg.events import Event, event_kind, loss_events
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
 from emg.io.float32_check import refuse_beyond_float32
-from emg.io.open_recording import read_error
+from emg.io.read_errors import read_error
 from emg.recording import MAX_SAMPLE_RATE_HZ, Recording
 
 #: A step between consecutive time stamps longer than this many sample periods is a gap.
@@ -498,8 +498,9 @@ def _marker_event(time_s: float, text: str, stream: str) -> Event:
     """``kind rest`` for a marker starting with a known event kind, else kind ``other``."""
     head, _, rest = text.partition(" ")
     data = {"stream": stream, "marker": text}
-    if head.lower() in EVENT_KINDS:
-        return Event(time_s, head.lower(), rest.strip(), data=data)
+    kind = event_kind(head.lower())
+    if kind is not None:
+        return Event(time_s, kind, rest.strip(), data=data)
     return Event(time_s, "other", text, data=data)
 
 

@@ -19,11 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.analysis.offline import OfflineResult, resolve_mains
-from emg.analysis.recruitment import DISCLAIMER
 from emg.analysis.signal_quality import QualityConfig, check_signal_quality
 from emg.analysis.summary import cramp_risk_summary, summarize
 from emg.recording import Recording
-from emg.ui.live_state import BANNER_TEXT, RISK_NOTE
+from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE
 
 #: Who started a rep, per order, in the athlete's words.
 ORDER_WORDS = {

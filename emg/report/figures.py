@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 
 from emg.analysis.offline import OfflineResult
 from emg.report.content import ReportContent
-from emg.ui.live_state import RepTile
+from emg.wording import rep_label
 
 MUSCLE_COLOURS = {"glute": "#0072B2", "hamstring": "#E69F00"}
 ORDER_COLOURS = {
@@ -195,8 +195,7 @@ def _tile_label(rep: Mapping[str, Any]) -> str:
         why = "already on" if rep["already_active"] else "the other did not switch on"
         side = f" ({rep['side']})" if rep["side"] else ""
         return f"Rep {rep['index']}: {who} first, {why}{side}"
-    tile = RepTile(int(rep["index"]), rep["side"], order, rep["lead_ms"])
-    return f"Rep {rep['index']}: {tile.label}"
+    return f"Rep {rep['index']}: {rep_label(order, rep['lead_ms'], rep['side'])}"
 
 
 def envelope_figure(result: OfflineResult, summary: Mapping[str, Any]) -> Figure:

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from emg import __version__
 from emg.report.content import ReportContent
 from emg.report.figures import FigureImage
+from emg.version import __version__
 
 STYLE = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif;

@@ -43,12 +43,12 @@ from typing import Any
 
 import numpy as np
 
-from emg import __version__
 from emg.analysis.pipeline import PipelineOutput
 from emg.block import Block, Channel
 from emg.events import Event
 from emg.io.lsl_meta import clock_offset, load_pylsl, write_channels
 from emg.session import LiveSession
+from emg.version import __version__
 
 #: Event kinds published on the marker outlet.
 MARKER_KINDS = ("rep-decided", "rep", "flag", "flag-cleared", "cramp-risk")

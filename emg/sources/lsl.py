@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from emg.block import Block, Channel, beyond_float32
 from emg.errors import EmgDeviceError, EmgInputError
-from emg.events import Event
+from emg.events import Event, EventKind
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
 from emg.io.lsl_meta import clock_offset, load_pylsl, read_channels
 
@@ -523,7 +523,7 @@ class LslSource:
         finally:
             self.close()
 
-    def _tell(self, kind: str, description: str) -> None:
+    def _tell(self, kind: EventKind, description: str) -> None:
         if self.on_event is not None:
             event = Event(
                 self.emitted / self.sample_rate,

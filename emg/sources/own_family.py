@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.recording import Recording
-from emg.sources.families import MUSCLES, FamilyCondition
+from emg.sources.family_conditions import MUSCLES, FamilyCondition
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
 
 #: the generator's rep-to-rep jitter of the rep start, s (+-)

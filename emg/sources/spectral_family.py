@@ -31,7 +31,7 @@ from scipy import signal
 
 from emg.block import Channel
 from emg.recording import Recording
-from emg.sources.families import MUSCLES, FamilyCondition, OnsetShape, truth_rep
+from emg.sources.family_conditions import MUSCLES, FamilyCondition, OnsetShape, truth_rep
 from emg.sources.synthetic import SyntheticSession
 
 FloatArray = npt.NDArray[np.float64]

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.analysis.exercises import classify_order
 from emg.block import Channel
+from emg.order import classify_order
 from emg.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]

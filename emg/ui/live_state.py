@@ -16,20 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.recruitment import RISK_LEVELS
 from emg.block import Channel
 from emg.events import Event
 from emg.ui.trace_buffer import TraceBuffer
-
-#: Banner text per raised flag (the words an athlete reads mid-set).
-BANNER_TEXT = {
-    "hamstring-first": "Hamstrings are leading — start the rep from the glutes",
-    "glute-first": "Glutes are leading — this exercise expects the hamstrings first",
-    "hamstring-share": "Hamstrings are taking over the work — drive with the glutes",
-}
-#: Cramp-risk levels, lowest first.
-RISK_LEVELS = ("ok", "watch", "warning")
-#: Wording shown with the cramp risk: a training aid, not a diagnosis.
-RISK_NOTE = "training aid, not a diagnosis"
+from emg.wording import BANNER_TEXT, rep_label
 
 
 @dataclass(frozen=True)
@@ -72,15 +63,7 @@ class RepTile:
     @property
     def label(self) -> str:
         """Who led and by how much, e.g. ``"glutes first by 92 ms"``."""
-        side = f" ({self.side})" if self.side else ""
-        if self.order in ("glute-first", "hamstring-first") and self.lead_ms is not None:
-            who = "glutes" if self.order == "glute-first" else "hamstrings"
-            return f"{who} first by {abs(self.lead_ms):.0f} ms{side}"
-        if self.order == "simultaneous":
-            return f"together (±{abs(self.lead_ms or 0):.0f} ms){side}"
-        if self.order:
-            return f"{self.order}{side}"
-        return f"undecided{side}"
+        return rep_label(self.order, self.lead_ms, self.side)
 
 
 @dataclass

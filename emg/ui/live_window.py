@@ -23,7 +23,8 @@ from emg.events import Event
 from emg.sources.replay_control import ReplayControl
 from emg.ui.acquisition import Acquisition
 from emg.ui.alert_sound import AlertSound
-from emg.ui.live_state import RISK_NOTE, LiveState, RepTile
+from emg.ui.live_state import LiveState, RepTile
+from emg.wording import RISK_NOTE
 
 #: Milliseconds between frames.
 FRAME_MS = 40

@@ -16,11 +16,11 @@ from emg.analysis.calibration_guide import (
     rms_jumps,
 )
 from emg.analysis.offline import analyze_recording
-from emg.analysis.signal_quality import FLAT_REMEDY
 from emg.block import Channel
 from emg.dsp.chain import ChainConfig
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session, shaped_noise
+from emg.wording import FLAT_REMEDY
 
 CHANNELS = (Channel.from_name("glute"), Channel.from_name("hamstring"))
 

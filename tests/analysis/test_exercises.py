@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from emg.analysis.exercises import ExerciseConfig, classify_order, exercise_preset
+from emg.analysis.exercises import ExerciseConfig, exercise_preset
+from emg.order import classify_order
 
 
 @pytest.mark.parametrize(

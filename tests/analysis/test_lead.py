@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from emg.analysis.exercises import classify_order
 from emg.analysis.lead import AGREE_MS, Rise, estimate_lead, rise_of
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.reps import RepConfig
+from emg.order import classify_order
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
 

@@ -74,3 +74,23 @@ def test_any_blocking_gives_the_offline_result(sizes: list[int]) -> None:
     assert risks == [(r.level, r.reasons, r.at) for r in OFFLINE.risks]
     # unrounded too: the ratio and the lead are bit-identical, not merely close
     assert raw == [(r.ratio, r.levels, r.lead_ms, r.order_margin_ms) for r in OFFLINE.reps]
+
+
+def test_rep_events_are_snapshots_never_changed_afterwards() -> None:
+    """A rep handed out with its order is not changed by the rep's later events."""
+    recording = SESSION.recording
+    pipeline = SessionPipeline(recording.channels, recording.sample_rate, CONFIG)
+    events = []
+    for start in range(0, recording.n_samples, 500):
+        data = recording.data[start : start + 500].astype(np.float64)
+        events += pipeline.process_array(data, recording.lost[start : start + 500]).reps
+    events += pipeline.flush().reps
+    decided = {e.rep.index: e.rep for e in events if e.kind == "decided"}
+    completed = {e.rep.index: e.rep for e in events if e.kind == "completed"}
+    assert sorted(decided) == sorted(completed) == [1, 2, 3, 4, 5, 6]
+    for index, rep in decided.items():
+        # as it stood when its order was decided: still under way, no ratio yet
+        assert rep.end is None and rep.completed_at is None and rep.ratio is None
+        done = completed[index]
+        assert done is not rep and done.end is not None and done.ratio is not None
+        assert (done.order, done.lead_ms) == (rep.order, rep.lead_ms)

@@ -14,9 +14,9 @@ from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig, SessionPipeline
 from emg.analysis.recruitment import RecruitmentTracker, RiskConfig, mdf_drop
 from emg.analysis.reps import Rep, RepConfig, RepEvent
-from emg.analysis.validation import ValidationGrid
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
+from emg.validation.grid import ValidationGrid
 
 SEEDS = tuple(range(20))
 

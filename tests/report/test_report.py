@@ -17,7 +17,6 @@ from PIL import Image
 
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.recruitment import DISCLAIMER
 from emg.analysis.settings import settings_to_dict
 from emg.analysis.signal_quality import check_signal_quality
 from emg.analysis.summary import summarize
@@ -31,6 +30,7 @@ from emg.io.session_writer import SessionWriter
 from emg.recording import Recording
 from emg.report.content import build_content, rep_list
 from emg.sources.synthetic import SynthConfig, generate_session
+from emg.wording import DISCLAIMER
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "recordings" / "examples" / "hip-thrust-synthetic"

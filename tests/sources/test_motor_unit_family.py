@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from emg.dsp.spectral import median_frequency
-from emg.sources.families import FamilyCondition, NoiseColour, simulate_family
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import FamilyCondition, NoiseColour
 from emg.sources.motor_unit_family import (
     ISI_CV,
     MIN_RATE_HZ,

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emg.sources.families import FamilyCondition, simulate_family
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import FamilyCondition
 from emg.sources.own_family import own_config
 from emg.sources.synthetic import generate_session
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from emg.sources.families import FamilyCondition, simulate_family
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import FamilyCondition
 from emg.sources.spectral_family import onset_activation, shwedyk_carrier, simulate_spectral_set
 
 

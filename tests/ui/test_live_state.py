@@ -11,7 +11,8 @@ from emg.events import Event
 from emg.session import LiveSession
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
 from emg.ui.acquisition import display_frame
-from emg.ui.live_state import BANNER_TEXT, LiveState
+from emg.ui.live_state import LiveState
+from emg.wording import BANNER_TEXT
 
 LEADS = (90.0, 100.0, -110.0, -120.0, -100.0, 95.0, 90.0, 100.0)
 

@@ -21,8 +21,9 @@ from emg.sources.replay_control import ReplayControl, steered_replay_blocks
 from emg.sources.synthetic import SynthConfig, generate_session
 from emg.ui.acquisition import Acquisition
 from emg.ui.alert_sound import AlertSound
-from emg.ui.live_state import BANNER_TEXT, LiveState
+from emg.ui.live_state import LiveState
 from emg.ui.live_window import LiveWindow
+from emg.wording import BANNER_TEXT
 
 LEADS = (90.0, -110.0, -120.0, -100.0, -110.0)
 

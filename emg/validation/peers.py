@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import numpy.typing as npt
 
-from emg.analysis.validation import PeerDetector
+from emg.validation.grid import PeerDetector
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

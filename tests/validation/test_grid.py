@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emg.analysis.peers import activity_onsets, available_peers
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.validation import (
+from emg.validation.grid import (
     ValidationGrid,
     match_onsets,
     run_validation,
     summarize_validation,
 )
+from emg.validation.peers import activity_onsets, available_peers
 
 
 def test_match_onsets() -> None:

@@ -4,7 +4,7 @@ Each family (:mod:`emg.sources.families`) simulates a grid of conditions — equ
 SNR, fast and slow recruitment in either muscle, interference, a first burst soon after the
 stream starts — at several leads, sample rates and seeds. Every set is analysed exactly as
 ``emg analyze`` analyses a file (DESIGN.md's defaults, mains notch picked from the recording)
-and scored against its truth with the pairing of :mod:`emg.analysis.validation`: onset error,
+and scored against its truth with the pairing of :mod:`emg.validation.grid`: onset error,
 lead error, order accuracy, simultaneous reps called hamstring-first, false flags, and the first
 burst of the stream apart from the later ones. The same scoring serves a lab's own annotated
 recording (:func:`parse_truth`, :func:`score_result`). Only numbers come out; printing is the
@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from emg.analysis.exercises import ExerciseConfig, classify_order
+from emg.analysis.exercises import ExerciseConfig
 from emg.analysis.offline import OfflineResult, analyze_recording, resolve_mains
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.validation import matching_rep, pair_onsets
 from emg.errors import EmgInputError
 from emg.muscles import MUSCLE_GROUPS
-from emg.sources.families import MUSCLES, FamilyCondition, simulate_family
+from emg.order import classify_order
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import MUSCLES, FamilyCondition
+from emg.validation.grid import matching_rep, pair_onsets
 
 #: recruitment ramps: fast and slow (s, shortest and longest)
 FAST_RAMP_S = (0.02, 0.06)

@@ -103,7 +103,7 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
     Parameters
     ----------
     summary
-        :func:`~emg.analysis.family_validation.summarize_families`'s tables: its
+        :func:`~emg.validation.families.summarize_families`'s tables: its
         ``conditions`` (one row per family and condition) and ``first_burst`` rows.
 
     Returns

@@ -6,7 +6,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from emg.analysis.family_validation import (
+from emg.analysis.offline import analyze_recording
+from emg.analysis.pipeline import AnalysisConfig
+from emg.errors import EmgInputError
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import FamilyCondition
+from emg.validation.families import (
     FamilyGrid,
     FamilyOutcome,
     FamilySet,
@@ -20,10 +25,6 @@ from emg.analysis.family_validation import (
     score_row,
     summarize_families,
 )
-from emg.analysis.offline import analyze_recording
-from emg.analysis.pipeline import AnalysisConfig
-from emg.errors import EmgInputError
-from emg.sources.families import FamilyCondition, simulate_family
 
 
 def test_grid_covers_the_conditions_reproducibly() -> None:

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.analysis.exercises import classify_order
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.reps import Rep
+from emg.order import classify_order
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
 
 FloatArray = npt.NDArray[np.float64]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emg.analysis.family_targets import judge_targets
+from emg.validation.targets import judge_targets
 
 
 def _row(family: str, group: str, label: str, **figures: Any) -> dict[str, Any]:

@@ -1,0 +1,247 @@
+"""The validation runs, from their settings to their summaries: one place for the command and the
+library.
+
+``emg validate`` and :func:`emg.validate` build their grid here (checking every setting before
+a set is generated), run it through the analysis and summarise it; they differ only in how they
+show the result (tables of text, DataFrames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.dsp.chain_limits import SettingError
+from emg.sources.families import family_names
+from emg.validation.families import FamilyGrid, run_family_validation, summarize_families
+from emg.validation.grid import PeerDetector, ValidationGrid, run_validation, summarize_validation
+from emg.validation.targets import judge_targets
+
+#: ``progress(done, total)`` after each set.
+Progress = Callable[[int, int], None]
+
+#: Longest |lead| the family conditions leave room for (reps 3 s apart, 1.2 s active), ms.
+MAX_FAMILY_LEAD_MS = 1000.0
+
+
+def validation_grid(
+    *,
+    snr_db: Sequence[float] | None = None,
+    leads_ms: Sequence[float] | None = None,
+    seeds: int | None = None,
+    reps: int | None = None,
+    fs: float | None = None,
+    cramp_rep: int | None = None,
+    loss: float | None = None,
+) -> ValidationGrid:
+    """The project's grid of synthetic sets (None: the default of that setting).
+
+    Parameters
+    ----------
+    snr_db, leads_ms
+        SNRs (dB) and leads (hamstring minus glute onset, ms); one set per combination.
+    seeds
+        How many seeds per cell.
+    reps, fs
+        Reps per set and sample rate (Hz).
+    cramp_rep
+        Rep at which the cramp sets' episode starts (0: no cramp sets).
+    loss
+        Probability of losing each 20 ms packet.
+
+    Returns
+    -------
+    ValidationGrid
+        Every set of it accepted by the generator.
+
+    Raises
+    ------
+    SettingError
+        Naming the setting at fault (``seeds``, ``fs``, ``reps`` ...), or an empty grid.
+    """
+    default = ValidationGrid()
+    grid = ValidationGrid(
+        snr_db=default.snr_db if snr_db is None else tuple(float(v) for v in snr_db),
+        leads_ms=default.leads_ms if leads_ms is None else tuple(float(v) for v in leads_ms),
+        seeds=default.seeds if seeds is None else tuple(range(seeds)),
+        reps=default.reps if reps is None else reps,
+        fs=default.fs if fs is None else float(fs),
+        cramp_rep=default.cramp_rep if cramp_rep is None else cramp_rep,
+        base=default.base if loss is None else dataclasses.replace(default.base, loss=loss),
+    )
+    for setting, values in (("snr_db", grid.snr_db), ("leads_ms", grid.leads_ms)):
+        if not values:
+            raise SettingError(setting, "the grid is empty: give at least one value")
+    if not grid.seeds:
+        raise SettingError("seeds", "give at least one seed")
+    first = dataclasses.replace(
+        grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=min(grid.cramp_rep, grid.reps)
+    )
+    try:
+        first.validate()
+        for _, config in grid.sets():
+            config.validate()
+    except ValueError as error:
+        # the generator's messages start with the setting they refuse
+        setting, _, reason = str(error).partition(" ")
+        raise SettingError(setting, reason) from None
+    return grid
+
+
+def family_grid(
+    family: str,
+    *,
+    leads_ms: Sequence[float] | None = None,
+    fs: Sequence[float] | float | None = None,
+    seeds: int | None = None,
+    reps: int | None = None,
+) -> FamilyGrid:
+    """The sets of one simulator family, or of ``all`` (None: the default of that setting).
+
+    Parameters
+    ----------
+    family
+        A family name (:func:`emg.sources.families.family_names`) or ``all``.
+    leads_ms, fs, seeds, reps
+        Leads (ms), sample rates (Hz), how many seeds, reps per set.
+
+    Returns
+    -------
+    FamilyGrid
+
+    Raises
+    ------
+    SettingError
+        Naming the setting at fault (``family``, ``seeds``, ``fs`` ...).
+    """
+    known = family_names()
+    if family != "all" and family not in known:
+        raise SettingError("family", f"unknown family '{family}'; one of {', '.join(known)} or all")
+    names = known if family == "all" else (family,)
+    default = FamilyGrid(families=names)
+    rates = default.fs if fs is None else tuple(float(v) for v in _sequence(fs))
+    grid = FamilyGrid(
+        families=names,
+        leads_ms=default.leads_ms if leads_ms is None else tuple(float(v) for v in leads_ms),
+        fs=rates,
+        seeds=default.seeds if seeds is None else tuple(range(seeds)),
+        reps=default.reps if reps is None else reps,
+    )
+    problems = [
+        ("seeds", not grid.seeds, "give at least one seed"),
+        ("reps", grid.reps < 1, "give at least one rep per set"),
+        ("fs", not grid.fs or any(not 200 <= v <= 20000 for v in grid.fs), "must be 200-20000 Hz"),
+        ("leads_ms", not grid.leads_ms, "give at least one lead"),
+        (
+            "leads_ms",
+            any(abs(v) > MAX_FAMILY_LEAD_MS for v in grid.leads_ms),
+            f"leads must be within +-{MAX_FAMILY_LEAD_MS:g} ms",
+        ),
+    ]
+    for setting, bad, reason in problems:
+        if bad:
+            raise SettingError(setting, reason)
+    return grid
+
+
+def validate_grid(
+    grid: ValidationGrid,
+    analysis: AnalysisConfig,
+    peers: dict[str, PeerDetector] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the project's grid and summarise it, with the grid's description under ``grid``.
+
+    Parameters
+    ----------
+    grid
+        From :func:`validation_grid`.
+    analysis
+        How every set is analysed (the settings as resolved for ``emg analyze``).
+    peers
+        Other groups' onset detectors to run beside ours (``emg validate --compare``).
+    progress
+        Called after each set.
+
+    Returns
+    -------
+    dict
+        :func:`~emg.validation.grid.summarize_validation`'s tables and ``grid``.
+    """
+    exercise = analysis.exercise
+    outcomes = run_validation(grid, analysis, peers, progress)
+    summary = summarize_validation(outcomes, exercise.margin_ms, exercise.flagged_order)
+    summary["grid"] = {
+        "snr_db": list(grid.snr_db),
+        "leads_ms": list(grid.leads_ms),
+        "seeds": len(grid.seeds),
+        "reps": grid.reps,
+        "fs": grid.fs,
+        "cramp_rep": grid.cramp_rep,
+        "loss": grid.base.loss,
+        "exercise": exercise.name,
+        "margin_ms": exercise.margin_ms,
+        "detector": analysis.chain.detector,
+    }
+    return summary
+
+
+def validate_families(
+    grid: FamilyGrid,
+    analysis: AnalysisConfig,
+    mains: str = "auto",
+    refinements: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Run the family sets and summarise them, each refinement over the same sets.
+
+    Parameters
+    ----------
+    grid
+        From :func:`family_grid`.
+    analysis
+        How every set is analysed.
+    mains
+        Mains setting of the analysis (``auto``, ``off``, ``50``, ``60``).
+    refinements
+        Onset refinements to put side by side (``emg validate --family --compare``); empty:
+        only ``analysis``'s.
+    progress
+        Called after each set.
+
+    Returns
+    -------
+    list of dict
+        One summary per refinement, ``analysis``'s first: the tables of
+        :func:`~emg.validation.families.summarize_families`, ``targets`` (each target on its
+        worst family and condition) and ``grid``.
+    """
+    chain, exercise = analysis.chain, analysis.exercise
+    methods = [chain.refinement, *(m for m in refinements if m != chain.refinement)]
+    summaries = []
+    for method in methods:
+        settings = dataclasses.replace(analysis, chain=chain.with_refinement(method))
+        outcomes = run_family_validation(grid, settings, mains, progress)
+        summary = summarize_families(outcomes, exercise.margin_ms)
+        summary["targets"] = [dataclasses.asdict(t) for t in judge_targets(summary)]
+        summary["grid"] = {
+            "families": list(grid.families),
+            "leads_ms": list(grid.leads_ms),
+            "fs": list(grid.fs),
+            "seeds": len(grid.seeds),
+            "reps": grid.reps,
+            "sets": len(outcomes),
+            "exercise": exercise.name,
+            "margin_ms": exercise.margin_ms,
+            "detector": settings.chain.detector,
+            "refinement": settings.chain.refinement,
+            "mains": mains,
+        }
+        summaries.append(summary)
+    return summaries
+
+
+def _sequence(value: Sequence[float] | float) -> Sequence[float]:
+    return (value,) if isinstance(value, int | float) else value

@@ -1,0 +1,99 @@
+"""The words an athlete or coach reads: warnings, rep labels, remedies and prompts.
+
+The live window, the report and the guided calibration share them from here, so a warning
+reads the same mid-set and afterwards. Plain data and string formatting only.
+"""
+
+from __future__ import annotations
+
+#: Banner text per raised flag (the words an athlete reads mid-set).
+BANNER_TEXT = {
+    "hamstring-first": "Hamstrings are leading — start the rep from the glutes",
+    "glute-first": "Glutes are leading — this exercise expects the hamstrings first",
+    "hamstring-share": "Hamstrings are taking over the work — drive with the glutes",
+}
+#: What the cramp risk is and is not, wherever it is shown.
+DISCLAIMER = (
+    "A training aid, not a diagnosis: it shows how the muscles were recruited, and cannot "
+    "tell whether a cramp will happen."
+)
+#: Wording shown with the cramp risk: a training aid, not a diagnosis.
+RISK_NOTE = "training aid, not a diagnosis"
+
+
+def rep_label(order: str | None, lead_ms: float | None, side: str | None = None) -> str:
+    """Who led a rep and by how much, e.g. ``"glutes first by 92 ms"``.
+
+    Parameters
+    ----------
+    order
+        The rep's order (``glute-first``, ``hamstring-first``, ``simultaneous``), None while
+        it is undecided.
+    lead_ms
+        Hamstring onset minus glute onset, milliseconds.
+    side
+        ``left`` or ``right`` when the session has both sides.
+
+    Returns
+    -------
+    str
+        The label of the rep's tile.
+    """
+    suffix = f" ({side})" if side else ""
+    if order in ("glute-first", "hamstring-first") and lead_ms is not None:
+        who = "glutes" if order == "glute-first" else "hamstrings"
+        return f"{who} first by {abs(lead_ms):.0f} ms{suffix}"
+    if order == "simultaneous":
+        return f"together (±{abs(lead_ms or 0):.0f} ms){suffix}"
+    if order:
+        return f"{order}{suffix}"
+    return f"undecided{suffix}"
+
+
+#: What to do about each signal problem the rest check finds.
+FLAT_REMEDY = (
+    "Press the electrode down firmly and check that the lead is clipped on and the sensor "
+    "is switched on."
+)
+CLIPPING_REMEDY = (
+    "Press the electrodes down and check the lead: a loose electrode or a large offset drives "
+    "the sensor to its limit. If the sensor has a gain setting, lower it."
+)
+MAINS_REMEDY = (
+    "Move away from the charger and mains cables (unplug the laptop charger if you can), and "
+    "press the electrodes down: poor contact picks up more hum."
+)
+NOISE_REMEDY = (
+    "Clean the skin (alcohol wipe, let it dry), put on new electrodes, and wait a minute for "
+    "the gel to settle."
+)
+MOTION_REMEDY = (
+    "Keep still and relaxed during the rest check, and tape or clip the cable so that it "
+    "does not swing or pull on the electrode."
+)
+
+
+#: what the athlete reads, per step: the get-ready text, the instruction while it counts
+STEP_TEXT: dict[str, tuple[str, str]] = {
+    "quality": (
+        "Signal check next. Sit or lie down, relax both legs and keep still.",
+        "Checking the signals: stay relaxed and keep still.",
+    ),
+    "rest": (
+        "Rest baseline next. Lie back and let your glutes and hamstrings go completely loose.",
+        "Relax completely and keep still.",
+    ),
+    "mvc-glute": (
+        "Glute max test next (glute sensor). Lie on your back, knees bent, feet flat, with a "
+        "strap or a partner holding your hips down. Stop if anything hurts.",
+        "Squeeze your glutes as hard as you can: bridge and push the hips up against the "
+        "resistance. Keep pushing!",
+    ),
+    "mvc-hamstring": (
+        "Hamstring max test next (hamstring sensor). Lie face down, knee bent a little, with "
+        "a strap or a partner holding your heel. Stop if you feel a cramp coming.",
+        "Pull your heel towards your bottom as hard as you can against the resistance. "
+        "Keep pulling!",
+    ),
+}
+PAUSE_TEXT = "Relax and breathe. The next push comes after the countdown."
