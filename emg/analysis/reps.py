@@ -21,12 +21,14 @@ computed when the rep ends.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.deadlines import Deadline, DeadlineQueue
 from emg.analysis.lead import (
     RISE_LEVEL_S,
     RISE_LOOKBACK_S,
@@ -36,10 +38,17 @@ from emg.analysis.lead import (
     rise_of,
 )
 from emg.analysis.normalisation import Normalisation
+from emg.analysis.rep_history import History, RestSpectrum
+from emg.analysis.rep_measures import (
+    burst_median_frequency,
+    decide_order,
+    level_before,
+    rep_levels,
+)
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.onset import Burst, Onset
-from emg.dsp.spectral import noise_corrected_median_frequency, welch_power, welch_segment
-from emg.order import Order, classify_order
+from emg.dsp.spectral import welch_power, welch_segment
+from emg.order import Order
 
 FloatArray = npt.NDArray[np.float64]
 GROUPS = ("glute", "hamstring")
@@ -188,13 +197,24 @@ class Rep:
     complete: bool = True
 
     def snapshot(self) -> Rep:
-        """A copy as the rep stands now, to hand out: the tracker goes on changing its own."""
-        return copy.deepcopy(self)
+        """A copy as the rep stands now, to hand out: the tracker goes on changing its own.
+
+        Every field is a number, a string, a tuple or a dict of those, so copying the dicts
+        is a deep copy.
+        """
+        rep = copy.copy(self)
+        for name in _DICT_FIELDS:
+            setattr(rep, name, dict(getattr(self, name)))
+        return rep
 
     @property
     def missing(self) -> tuple[str, ...]:
         """Groups that did not switch on in the rep (and were not already active)."""
         return tuple(g for g in GROUPS if self.onsets[g] is None and g not in self.carried)
+
+
+#: The fields of a :class:`Rep` that are dicts (copied by :meth:`Rep.snapshot`).
+_DICT_FIELDS = tuple(f.name for f in dataclasses.fields(Rep) if str(f.type).startswith("dict"))
 
 
 #: What a rep event says: order known, rep over, hamstring still on.
@@ -222,55 +242,6 @@ class RepEvent:
     rep: Rep
     at: int
     seconds: float = 0.0
-
-
-class _History:
-    """The last samples of some channels, sliceable by stream index."""
-
-    def __init__(self, n_channels: int) -> None:
-        self._chunks: list[tuple[int, FloatArray]] = []
-        self.n_channels = n_channels
-
-    def append(self, start: int, x: FloatArray) -> None:
-        if len(x):
-            self._chunks.append((start, x))
-
-    def trim(self, keep_from: int) -> None:
-        while self._chunks and self._chunks[0][0] + len(self._chunks[0][1]) <= keep_from:
-            self._chunks.pop(0)
-
-    def slice(self, lo: int, hi: int) -> FloatArray:
-        parts = [
-            x[max(lo - s, 0) : max(min(hi - s, len(x)), 0)]
-            for s, x in self._chunks
-            if s < hi and s + len(x) > lo
-        ]
-        if not parts:
-            return np.zeros((0, self.n_channels))
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-
-
-class _RestSpectrum:
-    """Running mean of the Welch densities of rest stretches, in constant memory.
-
-    Each stretch weighs as many as its Welch segments; once ``memory`` segments have been
-    seen, a new stretch replaces that share of the mean (an exponential forgetting over about
-    ``memory`` segments), so the estimate follows a slowly changing electrode noise.
-    """
-
-    def __init__(self, memory: int) -> None:
-        self.power: FloatArray | None = None
-        self._weight = 0
-        self._memory = memory
-
-    def add(self, power: FloatArray, n_segments: int) -> None:
-        """Fold the density of a rest stretch of ``n_segments`` Welch segments in."""
-        if self.power is None:
-            self.power, self._weight = power.copy(), min(n_segments, self._memory)
-            return
-        total = self._weight + n_segments
-        self.power += (n_segments / total) * (power - self.power)
-        self._weight = min(total, self._memory)
 
 
 class RepTracker:
@@ -311,13 +282,13 @@ class RepTracker:
         self._method = self.normalisation.method()
         self._delay = decision_delay
         self._margin = round(self.config.margin_ms / 1000 * fs)
-        self._history = _History(4)
+        self._history = History(4)
         self._baselines: list[BaselineEstimate] = []
         self._active: dict[str, bool] = dict.fromkeys(GROUPS, False)
         self._rep: Rep | None = None
         self._last_end: int | None = None
         self._count = 0
-        self._deadlines: list[tuple[int, str, float]] = []
+        self._deadlines = DeadlineQueue()
         self._position = 0
         self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
         self._last_offset: dict[str, int] = {}
@@ -325,7 +296,7 @@ class RepTracker:
         self._settle = settle  # the first sample at which an onset can be detected
         self._segment = welch_segment(fs)
         step = self._segment - self._segment // 2
-        self._rest = _RestSpectrum(max(1, round(self.config.rest_memory_s * fs / step)))
+        self._rest = RestSpectrum(max(1, round(self.config.rest_memory_s * fs / step)))
 
     def _s(self, seconds: float) -> int:
         return max(1, round(seconds * self.fs))
@@ -434,8 +405,8 @@ class RepTracker:
         if carried:
             self._decide(rep, onset.decided, out)
         else:
-            self._deadlines.append((onset.index + self._margin + self._delay, "decide", 0.0))
-        self._deadlines.append((onset.index + self._s(self.config.max_rep_s), "max", 0.0))
+            self._deadlines.add(Deadline(onset.index + self._margin + self._delay, "decide"))
+        self._deadlines.add(Deadline(onset.index + self._s(self.config.max_rep_s), "max"))
 
     def _on_offset(self, group: str, burst: Burst, out: list[RepEvent]) -> None:
         self._active[group] = False
@@ -446,7 +417,7 @@ class RepTracker:
         rep.offsets[group] = burst.offset
         if group == "glute" and self._active["hamstring"]:
             for seconds in self.config.tonic_s:
-                self._deadlines.append((burst.offset + self._s(seconds), "tonic", seconds))
+                self._deadlines.add(Deadline(burst.offset + self._s(seconds), "tonic", seconds))
         if not any(self._active.values()) and rep.order is not None:
             end = max(o for o in rep.offsets.values() if o is not None)
             self._close(rep, end, burst.decided, out, complete=burst.complete)
@@ -454,15 +425,10 @@ class RepTracker:
     # --- deadlines --------------------------------------------------------------------
 
     def _advance(self, now: int, out: list[RepEvent], inclusive: bool) -> None:
-        while True:
-            due = [d for d in self._deadlines if d[0] < now or (inclusive and d[0] == now)]
-            if not due:
-                return
-            first = min(due)
-            self._deadlines.remove(first)
-            self._fire(first, out)
+        while (deadline := self._deadlines.pop_due(now, inclusive)) is not None:
+            self._fire(deadline, out)
 
-    def _fire(self, deadline: tuple[int, str, float], out: list[RepEvent]) -> None:
+    def _fire(self, deadline: Deadline, out: list[RepEvent]) -> None:
         at, kind, seconds = deadline
         rep = self._rep
         if rep is None:
@@ -491,7 +457,7 @@ class RepTracker:
         self._rep = None
         self._quiet_from = max(self._quiet_from, end)
         self._count -= 1
-        self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
+        self._deadlines.keep_only("tonic")
 
     # --- decisions --------------------------------------------------------------------
 
@@ -503,17 +469,15 @@ class RepTracker:
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
-        estimate = self._lead(rep)
-        if estimate is not None:
-            rep.lead_ms = estimate.lead_ms
-            rep.order_margin_ms = self.config.margin_ms + estimate.uncertainty_ms
-            rep.order = classify_order(rep.lead_ms, rep.order_margin_ms)
-        elif "glute" in rep.carried:
-            rep.order = "glute-first"
-        elif "hamstring" in rep.carried or rep.onsets["hamstring"] is not None:
-            rep.order = "hamstring-first"
-        else:
-            rep.order = "glute-first"
+        decision = decide_order(
+            self._lead(rep),
+            rep.carried,
+            rep.onsets["hamstring"] is not None,
+            self.config.margin_ms,
+        )
+        rep.order = decision.order
+        if decision.lead_ms is not None:
+            rep.lead_ms, rep.order_margin_ms = decision.lead_ms, decision.margin_ms
         rep.decided_at = at
         out.append(RepEvent("decided", rep.snapshot(), at))
 
@@ -568,14 +532,13 @@ class RepTracker:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
         history = self._history.slice(rep.start, max(end, rep.start + 1))
-        means = history[:, :2].mean(axis=0) if len(history) else np.full(2, np.nan)
-        for i, group in enumerate(GROUPS):
-            rest = self._rest_at(rep.start, i)
-            reference = self.normalisation.reference(group, rest)
-            rep.levels[group] = float(means[i] / reference) if reference > 0 else float("nan")
-        g, h = rep.levels["glute"], rep.levels["hamstring"]
-        rep.ratio = g / h if h > 0 else None
-        rep.hamstring_share = h / (g + h) if g + h > 0 else None
+        references = tuple(
+            self.normalisation.reference(group, self._rest_at(rep.start, i))
+            for i, group in enumerate(GROUPS)
+        )
+        levels = rep_levels(history[:, :2], (references[0], references[1]))
+        rep.levels["glute"], rep.levels["hamstring"] = levels.glute, levels.hamstring
+        rep.ratio, rep.hamstring_share = levels.ratio, levels.hamstring_share
         for i, group in enumerate(GROUPS):
             mdf, error = self._burst_mdf(rep, group, i, end)
             rep.median_frequency_hz[group] = mdf
@@ -583,17 +546,13 @@ class RepTracker:
         self._rep = None
         self._last_end = end
         self._quiet_from = max(self._quiet_from, end)
-        self._deadlines = [d for d in self._deadlines if d[1] == "tonic"]
-        out.append(RepEvent("completed", rep.snapshot(), at))
+        self._deadlines.keep_only("tonic")
+        out.append(RepEvent("completed", rep, at))  # let go of: never changed again
 
     def _burst_mdf(
         self, rep: Rep, group: str, column: int, end: int
     ) -> tuple[float | None, float | None]:
-        """Median frequency of a muscle's whole burst in ``rep``, and its standard error.
-
-        With the rest spectrum taken out, the quiet edges of the burst no longer pull the
-        median up, so the whole burst is used: the longer, the smaller the error.
-        """
+        """Median frequency of a muscle's whole burst in ``rep``, and its standard error."""
         onset, offset = rep.onsets[group], rep.offsets[group]
         lo = onset if onset is not None else rep.start
         hi = min(offset, end) if offset is not None else end
@@ -602,12 +561,9 @@ class RepTracker:
         noise = self._rest.power if self.config.mdf_noise_correction else None
         # contiguous: the same sums whatever the layout of the history's chunks
         burst = np.ascontiguousarray(self._history.slice(lo, hi)[:, 2 + column : 3 + column])
-        mdf, error = noise_corrected_median_frequency(
+        return burst_median_frequency(
             burst, self.fs, None if noise is None else noise[:, column : column + 1]
         )
-        if np.isnan(mdf[0]):
-            return None, None
-        return float(mdf[0]), None if np.isnan(error[0]) else float(error[0])
 
     def _learn_rest(self, onset: int) -> None:
         """Fold the quiet stretch before a rep starting at ``onset`` into the rest spectrum.
@@ -646,10 +602,13 @@ class RepTracker:
             return
         channel = self.channels[1]
         mean, sd = float(estimate.mean[channel]), float(estimate.std[channel])
-        level = float(before.mean())
-        reference = self.normalisation.reference("hamstring", mean)
-        rep.hamstring_before = level / reference if reference > 0 else None
-        rep.hamstring_elevated_before = level > mean + self.config.elevated_sd * sd
+        rep.hamstring_before, rep.hamstring_elevated_before = level_before(
+            before,
+            mean,
+            sd,
+            self.normalisation.reference("hamstring", mean),
+            self.config.elevated_sd,
+        )
 
     def _estimate_at(self, sample: int) -> BaselineEstimate | None:
         estimate = None

@@ -22,9 +22,11 @@ remedy that the live window shows and the session stores:
     the athlete moved or the cable swings.
 
 Everything here is pure numerics on arrays: no I/O, no Qt. Spectra come from
-:func:`scipy.signal.welch` (Hann, linear trend removed per segment; 1 s segments for mains,
-4 s for the motion band); the rest RMS comes from the signal chain's own causal band-pass and notch
-(:mod:`emg.dsp.filters`), so it is the noise the onset threshold will actually see.
+:func:`emg.dsp.spectral.welch_power`, the numbers of :func:`scipy.signal.welch` (Hann, linear
+trend removed per segment; 1 s segments for mains, 4 s for the motion band); hum is named by
+the analysis's own mains detector (:func:`emg.dsp.filters.detect_mains`); the rest RMS comes
+from the signal chain's own causal band-pass and notch (:mod:`emg.dsp.filters`), so it is the
+noise the onset threshold will actually see.
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
-from emg.dsp.filters import SosFilter, bandpass_edges, design_bandpass, design_notch
+from emg.dsp.filters import (
+    SosFilter,
+    bandpass_edges,
+    design_bandpass,
+    design_notch,
+    detect_mains,
+)
+from emg.dsp.spectral import welch_power
 from emg.wording import (
     CLIPPING_REMEDY,
     FLAT_REMEDY,
@@ -338,7 +346,9 @@ def check_signal_quality(
     band = bandpass_edges(fs, config.highpass_hz, config.lowpass_hz)
     spectrum = rest_spectrum(x, fs)
     ratios = {f0: mains_ratio_db(spectrum, f0, band, config) for f0 in _mains_candidates(config)}
-    mains_hz = max(ratios, key=lambda f0: float(ratios[f0].max()))
+    # hum that stands out is named as the analysis's mains auto names it; else the worse one
+    detected = detect_mains(x, fs) if config.mains_hz is None else None
+    mains_hz = detected or max(ratios, key=lambda f0: float(ratios[f0].max()))
     motion = motion_ratio_db(x, fs, mains_hz, band, config)
     rms = rest_rms(x, fs, config, mains_hz)
     channels = tuple(
@@ -374,8 +384,8 @@ def rest_spectrum(x: FloatArray, fs: float, segment_s: float = 1.0) -> RestSpect
         Frequencies and PSD per channel.
     """
     nperseg = min(len(x), round(segment_s * fs))
-    freqs, psd = signal.welch(x, fs=fs, nperseg=nperseg, detrend="linear", axis=0)
-    return RestSpectrum(np.asarray(freqs, dtype=np.float64), np.asarray(psd, dtype=np.float64))
+    freqs, psd = welch_power(x, fs, nperseg, "linear")
+    return RestSpectrum(freqs, psd)
 
 
 def mains_ratio_db(

@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from emg.dsp.spectral import welch_power
+
 try:  # the compiled loop behind signal.sosfilt: same arithmetic, without its per-call checks
     from scipy.signal._sosfilt import _sosfilt as _sosfilt_rows
 except ImportError:  # pragma: no cover - layout of scipy's private modules changed
@@ -251,7 +253,7 @@ def detect_mains(x: FloatArray, fs: float, min_ratio: float = 10.0) -> float | N
     """
     x2 = x.reshape(len(x), -1)
     nperseg = int(min(len(x2), round(fs)))  # 1 Hz resolution
-    freqs, pxx = signal.welch(x2, fs=fs, nperseg=nperseg, axis=0, detrend="constant")
+    freqs, pxx = welch_power(x2, fs, nperseg)
     pxx = pxx.mean(axis=1)
     best: tuple[float, float | None] = (min_ratio, None)
     for mains in (50.0, 60.0):
