@@ -64,6 +64,27 @@ def event_kind(text: str) -> EventKind | None:
     return None
 
 
+#: The columns a table of events gives the reps' numbers in (BIDS ``events.tsv``, CSV): rep
+#: number, side, order, lead (ms) and glute : hamstring ratio; empty for other events.
+REP_COLUMNS = ("rep", "side", "order", "lead_ms", "ratio")
+#: Event kinds whose detail is a rep's.
+REP_KINDS = ("rep", "rep-decided", "sustained")
+
+
+def rep_columns(event: Event) -> dict[str, Any]:
+    """The :data:`REP_COLUMNS` of ``event``: from its detail for a rep event, else None."""
+    if event.kind not in REP_KINDS:
+        return dict.fromkeys(REP_COLUMNS)
+    data = event.data
+    return {
+        "rep": data.get("index"),
+        "side": data.get("side"),
+        "order": data.get("order"),
+        "lead_ms": data.get("lead_ms"),
+        "ratio": data.get("ratio"),
+    }
+
+
 #: Longest description every BDF+/EDF+ writer keeps.
 ANNOTATION_CHARS = 40
 

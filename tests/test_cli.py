@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from emg.cli import build_parser, main
@@ -291,9 +293,21 @@ def test_export_csv_and_analyze_with_channel_overrides(
     out = tmp_path / "set.csv"
     assert main(["export", str(folder), "--to", "csv", str(out)]) == 0
     capsys.readouterr()
-    events = (tmp_path / "set.events.csv").read_text().splitlines()
-    assert events[0] == "time_s,duration_s,kind,channel,description"
-    assert any(",rep," in line for line in events)
+    table = pd.read_csv(tmp_path / "set.events.csv")
+    assert list(table.columns) == [
+        "time_s", "duration_s", "kind", "channel", "rep", "side", "order", "lead_ms", "ratio",
+        "description",
+    ]  # fmt: skip
+    assert table["time_s"].is_monotonic_increasing
+    reps = table[table["kind"] == "rep"]
+    assert len(reps) and reps["rep"].tolist() == list(range(1, len(reps) + 1))
+    assert reps["order"].isin(["glute-first", "hamstring-first", "simultaneous"]).all()
+    assert reps["lead_ms"].notna().all() and reps["ratio"].notna().all()
+    sidecar = json.loads((tmp_path / "set.json").read_text())
+    assert sidecar["SamplingFrequency"] == 2000.0
+    assert sidecar["Columns"]["glute"]["Units"] == "uV"
+    time = pd.read_csv(out)["time"].to_numpy()
+    assert 1 / np.median(np.diff(time)) == pytest.approx(2000.0, abs=1e-6)
     renamed = tmp_path / "renamed.csv"
     renamed.write_text(out.read_text().replace("glute,hamstring", "EMG1,EMG2", 1))
     assert main(["analyze", str(renamed), "--json"]) == 2

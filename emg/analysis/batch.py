@@ -18,7 +18,7 @@ side               side of the glute/hamstring pair (empty for a single pair wit
 rep                rep number within its pair, as in the JSON
 start_s ...        ``start_s``, ``glute_onset_s``, ``hamstring_onset_s``, ``lead_ms``,
 decided_at_s       ``order``, ``ratio`` and ``decided_at_s`` of the rep, as in the JSON
-flags              the flags this rep raised, ``;``-separated (empty for none): an order flag
+raised_flags       the flags this rep raised, ``;``-separated (empty for none): an order flag
                    (``hamstring-first``, or ``glute-first`` where the hamstrings should lead)
                    raised at its decision, ``hamstring-share`` raised at its completion
 cramp_risk         the cramp-risk level of its side once its order was decided (``ok`` /
@@ -53,7 +53,7 @@ COLUMNS = (
     "order",
     "ratio",
     "decided_at_s",
-    "flags",
+    "raised_flags",  # not "flags": DataFrame.flags is pandas' own attribute
     "cramp_risk",
 )
 
@@ -61,6 +61,9 @@ COLUMNS = (
 FAILURE_COLUMNS = ("session", "error")
 
 _INTEGER_COLUMNS = ("set", "rep")
+#: Text columns, typed as text even when every value is missing (so that Parquet files of
+#: different runs share one schema and concatenate).
+_TEXT_COLUMNS = ("session", "subject", "exercise", "side", "order", "raised_flags", "cramp_risk")
 _FLOAT_COLUMNS = (
     "start_s",
     "glute_onset_s",
@@ -212,7 +215,7 @@ def rep_rows(session: str, summary: Mapping[str, Any], info: SessionInfo) -> lis
                 "order": rep["order"],
                 "ratio": rep["ratio"],
                 "decided_at_s": decided,
-                "flags": ";".join(_raised_by(rep, summary["flags"])),
+                "raised_flags": ";".join(_raised_by(rep, summary["flags"])),
                 "cramp_risk": _risk_at(decided, side, summary["cramp_risk_timeline"]),
             }
         )
@@ -251,7 +254,8 @@ def reps_table(sessions: Iterable[SessionRows]) -> pd.DataFrame:
     """The reps of all sessions, in the order given, as a table with :data:`COLUMNS`.
 
     ``set`` and ``rep`` are integers, times, lead and ratio floats (NaN where the JSON has
-    null), the rest text (None where unknown).
+    null), the rest pandas' ``string`` dtype (missing where unknown): the same schema for
+    every run, whatever its values.
     """
     rows = [row for session in sessions for row in session.rows]
     frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
@@ -259,6 +263,8 @@ def reps_table(sessions: Iterable[SessionRows]) -> pd.DataFrame:
         frame[column] = frame[column].astype("int64")
     for column in _FLOAT_COLUMNS:
         frame[column] = frame[column].astype("float64")
+    for column in _TEXT_COLUMNS:
+        frame[column] = frame[column].astype("string")
     return frame
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from emg.api import read
 from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
-from emg.io.csv_format import write_emg_csv, write_events_csv
+from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
 
 
@@ -33,6 +33,17 @@ def add_parser(commands: Any) -> None:
     )
     export.add_argument("--subject", help="BIDS subject label (default: the session's, or 01)")
     export.add_argument("--task", help="BIDS task label (default: from the exercise)")
+    bids = export.add_argument_group("BIDS dataset metadata (--to bids; each where BIDS puts it)")
+    bids.add_argument(
+        "--authors", metavar="'NAME; NAME'", help="the dataset's authors, separated by ';'"
+    )
+    bids.add_argument("--license", metavar="SPDX", help="the dataset's licence, e.g. CC-BY-4.0")
+    bids.add_argument("--institution", help="the institution in charge of the equipment")
+    bids.add_argument("--institution-address", metavar="ADDRESS", help="its address")
+    bids.add_argument("--department", help="its department")
+    bids.add_argument("--instructions", metavar="TEXT", help="what the participants were told")
+    bids.add_argument("--electrode-manufacturer", metavar="NAME", help="who made the electrodes")
+    bids.add_argument("--electrode-model", metavar="MODEL", help="the electrodes' model")
     add_channel_option(export)
     export.set_defaults(handler=run_export)
 
@@ -69,17 +80,28 @@ def run_export(args: argparse.Namespace) -> int:
     out = output_path(args.out, args.to)
     recording = read(args.input, args.channel)
     if args.to == "bids":
-        from emg.io.bids_format import export_bids
+        from emg.io.bids_format import DatasetInfo, export_bids
 
-        written = export_bids(recording, args.out, subject=args.subject, task=args.task)
+        info = DatasetInfo(
+            authors=tuple(a.strip() for a in (args.authors or "").split(";") if a.strip()),
+            license=args.license,
+            institution=args.institution,
+            institution_address=args.institution_address,
+            department=args.department,
+            instructions=args.instructions,
+            electrode_manufacturer=args.electrode_manufacturer,
+            electrode_model=args.electrode_model,
+        )
+        written = export_bids(recording, args.out, subject=args.subject, task=args.task, info=info)
         print(f"wrote BIDS-EMG dataset {args.out} ({written.name})")
     elif args.to == "bdf":
-        from emg.io.edf_format import write_bdf
+        from emg.io.edf_format import recording_events, write_bdf
 
         write_bdf(out, recording)
-        print(f"wrote {out} ({len(recording.events)} events as annotations)")
+        print(f"wrote {out} ({len(recording_events(recording))} events as annotations)")
     else:
         write_emg_csv(out, recording)
         events = write_events_csv(out, recording.events)
-        print(f"wrote {out} and {events}")
+        sidecar = write_csv_sidecar(out, recording)
+        print(f"wrote {out}, {events} and {sidecar} (sample rate and units)")
     return 0

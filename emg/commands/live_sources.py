@@ -139,7 +139,13 @@ def synthetic_source(args: argparse.Namespace) -> LiveSource:
         {
             "source": "synthetic",
             "sensors": [
-                {"name": c.device, "profile": "synthetic", "channels": [c.label]}
+                {
+                    "name": c.device,
+                    "profile": "synthetic",
+                    "manufacturer": "emg-toolkit",
+                    "model": "synthetic sEMG generator",
+                    "channels": [c.label],
+                }
                 for c in recording.channels
             ],
             "synthetic": {"truth_file": "truth.json"},
@@ -176,6 +182,8 @@ async def ble_source(args: argparse.Namespace) -> LiveSource:
                     "name": s.advert.name,
                     "address": s.advert.address,
                     "profile": s.profile.name,
+                    "manufacturer": s.profile.manufacturer or None,
+                    "model": s.profile.model or None,
                     "decoder": s.profile.decoder_kind,
                     "channels": [c.label for c in s.channels],
                 }

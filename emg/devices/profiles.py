@@ -7,6 +7,8 @@ and ``[extra]`` is a free-form table of notes (it must be a table)::
 
     name = "emg-stream-v1"                 # unique; what --profile and `emg decode` take
     description = "..."
+    manufacturer = "..."                   # optional: who makes the sensor, and its model,
+    model = "..."                          # written to exports (BIDS Manufacturer ...)
 
     [match]                                # how `emg scan` recognises the sensor
     names = ["EMG-*"]                      # shell-style patterns on the advertised name
@@ -77,6 +79,8 @@ class SensorProfile:
     decoder_params: Mapping[str, Any] = field(default_factory=dict)
     muscles: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    manufacturer: str = ""
+    model: str = ""
     battery: str | None = None
 
     def decoder(self) -> Decoder:
@@ -177,7 +181,18 @@ class _Reader:
 
 #: The keys of each table (``[decoder]`` keys are checked by the decoder, ``[extra]`` is free).
 KNOWN_KEYS: Mapping[str, tuple[str, ...]] = {
-    "": ("name", "description", "match", "gatt", "stream", "decoder", "muscles", "extra"),
+    "": (
+        "name",
+        "description",
+        "manufacturer",
+        "model",
+        "match",
+        "gatt",
+        "stream",
+        "decoder",
+        "muscles",
+        "extra",
+    ),
     "match": ("names", "services"),
     "gatt": ("service", "notify", "control", "start", "stop", "write_with_response", "battery"),
     "stream": ("sample_rate", "channels", "scale_uv"),
@@ -244,6 +259,8 @@ def load_profile(path: str | Path) -> SensorProfile:
     profile = SensorProfile(
         name=top.text("name"),
         description=description,
+        manufacturer=top.text("manufacturer", "") if "manufacturer" in values else "",
+        model=top.text("model", "") if "model" in values else "",
         path=path,
         name_patterns=match.texts("names"),
         advertised_services=match.uuids("services"),

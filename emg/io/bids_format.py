@@ -33,8 +33,8 @@ import numpy as np
 
 from emg.block import Channel
 from emg.errors import EmgInputError
-from emg.events import EVENT_KINDS, Event, event_kind, loss_mask
-from emg.io.channel_map import SourceChannel
+from emg.events import EVENT_KINDS, REP_COLUMNS, Event, event_kind, loss_mask, rep_columns
+from emg.io.channel_map import SourceChannel, signal_type
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
 from emg.io.json_files import write_json
 from emg.io.read_errors import read_error
@@ -42,8 +42,10 @@ from emg.muscles import parse_muscle_name
 from emg.recording import Recording
 from emg.version import __version__
 
-#: BIDS version the export follows.
-BIDS_VERSION = "1.11.2"
+#: BIDS version the export follows: the newest released one that the official validator
+#: (bids-validator 3.0, schema 1.11.1) knows; the EMG modality is the same in the schema of
+#: bidsschematools 2.0 the tests check the sidecars with.
+BIDS_VERSION = "1.11.1"
 #: Name of this toolkit in ``GeneratedBy``.
 TOOLKIT = "emg-toolkit"
 #: Units of the stored samples as BIDS writes them.
@@ -124,9 +126,80 @@ EVENT_COLUMNS: dict[str, dict[str, Any]] = {
         "Levels": dict(EVENT_KINDS),
     },
     "channel": {"Description": "The channel the event concerns (name in channels.tsv)."},
-    "description": {"Description": "Short human-readable text of the event."},
+    # not "description": MNE keeps extra columns as annotation extras, where that key is taken
+    "summary": {"Description": "Short human-readable text of the event."},
+    "rep": {"Description": "Rep number (per side) of a rep, rep-decided or sustained event."},
+    "side": {
+        "Description": "Side of the glute/hamstring pair the event concerns.",
+        "Levels": {"left": "left leg", "right": "right leg"},
+    },
+    "order": {
+        "Description": "Which muscle switched on first in the rep.",
+        "Levels": {
+            "glute-first": "the glutes led by more than the margin",
+            "hamstring-first": "the hamstrings led by more than the margin",
+            "simultaneous": "the onsets were within the margin",
+        },
+    },
+    "lead_ms": {
+        "Description": "Hamstring onset minus glute onset (positive: the glutes first).",
+        "Units": "ms",
+    },
+    "ratio": {"Description": "Glute : hamstring level over the rep."},
     "detail": {"Description": "Full detail of the event as JSON (reps, lead, sample ranges)."},
 }
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a lab says about its dataset (each goes where BIDS recommends it; None: unknown).
+
+    Attributes
+    ----------
+    authors
+        Who made the dataset (``Authors`` in ``dataset_description.json``).
+    license
+        Its licence, an SPDX identifier such as ``CC-BY-4.0`` (``License``).
+    institution, institution_address, department
+        Who was in charge of the equipment (``InstitutionName``, ``InstitutionAddress``,
+        ``InstitutionalDepartmentName`` in ``_emg.json``).
+    instructions
+        What the participants were told before the recording (``Instructions``).
+    electrode_manufacturer, electrode_model
+        The electrodes (``ElectrodeManufacturer``, ``ElectrodeManufacturersModelName``).
+    """
+
+    authors: tuple[str, ...] = ()
+    license: str | None = None
+    institution: str | None = None
+    institution_address: str | None = None
+    department: str | None = None
+    instructions: str | None = None
+    electrode_manufacturer: str | None = None
+    electrode_model: str | None = None
+
+    def sidecar_fields(self) -> dict[str, str]:
+        """The ``_emg.json`` fields given."""
+        fields = {
+            "InstitutionName": self.institution,
+            "InstitutionAddress": self.institution_address,
+            "InstitutionalDepartmentName": self.department,
+            "Instructions": self.instructions,
+            "ElectrodeManufacturer": self.electrode_manufacturer,
+            "ElectrodeManufacturersModelName": self.electrode_model,
+        }
+        return {k: v.strip() for k, v in fields.items() if v and v.strip()}
+
+    def description_fields(self) -> dict[str, Any]:
+        """The ``dataset_description.json`` fields given."""
+        fields: dict[str, Any] = {}
+        authors = [a.strip() for a in self.authors if a.strip()]
+        if authors:
+            fields["Authors"] = authors
+        if self.license and self.license.strip():
+            fields["License"] = self.license.strip()
+        return fields
+
 
 _DATA_SUFFIXES = ("_emg.bdf", "_emg.edf")
 _SENSOR_KEYS = {
@@ -182,6 +255,7 @@ def export_bids(
     task: str | None = None,
     session: str | None = None,
     run: int | None = None,
+    info: DatasetInfo | None = None,
 ) -> Path:
     """Write a recording into a BIDS-EMG dataset (created, or added to).
 
@@ -200,6 +274,9 @@ def export_bids(
         Session label, if any.
     run
         Run index, if any.
+    info
+        Authors, licence, institution, instructions and electrodes; what is given replaces
+        the dataset's earlier value.
 
     Returns
     -------
@@ -213,17 +290,19 @@ def export_bids(
         malformed existing ``dataset_description.json`` or ``participants.tsv``, or a
         recording BDF+ cannot hold.
     """
-    root = _dataset_root(Path(out))
+    info = info or DatasetInfo()
+    root = _dataset_root(Path(out), info)
     names = bids_names(recording.metadata, subject, task, session, run)
     base = names.folder(root) / "emg" / names.stem
     base.parent.mkdir(parents=True, exist_ok=True)
     data_file = _with_suffix(base, "_emg.bdf")
     write_bdf(data_file, recording)
-    write_json(_with_suffix(base, "_emg.json"), emg_sidecar(recording, names.task_name))
+    sidecar = emg_sidecar(recording, names.task_name) | info.sidecar_fields()
+    write_json(_with_suffix(base, "_emg.json"), sidecar)
     rows = _channel_rows(recording, bdf_labels(recording.channels))
     _write_tsv(_with_suffix(base, "_channels.tsv"), CHANNEL_COLUMNS, rows)
     _write_events(base, recording_events(recording))
-    _readme(root)
+    _readme(root, info, names.task_name, recording)
     _participant(root, names.subject)
     scans = names.folder(root) / f"{names.prefix}_scans.tsv"
     _scans(scans, f"emg/{data_file.name}", recording.metadata.get("started_at"))
@@ -323,7 +402,7 @@ def _sensor_fields(sensors: Any) -> dict[str, str]:
         flat = any(k in sensors for keys in _SENSOR_KEYS.values() for k in keys)
         entries = [sensors] if flat else list(sensors.values())
     elif isinstance(sensors, (list, tuple)):
-        entries = list(sensors)
+        entries = [_with_profile(e) for e in sensors]
     else:
         return {}
     fields: dict[str, str] = {}
@@ -334,6 +413,21 @@ def _sensor_fields(sensors: Any) -> dict[str, str]:
         if values and (field != "DeviceSerialNumber" or len(values) == 1):
             fields[field] = ", ".join(values)
     return fields
+
+
+def _with_profile(sensor: Any) -> Any:
+    """A sensor entry with the maker and model of its profile, when it names a known one."""
+    if not isinstance(sensor, Mapping) or sensor.get("manufacturer") or not sensor.get("profile"):
+        return sensor
+    from emg.devices.profiles import load_profiles  # reads the profile folder: only when needed
+
+    try:
+        profile = load_profiles().get(str(sensor["profile"]))
+    except EmgInputError:
+        return sensor
+    if profile is None or not profile.manufacturer:
+        return sensor
+    return {**sensor, "manufacturer": profile.manufacturer, "model": profile.model}
 
 
 def _channel_rows(recording: Recording, labels: Sequence[str]) -> list[list[str]]:
@@ -366,17 +460,20 @@ def _channel_row(channel: Channel, name: str, fs: float) -> list[str]:
 
 
 def _write_events(base: Path, events: Sequence[Event]) -> None:
-    rows = [
-        [
-            repr(float(e.time_s)),
-            repr(float(e.duration_s)),
-            e.kind,
-            e.channel or "n/a",
-            e.description or "n/a",
-            _compact_json(e.data) if e.data else "n/a",
-        ]
-        for e in events
-    ]
+    rows = []
+    for e in sorted(events, key=lambda e: e.time_s):
+        typed = rep_columns(e)
+        rows.append(
+            [
+                repr(float(e.time_s)),
+                repr(float(e.duration_s)),
+                e.kind,
+                e.channel or "n/a",
+                e.description or "n/a",
+                *("n/a" if typed[k] is None else str(typed[k]) for k in REP_COLUMNS),
+                _compact_json(e.data) if e.data else "n/a",
+            ]
+        )
     _write_tsv(_with_suffix(base, "_events.tsv"), tuple(EVENT_COLUMNS), rows)
     write_json(_with_suffix(base, "_events.json"), EVENT_COLUMNS)
 
@@ -393,13 +490,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
-def _dataset_root(root: Path) -> Path:
-    """The dataset folder, with a ``dataset_description.json`` (an existing one is kept)."""
+def _dataset_root(root: Path, info: DatasetInfo) -> Path:
+    """The dataset folder, with a ``dataset_description.json`` (an existing one is kept, with
+    the fields of ``info`` that are given put in)."""
     if root.exists() and not root.is_dir():
         raise EmgInputError("is a file; expected a dataset folder", source=str(root))
     path = root / "dataset_description.json"
     if path.exists():
-        _read_json(path)
+        description = _read_json(path)
+        if info.description_fields():
+            write_json(path, dict(description) | info.description_fields())
         return root
     root.mkdir(parents=True, exist_ok=True)
     write_json(
@@ -408,6 +508,7 @@ def _dataset_root(root: Path) -> Path:
             "Name": "Surface EMG recordings (emg-toolkit export)",
             "BIDSVersion": BIDS_VERSION,
             "DatasetType": "raw",
+            **info.description_fields(),
             "GeneratedBy": [
                 {
                     "Name": TOOLKIT,
@@ -424,13 +525,44 @@ def _with_suffix(base: Path, suffix: str) -> Path:
     return base.with_name(base.name + suffix)
 
 
-def _readme(root: Path) -> None:
+def _readme(root: Path, info: DatasetInfo, task_name: str, recording: Recording) -> None:
+    """A README for people who open the dataset (written once; a lab's own is kept)."""
     path = root / "README"
-    if not any(p.name.startswith("README") for p in root.iterdir()):
-        path.write_text(
-            f"Surface EMG recordings exported by {TOOLKIT} {__version__} (BIDS-EMG).\n",
-            encoding="utf-8",
-        )
+    if any(p.name.startswith("README") for p in root.iterdir()):
+        return
+    muscles = ", ".join(
+        dict.fromkeys(ANATOMICAL_NAMES.get(c.muscle, c.muscle) for c in recording.channels)
+    )
+    lines = [
+        "# Surface EMG recordings (BIDS-EMG)",
+        "",
+        f"Surface EMG of the {muscles}, recorded during the {task_name} with wearable sensors "
+        f"and exported by {TOOLKIT} {__version__}. Each recording is a 24-bit BDF+ file of the "
+        "raw signal in microvolts (no software filter applied), one channel per muscle, each "
+        "sensor with its own bipolar electrode pair; electrode sites follow SENIAM (see "
+        "`EMGPlacementSchemeDescription` and `channels.tsv`).",
+        "",
+        "## Events",
+        "",
+        "`events.tsv` lists what the toolkit detected, in stream time: each muscle's onsets "
+        "and bursts, every rep with the muscle that switched on first (`order`), the "
+        "hamstring-minus-glute onset difference (`lead_ms`) and the glute : hamstring level "
+        "ratio (`ratio`), raised and cleared flags, cramp-risk changes, samples lost in "
+        "transit (`loss`, filled with zeros) and markers; `detail` holds each event in full as "
+        "JSON. `events.json` describes every column and event kind.",
+        "",
+        "The onset order is a training aid, not a diagnosis: a hamstring-first pattern is "
+        "normal in some exercises, and no study yet links it to cramps.",
+    ]
+    if info.authors or info.license or info.institution:
+        lines += ["", "## Credits", ""]
+        if info.authors:
+            lines.append(f"Authors: {'; '.join(info.authors)}.")
+        if info.institution:
+            lines.append(f"Recorded at: {info.institution}.")
+        if info.license:
+            lines.append(f"Licence: {info.license}.")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _participant(root: Path, subject: str) -> None:
@@ -600,7 +732,7 @@ def _muscle_hint(target: str, name: str) -> tuple[str | None, str | None]:
     muscle = by_name.get(text) or _parsed(text)
     if side is None:
         try:
-            side = parse_muscle_name(name).side
+            side = parse_muscle_name(signal_type(name)[1]).side
         except KeyError:
             side = None
     return muscle, side
@@ -682,7 +814,9 @@ def _row_event(row: Mapping[str, str], path: Path, line: int) -> Event | None:
     if duration < 0:
         raise EmgInputError("negative duration", source=str(path), field="duration", line=line)
     trial_type = _text(row.get("trial_type"))
-    description = _text(row.get("description")) or _text(row.get("value"))
+    description = (
+        _text(row.get("summary")) or _text(row.get("description")) or _text(row.get("value"))
+    )
     kind = event_kind(trial_type)
     if kind is None:
         kind, description = "other", " ".join(filter(None, (trial_type, description)))

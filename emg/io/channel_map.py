@@ -202,11 +202,48 @@ def channel_list(names: Sequence[str]) -> str:
 
 
 def _find(names: list[str], name: str) -> int | None:
+    """The channel called ``name``: exactly, else ignoring case, else the one channel whose
+    name without an EDF+ signal type ("EMG glute_l") is the same muscle and side."""
     if name in names:
         return names.index(name)
     lowered = [n.strip().lower() for n in names]
     key = name.strip().lower()
-    return lowered.index(key) if key in lowered else None
+    if key in lowered:
+        return lowered.index(key)
+    wanted = _muscle_of(name)
+    if wanted is None:
+        return None
+    same = [i for i, n in enumerate(names) if _muscle_of(_untyped(n)) == wanted]
+    return same[0] if len(same) == 1 else None
+
+
+#: EDF+ signal types: the first word of a label ("EMG glute", "EEG Fp1") types the channel.
+SIGNAL_TYPES = (
+    "EEG", "ECG", "EOG", "ERG", "EMG", "MEG", "MCG", "EP", "TEMP", "RESP", "SAO2", "LIGHT",
+    "SOUND", "EVENT",
+)  # fmt: skip
+
+
+def signal_type(label: str) -> tuple[str | None, str]:
+    """The EDF+ signal type of a label and the rest: ``"EMG glute_l"`` -> ``("EMG",
+    "glute_l")``; ``(None, label)`` for a label without one."""
+    head, _, rest = label.strip().partition(" ")
+    if head.upper() in SIGNAL_TYPES and rest.strip():
+        return head.upper(), rest.strip()
+    return None, label.strip()
+
+
+def _untyped(name: str) -> str:
+    kind, rest = signal_type(name)
+    return rest if kind == "EMG" else name
+
+
+def _muscle_of(name: str) -> tuple[str, str | None] | None:
+    try:
+        parsed = parse_muscle_name(name.strip())
+    except KeyError:
+        return None
+    return parsed.muscle, parsed.side
 
 
 def _named(channel: SourceChannel, source: str, names: list[str], device: str) -> Channel:

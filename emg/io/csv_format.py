@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from emg.errors import EmgInputError
-from emg.events import Event
+from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
 from emg.io.float32_check import refuse_beyond_float32
+from emg.io.json_files import write_json
 from emg.io.read_errors import read_error
 from emg.recording import Recording
 
@@ -164,7 +166,8 @@ def write_emg_csv(path: str | Path, recording: Recording) -> None:
     """
     n = recording.n_samples
     columns = {"time": np.arange(n) / recording.sample_rate}
-    formats = ["%.6f"]
+    # picoseconds: 1 / median(diff(time)) gives the sample rate back (to 1e-8 at 2048 Hz)
+    formats = ["%.12f"]
     for c, channel in enumerate(recording.channels):
         columns[channel.label] = recording.data[:, c].astype(np.float64)
         formats.append("%.3f")
@@ -173,7 +176,13 @@ def write_emg_csv(path: str | Path, recording: Recording) -> None:
             columns[f"{channel.label}_lost"] = recording.lost[:, c].astype(np.float64)
             formats.append("%d")
     table = np.column_stack(list(columns.values()))
-    np.savetxt(path, table, fmt=formats, delimiter=",", header=",".join(columns), comments="")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(path, table, fmt=formats, delimiter=",", header=",".join(columns), comments="")
+    except OSError as error:
+        raise EmgInputError(
+            f"cannot write the file ({error.strerror or error})", source=str(path)
+        ) from None
 
 
 def events_csv_path(path: str | Path) -> Path:
@@ -183,7 +192,9 @@ def events_csv_path(path: str | Path) -> Path:
 
 
 def write_events_csv(path: str | Path, events: list[Event]) -> Path:
-    """Write events beside a CSV recording (``time_s, duration_s, kind, channel, description``).
+    """Write events beside a CSV recording, in time order: ``time_s, duration_s, kind,
+    channel``, the reps' numbers in their own columns (``rep, side, order, lead_ms, ratio``,
+    empty for other events) and a short ``description``.
 
     Returns
     -------
@@ -191,14 +202,55 @@ def write_events_csv(path: str | Path, events: list[Event]) -> Path:
         The events file written.
     """
     out = events_csv_path(path)
+    ordered = sorted(events, key=lambda e: e.time_s)
+    typed = [rep_columns(e) for e in ordered]
     frame = pd.DataFrame(
         {
-            "time_s": [e.time_s for e in events],
-            "duration_s": [e.duration_s for e in events],
-            "kind": [e.kind for e in events],
-            "channel": [e.channel or "" for e in events],
-            "description": [e.description for e in events],
+            "time_s": [e.time_s for e in ordered],
+            "duration_s": [e.duration_s for e in ordered],
+            "kind": [e.kind for e in ordered],
+            "channel": [e.channel or "" for e in ordered],
+            **{column: [row[column] for row in typed] for column in REP_COLUMNS},
+            "description": [e.description for e in ordered],
         }
     )
+    frame["rep"] = frame["rep"].astype("Int64")  # whole numbers, empty where none
     frame.to_csv(out, index=False, float_format="%.6f")
+    return out
+
+
+def csv_sidecar_path(path: str | Path) -> Path:
+    """``set.csv`` -> ``set.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def write_csv_sidecar(path: str | Path, recording: Recording) -> Path:
+    """Describe a CSV recording in a JSON file beside it: sample rate and each column's unit.
+
+    Returns
+    -------
+    Path
+        The sidecar written.
+    """
+    columns: dict[str, dict[str, Any]] = {"time": {"Description": "Time", "Units": "s"}}
+    for channel in recording.channels:
+        columns[channel.label] = {
+            "Description": f"surface EMG, {channel.muscle}"
+            + (f", {channel.side}" if channel.side else ""),
+            "Units": "uV",
+        }
+    for channel in recording.channels:
+        columns[f"{channel.label}_lost"] = {
+            "Description": f"1 where a sample of {channel.label} was lost in transit and "
+            "filled with 0 (the column is present only when a sample was lost)",
+        }
+    out = csv_sidecar_path(path)
+    write_json(
+        out,
+        {
+            "SamplingFrequency": recording.sample_rate,
+            "Columns": columns,
+            "Events": events_csv_path(path).name,
+        },
+    )
     return out

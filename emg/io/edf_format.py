@@ -59,6 +59,7 @@ from emg.io.channel_map import (
     UNIT_TO_MICROVOLTS,
     SourceChannel,
     map_channels,
+    signal_type,
     unit_scale,
 )
 from emg.io.float32_check import refuse_beyond_float32
@@ -68,6 +69,9 @@ from emg.recording import Recording
 
 #: Longest EDF signal label.
 LABEL_CHARS = 16
+#: The EDF+ signal type every channel is written with (readers such as MNE and EDFbrowser type
+#: a channel by the first word of its label).
+EMG_TYPE = "EMG "
 #: Digital range of a 24-bit BDF sample.
 DIGITAL_MAX = 2**23 - 1
 DIGITAL_MIN = -(2**23)
@@ -89,6 +93,9 @@ MAX_RECORD_S = 60.0
 MAX_ANNOTATION_SIGNALS = 64
 #: Text of the annotation that marks the true end of a padded recording.
 END_MARK = "recording end:"
+#: Annotation over the zeros that fill the last data record: ``BAD_`` makes MNE leave it out
+#: (``reject_by_annotation``); the number is the recording's true length in samples.
+PADDING_MARK = "BAD_padding after {} samples"
 #: Start time written when the recording has none (the EDF+ "unknown" date).
 UNKNOWN_START = datetime(1985, 1, 1)
 #: Text of the signal headers.
@@ -96,7 +103,7 @@ DIMENSION = "uV"
 TRANSDUCER = "surface EMG"
 PREFILTER = "none (raw, unfiltered)"
 
-_END_PATTERN = re.compile(rf"^other {re.escape(END_MARK)} (\d+) samples$")
+_END_PATTERN = re.compile(rf"^(?:other {re.escape(END_MARK)}|BAD_padding after) (\d+) samples$")
 _LOSS_PATTERN = re.compile(r"^(\S+) (\d+) s")
 
 
@@ -117,6 +124,11 @@ class RecordLayout:
     samples: int
     annotation_signals: int
     padded: bool
+
+    def padding_s(self, n_samples: int, sample_rate: float) -> float:
+        """Seconds of zeros after ``n_samples`` that fill the last data record."""
+        records = -(-n_samples // self.samples)
+        return (records * self.samples - n_samples) / sample_rate
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -147,9 +159,6 @@ def write_bdf(path: str | Path, recording: Recording) -> None:
     labels = bdf_labels(recording.channels)
     events = recording_events(recording)
     layout = record_layout(recording.n_samples, fs, len(events))
-    if layout.padded:
-        end = recording.n_samples
-        events.append(Event(end / fs, "other", f"{END_MARK} {end} samples"))
     start = _start_time(recording.metadata, source)
     headers = [_signal_header(labels[c], recording.data[:, c], fs) for c in range(len(labels))]
     try:
@@ -161,6 +170,11 @@ def write_bdf(path: str | Path, recording: Recording) -> None:
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pyedflib\.")
             _fill(writer, recording, headers, layout, fs, start)
             _annotate(writer, events, source)
+            if layout.padded:  # the zeros that fill the last record, marked bad
+                end = recording.n_samples
+                writer.writeAnnotation(
+                    end / fs, layout.padding_s(end, fs), PADDING_MARK.format(end)
+                )
     except BaseException:
         writer.close()
         Path(source).unlink(missing_ok=True)
@@ -334,10 +348,14 @@ def _check_samples(recording: Recording, source: str) -> None:
 
 
 def _bdf_label(channel: Channel) -> str:
-    label = channel.label
-    if len(label) <= LABEL_CHARS and label.isascii():
-        return label
+    label, room = channel.label, LABEL_CHARS - len(EMG_TYPE)
+    if len(label) <= room and label.isascii():
+        return EMG_TYPE + label
     if channel.muscle in MUSCLE_GROUPS:
+        for candidate in _short_names(channel.muscle, channel.side):
+            if len(candidate) <= room and _same_muscle(candidate, channel):
+                return EMG_TYPE + candidate
+        # no name short enough beside the type: the muscle alone, untyped
         for candidate in _short_names(channel.muscle, channel.side):
             if len(candidate) <= LABEL_CHARS and _same_muscle(candidate, channel):
                 return candidate
@@ -554,7 +572,7 @@ def relabel_events(
 
 def _canonical(name: str) -> str | None:
     try:
-        return parse_muscle_name(name).label
+        return parse_muscle_name(signal_type(name)[1]).label
     except KeyError:
         return None
 
@@ -667,6 +685,10 @@ def _source_channel(reader: Any, index: int, hints: Mapping[str, SourceChannel])
     unit = str(reader.getPhysicalDimension(index)).strip()
     if label in hints:
         return replace(hints[label], name=label, unit=unit)
+    # EDF+ labels may start with the signal type: "EMG glute", "EEG Fp1"
+    kind, rest = signal_type(label)
+    if kind is not None:
+        return SourceChannel(name=label, muscle=rest, kind=kind, unit=unit)
     voltage = unit.lower() in UNIT_TO_MICROVOLTS
     kind = "EMG" if voltage and label.lower() not in NON_EMG_NAMES else "MISC"
     return SourceChannel(name=label, kind=kind, unit=unit)

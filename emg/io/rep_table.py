@@ -13,7 +13,7 @@ from emg.errors import EmgInputError
 TABLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv"}
 
 #: Columns where an empty cell is empty text, not a missing value (no flag raised).
-TEXT_COLUMNS = ("flags",)
+TEXT_COLUMNS = ("raised_flags",)
 
 #: What to install for Parquet.
 PARQUET_HINT = "python -m pip install -e '.[batch]' in the toolkit's checkout (or pyarrow)"
@@ -81,4 +81,7 @@ def read_table(path: Path) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         if column in frame.columns:
             frame[column] = frame[column].fillna("")
+    for column in frame.columns:  # text as pandas' "string", as the table was built
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].astype("string")
     return frame

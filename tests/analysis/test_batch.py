@@ -125,7 +125,7 @@ def test_two_workers_equal_file_by_file(
     # the sessions differ (leads, seeds), so a mix-up would show
     assert reps.groupby("session")["lead_ms"].mean().nunique() == N_CSV + 2
     assert set(reps["order"]) == {"hamstring-first", "simultaneous", "glute-first"}
-    assert reps["flags"].str.contains("hamstring-first").any()
+    assert reps["raised_flags"].str.contains("hamstring-first").any()
 
     # the corrupt file: named, with the reason, and skipped
     corrupt = str(dataset / "csv" / "group1" / "corrupt.csv")
@@ -438,12 +438,21 @@ def test_flags_and_cramp_risk_of_each_rep() -> None:
         ],
     }
     rows = rep_rows("s.csv", summary, SessionInfo("01", ((3.0, 2),)))
-    assert [r["flags"] for r in rows] == ["", "hamstring-first", "hamstring-share", ""]
+    assert [r["raised_flags"] for r in rows] == ["", "hamstring-first", "hamstring-share", ""]
     assert [r["cramp_risk"] for r in rows] == ["ok", "warning", "warning", "watch"]
     assert [r["set"] for r in rows] == [1, 2, 2, 2]
     assert list(rows[0]) == list(COLUMNS)
     table = reps_table([SessionRows("s.csv", tuple(rows))])
     assert table["rep"].dtype == "int64" and table["lead_ms"].dtype == "float64"
+
+    # a run without subject or side has the same Parquet schema: tables of two runs concatenate
+    pyarrow = pytest.importorskip("pyarrow")
+    bare = [{**r, "subject": None, "side": None} for r in rows]
+    other = reps_table([SessionRows("t.csv", tuple(bare))])
+    schemas = [pyarrow.Table.from_pandas(t, preserve_index=False).schema for t in (table, other)]
+    assert schemas[0] == schemas[1]
+    assert schemas[0].field("subject").type == pyarrow.string()
+    assert len(pd.concat([table, other])) == 2 * len(rows)
 
 
 def test_empty_table_has_the_columns(tmp_path: Path) -> None:

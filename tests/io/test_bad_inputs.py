@@ -154,7 +154,7 @@ def bdf_beyond_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     path = bdf_file(tmp_path)
     huge_signal(monkeypatch)
     return path, (
-        f"{path}, column 'glute': sample 1234 (1e+39 µV) is beyond the range of float32 "
+        f"{path}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of float32 "
         "samples (±3.4e+38 µV); the signal's physical range or unit is damaged"
     )
 

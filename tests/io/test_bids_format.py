@@ -21,7 +21,7 @@ from emg import __version__
 from emg.block import Channel
 from emg.errors import EmgInputError
 from emg.events import Event
-from emg.io.bids_format import BIDS_VERSION, export_bids, read_bids
+from emg.io.bids_format import BIDS_VERSION, CHANNEL_COLUMNS, export_bids, read_bids
 from emg.io.edf_format import recording_events
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
@@ -118,7 +118,7 @@ def test_export_contents(exported: Path, session: Recording) -> None:
     assert sidecar["Manufacturer"] == "Acme"
     assert sidecar["ManufacturersModelName"] == "S1, S2"
     description = json.loads((root / "dataset_description.json").read_text(encoding="utf-8"))
-    assert description["BIDSVersion"] == BIDS_VERSION == SCHEMA.bids_version
+    assert description["BIDSVersion"] == BIDS_VERSION == "1.11.1"  # known to bids-validator 3
     assert description["DatasetType"] == "raw"
     assert description["GeneratedBy"][0] == {
         "Name": "emg-toolkit",
@@ -126,7 +126,13 @@ def test_export_contents(exported: Path, session: Recording) -> None:
         "Description": "Export of wearable surface EMG recordings to BIDS-EMG",
     }
     rows = _rows(_sidecar(exported, "_channels.tsv"))
-    assert [r["name"] for r in rows] == [c.label for c in session.channels]
+    # EDF+ signal type first, the muscle name shortened to fit the 16 characters of a label
+    assert [r["name"] for r in rows] == [
+        "EMG glute_left",
+        "EMG hamstrings_l",
+        "EMG glute_right",
+        "EMG hamstrings_r",
+    ]
     assert [r["target_muscle"] for r in rows] == ["gluteus maximus", "hamstrings"] * 2
     assert {r["units"] for r in rows} == {"µV"}
     assert {r["type"] for r in rows} == {"EMG"}
@@ -140,7 +146,12 @@ def test_export_contents(exported: Path, session: Recording) -> None:
         "duration": "1.2",
         "trial_type": "rep",
         "channel": "n/a",
-        "description": "1 glute-first -50 ms",
+        "summary": "1 glute-first -50 ms",
+        "rep": "n/a",  # the rep number is the detail's "index"
+        "side": "n/a",
+        "order": "n/a",
+        "lead_ms": "-50.0",
+        "ratio": "n/a",
         "detail": '{"rep":1,"lead_ms":-50.0}',
     }
     described = json.loads(_sidecar(exported, "_events.json").read_text(encoding="utf-8"))
@@ -202,7 +213,7 @@ def test_long_labels_and_muscle_hints(session: Recording, tmp_path: Path) -> Non
     renamed = dataclasses.replace(session, channels=tuple(channels))
     data_file = export_bids(renamed, tmp_path / "ds")
     rows = _rows(_sidecar(data_file, "_channels.tsv"))
-    assert rows[3]["name"] == "sm_right"
+    assert rows[3]["name"] == "EMG sm_right"
     assert rows[3]["target_muscle"] == "semimembranosus"
     back = read_bids(data_file)
     assert back.channels[3].label == "semimembranosus_right"
@@ -214,7 +225,9 @@ def test_channels_tsv_decides_muscle_and_type(exported: Path) -> None:
     text = channels_tsv.read_text(encoding="utf-8")
     lines = text.splitlines()
     lines[2] = lines[2].replace("\tEMG\t", "\tMISC\t")  # hamstring_left is not EMG any more
-    lines[4] = lines[4].replace("hamstrings", "semitendinosus")
+    cells = lines[4].split("\t")
+    cells[CHANNEL_COLUMNS.index("target_muscle")] = "semitendinosus"
+    lines[4] = "\t".join(cells)
     channels_tsv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     back = read_bids(exported)
     assert [c.label for c in back.channels] == ["glute_left", "glute_right", "semitendinosus_right"]

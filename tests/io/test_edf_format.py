@@ -142,14 +142,14 @@ def test_long_label_gets_a_short_alias(session: Recording, tmp_path: Path) -> No
     path = tmp_path / "sm.bdf"
     write_bdf(path, renamed)
     reader = pyedflib.EdfReader(str(path))
-    assert reader.getSignalLabels()[3] == "sm_right"
+    assert reader.getSignalLabels()[3] == "EMG sm_right"
     reader.close()
     back = read_edf(path)
     _assert_same(back, renamed, path)
     assert back.channels[3] == Channel(
         "semimembranosus_right", "semimembranosus", "right", device="sm.bdf"
     )
-    assert back.metadata["channel_names"]["semimembranosus_right"] == "sm_right"
+    assert back.metadata["channel_names"]["semimembranosus_right"] == "EMG sm_right"
 
 
 def test_prime_length_pads_and_marks_the_end(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_prime_length_pads_and_marks_the_end(tmp_path: Path) -> None:
     assert reader.getNSamples()[0] == 6100  # 61 records of 1 s, the last padded
     texts = list(reader.readAnnotations()[2])
     reader.close()
-    assert "other recording end: 6007 samples" in texts
+    assert "BAD_padding after 6007 samples" in texts  # MNE leaves BAD_ spans out
     back = read_edf(path)
     _assert_same(back, recording, path)
     assert all("recording end" not in e.description for e in back.events)
@@ -213,10 +213,11 @@ def test_physical_range(peak: float, top: float) -> None:
 def test_bdf_labels_fit_and_parse_back() -> None:
     names = ["semimembranosus_right", "gluteus_medius_left", "erector_spinae_right", "glute"]
     labels = bdf_labels([Channel.from_name(n) for n in names])
-    assert labels == ["sm_right", "gmed_left", "erector_spinae_r", "glute"]
+    # typed EMG (EDF+ "EMG <name>") where the name fits 12 characters, else the name alone
+    assert labels == ["EMG sm_right", "EMG gmed_left", "erector_spinae_r", "EMG glute"]
     for name, label in zip(names, labels, strict=True):
         assert len(label) <= 16
-        assert parse_muscle_name(label) == parse_muscle_name(name)
+        assert parse_muscle_name(label.removeprefix("EMG ")) == parse_muscle_name(name)
     with pytest.raises(EmgInputError, match="longer than the 16"):
         bdf_labels([Channel("a_very_long_channel_name", "tibialis_anterior")])
 
@@ -226,8 +227,9 @@ def test_mne_reads_the_exported_bdf(session: Recording, tmp_path: Path) -> None:
     odd = _renamed(_cut(session, 27999), 3, "semimembranosus_right")
     path = tmp_path / "mne.bdf"
     write_bdf(path, odd)
-    raw = mne.io.read_raw_bdf(path, preload=True, verbose="error")
-    assert raw.ch_names == ["glute_left", "hamstring_left", "glute_right", "sm_right"]
+    raw = mne.io.read_raw_bdf(path, preload=True, infer_types=True, verbose="error")
+    assert raw.ch_names == ["glute_left", "hamstrings_l", "glute_right", "sm_right"]
+    assert raw.get_channel_types() == ["emg"] * 4
     assert raw.info["sfreq"] == pytest.approx(2000.0, abs=1e-9)
     assert raw.n_times == 27999
     steps = _steps(path)
