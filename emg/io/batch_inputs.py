@@ -9,9 +9,9 @@ Rules (``emg analyze PATHS... --out TABLE``):
   several is expanded into its ``sub-*/[ses-*/]emg/*_emg.bdf|edf`` files, one input each;
 - **any other folder** is searched recursively, in name order, for recordings: folders that
   are recordings (as above, not looked into further) and files ending in ``.csv``, ``.bdf``,
-  ``.edf``, ``.xdf`` or ``.xdfz``. Hidden files and folders (``.name``) and the events written
-  beside a CSV export (``*.events.csv``) are left out; ``.txt`` and ``.tsv`` recordings are
-  taken only when named (or matched by a pattern);
+  ``.edf``, ``.xdf``, ``.xdfz`` or ``.c3d``. Hidden files and folders (``.name``) and the
+  events written beside a CSV export (``*.events.csv``) are left out; ``.txt`` and ``.tsv``
+  recordings are taken only when named (or matched by a pattern);
 - a **glob pattern** (``*``, ``?``, ``[...]``; ``**`` crosses folders) that is not itself an
   existing path is replaced by its matches in name order, each treated as if it had been
   given: a matching file is one input, a matching folder is expanded as above.
@@ -29,7 +29,7 @@ from emg.errors import EmgInputError
 from emg.io.read_errors import read_error
 
 #: File endings taken from a folder that is not itself a recording.
-FOLDER_SUFFIXES = (".csv", ".bdf", ".edf", ".xdf", ".xdfz")
+FOLDER_SUFFIXES = (".csv", ".bdf", ".edf", ".xdf", ".xdfz", ".c3d")
 
 #: Files beside a recording that are not recordings themselves.
 SIDE_FILE_ENDINGS = (".events.csv",)

@@ -1,4 +1,5 @@
-"""One entry point for every readable recording: session folder, BDF/EDF(+), BIDS-EMG, XDF, CSV."""
+"""One entry point for every readable recording: session folder, BDF/EDF(+), BIDS-EMG, XDF, C3D,
+OpenSignals text and CSV."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.opensignals_format import is_opensignals
 from emg.io.read_errors import read_error
 from emg.recording import Recording
 
 #: What :func:`open_recording` reads, for messages and help texts.
 READABLE = (
     "a session folder (session.json), a BIDS dataset (dataset_description.json), "
-    "BDF/EDF(+) (.bdf, .edf), XDF (.xdf) or CSV (.csv)"
+    "BDF/EDF(+) (.bdf, .edf), XDF (.xdf), C3D (.c3d), OpenSignals text (.txt) or CSV (.csv)"
 )
 
 
 def recording_format(path: Path) -> str:
-    """``native``, ``bids``, ``edf``, ``xdf`` or ``csv``, from the path.
+    """``native``, ``bids``, ``edf``, ``xdf``, ``c3d``, ``opensignals`` or ``csv``, from the
+    path (and, for ``.txt``, its first line).
 
     Raises
     ------
@@ -48,6 +51,10 @@ def recording_format(path: Path) -> str:
         return "bids" if in_bids else "edf"
     if suffix in (".xdf", ".xdfz"):
         return "xdf"
+    if suffix == ".c3d":
+        return "c3d"
+    if suffix == ".txt" and is_opensignals(path):
+        return "opensignals"
     if suffix in (".csv", ".txt", ".tsv"):
         return "csv"
     raise EmgInputError(f"unknown kind of file '{suffix}'; expected {READABLE}", source=str(path))
@@ -102,6 +109,14 @@ def _read(kind: str, path: Path, channels: Mapping[str, str] | None) -> Recordin
         from emg.io.xdf_format import read_xdf
 
         return read_xdf(path, channels)
+    if kind == "c3d":
+        from emg.io.c3d_format import read_c3d
+
+        return read_c3d(path, channels)
+    if kind == "opensignals":
+        from emg.io.opensignals_format import read_opensignals
+
+        return read_opensignals(path, channels)
     from emg.io.csv_format import read_emg_csv
 
     return read_emg_csv(path, channels)
