@@ -110,3 +110,25 @@ def test_bids_round_trip_gives_the_same_reps(dataset: tuple[Path, Path, Recordin
     exported = emg.analyze(root).reps
     assert list(exported["order"]) == list(native["order"])
     np.testing.assert_allclose(exported["lead_ms"], native["lead_ms"], atol=0.5)
+
+
+@pytest.mark.parametrize("kind", ["bids", "bdf", "csv"])
+def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: Path) -> None:
+    from emg.io.csv_format import write_emg_csv, write_events_csv
+    from emg.io.edf_format import write_bdf
+
+    recording = emg.read(EXAMPLE)
+    target = {"bids": tmp_path / "ds", "bdf": tmp_path / "set.bdf", "csv": tmp_path / "set.csv"}
+    path = target[kind]
+    if kind == "bids":
+        export_bids(recording, path)
+    elif kind == "bdf":
+        write_bdf(path, recording)
+    else:
+        write_emg_csv(path, recording)
+        write_events_csv(path, recording.events)
+    native, exported = emg.analyze(EXAMPLE), emg.analyze(path)
+    assert list(exported.reps["order"]) == list(native.reps["order"])
+    np.testing.assert_allclose(exported.reps["lead_ms"], native.reps["lead_ms"], atol=0.5)
+    np.testing.assert_allclose(exported.reps["ratio"], native.reps["ratio"], rtol=1e-3)
+    assert list(exported.flags["kind"]) == list(native.flags["kind"])
