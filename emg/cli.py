@@ -133,8 +133,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         summary, _ = analyze_input(csv_path, defaults)
     summary["file"] = "built-in synthetic set" + (f" ({csv_path})" if args.out else "")
     if args.json:
-        summary["truth"] = session.truth
-        print(to_json(summary))
+        print(to_json({**summary, "truth": session.truth}))
         return 0
     print(format_table(summary))
     print("\nGround truth (true onsets, s):")

@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+from emg.analysis.summary_schema import FlagRow, RecruitmentSummary, RepRow, RiskChange
 from emg.events import Event
 
 #: Columns of the reps table, in order.
@@ -177,7 +178,7 @@ def session_info(
     return SessionInfo(subject_of(metadata, path), set_markers(events))
 
 
-def rep_rows(session: str, summary: Mapping[str, Any], info: SessionInfo) -> list[dict[str, Any]]:
+def rep_rows(session: str, summary: RecruitmentSummary, info: SessionInfo) -> list[dict[str, Any]]:
     """One row per rep of an analysis summary.
 
     Parameters
@@ -222,7 +223,7 @@ def rep_rows(session: str, summary: Mapping[str, Any], info: SessionInfo) -> lis
     return rows
 
 
-def _raised_by(rep: Mapping[str, Any], flags: Iterable[Mapping[str, Any]]) -> list[str]:
+def _raised_by(rep: RepRow, flags: Iterable[FlagRow]) -> list[str]:
     """Kinds of the flags ``rep`` raised: same side, naming it, at its decision (order flags)
     or its completion (share flag)."""
     kinds: list[str] = []
@@ -236,9 +237,7 @@ def _raised_by(rep: Mapping[str, Any], flags: Iterable[Mapping[str, Any]]) -> li
     return kinds
 
 
-def _risk_at(
-    time_s: float | None, side: str | None, timeline: Iterable[Mapping[str, Any]]
-) -> str | None:
+def _risk_at(time_s: float | None, side: str | None, timeline: Iterable[RiskChange]) -> str | None:
     """The cramp-risk level of ``side`` at ``time_s`` (``ok`` before any change)."""
     if time_s is None:
         return None

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
 from emg.analysis.offline import OfflineResult
 from emg.analysis.recruitment import RISK_LEVELS, CrampRisk, Flag, RiskLevel
 from emg.analysis.reps import Rep
+from emg.analysis.summary_schema import (
+    BurstRow,
+    CrampRiskSummary,
+    FlagRow,
+    RecruitmentSummary,
+    RepRow,
+    SessionSummary,
+)
 from emg.recording import Recording
 from emg.wording import DISCLAIMER
 
 
-def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
+def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
     """The analysis as plain data: sample rate, channels, settings, baselines and bursts.
 
     Times are seconds from the start of the recording; amplitudes are microvolts of the
@@ -29,7 +36,7 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
 
     Returns
     -------
-    dict
+    SessionSummary
         ``file``, ``sample_rate``, ``duration_s``, ``channels``, ``settings``, ``baseline``,
         ``bursts`` (per channel label: ``onset_s``, ``offset_s``, ``peak``, ``complete``) and
         ``median_frequency_hz`` (per channel: median over the windows that lie wholly inside a
@@ -40,7 +47,7 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
     fs = result.sample_rate
     labels = [c.label for c in result.channels]
     last = result.baselines[-1] if result.baselines else None
-    bursts: dict[str, list[dict[str, Any]]] = {}
+    bursts: dict[str, list[BurstRow]] = {}
     for index, label in enumerate(labels):
         bursts[label] = [
             {
@@ -79,7 +86,7 @@ def summarize(result: OfflineResult, recording: Recording) -> dict[str, Any]:
     }
 
 
-def recruitment_summary(result: OfflineResult) -> dict[str, Any]:
+def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
     """Reps, flags and cramp risk of an analysis as plain data (see :func:`summarize`)."""
     fs = result.sample_rate
     exercise = result.analysis.exercise
@@ -109,7 +116,7 @@ def recruitment_summary(result: OfflineResult) -> dict[str, Any]:
         "flags": [flag_summary(flag, fs) for flag in result.flags],
         "cramp_risk": cramp_risk_summary(result.risks, fs),
         "cramp_risk_timeline": [
-            {"time_s": _seconds(r.at, fs), "side": r.side, "level": r.level, "reasons": r.reasons}
+            {"time_s": _time(r.at, fs), "side": r.side, "level": r.level, "reasons": r.reasons}
             for r in result.risks
         ],
         "note": DISCLAIMER,
@@ -117,19 +124,23 @@ def recruitment_summary(result: OfflineResult) -> dict[str, Any]:
 
 
 def _seconds(sample: int | None, fs: float) -> float | None:
-    return None if sample is None else round(sample / fs, 4)
+    return None if sample is None else _time(sample, fs)
+
+
+def _time(sample: int, fs: float) -> float:
+    return round(sample / fs, 4)
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
-def rep_summary(rep: Rep, fs: float) -> dict[str, Any]:
+def rep_summary(rep: Rep, fs: float) -> RepRow:
     """One rep as plain data; times in seconds, lead in ms, levels in the rep's unit."""
     return {
         "index": rep.index,
         "side": rep.side,
-        "start_s": _seconds(rep.start, fs),
+        "start_s": _time(rep.start, fs),
         "end_s": _seconds(rep.end, fs),
         "glute_onset_s": _seconds(rep.onsets["glute"], fs),
         "hamstring_onset_s": _seconds(rep.onsets["hamstring"], fs),
@@ -155,18 +166,18 @@ def rep_summary(rep: Rep, fs: float) -> dict[str, Any]:
     }
 
 
-def flag_summary(flag: Flag, fs: float) -> dict[str, Any]:
+def flag_summary(flag: Flag, fs: float) -> FlagRow:
     """One flag as plain data."""
     return {
-        "time_s": _seconds(flag.at, fs),
-        "decided_at_s": _seconds(flag.at, fs),
+        "time_s": _time(flag.at, fs),
+        "decided_at_s": _time(flag.at, fs),
         "kind": flag.kind,
         "reps": list(flag.reps),
         "side": flag.side,
     }
 
 
-def cramp_risk_summary(risks: list[CrampRisk], fs: float) -> dict[str, Any]:
+def cramp_risk_summary(risks: list[CrampRisk], fs: float) -> CrampRiskSummary:
     """The highest cramp-risk level reached, when it was first reached, and its reasons."""
     if not risks:
         return {"level": "ok", "reasons": [], "time_s": None, "side": None, "final_level": "ok"}
@@ -184,7 +195,7 @@ def cramp_risk_summary(risks: list[CrampRisk], fs: float) -> dict[str, Any]:
     }
 
 
-def format_table(summary: dict[str, Any]) -> str:
+def format_table(summary: SessionSummary) -> str:
     """Human-readable text of a :func:`summarize` result."""
     lines = [
         f"{summary['file']}: {summary['duration_s']:.1f} s at {summary['sample_rate']:g} Hz, "
@@ -220,7 +231,7 @@ def format_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _recruitment_lines(summary: dict[str, Any]) -> list[str]:
+def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
     exercise = summary["exercise"]
     if not summary["pairs"]:
         return ["", "no glute/hamstring pair of channels: no reps, order or flag"]

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import summarize
+from emg.analysis.summary_schema import SessionSummary
 from emg.api import read
 from emg.commands.options import analysis_config
 from emg.recording import Recording
 
 
-def analyze_input(path: Path, args: argparse.Namespace) -> tuple[dict[str, Any], Recording]:
+def analyze_input(path: Path, args: argparse.Namespace) -> tuple[SessionSummary, Recording]:
     """Open a recording and analyse it with the settings of ``args``.
 
     Parameters

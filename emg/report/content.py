@@ -21,6 +21,7 @@ import numpy.typing as npt
 from emg.analysis.offline import OfflineResult, resolve_mains
 from emg.analysis.signal_quality import QualityConfig, check_signal_quality
 from emg.analysis.summary import cramp_risk_summary, summarize
+from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.recording import Recording
 from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE
 
@@ -228,7 +229,7 @@ class ReportContent:
     quality: QualityCheck | None
     settings: tuple[tuple[str, str], ...]
     trends: tuple[RatioTrend, ...]
-    summary: Mapping[str, Any]
+    summary: SessionSummary
     marks: tuple[tuple[float, str, str], ...]
     duration_s: float
 
@@ -316,7 +317,7 @@ def build_content(
 # ---------------------------------------------------------------------- the athlete's summary
 
 
-def ratio_trend(reps: Sequence[Mapping[str, Any]], window: int) -> RatioTrend | None:
+def ratio_trend(reps: Sequence[RepRow], window: int) -> RatioTrend | None:
     """Mean ratio of the first and of the last ``window`` reps that have one.
 
     Parameters
@@ -371,7 +372,7 @@ def _run_text(run: list[int]) -> str:
     return f"{run[0]}–{run[-1]}"
 
 
-def _reps_of(summary: Mapping[str, Any], side: str | None) -> list[dict[str, Any]]:
+def _reps_of(summary: SessionSummary, side: str | None) -> list[RepRow]:
     return [r for r in summary["reps"] if r["side"] == side]
 
 
@@ -391,7 +392,7 @@ def _reps_word(indices: Sequence[int]) -> str:
 
 
 def _pair_sentences(
-    summary: Mapping[str, Any], result: OfflineResult, side: str | None, duration_s: float
+    summary: SessionSummary, result: OfflineResult, side: str | None, duration_s: float
 ) -> list[str]:
     exercise = summary["exercise"]
     name = str(exercise["name"]).replace("-", " ")
@@ -441,15 +442,13 @@ def _pair_sentences(
     return sentences
 
 
-def _flag_sentences(
-    summary: Mapping[str, Any], result: OfflineResult, side: str | None
-) -> list[str]:
+def _flag_sentences(summary: SessionSummary, result: OfflineResult, side: str | None) -> list[str]:
     exercise = result.analysis.exercise
     flags = [f for f in summary["flags"] if f["side"] == side]
     kinds = [k for k in (exercise.flagged_order, "hamstring-share") if k is not None]
     sentences: list[str] = []
     for kind in kinds:
-        raised_at: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        raised_at: list[tuple[FlagRow, FlagRow | None]] = []
         for flag in flags:
             if flag["kind"] == kind:
                 raised_at.append((flag, None))
@@ -499,7 +498,7 @@ def _risk_sentence(result: OfflineResult, side: str | None) -> str:
     return text
 
 
-def _ratio_sentence(reps: Sequence[Mapping[str, Any]], trend: RatioTrend | None, unit: str) -> str:
+def _ratio_sentence(reps: Sequence[RepRow], trend: RatioTrend | None, unit: str) -> str:
     basis = (
         "both in %MVC"
         if unit == "%MVC"
@@ -523,7 +522,7 @@ def _ratio_sentence(reps: Sequence[Mapping[str, Any]], trend: RatioTrend | None,
     return text + f" ({basis}; above 1 the glutes worked harder)."
 
 
-def _glance(summary: Mapping[str, Any], result: OfflineResult) -> list[Glance]:
+def _glance(summary: SessionSummary, result: OfflineResult) -> list[Glance]:
     reps = summary["reps"]
     if not summary["pairs"]:
         return [Glance("reps", "no glute/hamstring pair")]
@@ -582,7 +581,7 @@ def active_level(result: OfflineResult, channel: int) -> float | None:
 
 
 def _channel_note(
-    recording: Recording, result: OfflineResult, summary: Mapping[str, Any], i: int
+    recording: Recording, result: OfflineResult, summary: SessionSummary, i: int
 ) -> ChannelNote:
     channel = result.channels[i]
     fs = recording.sample_rate
@@ -776,7 +775,7 @@ def quality_check(recording: Recording, result: OfflineResult) -> QualityCheck |
 # ---------------------------------------------------------------------- facts and settings
 
 
-def _facts(recording: Recording, summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _facts(recording: Recording, summary: SessionSummary) -> list[tuple[str, str]]:
     meta = recording.metadata
     facts = [("recording", recording.source or "in memory")]
     if meta.get("started_at"):
@@ -810,7 +809,7 @@ def _facts(recording: Recording, summary: Mapping[str, Any]) -> list[tuple[str, 
     return facts
 
 
-def _settings(summary: Mapping[str, Any], settings_from: str) -> list[tuple[str, str]]:
+def _settings(summary: SessionSummary, settings_from: str) -> list[tuple[str, str]]:
     s = summary["settings"]
     exercise = summary["exercise"]
     rows = []

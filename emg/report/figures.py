@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from emg.analysis.offline import OfflineResult
+from emg.analysis.summary_schema import RepRow, SessionSummary
 from emg.report.content import ReportContent
 from emg.wording import rep_label
 
@@ -161,15 +162,15 @@ def report_matplotlib_figures(
 # ---------------------------------------------------------------------- small multiples
 
 
-def _pair_channels(result: OfflineResult, summary: Mapping[str, Any]) -> dict[Any, tuple[int, int]]:
+def _pair_channels(result: OfflineResult, summary: SessionSummary) -> dict[Any, tuple[int, int]]:
     index = {c.label: i for i, c in enumerate(result.channels)}
     return {p["side"]: (index[p["glute"]], index[p["hamstring"]]) for p in summary["pairs"]}
 
 
-def _rep_end_s(rep: Mapping[str, Any], duration_s: float) -> float:
-    for key in ("end_s", "completed_at_s"):
-        if rep.get(key) is not None:
-            return float(rep[key])
+def _rep_end_s(rep: RepRow, duration_s: float) -> float:
+    for end in (rep["end_s"], rep["completed_at_s"]):
+        if end is not None:
+            return float(end)
     return duration_s
 
 
@@ -187,7 +188,7 @@ def _threshold(result: OfflineResult, channel: int, sample: int) -> float | None
     return float(current.mean[channel] + result.config.k * current.std[channel])
 
 
-def _tile_label(rep: Mapping[str, Any]) -> str:
+def _tile_label(rep: RepRow) -> str:
     """The live window's tile wording (``glutes first by 92 ms``), or why there is no lead."""
     order = rep["order"]
     if rep["lead_ms"] is None and order in ("glute-first", "hamstring-first"):
@@ -198,7 +199,7 @@ def _tile_label(rep: Mapping[str, Any]) -> str:
     return f"Rep {rep['index']}: {rep_label(order, rep['lead_ms'], rep['side'])}"
 
 
-def envelope_figure(result: OfflineResult, summary: Mapping[str, Any]) -> Figure:
+def envelope_figure(result: OfflineResult, summary: SessionSummary) -> Figure:
     """Small multiples: one panel per rep with both muscles' RMS envelopes and onsets.
 
     Parameters
@@ -239,7 +240,7 @@ def envelope_figure(result: OfflineResult, summary: Mapping[str, Any]) -> Figure
         for group, channel in zip(("glute", "hamstring"), pairs[rep["side"]], strict=True):
             colour = MUSCLE_COLOURS[group]
             ax.plot(t, envelope[first:stop:step, channel], color=colour, linewidth=1.3)
-            onset = rep[f"{group}_onset_s"]
+            onset = rep["glute_onset_s"] if group == "glute" else rep["hamstring_onset_s"]
             if onset is not None:
                 sample = min(n_samples - 1, round(onset * fs))
                 ax.axvline(onset - start, color=colour, linestyle="--", linewidth=1.1)
@@ -283,14 +284,14 @@ def envelope_figure(result: OfflineResult, summary: Mapping[str, Any]) -> Figure
 # ---------------------------------------------------------------------- lead and ratio
 
 
-def _rep_names(reps: Sequence[Mapping[str, Any]]) -> list[str]:
+def _rep_names(reps: Sequence[RepRow]) -> list[str]:
     sides = {r["side"] for r in reps}
     if len(sides) <= 1:
         return [str(r["index"]) for r in reps]
     return [f"{(r['side'] or '')[:1].upper()}{r['index']}" for r in reps]
 
 
-def lead_figure(summary: Mapping[str, Any]) -> Figure:
+def lead_figure(summary: SessionSummary) -> Figure:
     """Lead time per rep as bars against the order margin band.
 
     Parameters
@@ -353,7 +354,7 @@ def lead_figure(summary: Mapping[str, Any]) -> Figure:
     return figure
 
 
-def ratio_figure(summary: Mapping[str, Any], content: ReportContent) -> Figure:
+def ratio_figure(summary: SessionSummary, content: ReportContent) -> Figure:
     """Glute : hamstring ratio per rep, with the first and last reps' means of the summary.
 
     Parameters
@@ -377,8 +378,8 @@ def ratio_figure(summary: Mapping[str, Any], content: ReportContent) -> Figure:
         reps = [r for r in summary["reps"] if r["side"] == side and r["ratio"] is not None]
         if not reps:
             continue
-        x = [int(r["index"]) for r in reps]
-        y = [float(r["ratio"]) for r in reps]
+        x = [r["index"] for r in reps]
+        y = [r["ratio"] or 0.0 for r in reps]  # never 0: reps without a ratio are left out
         label = f"{side} side" if side else "ratio"
         ax.plot(x, y, color="#333333", linestyle=styles[number % 3], linewidth=1.2, label=label)
         ax.scatter(
@@ -406,8 +407,8 @@ def ratio_figure(summary: Mapping[str, Any], content: ReportContent) -> Figure:
         ax.set_xticks(sorted(set(indices)))
     ax.set_xlabel("rep")
     ax.set_ylabel(f"glute : hamstring ({summary['normalisation']['unit']})")
-    known = [float(r["ratio"]) for r in summary["reps"] if r["ratio"] is not None]
-    ax.set_ylim(0, max([1.0, *known]) * 1.15)
+    ratios = [r["ratio"] for r in summary["reps"]]
+    ax.set_ylim(0, max([1.0, *(ratio for ratio in ratios if ratio is not None)]) * 1.15)
     if len(sides) > 1:
         ax.legend(fontsize=9, frameon=False)
     ax.grid(True, color="#EEEEEE", linewidth=0.6)
@@ -470,7 +471,7 @@ def timeline_figure(content: ReportContent) -> Figure:
     return figure
 
 
-def _rep_lane(ax: Axes, summary: Mapping[str, Any], side: Any, y: int, duration: float) -> None:
+def _rep_lane(ax: Axes, summary: SessionSummary, side: Any, y: int, duration: float) -> None:
     for rep in summary["reps"]:
         if rep["side"] != side:
             continue
@@ -483,7 +484,7 @@ def _rep_lane(ax: Axes, summary: Mapping[str, Any], side: Any, y: int, duration:
             ax.vlines(rep["decided_at_s"], y - 0.38, y + 0.38, colors="black", linewidth=1.0)
 
 
-def _flag_lane(ax: Axes, summary: Mapping[str, Any], side: Any, y: int, duration: float) -> None:
+def _flag_lane(ax: Axes, summary: SessionSummary, side: Any, y: int, duration: float) -> None:
     raised: dict[str, float] = {}
     spans: list[tuple[str, float, float]] = []
     for flag in summary["flags"]:
@@ -517,7 +518,7 @@ def _flag_lane(ax: Axes, summary: Mapping[str, Any], side: Any, y: int, duration
         )
 
 
-def _risk_lane(ax: Axes, summary: Mapping[str, Any], side: Any, y: int, duration: float) -> None:
+def _risk_lane(ax: Axes, summary: SessionSummary, side: Any, y: int, duration: float) -> None:
     changes = [(0.0, "ok")] + [
         (float(r["time_s"]), str(r["level"]))
         for r in summary["cramp_risk_timeline"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from emg.analysis.summary_schema import RepRow
 from emg.report.content import ReportContent
 from emg.report.figures import FigureImage
 from emg.version import __version__
@@ -66,7 +67,7 @@ REP_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def cell_text(rep: Mapping[str, Any], key: str, fmt: str) -> str:
+def cell_text(rep: RepRow, key: str, fmt: str) -> str:
     """One cell of the rep table as text (``–`` for an unknown value)."""
     value = rep.get(key)
     return "–" if value is None else fmt.format(value)
