@@ -174,6 +174,8 @@ def analyze(
     mains: str | None = None,
     refinement: str | None = None,
     config: AnalysisConfig | None = None,
+    athlete: str | None = None,
+    db: PathLike | None = None,
 ) -> Analysis:
     """Analyse a recording: reps, onset order, lead, ratio, flags, bursts and cramp risk.
 
@@ -201,6 +203,11 @@ def analyze(
         Onset refinement (``cusum``, ``edge``, ``bonato``); None: as recorded or the default.
     config
         Complete settings to use as they are (nothing above is then resolved).
+    athlete
+        Index the session under this athlete in the database beside the recording (as
+        ``emg analyze PATH --athlete NAME``); ``data`` must then be a path.
+    db
+        The athletes' database; None: ``athletes.sqlite`` beside the recording.
 
     Returns
     -------
@@ -211,13 +218,21 @@ def analyze(
     EmgInputError
         Naming the file, field or setting at fault.
     """
+    if athlete is not None and not isinstance(data, str | os.PathLike):
+        raise SettingError("athlete", "indexes a recording on disk: give its path as data")
     recording = _recording(data, fs, channels)
     if config is None:
         overrides = library_overrides(
             exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement
         )
         config = resolve_settings(recording, overrides)
-    return Analysis(recording, config, analyze_recording(recording, config))
+    analysis = Analysis(recording, config, analyze_recording(recording, config))
+    if athlete is not None:
+        from emg.athlete_history import index_session
+
+        store = None if db is None else Path(db)
+        index_session(summarize(analysis.result, recording), recording, athlete, str(data), store)
+    return analysis
 
 
 @dataclass(frozen=True)

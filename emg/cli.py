@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emg.analysis.summary import format_table
-from emg.commands import devices, emulate, export, live, record, report, scan, validate
+from emg.commands import devices, emulate, export, history, live, record, report, scan, validate
 from emg.commands.analyze import analyze_input
 from emg.commands.batch import add_batch_options, is_batch, run_batch
+from emg.commands.history import athlete_option
 from emg.commands.options import add_chain_options, add_channel_option, add_recruitment_options
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_chain_options(analyze)
     add_recruitment_options(analyze)
     add_batch_options(analyze)
+    history.add_athlete_options(analyze, "beside the recording")
     analyze.set_defaults(handler=_run_analyze)
     validate.add_parser(commands)
     record.add_parsers(commands)
@@ -95,14 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_parsers(commands)
     scan.add_parser(commands)
     emulate.add_parser(commands)
+    history.add_parsers(commands)
     return parser
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
     if is_batch(args):
+        if args.athlete:
+            raise EmgInputError(
+                "--athlete indexes one recording at a time: leave it out of a batch",
+                source="command line",
+            )
         return run_batch(args)
-    summary, _ = analyze_input(Path(args.inputs[0]), args)
+    athlete_option(args)
+    summary, recording = analyze_input(Path(args.inputs[0]), args)
     print(to_json(summary) if args.json else format_table(summary))
+    if args.athlete:
+        from emg.athlete_history import index_session
+
+        index_session(summary, recording, args.athlete, args.inputs[0], args.db)
     return 0
 
 

@@ -25,6 +25,8 @@ COMMANDS = [
     "decode",
     "scan",
     "emulate",
+    "history",
+    "athletes",
 ]
 
 

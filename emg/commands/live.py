@@ -21,6 +21,7 @@ from emg.commands.live_sources import (
     check_live_options,
     export_session,
     finish_recording,
+    index_recorded,
     lsl_source,
     open_live_session,
     synthetic_source,
@@ -172,6 +173,7 @@ def run_live(args: argparse.Namespace) -> int:
                 else (export_session(folder) if not args.no_export else None)
             )
             print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
+            index_recorded(folder, args)
         return 0
 
 

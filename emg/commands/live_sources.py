@@ -13,7 +13,9 @@ from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import SettingError, check_duration
+from emg.athlete_history import DEFAULT_RECORDINGS
 from emg.block import Block, Channel
+from emg.commands.history import add_athlete_options, athlete_option
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
@@ -32,8 +34,8 @@ from emg.settings_resolution import resolve_live_settings
 from emg.sources.replay import parse_speed, replay_blocks
 from emg.sources.synthetic import DEMO_SET, generate_session
 
-#: Default parent folder of new sessions.
-RECORDINGS = Path("recordings")
+#: Default parent folder of new sessions (where the athletes' database is, too).
+RECORDINGS = DEFAULT_RECORDINGS
 
 
 def parse_speed_option(text: str) -> float | None:
@@ -80,6 +82,7 @@ def add_live_source_options(parser: argparse.ArgumentParser) -> None:
         help="parent folder of the new session (default: recordings)",
     )
     parser.add_argument("--subject", help="subject label kept with the session (e.g. 01)")
+    add_athlete_options(parser, "in the --out folder")
     parser.add_argument(
         "--speed",
         type=parse_speed_option,
@@ -248,6 +251,7 @@ def open_live_session(
     metadata = {
         "exercise": config.exercise.name,
         "subject": args.subject,
+        **({"athlete": athlete} if (athlete := athlete_option(args)) else {}),
         **source.metadata,
         "calibration": {
             "rest_s": list(config.chain.rest) if config.chain.rest else None,
@@ -299,6 +303,24 @@ def finish_recording(source: LiveSource, folder: Path, export: bool) -> Path | N
             source=str(getattr(error, "filename", None) or folder),
         ) from None
     return export_session(folder) if export else None
+
+
+def index_recorded(folder: Path, args: argparse.Namespace) -> None:
+    """With ``--athlete``: index the finished session in the athletes' database (analysed as
+    ``emg analyze FOLDER`` would). A failure is one line; the session itself stays complete
+    and ``emg history --rebuild`` can index it later."""
+    athlete = athlete_option(args)
+    if athlete is None:
+        return
+    from emg.athlete_history import default_db, index_recording
+
+    db = args.db or default_db(folder)
+    try:
+        entry = index_recording(folder, athlete, db)
+    except EmgInputError as error:
+        print(f"not indexed ({error}); the session is complete: emg history --rebuild adds it")
+        return
+    print(f"indexed {len(entry.reps)} reps under {athlete} in {db}")
 
 
 def export_session(folder: Path) -> Path:

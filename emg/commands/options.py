@@ -43,6 +43,7 @@ OPTIONS: dict[str, str] = {
     "exercise": "--exercise",
     "mvc": "--mvc",
     "family": "--family",
+    "athlete": "--athlete",
     "snr_db": "--snr-db",
     "leads_ms": "--lead-ms",
     "seeds": "--seeds",

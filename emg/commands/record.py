@@ -15,6 +15,7 @@ from emg.commands.live_sources import (
     ble_source,
     check_live_options,
     finish_recording,
+    index_recorded,
     lsl_source,
     open_live_session,
     parse_speed_option,
@@ -150,6 +151,7 @@ def run_record(args: argparse.Namespace) -> int:
         exported = finish_recording(state["source"], folder, export=not args.no_export)
         if exported is not None:
             print(f"exported to {exported}")
+        index_recorded(folder, args)
         return 0
 
 

@@ -1,0 +1,213 @@
+"""An athlete's sessions across days: indexing a session, rebuilding the index from the session
+folders, and reading an athlete's history back (the library's calls; the commands map their
+options to these).
+
+A session is indexed with exactly the numbers ``emg analyze`` gives for it: a recorded session
+is analysed with the settings it was recorded with
+(:func:`emg.settings_resolution.resolve_settings`), and ``emg analyze FILE --athlete NAME``
+indexes the analysis it printed. The database sits beside the recordings (:func:`default_db`);
+the session folders, which keep the athlete's name in ``session.json``, stay the source of
+truth.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from emg.analysis.history import SessionEntry, Trend, session_entry, trend
+from emg.analysis.offline import analyze_recording
+from emg.analysis.summary import summarize
+from emg.analysis.summary_schema import SessionSummary
+from emg.athlete_db import DB_NAME, athlete_names, clear, open_db, sessions_of, store_session
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+from emg.io.open_recording import open_recording
+from emg.recording import Recording
+from emg.settings_resolution import SettingOverrides, resolve_settings
+
+#: Where recordings go by default (``emg record --out``), hence the default database.
+DEFAULT_RECORDINGS = Path("recordings")
+
+#: Columns of :func:`history_table`.
+HISTORY_COLUMNS = (
+    "date",
+    "exercise",
+    "reps",
+    "glute_first_share",
+    "median_lead_ms",
+    "median_ratio",
+    "flags",
+    "highest_cramp_risk",
+    "folder",
+)
+
+
+def athlete_name(name: str) -> str:
+    """``name`` as the history keeps it (surrounding blanks dropped).
+
+    Raises
+    ------
+    SettingError
+        For a name without a letter or digit.
+    """
+    text = " ".join(str(name).split())
+    if not any(c.isalnum() for c in text):
+        raise SettingError("athlete", f"'{name}' is not a name (no letter or digit)")
+    return text
+
+
+def default_db(path: str | Path) -> Path:
+    """The database beside a recording: in the folder that holds the session folder (or the
+    file)."""
+    location = Path(path).resolve()
+    if location.name == "session.json":
+        location = location.parent
+    return location.parent / DB_NAME
+
+
+def index_session(
+    summary: SessionSummary,
+    recording: Recording,
+    athlete: str,
+    path: str | Path,
+    db: str | Path | None = None,
+) -> SessionEntry:
+    """Index an analysed session under ``athlete``.
+
+    Parameters
+    ----------
+    summary
+        Its analysis, as ``emg analyze`` gives it.
+    recording
+        The recording analysed (for its date, sensors and calibration).
+    athlete
+        Whose session it is.
+    path
+        Where the session is (its folder, or the file).
+    db
+        The database; None: :func:`default_db` of ``path``.
+
+    Returns
+    -------
+    SessionEntry
+        What was indexed.
+    """
+    location = Path(path).resolve()
+    if location.name == "session.json":
+        location = location.parent
+    entry = session_entry(summary, athlete_name(athlete), str(location), recording.metadata)
+    with open_db(db or default_db(location)) as connection:
+        store_session(connection, entry)
+    return entry
+
+
+def index_recording(path: str | Path, athlete: str, db: str | Path | None = None) -> SessionEntry:
+    """Analyse a recording as ``emg analyze PATH`` does and index it under ``athlete``."""
+    recording = open_recording(Path(path))
+    summary = summarize(
+        analyze_recording(recording, resolve_settings(recording, SettingOverrides())), recording
+    )
+    return index_session(summary, recording, athlete, path, db)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What a rebuild found: the sessions indexed, and those that could not be read."""
+
+    indexed: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def rebuild(db: str | Path) -> Rebuilt:
+    """Recreate the database from the session folders beside it (and below).
+
+    Every folder with a ``session.json`` that names an ``athlete`` is analysed again, as
+    ``emg analyze FOLDER`` would; sessions indexed from plain files (``emg analyze set.csv
+    --athlete``) are not in any folder's record and are not kept.
+
+    Returns
+    -------
+    Rebuilt
+        The folders indexed, and each folder that failed with its one-line reason.
+    """
+    db = Path(db)
+    with open_db(db) as connection:
+        clear(connection)
+    indexed, failed = [], []
+    for description in sorted(db.parent.rglob("session.json")):
+        athlete = _recorded_athlete(description)
+        if athlete is None:
+            continue
+        try:
+            index_recording(description.parent, athlete, db)
+            indexed.append(str(description.parent))
+        except EmgInputError as error:
+            failed.append((str(description.parent), str(error)))
+    return Rebuilt(tuple(indexed), tuple(failed))
+
+
+def _recorded_athlete(description: Path) -> str | None:
+    try:
+        values: Any = json.loads(description.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a folder the rebuild cannot read is not an athlete's session
+    athlete = values.get("athlete") if isinstance(values, Mapping) else None
+    return str(athlete) if athlete else None
+
+
+def athletes(db: str | Path) -> list[str]:
+    """The athletes with a session in the database."""
+    with open_db(db) as connection:
+        return athlete_names(connection)
+
+
+def history(athlete: str, db: str | Path) -> list[SessionEntry]:
+    """An athlete's sessions, in date order.
+
+    Raises
+    ------
+    EmgInputError
+        For an athlete without a session (naming the ones there are).
+    """
+    name = athlete_name(athlete)
+    with open_db(db) as connection:
+        entries = sessions_of(connection, name)
+        if not entries:
+            known = athlete_names(connection)
+            raise EmgInputError(
+                f"no sessions of '{name}'; athletes: {', '.join(known) or 'none yet'}",
+                source=str(db),
+            )
+    return entries
+
+
+def history_table(entries: list[SessionEntry]) -> pd.DataFrame:
+    """One row per session (:data:`HISTORY_COLUMNS`)."""
+    return pd.DataFrame(
+        [
+            {
+                "date": e.date,
+                "exercise": e.exercise,
+                "reps": len(e.reps),
+                "glute_first_share": e.glute_first_share,
+                "median_lead_ms": e.median_lead_ms,
+                "median_ratio": e.median_ratio,
+                "flags": ";".join(e.flags),
+                "highest_cramp_risk": e.highest_cramp_risk,
+                "folder": e.folder,
+            }
+            for e in entries
+        ],
+        columns=list(HISTORY_COLUMNS),
+    )
+
+
+def history_trend(entries: list[SessionEntry]) -> Trend:
+    """The change from the athlete's first session to the last."""
+    return trend(entries)

@@ -1,0 +1,144 @@
+"""``emg history`` and ``emg athletes``: an athlete's sessions across days, from the database
+beside the recordings."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from emg.athlete_db import DB_NAME
+from emg.athlete_history import (
+    DEFAULT_RECORDINGS,
+    athlete_name,
+    athletes,
+    history,
+    history_table,
+    history_trend,
+    rebuild,
+)
+from emg.commands.options import option_error
+from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
+from emg.io.json_files import to_json
+
+
+def add_db_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--db PATH``: the athletes' database."""
+    parser.add_argument(
+        "--db", type=Path, metavar="PATH", help=f"the athletes' database (default: {default})"
+    )
+
+
+def add_athlete_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """``--athlete NAME`` and ``--db PATH`` of the commands that index a session."""
+    parser.add_argument(
+        "--athlete",
+        metavar="NAME",
+        help="index the session under this athlete in the database beside the recordings "
+        "(names stay on this computer; emg history NAME shows the sessions)",
+    )
+    add_db_option(parser, f"{DB_NAME} {where}")
+
+
+def athlete_option(args: argparse.Namespace) -> str | None:
+    """The ``--athlete`` given, as the history keeps it (None without).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``--athlete``, for a name the history cannot keep.
+    """
+    if not getattr(args, "athlete", None):
+        return None
+    try:
+        return athlete_name(args.athlete)
+    except SettingError as error:
+        raise option_error(error) from None
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``history`` and ``athletes``."""
+    parser = commands.add_parser(
+        "history",
+        help="an athlete's sessions across days and the trend",
+        description="One row per session of an athlete (date, exercise, reps, share of reps "
+        "the glutes started, median lead and ratio, flags, highest cramp risk, the session's "
+        "folder) and the change from the first session to the last. --rebuild recreates the "
+        "database from the session folders beside it.",
+    )
+    parser.add_argument("athlete", nargs="?", metavar="NAME")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="also draw the trend into PNG")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="recreate the database from the session folders"
+    )
+    add_db_option(parser, str(DEFAULT_RECORDINGS / DB_NAME))
+    parser.set_defaults(handler=run_history)
+    listing = commands.add_parser("athletes", help="the athletes in the database")
+    add_db_option(listing, str(DEFAULT_RECORDINGS / DB_NAME))
+    listing.set_defaults(handler=run_athletes)
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else DEFAULT_RECORDINGS / DB_NAME
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """``emg history``."""
+    db = _db(args)
+    if args.rebuild:
+        done = rebuild(db)
+        for _, reason in done.failed:
+            print(f"not indexed: {reason}")
+        print(f"rebuilt {db}: {len(done.indexed)} sessions")
+        if args.athlete is None:
+            return 1 if done.failed else 0
+    if args.athlete is None:
+        raise EmgInputError("name an athlete (emg athletes lists them)", source="command line")
+    if not db.is_file():
+        raise EmgInputError(
+            "no athletes' database here yet (record with --athlete)", source=str(db)
+        )
+    entries = history(args.athlete, db)
+    table = history_table(entries)
+    change = history_trend(entries)
+    if args.plot is not None:
+        from emg.report.history_figure import write_history_figure
+
+        write_history_figure(table, args.plot, entries[0].athlete)
+    if args.json:
+        print(
+            to_json(
+                {
+                    "athlete": entries[0].athlete,
+                    "sessions": table.to_dict(orient="records"),
+                    "trend": dataclasses.asdict(change),
+                }
+            )
+        )
+        return 0
+    print(table.to_string(index=False))
+    if change.glute_first_share is not None:
+        print(
+            f"\nfirst to last of {change.sessions} sessions: glute-first share "
+            f"{change.glute_first_share:+.0%}"
+            + (
+                f", median lead {change.median_lead_ms:+.0f} ms"
+                if change.median_lead_ms is not None
+                else ""
+            )
+        )
+    return 0
+
+
+def run_athletes(args: argparse.Namespace) -> int:
+    """``emg athletes``."""
+    db = _db(args)
+    if not db.is_file():
+        print("no athletes yet")
+        return 0
+    for name in athletes(db):
+        print(name)
+    return 0

@@ -1,0 +1,49 @@
+"""The figure of an athlete's history: per session, the share of reps the glutes started and the
+median lead (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from emg.wording import RISK_NOTE
+
+
+def history_figure(table: pd.DataFrame, athlete: str) -> Figure:
+    """Two panels over the sessions in date order: glute-first share (%) and median lead (ms).
+
+    Parameters
+    ----------
+    table
+        :func:`emg.athlete_history.history_table` of the athlete.
+    athlete
+        Their name, for the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    figure = Figure(figsize=(8.0, 4.8), layout="constrained")
+    share_ax, lead_ax = figure.subplots(2, 1, sharex=True)
+    x = list(range(1, len(table) + 1))
+    share = table["glute_first_share"].astype(float) * 100
+    share_ax.plot(x, share, marker="o", color="#1B7837")
+    share_ax.set_ylim(0, 105)
+    share_ax.set_ylabel("reps glute-first (%)")
+    lead_ax.axhline(0.0, color="#777777", linestyle=":", linewidth=1.0)
+    lead_ax.plot(x, table["median_lead_ms"].astype(float), marker="o", color="#333333")
+    lead_ax.set_ylabel("median lead (ms)\n+ glutes first")
+    lead_ax.set_xlabel("session")
+    lead_ax.set_xticks(x, [str(d or "?")[:10] for d in table["date"]], rotation=30, fontsize=8)
+    for ax in (share_ax, lead_ax):
+        ax.grid(True, color="#EEEEEE", linewidth=0.6)
+    figure.suptitle(f"{athlete}: sessions ({RISK_NOTE})", fontsize=11)
+    return figure
+
+
+def write_history_figure(table: pd.DataFrame, path: Path, athlete: str) -> None:
+    """Draw :func:`history_figure` into a PNG file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    history_figure(table, athlete).savefig(path, dpi=120)

@@ -1,0 +1,181 @@
+"""Athletes' sessions across days: recorded at once by several processes into one database,
+equal to ``emg analyze`` of each folder, rebuilt from the folders after a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emg.athlete_db import DB_NAME, MIGRATIONS, open_db
+from emg.athlete_history import athletes, history, history_table, index_recording, rebuild
+from emg.cli import main
+from emg.errors import EmgInputError
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def _record(parent: Path, athlete: str, seed: int, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emg",
+            "record",
+            "--out",
+            str(parent),
+            "--athlete",
+            athlete,
+            "--seed",
+            str(seed),
+            "--no-export",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+
+
+def _analyzed(folder: str) -> dict[str, float | None]:
+    """Median lead, median ratio and glute-first share of ``emg analyze FOLDER --json``."""
+    run = subprocess.run(
+        [sys.executable, "-m", "emg", "analyze", folder, "--json"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=True,
+    )
+    reps = json.loads(run.stdout)["reps"]
+    leads = [r["lead_ms"] for r in reps if r["lead_ms"] is not None]
+    ratios = [r["ratio"] for r in reps if r["ratio"] is not None]
+    orders = [r["order"] for r in reps if r["order"] is not None]
+    return {
+        "reps": len(reps),
+        "median_lead_ms": round(float(np.median(leads)), 4),
+        "median_ratio": round(float(np.median(ratios)), 4),
+        "glute_first_share": orders.count("glute-first") / len(orders),
+    }
+
+
+def test_sessions_recorded_at_once_are_those_emg_analyze_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    who = [("Ana", 1), ("Ana", 2), ("Ana", 3), ("Ben", 4), ("Cleo", 5)]
+    processes = [_record(tmp_path, name, seed, "--speed", "max") for name, seed in who]
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        assert "indexed" in out, out
+    db = tmp_path / DB_NAME
+    assert athletes(db) == ["Ana", "Ben", "Cleo"]
+    assert main(["history", "Ana", "--db", str(db), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["athlete"] == "Ana" and len(listed["sessions"]) == 3
+    dates = [s["date"] for s in listed["sessions"]]
+    assert dates == sorted(dates)
+    for session in listed["sessions"]:
+        expected = _analyzed(session["folder"])
+        assert {k: session[k] for k in expected} == expected
+    assert listed["trend"]["sessions"] == 3
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_killed_recording_leaves_the_database_readable_and_the_rebuild_adds_it(
+    tmp_path: Path,
+) -> None:
+    done = _record(tmp_path, "Ben", 4, "--speed", "max")
+    assert done.wait(timeout=300) == 0
+    killed = _record(tmp_path, "Ana", 7, "--speed", "1", "--duration", "60")
+    deadline = time.monotonic() + 120
+    folder = None
+    while time.monotonic() < deadline and folder is None:
+        for candidate in tmp_path.glob("*/samples.f32"):
+            meta = json.loads((candidate.parent / "session.json").read_text())
+            if meta.get("athlete") == "Ana" and candidate.stat().st_size > 10 * 2000 * 2 * 4:
+                folder = candidate.parent
+        time.sleep(0.1)
+    assert folder is not None, killed.communicate()
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate()
+    db = tmp_path / DB_NAME
+    assert athletes(db) == ["Ben"]  # readable; the killed session never got to the index
+    result = rebuild(db)
+    assert len(result.indexed) == 2 and result.failed == ()
+    (entry,) = history("Ana", db)
+    assert entry.folder == str(folder.resolve())
+    expected = _analyzed(str(folder))
+    row = history_table([entry]).iloc[0]
+    assert {k: row[k] for k in expected} == pytest.approx(expected)
+
+
+def test_analyze_indexes_a_file_and_names_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "set.csv"
+    assert main(["synth", str(csv), "--reps", "4", "--seed", "3"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(csv), "--athlete", "  Dana  Lee ", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    (entry,) = history("Dana Lee", tmp_path / DB_NAME)
+    assert [r.lead_ms for r in entry.reps] == [r["lead_ms"] for r in printed["reps"]]
+    assert main(["analyze", str(csv), "--athlete", "..."]) == 2
+    assert "--athlete: '...' is not a name" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path), "--athlete", "Dana"]) == 2
+    assert "--athlete indexes one recording at a time" in capsys.readouterr().err
+    assert main(["history", "Nobody", "--db", str(tmp_path / DB_NAME)]) == 2
+    assert "no sessions of 'Nobody'; athletes: Dana Lee" in capsys.readouterr().err
+    png = tmp_path / "trend.png"
+    assert main(["history", "Dana Lee", "--db", str(tmp_path / DB_NAME), "--plot", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+
+
+def test_the_library_call_indexes_as_the_command_does(tmp_path: Path) -> None:
+    import emg
+
+    csv = tmp_path / "set.csv"
+    recording, _ = emg.simulate(reps=4, seed=5)
+    emg.analyze(recording)  # no athlete: nothing indexed
+    from emg.io.csv_format import write_emg_csv
+
+    write_emg_csv(csv, recording)
+    analysis = emg.analyze(csv, athlete="Finn")
+    (entry,) = history("Finn", tmp_path / DB_NAME)
+    assert [r.order for r in entry.reps] == list(analysis.reps["order"])
+    with pytest.raises(EmgInputError, match="athlete"):
+        emg.analyze(recording, athlete="Finn")
+
+
+def test_database_schema_migrates_and_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    db = tmp_path / DB_NAME
+    with open_db(db) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(EmgInputError, match="newer than this toolkit's"), open_db(db):
+        pass
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(EmgInputError) as raised, open_db(broken):
+        pass
+    assert str(raised.value).startswith(str(broken)) and "\n" not in str(raised.value)
+
+
+def test_indexing_a_session_again_replaces_it(tmp_path: Path) -> None:
+    folder = tmp_path / "rec"
+    assert main(["record", "--out", str(folder), "--speed", "max", "--no-export"]) == 0
+    (session,) = folder.glob("*/session.json")
+    db = tmp_path / DB_NAME
+    first = index_recording(session.parent, "Eve", db)
+    again = index_recording(session.parent, "Eve", db)
+    assert history("Eve", db) == [again] and first == again
