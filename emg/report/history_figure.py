@@ -26,7 +26,8 @@ def history_figure(table: pd.DataFrame, athlete: str) -> Figure:
     matplotlib.figure.Figure
     """
     figure = Figure(figsize=(8.0, 4.8), layout="constrained")
-    share_ax, lead_ax = figure.subplots(2, 1, sharex=True)
+    share_ax = figure.add_subplot(2, 1, 1)
+    lead_ax = figure.add_subplot(2, 1, 2, sharex=share_ax)
     x = list(range(1, len(table) + 1))
     share = table["glute_first_share"].astype(float) * 100
     share_ax.plot(x, share, marker="o", color="#1B7837")
