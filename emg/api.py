@@ -226,11 +226,18 @@ def analyze(
             exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement
         )
         config = resolve_settings(recording, overrides)
+    if athlete is not None:
+        from emg.athlete_history import default_db, with_personal_band
+
+        started = recording.metadata.get("started_at")
+        store = Path(db) if db is not None else default_db(str(data))
+        config = with_personal_band(
+            config, athlete, store, str(started) if started else None, str(data)
+        )
     analysis = Analysis(recording, config, analyze_recording(recording, config))
     if athlete is not None:
         from emg.athlete_history import index_session
 
-        store = None if db is None else Path(db)
         index_session(summarize(analysis.result, recording), recording, athlete, str(data), store)
     return analysis
 

@@ -12,16 +12,19 @@ truth.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from emg.analysis.history import SessionEntry, Trend, session_entry, trend
+from emg.analysis.history import SessionEntry, Trend, personal_band, session_entry, trend
 from emg.analysis.offline import analyze_recording
+from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
 from emg.analysis.summary_schema import SessionSummary
 from emg.athlete_db import DB_NAME, athlete_names, clear, open_db, sessions_of, store_session
@@ -71,6 +74,60 @@ def default_db(path: str | Path) -> Path:
     return location.parent / DB_NAME
 
 
+def with_personal_band(
+    config: AnalysisConfig,
+    athlete: str,
+    db: str | Path,
+    before: str | None = None,
+    folder: str | Path | None = None,
+) -> AnalysisConfig:
+    """``config`` with the athlete's own band from their earlier sessions of its exercise.
+
+    A band already in ``config`` (a recorded session's) is kept, so a session replays and
+    re-indexes to what it recorded. Without enough earlier glute-first reps (or without the
+    database) there is no band, and no ``outside-own-band`` flag.
+
+    Parameters
+    ----------
+    config
+        The resolved settings.
+    athlete
+        Whose sessions.
+    db
+        The athletes' database.
+    before
+        Only sessions recorded before this time (ISO 8601); None: all.
+    folder
+        The session being analysed: never part of its own band.
+    """
+    if config.band is not None or not Path(db).is_file():
+        return config
+    own = None if folder is None else str(_location(folder))
+    with open_db(db) as connection:
+        entries = [
+            e
+            for e in sessions_of(connection, athlete_name(athlete))
+            if e.folder != own and _earlier(e.date, before)
+        ]
+    band = personal_band(entries, config.exercise.name)
+    return config if band is None else dataclasses.replace(config, band=band)
+
+
+def _earlier(date: str | None, before: str | None) -> bool:
+    """Whether a session of ``date`` was before ``before`` (unknown dates count as earlier)."""
+    if date is None or before is None:
+        return True
+    try:
+        return datetime.fromisoformat(date) < datetime.fromisoformat(before)
+    except (TypeError, ValueError):
+        return date < before
+
+
+def _location(path: str | Path) -> Path:
+    location = Path(path).resolve()
+    return location.parent if location.name == "session.json" else location
+
+
 def index_session(
     summary: SessionSummary,
     recording: Recording,
@@ -98,9 +155,7 @@ def index_session(
     SessionEntry
         What was indexed.
     """
-    location = Path(path).resolve()
-    if location.name == "session.json":
-        location = location.parent
+    location = _location(path)
     entry = session_entry(summary, athlete_name(athlete), str(location), recording.metadata)
     with open_db(db or default_db(location)) as connection:
         store_session(connection, entry)

@@ -11,6 +11,7 @@ BANNER_TEXT = {
     "hamstring-first": "Hamstrings are leading — start the rep from the glutes",
     "glute-first": "Glutes are leading — this exercise expects the hamstrings first",
     "hamstring-share": "Hamstrings are taking over the work — drive with the glutes",
+    "outside-own-band": "Outside your usual pattern",
 }
 #: What the cramp risk is and is not, wherever it is shown.
 DISCLAIMER = (
@@ -97,3 +98,11 @@ STEP_TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 PAUSE_TEXT = "Relax and breathe. The next push comes after the countdown."
+
+
+def band_note(lead_ms: float, centre_ms: float, halfwidth_ms: float) -> str:
+    """What a rep's tile adds when its lead lies outside the athlete's own band, e.g.
+    ``" — outside your usual +60 ± 25 ms"`` (empty inside it)."""
+    if abs(lead_ms - centre_ms) <= halfwidth_ms:
+        return ""
+    return f" — outside your usual {centre_ms:+.0f} ± {halfwidth_ms:.0f} ms"

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from emg.analysis.batch import SessionInfo, rep_rows
+from emg.analysis.personal_band import PersonalBand
 from emg.analysis.summary_schema import SessionSummary
 
 
@@ -176,6 +177,55 @@ def trend(entries: Sequence[SessionEntry]) -> Trend:
         median_lead_ms=change([e.median_lead_ms for e in ordered]),
         median_ratio=change([e.median_ratio for e in ordered]),
     )
+
+
+#: Fewest glute-first reps a personal band is made from.
+MIN_BAND_REPS = 10
+#: Narrowest half-width of the lead band, ms (the lead's own scatter at 20 dB).
+MIN_LEAD_HALFWIDTH_MS = 15.0
+#: Narrowest half-width of the ratio band.
+MIN_RATIO_HALFWIDTH = 0.05
+
+
+def personal_band(entries: Sequence[SessionEntry], exercise: str) -> PersonalBand | None:
+    """The band of an athlete's glute-first reps in ``exercise`` over ``entries``.
+
+    Centre: the median; half-width: twice the robust SD (1.4826 x the median absolute
+    deviation), about 95 % of a normal spread, and never narrower than
+    :data:`MIN_LEAD_HALFWIDTH_MS` (:data:`MIN_RATIO_HALFWIDTH` for the ratio).
+
+    Returns
+    -------
+    PersonalBand or None
+        None with fewer than :data:`MIN_BAND_REPS` glute-first reps with a lead.
+    """
+    sessions = [e for e in entries if e.exercise == exercise]
+    reps = [r for e in sessions for r in e.reps if r.order == "glute-first"]
+    leads = np.array([r.lead_ms for r in reps if r.lead_ms is not None], dtype=np.float64)
+    if len(leads) < MIN_BAND_REPS:
+        return None
+    ratios = np.array([r.ratio for r in reps if r.ratio is not None], dtype=np.float64)
+    lead, lead_spread = _centre_and_halfwidth(leads, MIN_LEAD_HALFWIDTH_MS)
+    ratio = ratio_spread = None
+    if len(ratios) >= MIN_BAND_REPS:
+        ratio, ratio_spread = _centre_and_halfwidth(ratios, MIN_RATIO_HALFWIDTH)
+    dates = sorted(e.date for e in sessions if e.date)
+    return PersonalBand(
+        exercise=exercise,
+        lead_ms=round(lead, 1),
+        lead_halfwidth_ms=round(lead_spread, 1),
+        ratio=None if ratio is None else round(ratio, 3),
+        ratio_halfwidth=None if ratio_spread is None else round(ratio_spread, 3),
+        reps=len(leads),
+        sessions=len({e.folder for e in sessions if any(r in reps for r in e.reps)}),
+        since=dates[0] if dates else None,
+    )
+
+
+def _centre_and_halfwidth(values: np.ndarray, floor: float) -> tuple[float, float]:
+    centre = float(np.median(values))
+    robust_sd = 1.4826 * float(np.median(np.abs(values - centre)))
+    return centre, max(2.0 * robust_sd, floor)
 
 
 def _median(values: list[float | None]) -> float | None:

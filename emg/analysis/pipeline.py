@@ -16,6 +16,7 @@ import numpy as np
 
 from emg.analysis.exercises import ExerciseConfig
 from emg.analysis.normalisation import Normalisation
+from emg.analysis.personal_band import PersonalBand
 from emg.analysis.recruitment import CrampRisk, Flag, RecruitmentTracker, RiskConfig
 from emg.analysis.reps import RepConfig, RepEvent, RepTracker
 from emg.block import Block, Channel
@@ -117,6 +118,9 @@ class AnalysisConfig:
         Cramp-risk thresholds.
     reps
         Rep grouping (its margin is taken from ``exercise``).
+    band
+        The athlete's own usual band (:mod:`emg.analysis.personal_band`): reps outside it
+        raise the ``outside-own-band`` flag; None: no such flag.
     """
 
     chain: ChainConfig = field(default_factory=ChainConfig)
@@ -124,6 +128,7 @@ class AnalysisConfig:
     normalisation: Normalisation = field(default_factory=Normalisation)
     risk: RiskConfig = field(default_factory=RiskConfig)
     reps: RepConfig = field(default_factory=RepConfig)
+    band: PersonalBand | None = None
 
     def __post_init__(self) -> None:
         for part in ("exercise", "reps", "risk", "normalisation"):
@@ -229,7 +234,8 @@ class SessionPipeline:
             for pair in self.pairs
         ]
         self.recruitment = [
-            RecruitmentTracker(config.exercise, pair.side, config.risk) for pair in self.pairs
+            RecruitmentTracker(config.exercise, pair.side, config.risk, config.band)
+            for pair in self.pairs
         ]
 
     def process(self, block: Block) -> PipelineOutput:

@@ -35,6 +35,7 @@ from typing import Generic, Literal, TypeVar, get_args
 import numpy as np
 
 from emg.analysis.exercises import ExerciseConfig
+from emg.analysis.personal_band import PersonalBand
 from emg.analysis.reps import Rep, RepEvent
 
 T = TypeVar("T")
@@ -52,6 +53,8 @@ FlagChange = Literal[
     "hamstring-first-cleared",
     "glute-first-cleared",
     "hamstring-share-cleared",
+    "outside-own-band",
+    "outside-own-band-cleared",
 ]
 _CLEARED: dict[FlagKind, FlagChange] = {
     "hamstring-first": "hamstring-first-cleared",
@@ -208,13 +211,23 @@ class RecruitmentTracker:
         Side of the pair.
     risk
         Cramp-risk thresholds.
+    band
+        The athlete's own band: a rep whose lead lies outside it raises the
+        ``outside-own-band`` flag, a rep inside it clears it. It changes no order decision,
+        no flag of the exercise rule and no cramp risk.
     """
 
     def __init__(
-        self, exercise: ExerciseConfig, side: str | None = None, risk: RiskConfig | None = None
+        self,
+        exercise: ExerciseConfig,
+        side: str | None = None,
+        risk: RiskConfig | None = None,
+        band: PersonalBand | None = None,
     ) -> None:
         self.exercise, self.side = exercise, side
         self.risk = risk or RiskConfig()
+        self.band = band
+        self._outside_band: list[int] = []
         self.decided: deque[Rep] = deque(maxlen=exercise.flag_window)
         self._shares = _FirstAndLast[tuple[int, float | None]](exercise.flag_window)
         self._mdfs = _FirstAndLast[tuple[float, float]](self.risk.mdf_reference_reps)
@@ -233,6 +246,7 @@ class RecruitmentTracker:
             if event.kind == "decided":
                 self.decided.append(rep)
                 flags.extend(self._order_flag(event.at))
+                flags.extend(self._band_flag(rep, event.at))
             elif event.kind == "completed":
                 self._shares.append((rep.index, rep.hamstring_share))
                 if (mdf := rep.median_frequency_hz.get("hamstring")) is not None:
@@ -270,6 +284,19 @@ class RecruitmentTracker:
         return self._transition(
             flagged, holds, at, hits if holds else tuple(r.index for r in window)
         )
+
+    def _band_flag(self, rep: Rep, at: int) -> list[Flag]:
+        """Raised by each rep outside the athlete's own band (naming all such reps since it
+        went up), cleared by the next rep inside it."""
+        if self.band is None or rep.lead_ms is None:
+            return []
+        if self.band.outside(rep.lead_ms):
+            self._outside_band.append(rep.index)
+            return [Flag("outside-own-band", at, tuple(self._outside_band), self.side)]
+        if self._outside_band:
+            self._outside_band = []
+            return [Flag("outside-own-band-cleared", at, (rep.index,), self.side)]
+        return []
 
     def _share_flag(self, at: int) -> list[Flag]:
         n, margin = self.exercise.flag_window, self.exercise.share_margin

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from emg.analysis.exercises import ExerciseConfig
 from emg.analysis.normalisation import Normalisation
+from emg.analysis.personal_band import PersonalBand
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.recruitment import RiskConfig
 from emg.analysis.reps import RepConfig
@@ -35,6 +36,9 @@ PARTS: dict[str, type] = {
     "reps": RepConfig,
 }
 
+#: Where the athlete's own band is kept beside the parts.
+BAND = "band"
+
 #: Longest recording ``emg record --duration`` accepts (a day, in seconds).
 MAX_DURATION_S = 86_400.0
 
@@ -50,8 +54,12 @@ __all__ = [
 
 
 def settings_to_dict(config: AnalysisConfig) -> dict[str, Any]:
-    """All analysis settings as JSON-ready data (tuples become lists)."""
-    return {name: _plain(dataclasses.asdict(getattr(config, name))) for name in PARTS}
+    """All analysis settings as JSON-ready data (tuples become lists); the athlete's own band
+    under ``band`` when there is one."""
+    values = {name: _plain(dataclasses.asdict(getattr(config, name))) for name in PARTS}
+    if config.band is not None:
+        values[BAND] = dataclasses.asdict(config.band)
+    return values
 
 
 def settings_from_dict(values: Mapping[str, Any]) -> AnalysisConfig:
@@ -70,7 +78,7 @@ def settings_from_dict(values: Mapping[str, Any]) -> AnalysisConfig:
         raise SettingError(
             "analysis", f"the settings must be a mapping of parts, got {type(values).__name__}"
         )
-    unknown = sorted(str(k) for k in set(values) - set(PARTS))
+    unknown = sorted(str(k) for k in set(values) - set(PARTS) - {BAND})
     if unknown:
         raise SettingError(
             unknown[0], f"unknown settings part(s) {', '.join(unknown)} (known: {', '.join(PARTS)})"
@@ -79,6 +87,8 @@ def settings_from_dict(values: Mapping[str, Any]) -> AnalysisConfig:
         name: _build(cls, _with_legacy(name, values.get(name) or {}), name)
         for name, cls in PARTS.items()
     }
+    if values.get(BAND):
+        parts[BAND] = _build(PersonalBand, values[BAND], BAND)
     return AnalysisConfig(**parts)
 
 

@@ -92,7 +92,7 @@ def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
     exercise = result.analysis.exercise
     method = result.analysis.normalisation.method()
     reps = sorted(result.reps, key=lambda r: (r.start, r.side or ""))
-    return {
+    summary: RecruitmentSummary = {
         "exercise": {
             "name": exercise.name,
             "expected_order": exercise.expected_order,
@@ -121,6 +121,19 @@ def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
         ],
         "note": DISCLAIMER,
     }
+    band = result.analysis.band
+    if band is not None:
+        summary["personal_band"] = {
+            "exercise": band.exercise,
+            "lead_ms": band.lead_ms,
+            "lead_halfwidth_ms": band.lead_halfwidth_ms,
+            "ratio": band.ratio,
+            "ratio_halfwidth": band.ratio_halfwidth,
+            "reps": band.reps,
+            "sessions": band.sessions,
+            "since": band.since,
+        }
+    return summary
 
 
 def _seconds(sample: int | None, fs: float) -> float | None:

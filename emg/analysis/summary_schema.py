@@ -8,7 +8,7 @@ JSON-ready dicts that are printed and written.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from emg.analysis.recruitment import FlagChange, RiskLevel
 from emg.order import ExpectedOrder, Order
@@ -123,8 +123,22 @@ class RiskChange(TypedDict):
     reasons: tuple[str, ...]
 
 
+class BandInfo(TypedDict):
+    """The athlete's own usual band the reps were judged against beside the rule."""
+
+    exercise: str
+    lead_ms: float
+    lead_halfwidth_ms: float
+    ratio: float | None
+    ratio_halfwidth: float | None
+    reps: int
+    sessions: int
+    since: str | None
+
+
 class RecruitmentSummary(TypedDict):
-    """Reps, flags and cramp risk (see :func:`emg.analysis.summary.recruitment_summary`)."""
+    """Reps, flags and cramp risk (see :func:`emg.analysis.summary.recruitment_summary`);
+    ``personal_band`` only when the athlete's own band was used."""
 
     exercise: ExerciseInfo
     normalisation: NormalisationInfo
@@ -134,6 +148,7 @@ class RecruitmentSummary(TypedDict):
     cramp_risk: CrampRiskSummary
     cramp_risk_timeline: list[RiskChange]
     note: str
+    personal_band: NotRequired[BandInfo]
 
 
 class SessionSummary(RecruitmentSummary):

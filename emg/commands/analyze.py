@@ -40,5 +40,17 @@ def analyze_input(path: Path, args: argparse.Namespace) -> tuple[SessionSummary,
         Naming the file, field or option at fault.
     """
     recording = read(path, args.channel)
-    result = analyze_recording(recording, analysis_config(args, recording))
+    config = analysis_config(args, recording)
+    if getattr(args, "athlete", None):
+        from emg.athlete_history import default_db, with_personal_band
+
+        started = recording.metadata.get("started_at")
+        config = with_personal_band(
+            config,
+            args.athlete,
+            args.db or default_db(path),
+            str(started) if started else None,
+            path,
+        )
+    result = analyze_recording(recording, config)
     return summarize(result, recording), recording

@@ -33,6 +33,12 @@ def add_parser(commands: Any) -> None:
     )
     export.add_argument("--subject", help="BIDS subject label (default: the session's, or 01)")
     export.add_argument("--task", help="BIDS task label (default: from the exercise)")
+    export.add_argument(
+        "--anonymise",
+        action="store_true",
+        help="leave out what names the person: the athlete's name, the start date and time, "
+        "the sensors' own names; the subject becomes --subject (default 01)",
+    )
     bids = export.add_argument_group("BIDS dataset metadata (--to bids; each where BIDS puts it)")
     bids.add_argument(
         "--authors", metavar="'NAME; NAME'", help="the dataset's authors, separated by ';'"
@@ -79,6 +85,10 @@ def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
     recording = read(args.input, args.channel)
+    if args.anonymise:
+        from emg.io.anonymise import anonymised
+
+        recording = anonymised(recording, args.subject or "01")
     if args.to == "bids":
         from emg.io.bids_format import DatasetInfo, export_bids
 

@@ -302,6 +302,10 @@ def show_window(
         return acquisition
     state = LiveState(session.channels, session.sample_rate)
     state.exercise = f"exercise: {session.config.exercise.name}"
+    band = session.config.band
+    state.band = None if band is None else (band.lead_ms, band.lead_halfwidth_ms)
+    if band is not None and band.ratio is not None and band.ratio_halfwidth is not None:
+        state.ratio_band = (band.ratio, band.ratio_halfwidth)
     state.recording = note()
     cue = AlertSound(enabled=sound)
 

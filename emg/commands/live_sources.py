@@ -13,6 +13,7 @@ from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import SettingError, check_duration
+from emg.athlete_db import DB_NAME
 from emg.athlete_history import DEFAULT_RECORDINGS
 from emg.block import Block, Channel
 from emg.commands.history import add_athlete_options, athlete_option
@@ -248,10 +249,16 @@ def open_live_session(
     """
     config = live_settings(args, source.mains_hz)
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
+    athlete = athlete_option(args)
+    if athlete is not None:  # the athlete's own band, from the sessions before this one
+        from emg.athlete_history import with_personal_band
+
+        db = args.db or Path(args.out) / DB_NAME
+        config = with_personal_band(config, athlete, db, datetime.now().astimezone().isoformat())
     metadata = {
         "exercise": config.exercise.name,
         "subject": args.subject,
-        **({"athlete": athlete} if (athlete := athlete_option(args)) else {}),
+        **({"athlete": athlete} if athlete else {}),
         **source.metadata,
         "calibration": {
             "rest_s": list(config.chain.rest) if config.chain.rest else None,

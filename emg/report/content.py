@@ -23,7 +23,7 @@ from emg.analysis.signal_quality import QualityConfig, check_signal_quality
 from emg.analysis.summary import cramp_risk_summary, summarize
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.recording import Recording
-from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE
+from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE, band_note
 
 #: Who started a rep, per order, in the athlete's words.
 ORDER_WORDS = {
@@ -36,6 +36,7 @@ FLAG_NAMES = {
     "hamstring-first": "hamstring-first flag",
     "glute-first": "glute-first flag",
     "hamstring-share": "hamstring-share flag",
+    "outside-own-band": "outside-your-band flag",
 }
 #: A ratio trend smaller than this (relative change) is "about the same".
 RATIO_STEADY = 0.10
@@ -436,6 +437,7 @@ def _pair_sentences(
     else:
         sentences.append(f"In the {name} either order is normal, so no order flag is raised.")
     sentences.extend(_flag_sentences(summary, result, side))
+    sentences.extend(_band_sentences(summary, reps))
     sentences.append(_risk_sentence(result, side))
     trend = ratio_trend(reps, result.analysis.exercise.flag_window)
     sentences.append(_ratio_sentence(reps, trend, summary["normalisation"]["unit"]))
@@ -480,6 +482,31 @@ def _flag_sentences(summary: SessionSummary, result: OfflineResult, side: str | 
                 text += f" It came down at {cleared['time_s']:.1f} s."
             sentences.append(text)
     return sentences
+
+
+def _band_sentences(summary: SessionSummary, reps: Sequence[RepRow]) -> list[str]:
+    """Each rep against the athlete's own band, when the analysis had one."""
+    band = summary.get("personal_band")
+    if band is None:
+        return []
+    since = f" since {band['since'][:10]}" if band["since"] else ""
+    where = (
+        f"your own band (lead {band['lead_ms']:+.0f} ± {band['lead_halfwidth_ms']:.0f} ms, "
+        f"from {band['reps']} glute-first reps of {band['sessions']} earlier sessions{since})"
+    )
+    outside = [
+        r
+        for r in reps
+        if r["lead_ms"] is not None
+        and band_note(r["lead_ms"], band["lead_ms"], band["lead_halfwidth_ms"])
+    ]
+    if not outside:
+        return [f"Every rep's lead was inside {where}."]
+    listed = ", ".join(f"rep {r['index']} ({r['lead_ms']:+.0f} ms)" for r in outside)
+    return [
+        f"Against {where}, {listed} fell outside it: the {FLAG_NAMES['outside-own-band']}, "
+        "beside the exercise rule (it decides no order)."
+    ]
 
 
 def _risk_sentence(result: OfflineResult, side: str | None) -> str:

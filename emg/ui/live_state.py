@@ -20,7 +20,7 @@ from emg.analysis.recruitment import RISK_LEVELS
 from emg.block import Channel
 from emg.events import Event
 from emg.ui.trace_buffer import TraceBuffer
-from emg.wording import BANNER_TEXT, rep_label
+from emg.wording import BANNER_TEXT, band_note, rep_label
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,16 @@ class RepTile:
     unit: str = ""
     decided_at_s: float | None = None
     complete: bool = False
+    band: tuple[float, float] | None = None
 
     @property
     def label(self) -> str:
-        """Who led and by how much, e.g. ``"glutes first by 92 ms"``."""
-        return rep_label(self.order, self.lead_ms, self.side)
+        """Who led and by how much, e.g. ``"glutes first by 92 ms"``, and, outside the
+        athlete's own band, how far (``" — outside your usual +60 ± 25 ms"``)."""
+        text = rep_label(self.order, self.lead_ms, self.side)
+        if self.band is not None and self.lead_ms is not None and self.order is not None:
+            text += band_note(self.lead_ms, *self.band)
+        return text
 
 
 @dataclass
@@ -110,6 +115,10 @@ class LiveState:
     marks: list[tuple[float, str]] = field(default_factory=list)
     exercise: str = ""
     recording: str = ""
+    #: The athlete's own band of leads (centre, half-width in ms), if any.
+    band: tuple[float, float] | None = None
+    #: ... and of ratios (centre, half-width), if any.
+    ratio_band: tuple[float, float] | None = None
     _alerts: int = 0
 
     def __post_init__(self) -> None:
@@ -132,6 +141,7 @@ class LiveState:
             self.channels, self.sample_rate, self.span_s, self.max_tiles, self.loss_window_s
         )
         state.exercise, state.recording = self.exercise, self.recording
+        state.band, state.ratio_band = self.band, self.ratio_band
         return state
 
     # ------------------------------------------------------------------ feeding
@@ -233,7 +243,7 @@ def _tile(state: LiveState, data: Any) -> RepTile:
     for tile in state.tiles:
         if tile.index == index and tile.side == side:
             return tile
-    tile = RepTile(index, side, data.get("order"), data.get("lead_ms"))
+    tile = RepTile(index, side, data.get("order"), data.get("lead_ms"), band=state.band)
     state.tiles.append(tile)
     return tile
 

@@ -28,6 +28,19 @@ from emg.wording import RISK_NOTE
 
 #: Milliseconds between frames.
 FRAME_MS = 40
+#: Share of the window's height the traces always keep (banner, tiles and trend share the rest).
+MIN_TRACE_SHARE = 0.5
+#: Largest share of the height the tiles and the ratio trend take, and their least height (px).
+BOTTOM_SHARE = 0.34
+BOTTOM_MIN_PX = 180
+#: Fixed scale of the ratio trend (glute : hamstring).
+RATIO_RANGE = (0.0, 2.5)
+#: Smallest half-height of a trace plot, µV (a quiet channel still shows its noise).
+MIN_Y_UV = 10.0
+#: Share of a trace plot's height below zero (the band-passed trace's negative half).
+BELOW_ZERO = 0.4
+#: How far the y range may shrink per frame when the signal gets smaller (it grows at once).
+Y_SHRINK_PER_FRAME = 0.99
 #: Okabe-Ito colours (colour-blind safe): glute blue, hamstring orange, other muscles after.
 MUSCLE_COLOURS = {"glute": "#0072B2", "hamstring": "#E69F00"}
 OTHER_COLOURS = ("#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -89,6 +102,7 @@ class RepTileWidget(QtWidgets.QFrame):
         self.ratio = QtWidgets.QLabel()
         self.number.setStyleSheet("font-weight: bold; font-size: 15px;")
         self.order.setStyleSheet("font-size: 12px;")
+        self.order.setWordWrap(True)  # never cut ("hamstrings first by 122 ms")
         self.ratio.setStyleSheet("font-size: 13px;")
         for label in (self.number, self.order, self.ratio):
             layout.addWidget(label)
@@ -98,8 +112,8 @@ class RepTileWidget(QtWidgets.QFrame):
         side = f" {tile.side}" if tile.side else ""
         self.number.setText(f"Rep {tile.index}{side}")
         self.order.setText(tile.label)
-        ratio = f"G:H {tile.ratio:.2f}" if tile.ratio is not None else "G:H …"
-        self.ratio.setText(ratio)
+        # the ratio only once the rep is over
+        self.ratio.setText(f"G:H {tile.ratio:.2f}" if tile.complete and tile.ratio else "")
         colour = ORDER_COLOURS.get(tile.order or "", "#BBBBBB")
         self.setStyleSheet(f"RepTileWidget {{ border: 3px solid {colour}; }}")
         self.setVisible(True)
@@ -152,10 +166,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.graphs = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphs, stretch=5)
         self._make_traces()
-        bottom = QtWidgets.QHBoxLayout()
-        layout.addLayout(bottom, stretch=2)
+        self.bottom = QtWidgets.QWidget()
+        bottom = QtWidgets.QHBoxLayout(self.bottom)
+        bottom.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bottom, stretch=2)
         bottom.addLayout(self._make_tiles(), stretch=3)
         self.trend = pg.PlotWidget(title="glute : hamstring ratio per rep")
+        self.trend.setMinimumHeight(120)  # the traces' share comes first
         self._make_trend()
         bottom.addWidget(self.trend, stretch=2)
         if control is not None:
@@ -164,19 +181,31 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.help = self._make_help(central)
         self._install_shortcuts()
+        self.y_ranges = [0.0] * len(self.state.channels)
+        self._keep_trace_height()
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(FRAME_MS)
 
     # ------------------------------------------------------------------ building
 
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # Qt names it
+        """Keep the traces' share of the height at any window size."""
+        super().resizeEvent(event)
+        self._keep_trace_height()
+
+    def _keep_trace_height(self) -> None:
+        # the tiles and the trend give way first: at most what the traces leave
+        self.graphs.setMinimumHeight(round(self.height() * MIN_TRACE_SHARE))
+        self.bottom.setMaximumHeight(max(BOTTOM_MIN_PX, round(self.height() * BOTTOM_SHARE)))
+
     def _make_banner(self) -> QtWidgets.QLabel:
         self.banner = QtWidgets.QLabel()
         self.banner.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
-            "background: #D55E00; color: white; font-size: 30px; font-weight: bold; "
-            "padding: 14px; border-radius: 6px;"
+            "background: #D55E00; color: white; font-size: 24px; font-weight: bold; "
+            "padding: 8px; border-radius: 6px;"
         )
         self.banner.setVisible(False)
         return self.banner
@@ -234,8 +263,14 @@ class LiveWindow(QtWidgets.QMainWindow):
             plot = self.graphs.addPlot(row=i, col=0)
             plot.setTitle(f"<b style='color:{colour}'>{channel.label}</b> (µV)")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setMouseEnabled(x=False, y=True)
-            plot.setLabel("bottom", "time", units="s")
+            plot.setMouseEnabled(x=False, y=False)
+            plot.enableAutoRange(axis="y", enable=False)
+            plot.getAxis("left").setWidth(48)
+            if i == len(self.state.channels) - 1:  # one time axis for the linked plots
+                plot.setLabel("bottom", "time", units="s")
+            else:
+                plot.getAxis("bottom").setStyle(showValues=False)
+                plot.getAxis("bottom").setHeight(6)
             faint = pg.mkColor(colour)
             faint.setAlpha(90)
             filtered = plot.plot(pen=pg.mkPen(faint, width=1))
@@ -244,7 +279,10 @@ class LiveWindow(QtWidgets.QMainWindow):
                 item.setDownsampling(auto=True, method="peak")
                 item.setClipToView(True)
             threshold = pg.InfiniteLine(
-                angle=0, pen=pg.mkPen("#333333", width=1, style=QtCore.Qt.PenStyle.DashLine)
+                angle=0,
+                pen=pg.mkPen("#000000", width=2, style=QtCore.Qt.PenStyle.DashLine),
+                label="onset threshold {value:.0f} µV",
+                labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)], "color": "#000000"},
             )
             threshold.setVisible(False)
             plot.addItem(threshold)
@@ -280,6 +318,15 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _make_trend(self) -> None:
         self.trend.setLabel("bottom", "rep")
         self.trend.setLabel("left", "G:H")
+        # a fixed scale: a ratio's rep-to-rep noise should look as small as it is
+        self.trend.setYRange(*RATIO_RANGE, padding=0)
+        self.trend.setMouseEnabled(x=False, y=False)
+        self.trend.enableAutoRange(axis="y", enable=False)
+        self.ratio_band = pg.LinearRegionItem(
+            orientation="horizontal", movable=False, brush=pg.mkBrush(0, 114, 178, 40)
+        )
+        self.ratio_band.setVisible(False)
+        self.trend.addItem(self.ratio_band)
         self.trend.addItem(
             pg.InfiniteLine(1.0, angle=0, pen=pg.mkPen("#777777", style=QtCore.Qt.PenStyle.DotLine))
         )
@@ -476,6 +523,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         if state.ratios:
             reps, ratios = zip(*((r, v) for r, _, v in state.ratios), strict=True)
             self.trend_item.setData(np.array(reps, float), np.array(ratios, float))
+        if state.ratio_band is not None:
+            centre, half = state.ratio_band
+            self.ratio_band.setRegion((centre - half, centre + half))
+        self.ratio_band.setVisible(state.ratio_band is not None)
         self._draw_calibration()
         self.status.setText(self._status_text())
         if self.control is not None and not self.position.isSliderDown():
@@ -502,6 +553,24 @@ class LiveWindow(QtWidgets.QMainWindow):
             heights = envelope[np.clip(((times * fs) - start).astype(int), 0, len(t) - 1), i]
             self.onset_items[i].setData(times, heights)
             self.plots[i].setXRange(max(0.0, t[-1] - state.span_s), t[-1], padding=0)
+            # the band-passed trace's peaks (every 4th sample is enough for a range)
+            seen = np.abs(filtered[::4, i])
+            seen = seen[np.isfinite(seen)]
+            self._set_y_range(i, float(seen.max()) if len(seen) else 0.0, float(threshold))
+
+    def _set_y_range(self, i: int, peak_uv: float, threshold_uv: float) -> None:
+        """A steady y range in µV: above the running peak of the trace and well above the
+        onset threshold (so its line stands clear of zero); it grows at once and shrinks
+        slowly, so the traces do not jump from frame to frame."""
+        threshold = threshold_uv if np.isfinite(threshold_uv) else 0.0
+        peak = peak_uv if np.isfinite(peak_uv) else 0.0
+        target = max(1.05 * peak, 3.0 * threshold, MIN_Y_UV)
+        previous = self.y_ranges[i]
+        height = target if target >= previous else max(target, previous * Y_SHRINK_PER_FRAME)
+        if height != previous:
+            self.y_ranges[i] = height
+            # more room above zero, where the envelope and the threshold are
+            self.plots[i].setYRange(-BELOW_ZERO * height, height, padding=0)
 
     def _draw_calibration(self) -> None:
         control = self.acquisition.control if self.acquisition is not None else None
@@ -521,18 +590,30 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.calibration_notice.setText(status.notice or "")
 
     def _status_text(self) -> str:
+        """The status line, in the longest wording that fits the window (never cut)."""
+        room = self.statusBar().width() - 32
+        metrics = self.status.fontMetrics()
+        text = ""
+        for detail in (2, 1, 0):
+            text = self._status_line(detail)
+            if metrics.horizontalAdvance(text) <= room:
+                break
+        return text
+
+    def _status_line(self, detail: int) -> str:
+        """The status line: ``detail`` 2 says everything, 1 shorter, 0 the least."""
         state = self.state
         losses = state.sensor_loss_percent()
         parts = []
         for name, sensor in state.sensors.items():
             battery = (
                 f", battery {sensor.battery_percent:.0f} %"
-                if sensor.battery_percent is not None
+                if sensor.battery_percent is not None and detail > 0
                 else ""
             )
+            window = f" (last {state.loss_window_s:g} s)" if detail > 1 else ""
             parts.append(
-                f"{name}: {sensor.state}{battery}, lost {losses.get(name, 0.0):.1f} % "
-                f"(last {state.loss_window_s:g} s)"
+                f"{name}: {sensor.state}{battery}, lost {losses.get(name, 0.0):.1f} %{window}"
             )
         clock = f"{state.time_s:6.1f} s"
         control = self.acquisition.control if self.acquisition is not None else None
@@ -545,9 +626,13 @@ class LiveWindow(QtWidgets.QMainWindow):
                 state.recording = "recording once calibrated"
             elif state.recording.startswith("recording"):
                 state.recording = "not recording"
-        extra = [x for x in (state.exercise, state.recording) if x]
+        recording = state.recording
+        if detail == 0 and recording.startswith("recording into "):
+            recording = "recording into …/" + Path(recording.removeprefix("recording into ")).name
+        extra = [x for x in (state.exercise, recording) if x]
         sound = "sound on" if self.sound.enabled else "sound off"
-        return "   |   ".join([clock, *parts, *extra, sound, "H: help"])
+        separator = "   |   " if detail > 1 else " | "
+        return separator.join([clock, *parts, *extra, sound, "H: help"])
 
     # ------------------------------------------------------------------ closing
 

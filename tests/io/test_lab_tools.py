@@ -132,3 +132,40 @@ def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: 
     np.testing.assert_allclose(exported.reps["lead_ms"], native.reps["lead_ms"], atol=0.5)
     np.testing.assert_allclose(exported.reps["ratio"], native.reps["ratio"], rtol=1e-3)
     assert list(exported.flags["kind"]) == list(native.flags["kind"])
+
+
+def test_anonymised_export_names_nobody(tmp_path: Path) -> None:
+    from emg.cli import main
+
+    recording = emg.read(EXAMPLE)
+    native = tmp_path / "named"
+    # a session as recorded for a named athlete, from a personalised sensor
+    import shutil
+
+    shutil.copytree(EXAMPLE, native)
+    meta_path = native / "session.json"
+    meta = json.loads(meta_path.read_text())
+    meta.update(
+        athlete="Zoltan Quixby",
+        subject="zquixby",
+        sensors=[{"name": "Quixby glute", "profile": "emg-stream-v1", "address": "AA:BB"}],
+    )
+    meta["channels"][0]["device"] = "Quixby glute"
+    meta_path.write_text(json.dumps(meta))
+    for kind, out in (
+        ("bids", tmp_path / "ds"),
+        ("bdf", tmp_path / "x.bdf"),
+        ("csv", tmp_path / "x.csv"),
+    ):
+        assert main(["export", str(native), str(out), "--to", kind, "--anonymise"]) == 0
+        files = [out] if out.is_file() else [p for p in out.rglob("*") if p.is_file()]
+        if kind == "csv":
+            files += [tmp_path / "x.json", tmp_path / "x.events.csv"]
+        text = b"".join(p.read_bytes() for p in files)
+        assert b"Quixby" not in text and b"zquixby" not in text and b"AA:BB" not in text
+        assert meta["started_at"][:10].encode() not in text
+    # without --anonymise the subject label names the person
+    assert main(["export", str(native), str(tmp_path / "named.bdf"), "--to", "bdf"]) == 0
+    assert b"zquixby" in (tmp_path / "named.bdf").read_bytes()
+    back = emg.read(tmp_path / "ds")
+    assert back.metadata.get("subject") in (None, "01") and back.n_samples == recording.n_samples

@@ -262,7 +262,11 @@ def test_calibration_and_recording_from_the_keyboard(
         pump_until(lambda: not window.calibration_panel.isVisible(), 20)
         pump_until(lambda: window.epoch[1] >= 2, 5)  # recording, then calibrated: restarts
         pump_until(lambda: window.finished, 30)
-        assert f"recording into {tmp_path / 'hip-thrust'}" in window.status.text()
+        # the folder in full where it fits, else its name
+        status = window.status.text()
+        assert f"recording into {tmp_path / 'hip-thrust'}" in status or (
+            "recording into …/hip-thrust" in status
+        )
         assert [t.order for t in window.state.tiles] == ["glute-first"] * 3
     finally:
         window.close()
@@ -273,3 +277,40 @@ def test_calibration_and_recording_from_the_keyboard(
     recorded = open_recording(tmp_path / "hip-thrust")
     assert recorded.metadata["analysis"]["chain"]["rest"] is not None
     assert len([e for e in recorded.events if e.kind == "rep"]) == 3
+
+
+def test_window_at_1280x720_keeps_its_traces_and_whole_texts(app: QtWidgets.QApplication) -> None:
+    acquisition, start = _acquisition(None)
+    session = start()
+    state = LiveState(session.channels, session.sample_rate)
+    state.band, state.ratio_band = (60.0, 25.0), (1.0, 0.2)
+    window = LiveWindow(state, acquisition, AlertSound(enabled=False))
+    window.resize(1280, 720)
+    window.show()
+    try:
+        _run_until_finished(app, window, 60)
+        app.processEvents()
+        assert window.banner.isVisible()  # the tallest moment: the warning is up
+        # the traces keep at least 40 % of the height, each plot a usable one
+        assert window.graphs.height() >= 0.4 * window.height()
+        assert all(plot.vb.height() >= 100 for plot in window.plots)
+        # each threshold inside its fixed range, clear of zero, labelled
+        for plot, line in zip(window.plots, window.threshold_items, strict=True):
+            low, high = plot.vb.viewRange()[1]
+            assert low < 0 < line.value() < high and line.label.isVisible()
+        # the ratio trend on its fixed scale, the athlete's band shaded
+        assert window.trend.getViewBox().viewRange()[1] == pytest.approx([0.0, 2.5])
+        assert window.ratio_band.isVisible()
+        assert window.ratio_band.getRegion() == pytest.approx((0.8, 1.2))
+        # the status line whole, the tiles' words whole
+        text = window.status.text()
+        assert window.status.fontMetrics().horizontalAdvance(text) <= window.status.width()
+        assert text.endswith("H: help")
+        for tile in (w for w in window.tile_widgets if w.isVisible()):
+            assert tile.order.wordWrap() and tile.order.height() >= tile.order.heightForWidth(
+                tile.order.width()
+            )
+    finally:
+        window.close()
+        window.deleteLater()
+        QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
