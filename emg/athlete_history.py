@@ -123,6 +123,65 @@ def _earlier(date: str | None, before: str | None) -> bool:
         return date < before
 
 
+@dataclass(frozen=True)
+class ReusedMvc:
+    """MVC references taken from an earlier session.
+
+    Attributes
+    ----------
+    mvc_uv
+        Per muscle group, µV.
+    date
+        When that session was recorded (ISO 8601), if known.
+    folder
+        Where it is.
+    """
+
+    mvc_uv: Mapping[str, float]
+    date: str | None
+    folder: str
+
+
+def with_reused_mvc(
+    config: AnalysisConfig,
+    athlete: str,
+    db: str | Path,
+    sensors: tuple[str, ...],
+    before: str | None = None,
+) -> tuple[AnalysisConfig, ReusedMvc | None]:
+    """``config`` normalised to the MVC of the athlete's latest earlier session recorded with
+    the same sensors (the same placement, as far as the toolkit can tell), when it has none
+    of its own.
+
+    Returns
+    -------
+    config, reused
+        The settings, and where the MVC came from (None when nothing was reused).
+    """
+    if config.normalisation.mvc_uv or not Path(db).is_file():
+        return config, None
+    with open_db(db) as connection:
+        candidates = [
+            e
+            for e in sessions_of(connection, athlete_name(athlete))
+            if e.mvc_uv and tuple(e.sensors) == tuple(sensors) and _earlier(e.date, before)
+        ]
+    if not candidates:
+        return config, None
+    latest = candidates[-1]  # in date order
+    normalisation = dataclasses.replace(config.normalisation, mvc_uv=dict(latest.mvc_uv))
+    return (
+        dataclasses.replace(config, normalisation=normalisation),
+        ReusedMvc(dict(latest.mvc_uv), latest.date, latest.folder),
+    )
+
+
+def session_location(path: str | Path) -> Path:
+    """Where a session is, as the history names it: its folder (for ``session.json`` too),
+    or the file, absolute."""
+    return _location(path)
+
+
 def _location(path: str | Path) -> Path:
     location = Path(path).resolve()
     return location.parent if location.name == "session.json" else location

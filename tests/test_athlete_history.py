@@ -179,3 +179,43 @@ def test_indexing_a_session_again_replaces_it(tmp_path: Path) -> None:
     first = index_recording(session.parent, "Eve", db)
     again = index_recording(session.parent, "Eve", db)
     assert history("Eve", db) == [again] and first == again
+
+
+def test_the_report_shows_progress_once_there_are_earlier_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rec"
+    for seed in (1, 2, 3):
+        args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--seed", str(seed)]
+        assert main([*args, "--athlete", "Gus"]) == 0
+    folders = sorted(p.parent for p in out.glob("*/session.json"))
+    capsys.readouterr()
+    first, last = tmp_path / "first.html", tmp_path / "last.html"
+    assert main(["report", str(folders[0]), "--out", str(first)]) == 0
+    assert main(["report", str(folders[-1]), "--out", str(last)]) == 0
+    assert "Progress of" not in first.read_text(encoding="utf-8")
+    page = last.read_text(encoding="utf-8")
+    assert "Progress of Gus" in page and page.count('<tr class="this">') == 1
+    section = page[page.index('id="progress"') :]
+    assert section[: section.index("</section>")].count("<tr") == 4  # header and 3 sessions
+
+
+def test_an_earlier_sessions_mvc_is_reused_with_its_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rec"
+    base = ["record", "--out", str(out), "--speed", "max", "--no-export", "--athlete", "Hana"]
+    mvc = ["--mvc", "glute=310uv", "--mvc", "hamstring=280uv"]
+    assert main([*base, *mvc]) == 0
+    assert main([*base, "--reuse-mvc", "--seed", "3"]) == 0
+    err = capsys.readouterr().err
+    first, second = sorted(out.glob("*/session.json"))
+    first_meta, second_meta = (json.loads(p.read_text()) for p in (first, second))
+    assert f"MVC from the session of {first_meta['started_at'][:10]}" in err
+    calibration = second_meta["calibration"]
+    assert calibration["mvc_uv"] == {"glute": 310.0, "hamstring": 280.0}
+    assert calibration["mvc_from"]["folder"] == str(first.parent.resolve())
+    (_, again) = history("Hana", out / DB_NAME)
+    assert again.unit == "%MVC"
+    assert main(["record", "--out", str(out), "--speed", "max", "--reuse-mvc"]) == 2
+    assert "--reuse-mvc needs --athlete" in capsys.readouterr().err

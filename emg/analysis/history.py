@@ -132,7 +132,7 @@ def session_entry(
         folder=folder,
         date=str(metadata["started_at"]) if metadata.get("started_at") else None,
         exercise=summary["exercise"]["name"],
-        sensors=_sensors(metadata, summary),
+        sensors=sensor_names(metadata, [c["label"] for c in summary["channels"]]),
         rest_s=(float(rest[0]), float(rest[1])) if rest else None,
         mvc_uv=dict(summary["normalisation"]["mvc_uv"]),
         unit=summary["normalisation"]["unit"],
@@ -233,10 +233,12 @@ def _median(values: list[float | None]) -> float | None:
     return round(float(np.median(known)), 4) if known else None
 
 
-def _sensors(metadata: Mapping[str, Any], summary: SessionSummary) -> tuple[str, ...]:
+def sensor_names(metadata: Mapping[str, Any], channel_labels: Sequence[str]) -> tuple[str, ...]:
+    """The sensors a session was recorded with (their names), else its channels' labels: what
+    tells whether two sessions used the same placement."""
     sensors = metadata.get("sensors")
     if isinstance(sensors, list):
         names = [str(s.get("name")) for s in sensors if isinstance(s, Mapping) and s.get("name")]
         if names:
             return tuple(names)
-    return tuple(c["label"] for c in summary["channels"])
+    return tuple(channel_labels)

@@ -13,6 +13,7 @@ from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import summarize
 from emg.analysis.summary_schema import SessionSummary
 from emg.api import read
+from emg.commands.history import with_athlete_band
 from emg.commands.options import analysis_config
 from emg.recording import Recording
 
@@ -40,17 +41,6 @@ def analyze_input(path: Path, args: argparse.Namespace) -> tuple[SessionSummary,
         Naming the file, field or option at fault.
     """
     recording = read(path, args.channel)
-    config = analysis_config(args, recording)
-    if getattr(args, "athlete", None):
-        from emg.athlete_history import default_db, with_personal_band
-
-        started = recording.metadata.get("started_at")
-        config = with_personal_band(
-            config,
-            args.athlete,
-            args.db or default_db(path),
-            str(started) if started else None,
-            path,
-        )
+    config = with_athlete_band(analysis_config(args, recording), args, recording, path)
     result = analyze_recording(recording, config)
     return summarize(result, recording), recording

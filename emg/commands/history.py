@@ -5,23 +5,31 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
+from emg.analysis.history import sensor_names
+from emg.analysis.pipeline import AnalysisConfig
 from emg.athlete_db import DB_NAME
 from emg.athlete_history import (
     DEFAULT_RECORDINGS,
+    ReusedMvc,
     athlete_name,
     athletes,
+    default_db,
     history,
     history_table,
     history_trend,
     rebuild,
+    with_personal_band,
+    with_reused_mvc,
 )
 from emg.commands.options import option_error
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.json_files import to_json
+from emg.recording import Recording
 
 
 def add_db_option(parser: argparse.ArgumentParser, default: str) -> None:
@@ -38,6 +46,12 @@ def add_athlete_options(parser: argparse.ArgumentParser, where: str) -> None:
         metavar="NAME",
         help="index the session under this athlete in the database beside the recordings "
         "(names stay on this computer; emg history NAME shows the sessions)",
+    )
+    parser.add_argument(
+        "--reuse-mvc",
+        action="store_true",
+        help="with --athlete and no --mvc: normalise to the MVC of the athlete's latest "
+        "earlier session recorded with the same sensors (its date is shown)",
     )
     add_db_option(parser, f"{DB_NAME} {where}")
 
@@ -56,6 +70,41 @@ def athlete_option(args: argparse.Namespace) -> str | None:
         return athlete_name(args.athlete)
     except SettingError as error:
         raise option_error(error) from None
+
+
+def with_athlete_band(
+    config: AnalysisConfig, args: argparse.Namespace, recording: Recording, path: Path
+) -> AnalysisConfig:
+    """``config`` with the ``--athlete``'s own band from their sessions before this one (as
+    :func:`emg.athlete_history.with_personal_band` decides it) and, with ``--reuse-mvc``, an
+    earlier session's MVC; unchanged without ``--athlete``."""
+    athlete = athlete_option(args)
+    if athlete is None:
+        if getattr(args, "reuse_mvc", False):
+            raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
+        return config
+    started = recording.metadata.get("started_at")
+    before = str(started) if started else None
+    db = args.db or default_db(path)
+    config = with_personal_band(config, athlete, db, before, path)
+    if getattr(args, "reuse_mvc", False):
+        labels = [c.label for c in recording.channels]
+        sensors = sensor_names(recording.metadata, labels)
+        config, reused = with_reused_mvc(config, athlete, db, sensors, before)
+        say_reused_mvc(reused)
+    return config
+
+
+def say_reused_mvc(reused: ReusedMvc | None) -> None:
+    """One line on stderr saying whose MVC the levels are normalised to (or that none was)."""
+    if reused is None:
+        print(
+            "no earlier session with the same sensors and an MVC: levels in x rest", file=sys.stderr
+        )
+        return
+    values = ", ".join(f"{g} {v:.0f} uV" for g, v in reused.mvc_uv.items())
+    when = (reused.date or "an undated session")[:10]
+    print(f"MVC from the session of {when} ({values})", file=sys.stderr)
 
 
 def add_parsers(commands: Any) -> None:

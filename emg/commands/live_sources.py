@@ -11,12 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from emg.analysis.history import sensor_names
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import SettingError, check_duration
 from emg.athlete_db import DB_NAME
 from emg.athlete_history import DEFAULT_RECORDINGS
 from emg.block import Block, Channel
-from emg.commands.history import add_athlete_options, athlete_option
+from emg.commands.history import add_athlete_options, athlete_option, say_reused_mvc
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
@@ -109,6 +110,8 @@ def check_live_options(args: argparse.Namespace) -> None:
     EmgInputError
         Naming the option (``--duration``) and its accepted range.
     """
+    if getattr(args, "reuse_mvc", False) and not getattr(args, "athlete", None):
+        raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
     if args.duration is not None:
         try:
             check_duration(args.duration, "--duration")
@@ -250,11 +253,19 @@ def open_live_session(
     config = live_settings(args, source.mains_hz)
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
     athlete = athlete_option(args)
+    reused = None
     if athlete is not None:  # the athlete's own band, from the sessions before this one
         from emg.athlete_history import with_personal_band
 
         db = args.db or Path(args.out) / DB_NAME
-        config = with_personal_band(config, athlete, db, datetime.now().astimezone().isoformat())
+        now = datetime.now().astimezone().isoformat()
+        config = with_personal_band(config, athlete, db, now)
+        if args.reuse_mvc:
+            from emg.athlete_history import with_reused_mvc
+
+            sensors = sensor_names(source.metadata, [c.label for c in source.channels])
+            config, reused = with_reused_mvc(config, athlete, db, sensors, now)
+            say_reused_mvc(reused)
     metadata = {
         "exercise": config.exercise.name,
         "subject": args.subject,
@@ -263,6 +274,7 @@ def open_live_session(
         "calibration": {
             "rest_s": list(config.chain.rest) if config.chain.rest else None,
             "mvc_uv": dict(config.normalisation.mvc_uv),
+            **({"mvc_from": {"date": reused.date, "folder": reused.folder}} if reused else {}),
         },
     }
     live = LiveSession(

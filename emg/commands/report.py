@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from emg.analysis.history import SessionEntry
 from emg.api import read
+from emg.commands.history import add_athlete_options, with_athlete_band
 from emg.commands.options import (
     add_chain_options,
     add_channel_option,
@@ -65,7 +67,28 @@ def add_parser(commands: Any) -> None:
     add_channel_option(report)
     add_chain_options(report)
     add_recruitment_options(report)
+    add_athlete_options(report, "beside the recording")
     report.set_defaults(handler=run_report)
+
+
+def _history(args: argparse.Namespace, recording: Recording) -> list[SessionEntry]:
+    """The athlete's sessions up to and including this one (for the progress section): the
+    athlete given, else the one the session was recorded for; none without a database."""
+    from emg.athlete_history import default_db, history, session_location
+
+    athlete = args.athlete or recording.metadata.get("athlete")
+    db = args.db or default_db(args.input)
+    if not athlete or not Path(db).is_file():
+        return []
+    try:
+        entries = history(str(athlete), db)
+    except EmgInputError:
+        return []
+    here = str(session_location(args.input))
+    this = next((e for e in entries if e.folder == here), None)
+    if this is None:
+        return []
+    return [e for e in entries if e is this or (e.date or "") <= (this.date or "")]
 
 
 def default_output(path: Path) -> Path:
@@ -106,8 +129,11 @@ def run_report(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
     recording = read(args.input, args.channel)
-    result = analyze_recording(recording, analysis_config(args, recording), keep_envelope=True)
-    content = build_content(recording, result, settings_origin(args, recording))
+    config = with_athlete_band(analysis_config(args, recording), args, recording, args.input)
+    result = analyze_recording(recording, config, keep_envelope=True)
+    content = build_content(
+        recording, result, settings_origin(args, recording), _history(args, recording)
+    )
     figures = report_figures(result, content)
     page = render_html(content, figures)
     _write(out, page.encode("utf-8"))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.history import SessionEntry, trend
 from emg.analysis.offline import OfflineResult, resolve_mains
 from emg.analysis.signal_quality import QualityConfig, check_signal_quality
 from emg.analysis.summary import cramp_risk_summary, summarize
@@ -216,6 +217,8 @@ class ReportContent:
         ``(time_s, kind, description)`` of sensor and user events for the timeline.
     duration_s
         Length of the recording.
+    progress
+        The athlete's sessions up to this one, when they have earlier ones (else empty).
     """
 
     title: str
@@ -233,10 +236,66 @@ class ReportContent:
     summary: SessionSummary
     marks: tuple[tuple[float, str, str], ...]
     duration_s: float
+    progress: Progress | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An athlete's sessions up to this one, for the progress section.
+
+    Attributes
+    ----------
+    athlete
+        Their name.
+    rows
+        Per session: date, reps, glute-first share, median lead, median ratio, highest cramp
+        risk, whether it is this session (as text, in date order).
+    sentence
+        The change from the first session to this one, in words.
+    """
+
+    athlete: str
+    rows: tuple[tuple[str, str, str, str, str, str, bool], ...]
+    sentence: str
+
+
+def progress_of(entries: Sequence[SessionEntry], folder: str) -> Progress | None:
+    """The progress section from an athlete's sessions up to and including ``folder``'s
+    (None when this is their first)."""
+    if len(entries) < 2 or not any(e.folder == folder for e in entries):
+        return None
+    rows = tuple(
+        (
+            (e.date or "?")[:16].replace("T", " "),
+            str(len(e.reps)),
+            "–" if e.glute_first_share is None else f"{e.glute_first_share:.0%}",
+            "–" if e.median_lead_ms is None else f"{e.median_lead_ms:+.0f} ms",
+            "–" if e.median_ratio is None else f"{e.median_ratio:.2f}",
+            e.highest_cramp_risk,
+            e.folder == folder,
+        )
+        for e in entries
+    )
+    change = trend(entries)
+    share = change.glute_first_share
+    sentence = (
+        f"Over {change.sessions} sessions the share of reps the glutes started went from "
+        f"{rows[0][2]} to {rows[-1][2]}"
+        + (f" ({share:+.0%})" if share is not None else "")
+        + (
+            f", and the median lead changed by {change.median_lead_ms:+.0f} ms."
+            if change.median_lead_ms is not None
+            else "."
+        )
+    )
+    return Progress(entries[0].athlete, rows, sentence)
 
 
 def build_content(
-    recording: Recording, result: OfflineResult, settings_from: str = ""
+    recording: Recording,
+    result: OfflineResult,
+    settings_from: str = "",
+    history: Sequence[SessionEntry] = (),
 ) -> ReportContent:
     """The report's content for an analysed recording.
 
@@ -249,6 +308,8 @@ def build_content(
         channels' active levels).
     settings_from
         Where the analysis settings came from, in words (e.g. "as recorded").
+    history
+        The athlete's sessions up to and including this one (see :func:`progress_of`).
 
     Returns
     -------
@@ -312,6 +373,7 @@ def build_content(
             if e.kind in ("disconnect", "reconnect", "mark")
         ),
         duration_s=recording.duration_s,
+        progress=progress_of(history, history[-1].folder) if history else None,
     )
 
 

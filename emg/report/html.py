@@ -21,6 +21,7 @@ STYLE = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif;
   color: #222; background: #fff; margin: 0; line-height: 1.45; }
 main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 40px; }
+tr.this td { font-weight: bold; }
 h1 { font-size: 28px; margin: 8px 0 4px; }
 h2 { font-size: 21px; margin: 32px 0 8px; border-bottom: 2px solid #0072B2; padding-bottom: 4px; }
 h3 { font-size: 17px; margin: 18px 0 6px; }
@@ -112,6 +113,7 @@ def render_html(content: ReportContent, figures: Sequence[FigureImage]) -> str:
             or "<p>No reps were found, so there are no per-rep figures.</p>",
         ),
         _section("pattern", "Order, ratio and flags", "".join(_figure(f) for f in pattern)),
+        _progress(content),
         _quality(content),
         _rep_table(content),
         _footer(content),
@@ -120,6 +122,29 @@ def render_html(content: ReportContent, figures: Sequence[FigureImage]) -> str:
         "</html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _progress(content: ReportContent) -> str:
+    """The athlete's sessions up to this one (nothing on their first)."""
+    progress = content.progress
+    if progress is None:
+        return ""
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        for h in ("date", "reps", "glute-first", "median lead", "median G:H", "cramp risk")
+    )
+    this_row, other_row = '<tr class="this">', "<tr>"
+    rows = "".join(
+        (this_row if this else other_row)
+        + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells)
+        + "</tr>"
+        for *cells, this in progress.rows
+    )
+    body = (
+        f"<p>{escape(progress.sentence)} (this session in bold)</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
+    return _section("progress", f"Progress of {progress.athlete}", body)
 
 
 def _section(ident: str, title: str, body: str) -> str:
