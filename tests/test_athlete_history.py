@@ -96,7 +96,7 @@ def test_a_killed_recording_leaves_the_database_readable_and_the_rebuild_adds_it
 ) -> None:
     done = _record(tmp_path, "Ben", 4, "--speed", "max")
     assert done.wait(timeout=300) == 0
-    killed = _record(tmp_path, "Ana", 7, "--speed", "1", "--duration", "60")
+    killed = _record(tmp_path, "Ana", 7, "--speed", "3", "--duration", "60")
     deadline = time.monotonic() + 120
     folder = None
     while time.monotonic() < deadline and folder is None:
