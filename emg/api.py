@@ -176,6 +176,7 @@ def analyze(
     config: AnalysisConfig | None = None,
     athlete: str | None = None,
     db: PathLike | None = None,
+    reuse_mvc: bool = False,
 ) -> Analysis:
     """Analyse a recording: reps, onset order, lead, ratio, flags, bursts and cramp risk.
 
@@ -208,6 +209,10 @@ def analyze(
         ``emg analyze PATH --athlete NAME``); ``data`` must then be a path.
     db
         The athletes' database; None: ``athletes.sqlite`` beside the recording.
+    reuse_mvc
+        With ``athlete`` and no ``mvc``: normalise to the MVC of the athlete's latest earlier
+        session recorded with the same sensors (as ``--reuse-mvc``; the settings used are in
+        ``Analysis.settings``).
 
     Returns
     -------
@@ -226,14 +231,13 @@ def analyze(
             exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement
         )
         config = resolve_settings(recording, overrides)
+    if reuse_mvc and athlete is None:
+        raise SettingError("reuse_mvc", "needs an athlete whose earlier session to take it from")
     if athlete is not None:
-        from emg.athlete_history import default_db, with_personal_band
+        from emg.athlete_history import athlete_settings
 
-        started = recording.metadata.get("started_at")
-        store = Path(db) if db is not None else default_db(str(data))
-        config = with_personal_band(
-            config, athlete, store, str(started) if started else None, str(data)
-        )
+        store = None if db is None else Path(db)
+        config, _ = athlete_settings(config, athlete, recording, str(data), store, reuse_mvc)
     analysis = Analysis(recording, config, analyze_recording(recording, config))
     if athlete is not None:
         from emg.athlete_history import index_session

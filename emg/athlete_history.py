@@ -22,7 +22,14 @@ from typing import Any
 
 import pandas as pd
 
-from emg.analysis.history import SessionEntry, Trend, personal_band, session_entry, trend
+from emg.analysis.history import (
+    SessionEntry,
+    Trend,
+    personal_band,
+    sensor_names,
+    session_entry,
+    trend,
+)
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
@@ -174,6 +181,48 @@ def with_reused_mvc(
         dataclasses.replace(config, normalisation=normalisation),
         ReusedMvc(dict(latest.mvc_uv), latest.date, latest.folder),
     )
+
+
+def athlete_settings(
+    config: AnalysisConfig,
+    athlete: str,
+    recording: Recording,
+    path: str | Path,
+    db: str | Path | None = None,
+    reuse_mvc: bool = False,
+) -> tuple[AnalysisConfig, ReusedMvc | None]:
+    """The settings of an athlete's recording: their own band from the sessions before it
+    (:func:`with_personal_band`) and, with ``reuse_mvc``, an earlier session's MVC
+    (:func:`with_reused_mvc`).
+
+    Parameters
+    ----------
+    config
+        The resolved settings.
+    athlete
+        Whose recording.
+    recording
+        It (its start time, sensors and channels).
+    path
+        Where it is.
+    db
+        The athletes' database; None: beside the recording.
+    reuse_mvc
+        Whether to take the MVC of the latest earlier session with the same sensors.
+
+    Returns
+    -------
+    config, reused
+        The settings, and where a reused MVC came from (None when none was).
+    """
+    started = recording.metadata.get("started_at")
+    before = str(started) if started else None
+    store = Path(db) if db is not None else default_db(path)
+    config = with_personal_band(config, athlete, store, before, path)
+    if not reuse_mvc:
+        return config, None
+    sensors = sensor_names(recording.metadata, [c.label for c in recording.channels])
+    return with_reused_mvc(config, athlete, store, sensors, before)
 
 
 def session_location(path: str | Path) -> Path:

@@ -219,3 +219,18 @@ def test_an_earlier_sessions_mvc_is_reused_with_its_date(
     assert again.unit == "%MVC"
     assert main(["record", "--out", str(out), "--speed", "max", "--reuse-mvc"]) == 2
     assert "--reuse-mvc needs --athlete" in capsys.readouterr().err
+
+
+def test_the_library_reuses_an_mvc_as_the_command_does(tmp_path: Path) -> None:
+    import emg
+    from emg.io.csv_format import write_emg_csv
+
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    for path, seed in ((first, 1), (second, 2)):
+        write_emg_csv(path, emg.simulate(reps=3, seed=seed)[0])
+    emg.analyze(first, athlete="Ivo", mvc={"glute": 300.0, "hamstring": 250.0})
+    reused = emg.analyze(second, athlete="Ivo", reuse_mvc=True)
+    assert dict(reused.settings.normalisation.mvc_uv) == {"glute": 300.0, "hamstring": 250.0}
+    assert emg.analyze(second).settings.normalisation.mvc_uv == {}
+    with pytest.raises(EmgInputError, match="reuse_mvc"):
+        emg.analyze(second, reuse_mvc=True)

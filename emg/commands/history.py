@@ -9,21 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emg.analysis.history import sensor_names
 from emg.analysis.pipeline import AnalysisConfig
 from emg.athlete_db import DB_NAME
 from emg.athlete_history import (
     DEFAULT_RECORDINGS,
     ReusedMvc,
     athlete_name,
+    athlete_settings,
     athletes,
-    default_db,
     history,
     history_table,
     history_trend,
     rebuild,
-    with_personal_band,
-    with_reused_mvc,
 )
 from emg.commands.options import option_error
 from emg.dsp.chain_limits import SettingError
@@ -83,14 +80,9 @@ def with_athlete_band(
         if getattr(args, "reuse_mvc", False):
             raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
         return config
-    started = recording.metadata.get("started_at")
-    before = str(started) if started else None
-    db = args.db or default_db(path)
-    config = with_personal_band(config, athlete, db, before, path)
-    if getattr(args, "reuse_mvc", False):
-        labels = [c.label for c in recording.channels]
-        sensors = sensor_names(recording.metadata, labels)
-        config, reused = with_reused_mvc(config, athlete, db, sensors, before)
+    reuse = bool(getattr(args, "reuse_mvc", False))
+    config, reused = athlete_settings(config, athlete, recording, path, args.db, reuse)
+    if reuse:
         say_reused_mvc(reused)
     return config
 
