@@ -77,6 +77,9 @@ class LiveSession:
         self.output_listener = output_listener
         self.last_output: PipelineOutput | None = None
         self.writer: SessionWriter | None = None
+        #: Folders asked for -> the folders recorded into, where another recording had
+        #: taken the name first (see :func:`emg.io.session_writer.claim_folder`).
+        self.claimed: dict[Path, Path] = {}
         self.keep_events = keep_events
         self.events: list[Event] = []
         self.counts: Counter[str] = Counter()
@@ -153,6 +156,9 @@ class LiveSession:
             except RecordingStopped as error:
                 self.folder, self.failure = None, error
                 raise
+            if self.writer.folder != self.folder:
+                self.claimed[self.folder] = self.writer.folder
+                self.folder = self.writer.folder
         writer = self.writer
         if writer is not None:
             self._guard(lambda: writer.write_block(block))

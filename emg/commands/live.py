@@ -162,11 +162,13 @@ def run_live(args: argparse.Namespace) -> int:
         if acquisition.session is None:
             return 1
         recorded = acquisition.control.recorded if acquisition.control is not None else []
-        for folder in recorded:
+        claimed = acquisition.session.claimed
+        for asked in recorded:
+            folder = claimed.get(asked, asked)  # another recording may have had the name
             if not (folder / "session.json").exists():
                 continue  # asked for, but no sample came
             # the source's extras (a synthetic set's truth) only fit the session it started
-            source = opened["source"] if folder == opened.get("folder") else None
+            source = opened["source"] if asked == opened.get("folder") else None
             exported = (
                 finish_recording(source, folder, export=not args.no_export)
                 if source is not None

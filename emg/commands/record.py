@@ -146,7 +146,7 @@ def run_record(args: argparse.Namespace) -> int:
         if live is None or live.writer is None:
             print(f"stopped ({stopped_by}) before the first sample: nothing recorded")
             return 1
-        folder: Path = state["folder"]
+        folder: Path = live.writer.folder  # the folder it took (another may have had the name)
         print(_totals(live, live.stopped_by or stopped_by, folder), flush=True)
         exported = finish_recording(state["source"], folder, export=not args.no_export)
         if exported is not None:

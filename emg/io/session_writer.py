@@ -86,6 +86,35 @@ def session_folder(parent: str | Path, exercise: str, when: datetime) -> Path:
     return folder
 
 
+#: How many numbered variants of a session folder's name are tried before giving up.
+MAX_FOLDER_VARIANTS = 1000
+
+
+def claim_folder(folder: Path) -> Path:
+    """Create ``folder``, or the first free ``folder-2``, ``folder-3`` ... when another
+    recording took it meanwhile (two recordings on one machine started within the same
+    second). Creating a folder is atomic, so two processes never share one.
+
+    Returns
+    -------
+    Path
+        The folder created.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created (other than by being taken).
+    """
+    for n in range(1, MAX_FOLDER_VARIANTS + 1):
+        candidate = folder if n == 1 else folder.with_name(f"{folder.name}-{n}")
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"{folder} and {MAX_FOLDER_VARIANTS - 1} numbered variants exist")
+
+
 def describe_write_error(error: OSError, where: Path) -> str:
     """Why a write failed, in words: a full disk is called so, with the space left.
 
@@ -310,7 +339,7 @@ class SessionWriter:
         self.n_samples = 0
         self.n_events = 0
         self.closed = False
-        self.folder.mkdir(parents=True, exist_ok=False)
+        self.folder = claim_folder(self.folder)
         try:
             write_json_atomic(self.folder / METADATA_FILE, self.metadata, METADATA_RESERVE)
             self._samples = _AppendFile(self.folder / SAMPLES_FILE)
