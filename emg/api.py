@@ -234,10 +234,10 @@ def analyze(
     if reuse_mvc and athlete is None:
         raise SettingError("reuse_mvc", "needs an athlete whose earlier session to take it from")
     if athlete is not None:
-        from emg.athlete_history import athlete_settings
+        from emg.athlete_history import recording_settings
 
         store = None if db is None else Path(db)
-        config, _ = athlete_settings(config, athlete, recording, str(data), store, reuse_mvc)
+        config, _ = recording_settings(config, athlete, recording, str(data), store, reuse_mvc)
     analysis = Analysis(recording, config, analyze_recording(recording, config))
     if athlete is not None:
         from emg.athlete_history import index_session

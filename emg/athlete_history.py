@@ -81,55 +81,6 @@ def default_db(path: str | Path) -> Path:
     return location.parent / DB_NAME
 
 
-def with_personal_band(
-    config: AnalysisConfig,
-    athlete: str,
-    db: str | Path,
-    before: str | None = None,
-    folder: str | Path | None = None,
-) -> AnalysisConfig:
-    """``config`` with the athlete's own band from their earlier sessions of its exercise.
-
-    A band already in ``config`` (a recorded session's) is kept, so a session replays and
-    re-indexes to what it recorded. Without enough earlier glute-first reps (or without the
-    database) there is no band, and no ``outside-own-band`` flag.
-
-    Parameters
-    ----------
-    config
-        The resolved settings.
-    athlete
-        Whose sessions.
-    db
-        The athletes' database.
-    before
-        Only sessions recorded before this time (ISO 8601); None: all.
-    folder
-        The session being analysed: never part of its own band.
-    """
-    if config.band is not None or not Path(db).is_file():
-        return config
-    own = None if folder is None else str(_location(folder))
-    with open_db(db) as connection:
-        entries = [
-            e
-            for e in sessions_of(connection, athlete_name(athlete))
-            if e.folder != own and _earlier(e.date, before)
-        ]
-    band = personal_band(entries, config.exercise.name)
-    return config if band is None else dataclasses.replace(config, band=band)
-
-
-def _earlier(date: str | None, before: str | None) -> bool:
-    """Whether a session of ``date`` was before ``before`` (unknown dates count as earlier)."""
-    if date is None or before is None:
-        return True
-    try:
-        return datetime.fromisoformat(date) < datetime.fromisoformat(before)
-    except (TypeError, ValueError):
-        return date < before
-
-
 @dataclass(frozen=True)
 class ReusedMvc:
     """MVC references taken from an earlier session.
@@ -149,41 +100,71 @@ class ReusedMvc:
     folder: str
 
 
-def with_reused_mvc(
+def athlete_settings(
     config: AnalysisConfig,
     athlete: str,
     db: str | Path,
+    *,
     sensors: tuple[str, ...],
     before: str | None = None,
+    folder: str | Path | None = None,
+    reuse_mvc: bool = False,
 ) -> tuple[AnalysisConfig, ReusedMvc | None]:
-    """``config`` normalised to the MVC of the athlete's latest earlier session recorded with
-    the same sensors (the same placement, as far as the toolkit can tell), when it has none
-    of its own.
+    """The settings of an athlete's session, from their sessions before it (read once).
+
+    - Their own band (:func:`emg.analysis.history.personal_band` over the earlier sessions
+      of ``config``'s exercise). A band already in ``config`` (a recorded session's) is kept,
+      so a session replays and re-indexes to what it recorded; without enough earlier
+      glute-first reps there is none, and no ``outside-own-band`` flag.
+    - With ``reuse_mvc`` and no MVC in ``config``: the MVC of the latest earlier session
+      recorded with the same sensors (the same placement, as far as the toolkit can tell).
+
+    Parameters
+    ----------
+    config
+        The resolved settings.
+    athlete
+        Whose session.
+    db
+        The athletes' database (none there yet: nothing to take).
+    sensors
+        The session's sensors (:func:`emg.analysis.history.sensor_names`).
+    before
+        Only sessions recorded before this time (ISO 8601); None: all.
+    folder
+        The session itself (where it is indexed): never part of its own reference.
+    reuse_mvc
+        Whether to take an earlier session's MVC.
 
     Returns
     -------
     config, reused
-        The settings, and where the MVC came from (None when nothing was reused).
+        The settings, and where a reused MVC came from (None when none was).
     """
-    if config.normalisation.mvc_uv or not Path(db).is_file():
+    wants_band = config.band is None
+    wants_mvc = reuse_mvc and not config.normalisation.mvc_uv
+    if not (wants_band or wants_mvc) or not Path(db).is_file():
         return config, None
+    own = None if folder is None else str(_location(folder))
     with open_db(db) as connection:
-        candidates = [
+        earlier = [
             e
             for e in sessions_of(connection, athlete_name(athlete))
-            if e.mvc_uv and tuple(e.sensors) == tuple(sensors) and _earlier(e.date, before)
+            if e.folder != own and _earlier(e.date, before)
         ]
-    if not candidates:
+    band = personal_band(earlier, config.exercise.name) if wants_band else None
+    if band is not None:
+        config = dataclasses.replace(config, band=band)
+    same = [e for e in earlier if e.mvc_uv and tuple(e.sensors) == tuple(sensors)]
+    if not (wants_mvc and same):
         return config, None
-    latest = candidates[-1]  # in date order
+    latest = same[-1]  # in date order
     normalisation = dataclasses.replace(config.normalisation, mvc_uv=dict(latest.mvc_uv))
-    return (
-        dataclasses.replace(config, normalisation=normalisation),
-        ReusedMvc(dict(latest.mvc_uv), latest.date, latest.folder),
-    )
+    reused = ReusedMvc(dict(latest.mvc_uv), latest.date, latest.folder)
+    return dataclasses.replace(config, normalisation=normalisation), reused
 
 
-def athlete_settings(
+def recording_settings(
     config: AnalysisConfig,
     athlete: str,
     recording: Recording,
@@ -191,38 +172,28 @@ def athlete_settings(
     db: str | Path | None = None,
     reuse_mvc: bool = False,
 ) -> tuple[AnalysisConfig, ReusedMvc | None]:
-    """The settings of an athlete's recording: their own band from the sessions before it
-    (:func:`with_personal_band`) and, with ``reuse_mvc``, an earlier session's MVC
-    (:func:`with_reused_mvc`).
-
-    Parameters
-    ----------
-    config
-        The resolved settings.
-    athlete
-        Whose recording.
-    recording
-        It (its start time, sensors and channels).
-    path
-        Where it is.
-    db
-        The athletes' database; None: beside the recording.
-    reuse_mvc
-        Whether to take the MVC of the latest earlier session with the same sensors.
-
-    Returns
-    -------
-    config, reused
-        The settings, and where a reused MVC came from (None when none was).
-    """
+    """:func:`athlete_settings` for a recording on disk: the sessions before its start, its
+    sensors, the database beside it (None)."""
     started = recording.metadata.get("started_at")
-    before = str(started) if started else None
-    store = Path(db) if db is not None else default_db(path)
-    config = with_personal_band(config, athlete, store, before, path)
-    if not reuse_mvc:
-        return config, None
-    sensors = sensor_names(recording.metadata, [c.label for c in recording.channels])
-    return with_reused_mvc(config, athlete, store, sensors, before)
+    return athlete_settings(
+        config,
+        athlete,
+        db if db is not None else default_db(path),
+        sensors=sensor_names(recording.metadata, [c.label for c in recording.channels]),
+        before=str(started) if started else None,
+        folder=path,
+        reuse_mvc=reuse_mvc,
+    )
+
+
+def _earlier(date: str | None, before: str | None) -> bool:
+    """Whether a session of ``date`` was before ``before`` (unknown dates count as earlier)."""
+    if date is None or before is None:
+        return True
+    try:
+        return datetime.fromisoformat(date) < datetime.fromisoformat(before)
+    except (TypeError, ValueError):
+        return date < before
 
 
 def session_location(path: str | Path) -> Path:

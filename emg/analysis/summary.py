@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from emg.analysis.offline import OfflineResult
 from emg.analysis.recruitment import RISK_LEVELS, CrampRisk, Flag, RiskLevel
 from emg.analysis.reps import Rep
 from emg.analysis.summary_schema import (
+    BandInfo,
     BurstRow,
     CrampRiskSummary,
     FlagRow,
@@ -122,17 +124,8 @@ def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
         "note": DISCLAIMER,
     }
     band = result.analysis.band
-    if band is not None:
-        summary["personal_band"] = {
-            "exercise": band.exercise,
-            "lead_ms": band.lead_ms,
-            "lead_halfwidth_ms": band.lead_halfwidth_ms,
-            "ratio": band.ratio,
-            "ratio_halfwidth": band.ratio_halfwidth,
-            "reps": band.reps,
-            "sessions": band.sessions,
-            "since": band.since,
-        }
+    if band is not None:  # BandInfo has PersonalBand's fields
+        summary["personal_band"] = cast(BandInfo, dataclasses.asdict(band))
     return summary
 
 

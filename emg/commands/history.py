@@ -15,12 +15,12 @@ from emg.athlete_history import (
     DEFAULT_RECORDINGS,
     ReusedMvc,
     athlete_name,
-    athlete_settings,
     athletes,
     history,
     history_table,
     history_trend,
     rebuild,
+    recording_settings,
 )
 from emg.commands.options import option_error
 from emg.dsp.chain_limits import SettingError
@@ -73,7 +73,7 @@ def with_athlete_band(
     config: AnalysisConfig, args: argparse.Namespace, recording: Recording, path: Path
 ) -> AnalysisConfig:
     """``config`` with the ``--athlete``'s own band from their sessions before this one (as
-    :func:`emg.athlete_history.with_personal_band` decides it) and, with ``--reuse-mvc``, an
+    :func:`emg.athlete_history.athlete_settings` decides it) and, with ``--reuse-mvc``, an
     earlier session's MVC; unchanged without ``--athlete``."""
     athlete = athlete_option(args)
     if athlete is None:
@@ -81,7 +81,7 @@ def with_athlete_band(
             raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
         return config
     reuse = bool(getattr(args, "reuse_mvc", False))
-    config, reused = athlete_settings(config, athlete, recording, path, args.db, reuse)
+    config, reused = recording_settings(config, athlete, recording, path, args.db, reuse)
     if reuse:
         say_reused_mvc(reused)
     return config

@@ -254,17 +254,18 @@ def open_live_session(
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
     athlete = athlete_option(args)
     reused = None
-    if athlete is not None:  # the athlete's own band, from the sessions before this one
-        from emg.athlete_history import with_personal_band
+    if athlete is not None:  # the athlete's own band (and MVC), from the sessions before now
+        from emg.athlete_history import athlete_settings
 
-        db = args.db or Path(args.out) / DB_NAME
-        now = datetime.now().astimezone().isoformat()
-        config = with_personal_band(config, athlete, db, now)
+        config, reused = athlete_settings(
+            config,
+            athlete,
+            args.db or Path(args.out) / DB_NAME,
+            sensors=sensor_names(source.metadata, [c.label for c in source.channels]),
+            before=datetime.now().astimezone().isoformat(),
+            reuse_mvc=args.reuse_mvc,
+        )
         if args.reuse_mvc:
-            from emg.athlete_history import with_reused_mvc
-
-            sensors = sensor_names(source.metadata, [c.label for c in source.channels])
-            config, reused = with_reused_mvc(config, athlete, db, sensors, now)
             say_reused_mvc(reused)
     metadata = {
         "exercise": config.exercise.name,
