@@ -201,7 +201,8 @@ def analyze(
     mains
         ``auto``, ``off``, ``50`` or ``60``; None: as recorded, else ``auto``.
     refinement
-        Onset refinement (``cusum``, ``edge``, ``bonato``); None: as recorded or the default.
+        Onset refinement (``cusum``, ``edge``, ``bayes``, ``bonato``); None: as recorded or the
+        default.
     config
         Complete settings to use as they are (nothing above is then resolved).
     athlete

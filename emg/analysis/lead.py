@@ -27,11 +27,11 @@ Uncertainty margin
     ``simultaneous``, not the wrong side).
 
 Fitted edges
-    With the ``edge`` refinement each onset is the start of a fitted rising edge (unbiased
-    when the two muscles recruit at different speeds, but more scattered), and the variance
-    change point of the same rise comes with it. The change points and the rise alignment
-    give a steady lead that is late by a part of each muscle's ramp, which cancels when the
-    muscles rise alike. The lead is the edges' lead moved towards the steady one by
+    With the ``edge`` (or ``bayes``) refinement each onset is the start of a fitted rising
+    edge (unbiased when the two muscles recruit at different speeds, but more scattered),
+    and the variance change point of the same rise comes with it. The change points and the
+    rise alignment give a steady lead that is late by a part of each muscle's ramp, which
+    cancels when the muscles rise alike. The lead is the edges' lead moved towards the steady one by
     ``1 / (1 + (d / s)^2)`` of their difference ``d``, ``s`` the difference noise alone
     gives at these levels (:data:`AGREE_MS`): alike rises get the steady lead, a slow and a
     fast one the edges'.

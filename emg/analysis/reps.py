@@ -502,7 +502,7 @@ class RepTracker:
         )
 
     def _change(self, group: str, index: int) -> int | None:
-        """The CUSUM change point given with ``group``'s onset at ``index`` (edge refinement)."""
+        """The CUSUM change point given with ``group``'s onset at ``index`` (edge refinements)."""
         onset = self._onsets.get(group)
         return onset.change if onset is not None and onset.index == index else None
 

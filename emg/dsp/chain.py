@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise.
-REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150}
+REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150, "bayes": 0.400}
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,15 @@ class ChainConfig:
         Minimum time above the onset / below the offset threshold.
     refine_s
         How far before the threshold crossing the onset may be placed (0 = no refinement:
-        the onset is the crossing); the ``edge`` refinement wants more room (0.4 s).
+        the onset is the crossing); the ``edge`` and ``bayes`` refinements want more room
+        (0.4 s).
     refinement
         How the onset is placed: ``"cusum"``, a one-sided variance CUSUM up to the crossing;
         ``"edge"``, the start of the rising edge fitted to the signal up to the confirmation
         (:mod:`emg.dsp.edge_onset`): unbiased by slow recruitment but about twice as
         scattered at 5-10 dB, so not yet the default (see the README's family tables);
+        ``"bayes"``, the posterior median start of the rising edge over its shape and ramp
+        (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with the same room;
         ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.

@@ -24,14 +24,17 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.dsp.double_threshold import double_threshold_onset
-from emg.dsp.edge_onset import fit_rising_edge
+from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
 #: how a confirmed onset is placed before its crossing
-REFINEMENTS = ("edge", "cusum", "bonato")
+REFINEMENTS = ("edge", "cusum", "bonato", "bayes")
+#: the refinements whose onset is the start of a model of the rising edge, fitted to the
+#: signal up to the confirmation; each of their onsets carries the CUSUM change point too
+EDGE_REFINEMENTS = ("edge", "bayes")
 
 #: an event as the state machine finds it: (decided, channel, onset index (negative while
 #: the refinement is pending), crossing, offset (None for an onset), peak)
@@ -53,10 +56,10 @@ class Onset:
     decided
         Sample at which the onset was confirmed (the last sample of the hold).
     change
-        With the ``edge`` refinement, the variance change point (CUSUM) of the same rise:
-        later than the edge's start by a part of the ramp, but less scattered, so that two
-        muscles that rise alike are compared by it (see :mod:`emg.analysis.lead`); None
-        otherwise.
+        With the ``edge`` and ``bayes`` refinements, the variance change point (CUSUM) of the
+        same rise: later than the edge's start by a part of the ramp, but less scattered, so
+        that two muscles that rise alike are compared by it (see :mod:`emg.analysis.lead`);
+        None otherwise.
     """
 
     channel: int
@@ -229,15 +232,18 @@ def _segment_points(
     method: str,
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
-    samples ``lo .. last``), as stream indices: the start of the fitted rising edge
-    (:func:`~emg.dsp.edge_onset.fit_rising_edge`), or with ``method`` ``"bonato"`` the
-    double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
+    samples ``lo .. last``), as stream indices: with ``method`` ``"edge"`` the start of the
+    fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`), with ``"bayes"`` its
+    posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with ``"bonato"``
+    the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
     """
     found = []
     for channel, lo, crossing, last, power in requests:
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
+        elif method == "bayes":
+            found.append(lo + posterior_edge_onset(x, power, crossing - lo, fs).onset)
         else:
             found.append(lo + fit_rising_edge(x, power, crossing - lo, fs).onset)
     return found
@@ -426,14 +432,16 @@ class OnsetDetector:
         Variance ratio the refining CUSUM is tuned to.
     refinement
         ``"edge"``: the start of a fitted rising edge (:mod:`emg.dsp.edge_onset`), from the
-        signal up to the confirmation; ``"cusum"``: a variance CUSUM up to the crossing;
-        ``"bonato"``: Bonato's double threshold up to the crossing
-        (:mod:`emg.dsp.double_threshold`).
+        signal up to the confirmation; ``"bayes"``: the posterior median start of a rising
+        edge, averaged over its shape and ramp
+        (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), from the same samples;
+        ``"cusum"``: a variance CUSUM up to the crossing; ``"bonato"``: Bonato's double
+        threshold up to the crossing (:mod:`emg.dsp.double_threshold`).
     sample_rate
         Samples per second (the edge model's ramp durations are in seconds).
     change_span
-        With the ``edge`` refinement, how far back (samples) the CUSUM change point given
-        alongside each onset is searched (0: ``refine_span``).
+        With the ``edge`` and ``bayes`` refinements, how far back (samples) the CUSUM change
+        point given alongside each onset is searched (0: ``refine_span``).
     """
 
     def __init__(
@@ -451,7 +459,7 @@ class OnsetDetector:
             raise ValueError("onset and offset hold must be at least one sample")
         if refinement not in REFINEMENTS:
             raise ValueError(f"refinement must be one of {', '.join(REFINEMENTS)}")
-        if refinement in ("edge", "bonato") and refine_span and sample_rate <= 0:
+        if refinement != "cusum" and refine_span and sample_rate <= 0:
             raise ValueError(f"the {refinement} refinement needs the sample rate")
         self.n_channels = n_channels
         self.refine_span, self.refine_rho = refine_span, refine_rho
@@ -573,7 +581,7 @@ class OnsetDetector:
             if self.refinement == "bonato":  # from the samples up to the crossing
                 segment_requests.append((channel, lo, crossing, crossing, power))
                 return -len(segment_requests)
-            if self.refinement == "edge":  # up to the confirmation; the change point too
+            if self.refinement in EDGE_REFINEMENTS:  # up to the confirmation; the change point too
                 segment_requests.append((channel, lo, crossing, decided, power))
                 lo = max(crossing - self.change_span, lo)
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))

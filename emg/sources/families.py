@@ -43,6 +43,39 @@ def simulate_family(name: str, condition: FamilyCondition, seed: int) -> Synthet
     return _registry()[name](condition, seed)
 
 
+def first_onset_range(name: str, low: float, high: float) -> tuple[float, float]:
+    """Where to ask family ``name`` for its first onset so that it falls within ``low .. high``.
+
+    The ``own`` family's generator jitters the start of every rep, the first included, by
+    up to :data:`~emg.sources.own_family.PERIOD_JITTER_S` either way, so it is asked for a
+    range narrowed by that much; the other families put the first onset where they are asked.
+
+    Parameters
+    ----------
+    name
+        Family name.
+    low, high
+        Where the first onset must fall, seconds after the stream starts.
+
+    Returns
+    -------
+    tuple of float
+        The range to draw ``FamilyCondition.first_onset_s`` from.
+
+    Examples
+    --------
+    >>> first_onset_range("own", 0.5, 1.5)
+    (0.7, 1.3)
+    >>> first_onset_range("spectral", 0.5, 1.5)
+    (0.5, 1.5)
+    """
+    if name != "own":
+        return low, high
+    from emg.sources.own_family import PERIOD_JITTER_S
+
+    return round(low + PERIOD_JITTER_S, 9), round(high - PERIOD_JITTER_S, 9)
+
+
 def _registry() -> dict[str, Family]:
     # imported on first use: each family loads only when it is asked for
     from emg.sources.motor_unit_family import simulate_motor_unit_set

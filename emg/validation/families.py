@@ -27,7 +27,7 @@ from emg.analysis.pipeline import AnalysisConfig
 from emg.errors import EmgInputError
 from emg.muscles import MUSCLE_GROUPS
 from emg.order import classify_order
-from emg.sources.families import simulate_family
+from emg.sources.families import first_onset_range, simulate_family
 from emg.sources.family_conditions import MUSCLES, FamilyCondition
 from emg.validation.grid import matching_rep, pair_onsets
 
@@ -161,7 +161,7 @@ class FamilyGrid:
         changes: dict[str, Any] = {"fs": fs, "lead_ms": lead}
         if case.group == "first burst":
             changes["first_onset_s"] = float(
-                np.random.default_rng(cell_seed).uniform(*FIRST_ONSET_S)
+                np.random.default_rng(cell_seed).uniform(*first_onset_range(family, *FIRST_ONSET_S))
             )
         return FamilySet(family, case, dataclasses.replace(case.condition, **changes), cell_seed)
 

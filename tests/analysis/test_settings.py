@@ -52,6 +52,8 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
     del stored["chain"]["refinement"]  # as written before the setting existed
     assert settings_from_dict(stored).chain.refinement == "cusum"
     with pytest.raises(SettingError, match="refinement"):
-        ChainConfig().with_refinement("bayes")
+        ChainConfig().with_refinement("tenan")
     with pytest.raises(SettingError, match="refinement"):
-        settings_from_dict({"chain": {"refinement": "bayes"}})
+        settings_from_dict({"chain": {"refinement": "tenan"}})
+    posterior = settings_from_dict({"chain": {"refinement": "bayes", "refine_s": 0.4}})
+    assert posterior.chain == ChainConfig().with_refinement("bayes")

@@ -93,7 +93,7 @@ def test_family_compare_puts_the_refinements_side_by_side(
     args = ["validate", "--family", "spectral", "--seeds", "1", "--lead-ms", "80"]
     args += ["--fs", "1000", "--reps", "2", "--compare"]
     compared = _json(capsys, [*args, "--json"])["refinements"]
-    assert [s["grid"]["refinement"] for s in compared] == ["cusum", "edge", "bonato"]
+    assert [s["grid"]["refinement"] for s in compared] == ["cusum", "edge", "bonato", "bayes"]
     for summary in compared:
         assert len(summary["targets"]) == 15
         assert {t["where"].split(":")[0] for t in summary["targets"] if t["value"] is not None} <= {
@@ -102,8 +102,8 @@ def test_family_compare_puts_the_refinements_side_by_side(
         }
     # the same sets: the same true onsets, placed differently
     onsets = [[r["onset"]["onsets"] for r in s["conditions"]] for s in compared]
-    assert onsets[0] == onsets[1] == onsets[2]
+    assert onsets[0] == onsets[1] == onsets[2] == onsets[3]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "| target | cusum | edge | bonato |" in out and "| targets held |" in out
-    assert out.count("Targets, each judged on the worst family and condition") == 3
+    assert "| target | cusum | edge | bonato | bayes |" in out and "| targets held |" in out
+    assert out.count("Targets, each judged on the worst family and condition") == 4

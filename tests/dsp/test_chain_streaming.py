@@ -49,7 +49,7 @@ def _run(recording: Recording, config: ChainConfig, sizes: list[int]):
     sizes=st.lists(st.integers(1, 40000), min_size=1, max_size=6),
     detector=st.sampled_from(["rms", "tkeo"]),
     mains=st.sampled_from([None, 50.0]),
-    refinement=st.sampled_from(["cusum", "edge", "bonato"]),
+    refinement=st.sampled_from(["cusum", "edge", "bonato", "bayes"]),
 )
 def test_streaming_equals_offline_for_any_block_sizes(
     sizes: list[int], detector: str, mains: float | None, refinement: str

@@ -123,8 +123,11 @@ def test_piecewise_thresholds_and_any_blocking_give_the_same_events(n_channels: 
         assert _detect(signal, envelope, blocks, spans=False) == expected
 
 
+@pytest.mark.parametrize("method", ["edge", "bayes"])
 @pytest.mark.parametrize("ramp_ms", [20, 250])
-def test_the_edge_refinement_gives_the_change_point_with_each_onset(ramp_ms: int) -> None:
+def test_the_edge_refinements_give_the_change_point_with_each_onset(
+    ramp_ms: int, method: str
+) -> None:
     fs, onset = 2000.0, 2000
     rng = np.random.default_rng(3)
     t = (np.arange(4000) - onset) / fs
@@ -133,13 +136,13 @@ def test_the_edge_refinement_gives_the_change_point_with_each_onset(ramp_ms: int
     envelope = np.sqrt(np.convolve(x[:, 0] ** 2, np.ones(100) / 100)[:4000])[:, None]
     on, off, power = np.array([[1.5]]), np.array([[1.2]]), np.array([[1.0]])
     found = {}
-    for refinement, span in (("edge", 800), ("cusum", 300)):
+    for refinement, span in ((method, 800), ("cusum", 300)):
         detector = OnsetDetector(
             1, 60, 60, refine_span=span, refinement=refinement, sample_rate=fs, change_span=300
         )
         events = detector.process(x, envelope, on, off, power)
         found[refinement] = next(e for e in events if isinstance(e, Onset))
-    edge, cusum = found["edge"], found["cusum"]
+    edge, cusum = found[method], found["cusum"]
     assert cusum.change is None
     # the change point is the CUSUM refinement's own onset, searched as far back
     assert edge.change == cusum.index and edge.crossing == cusum.crossing

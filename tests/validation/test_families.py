@@ -47,6 +47,21 @@ def test_grid_covers_the_conditions_reproducibly() -> None:
     assert {s.condition.fs for s in sets} == {1000.0, 2000.0}
 
 
+@pytest.mark.parametrize("family", ["own", "spectral", "motor-unit"])
+def test_first_burst_falls_where_the_condition_says(family: str) -> None:
+    # the first true onset of every "first burst" set, whatever the family's own jitter
+    grid = FamilyGrid(families=(family,), leads_ms=(-150.0, 80.0), fs=(1000.0,), seeds=(0, 1, 2))
+    firsts = []
+    for fset in grid.sets():
+        if fset.case.group != "first burst":
+            continue
+        condition = dataclasses.replace(fset.condition, reps=1)
+        rep = simulate_family(family, condition, fset.seed).truth["reps"][0]
+        firsts.append(min(rep["glute_onset_s"], rep["hamstring_onset_s"]))
+    assert len(firsts) == 12
+    assert all(0.5 <= t <= 1.5 for t in firsts), firsts
+
+
 def _scored(truth_reps: list[dict]) -> tuple[SetScore, SetScore]:
     condition = FamilyCondition(fs=1000.0, reps=3, lead_ms=-100.0, glute_snr_db=20.0)
     session = simulate_family("own", condition, 1)
