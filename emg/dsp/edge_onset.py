@@ -250,7 +250,10 @@ def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: f
     The model of :func:`fit_rising_edge` with a step or any of :data:`POSTERIOR_SHAPES` over
     any of :data:`POSTERIOR_RAMPS_S`, each equally likely a priori, and the onset uniform
     up to the crossing; the amplitude is profiled out. The likelihood of each bin counts
-    ``COARSE_BIN_S / CORRELATION_S`` independent samples.
+    ``COARSE_BIN_S / CORRELATION_S`` independent samples. The median is found on the bins,
+    then again sample by sample within two bins of it (each sample counting
+    ``1 / (fs * CORRELATION_S)``), so that a burst that began inside a bin is not taken for a
+    ramp that began bins earlier.
 
     Parameters
     ----------
