@@ -48,10 +48,8 @@ class EdgeFit(NamedTuple):
     ramp_s: float
 
 
-#: ramp durations tried, seconds (0: a step)
+#: ramp durations of the straight rises fitted (besides a step), seconds
 RAMP_DURATIONS_S = (0.015, 0.03, 0.06, 0.1, 0.15, 0.22, 0.3)
-#: amplitude shapes tried: exponent of a power-law rise (1: a straight line)
-RISE_EXPONENTS = (1.0,)
 #: coarse bin width, seconds
 COARSE_BIN_S = 0.004
 #: rise shapes the posterior averages over (besides a step), as functions of the fraction
@@ -117,41 +115,18 @@ def _best_edge(
     weight: FloatArray,
     centres: FloatArray,
     onsets: FloatArray,
-    shapes: list[tuple[float, float]],
-) -> tuple[float, float, tuple[float, float]]:
-    """Maximum-likelihood edge over a grid.
-
-    Parameters
-    ----------
-    power
-        Mean square of each bin in units of the rest power (NaN-free).
-    weight
-        Samples that count in each bin (0 for a bin of lost samples).
-    centres
-        Centre of each bin (samples).
-    onsets
-        Candidate onsets (samples).
-    shapes
-        ``(duration, exponent)`` pairs; duration 0 is a step.
+    models: list[tuple[str, float]],
+) -> tuple[float, tuple[str, float]]:
+    """Maximum-likelihood edge over a grid (arguments as for :func:`_model_log_likelihoods`).
 
     Returns
     -------
-    log_likelihood, onset, shape
-        Of the best fit.
+    onset, model
+        Of the best fit (the first model, then the first onset, among equals).
     """
-    best = (-np.inf, float(onsets[0]), shapes[0])
-    since = centres[None, :] - onsets[:, None]
-    for duration, exponent in shapes:
-        if duration <= 0:
-            g2 = (since >= 0).astype(np.float64)
-        else:
-            g2 = np.clip(since / duration, 0.0, 1.0) ** (2 * exponent)
-        g2 *= weight
-        log_likelihood = _log_likelihoods(power, weight, g2)
-        j = int(np.argmax(log_likelihood))
-        if log_likelihood[j] > best[0]:
-            best = (float(log_likelihood[j]), float(onsets[j]), (duration, exponent))
-    return best
+    log_likelihoods = _model_log_likelihoods(power, weight, centres, onsets, models)
+    k, j = np.unravel_index(int(np.argmax(log_likelihoods)), log_likelihoods.shape)
+    return float(onsets[j]), models[k]
 
 
 class _Bins(NamedTuple):
@@ -228,19 +203,17 @@ def fit_rising_edge(x: FloatArray, noise_power: float, crossing: int, fs: float)
     crossing = min(max(crossing, 0), len(x) - 1)
     first, width = bins.first, bins.width
     onsets = first + np.arange(0, (crossing - first) // width + 1, dtype=np.float64) * width
-    shapes = [(0.0, 1.0)] + [
-        (duration * fs, exponent) for duration in RAMP_DURATIONS_S for exponent in RISE_EXPONENTS
-    ]
-    _, coarse, shape = _best_edge(bins.power, bins.weight, bins.centres, onsets, shapes)
-    # sample by sample around the coarse onset, with the coarse shape
+    models = [("step", 0.0)] + [("linear", duration * fs) for duration in RAMP_DURATIONS_S]
+    coarse, model = _best_edge(bins.power, bins.weight, bins.centres, onsets, models)
+    # sample by sample around the coarse onset, with the coarse model
     lo, hi = max(0, int(coarse) - 2 * width), min(crossing, int(coarse) + 2 * width)
     if hi <= lo:
-        return EdgeFit(max(lo, 0), shape[0] / fs)
+        return EdgeFit(max(lo, 0), model[1] / fs)
     samples = np.arange(len(x), dtype=np.float64) + 0.5
     fine = np.arange(lo, hi + 1, dtype=np.float64)
     squares = np.where(bins.lost, 1.0, bins.squares)
-    _, onset, _ = _best_edge(squares, bins.counts, samples, fine, [shape])
-    return EdgeFit(_inside_gap(int(onset), bins.lost), shape[0] / fs)
+    onset, _ = _best_edge(squares, bins.counts, samples, fine, [model])
+    return EdgeFit(_inside_gap(int(onset), bins.lost), model[1] / fs)
 
 
 def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: float) -> EdgeFit:
@@ -309,8 +282,27 @@ def _model_log_likelihoods(
     onsets: FloatArray,
     models: list[tuple[str, float]],
 ) -> FloatArray:
-    """Log-likelihood of every ``(shape, ramp in samples)`` model (rows) at every onset
-    (columns); the power, weights and centres of bins (or samples) as in :func:`_best_edge`."""
+    """Log-likelihood of every model (rows) at every candidate onset (columns).
+
+    Parameters
+    ----------
+    power
+        Mean square of each bin (or sample) in units of the rest power (NaN-free).
+    weight
+        Samples that count in each bin, as a fraction of a full bin (0 for lost samples).
+    centres
+        Centre of each bin (samples).
+    onsets
+        Candidate onsets (samples).
+    models
+        ``(shape, ramp in samples)`` pairs: a shape of :func:`_rise_squared`, or a ramp of 0
+        for a step.
+
+    Returns
+    -------
+    ndarray
+        ``(len(models), len(onsets))`` log-likelihoods, the amplitude of each profiled out.
+    """
     since = centres[None, :] - onsets[:, None]
     out = np.empty((len(models), len(onsets)))
     for k, (shape, ramp) in enumerate(models):
