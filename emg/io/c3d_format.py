@@ -103,7 +103,6 @@ def read_c3d(path: str | Path, channels: Mapping[str, str] | None = None) -> Rec
         data=out,
         sample_rate=fs,
         channels=tuple(channel for _, channel in taken),
-        lost=np.zeros(out.shape, dtype=bool),
         source=source,
         metadata={
             "source_format": "c3d",

@@ -130,7 +130,6 @@ def read_opensignals(path: str | Path, channels: Mapping[str, str] | None = None
         data=data,
         sample_rate=fs,
         channels=tuple(channel for _, channel in taken),
-        lost=np.zeros(data.shape, dtype=bool),
         source=source,
         metadata={
             "source_format": "opensignals",
