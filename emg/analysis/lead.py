@@ -31,10 +31,10 @@ Fitted edges
     edge (unbiased when the two muscles recruit at different speeds, but more scattered),
     and the variance change point of the same rise comes with it. The change points and the
     rise alignment give a steady lead that is late by a part of each muscle's ramp, which
-    cancels when the muscles rise alike. The lead is the edges' lead moved towards the steady one by
-    ``1 / (1 + (d / s)^2)`` of their difference ``d``, ``s`` the difference noise alone
-    gives at these levels (:data:`AGREE_MS`): alike rises get the steady lead, a slow and a
-    fast one the edges'.
+    cancels when the muscles rise alike. The lead is the edges' lead moved towards the
+    steady one by ``1 / (1 + (d / s)^2)`` of their difference ``d``, ``s`` the difference
+    noise alone gives at these levels (:data:`AGREE_MS`): alike rises get the steady lead, a
+    slow and a fast one the edges'.
 
 Both use only samples up to each onset's confirmation, so the order is decided at the same
 time as before and stays causal. Staude et al. 2001 compare onset estimators on simulated
