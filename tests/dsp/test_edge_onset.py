@@ -62,17 +62,7 @@ def _crossing(x: np.ndarray, onset: int) -> int:
 def test_onset_of_linear_ramps_is_neither_late_nor_early(
     ramp_s: float, snr_db: float, median_ms: float, spread_ms: float
 ) -> None:
-    rng = np.random.default_rng(7)
-    onset, n = 1200, 2400
-    errors = []
-    for _ in range(30):
-        x = _burst(rng, ramp_s, snr_db, onset, n)
-        crossing = _crossing(x, onset)
-        decided = crossing + 200  # a 100 ms hold
-        lo = crossing - 800
-        found = lo + rising_edge_onset(x[lo : decided + 1], 1.0, crossing - lo, FS)
-        errors.append((found - onset) / FS * 1000)
-    errors_ms = np.array(errors)
+    errors_ms = _errors_ms(rising_edge_onset, ramp_s, snr_db, "linear", 7)
     assert abs(np.median(errors_ms)) <= median_ms
     assert np.median(np.abs(errors_ms - np.median(errors_ms))) <= spread_ms
 
@@ -133,7 +123,7 @@ def _errors_ms(
     for _ in range(30):
         x = _burst(rng, ramp_s, snr_db, onset, n, shape)
         crossing = _crossing(x, onset)
-        lo = crossing - 800
+        lo = crossing - 800  # the refinement's 400 ms; the segment ends 100 ms after crossing
         found = lo + estimator(x[lo : crossing + 201], 1.0, crossing - lo, FS)
         errors.append((found - onset) / FS * 1000)
     return np.array(errors)
