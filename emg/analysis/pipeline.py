@@ -175,6 +175,29 @@ def muscle_pairs(channels: tuple[Channel, ...]) -> list[MusclePair]:
     return pairs
 
 
+def crosstalk_partners(n_channels: int, pairs: list[MusclePair]) -> list[tuple[int, ...]]:
+    """For each channel, the channel over the neighbouring muscle whose crosstalk it may
+    carry: the hamstring of its side for a glute, and the other way round; none for other
+    channels.
+
+    Parameters
+    ----------
+    n_channels
+        Number of channels.
+    pairs
+        The glute/hamstring pairs (:func:`muscle_pairs`).
+
+    Returns
+    -------
+    list of tuple of int
+        Partner channel indices, one tuple per channel.
+    """
+    partners: list[tuple[int, ...]] = [()] * n_channels
+    for pair in pairs:
+        partners[pair.glute], partners[pair.hamstring] = (pair.hamstring,), (pair.glute,)
+    return partners
+
+
 @dataclass
 class PipelineOutput:
     """What one block made known.
@@ -214,13 +237,15 @@ class SessionPipeline:
         self, channels: tuple[Channel, ...], sample_rate: float, config: AnalysisConfig
     ) -> None:
         self.channels, self.fs, self.config = channels, sample_rate, config
-        self.chain = SignalChain(config.chain, sample_rate, len(channels))
+        self.pairs = muscle_pairs(channels)
+        self.chain = SignalChain(
+            config.chain, sample_rate, len(channels), crosstalk_partners(len(channels), self.pairs)
+        )
         chain_config = config.chain
         delay = self.chain.samples(chain_config.hold_s) + (
             self.chain.samples(chain_config.refine_s) if chain_config.refine_s > 0 else 0
         )
         rep_config = RepConfig(**{**config.reps.__dict__, "margin_ms": config.exercise.margin_ms})
-        self.pairs = muscle_pairs(channels)
         self.rep_trackers = [
             RepTracker(
                 (pair.glute, pair.hamstring),

@@ -6,6 +6,7 @@ One :class:`SignalChain` serves live, replay and offline analysis alike: it is f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -73,6 +74,9 @@ class ChainConfig:
         ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
+    remove_crosstalk
+        Take the crosstalk of a channel's partners (the other muscle of its side) out of it
+        before its onset is placed (:mod:`emg.dsp.crosstalk`).
     rest
         Explicit rest period ``(start_s, end_s)`` for the baseline; None for the robust
         noise-floor estimate.
@@ -99,6 +103,7 @@ class ChainConfig:
     refine_s: float = 0.150
     refinement: str = "cusum"
     refine_rho: float = 4.0
+    remove_crosstalk: bool = True
     rest: tuple[float, float] | None = None
     baseline_window_s: float = 0.25
     baseline_warmup_s: float = 3.0
@@ -198,9 +203,20 @@ class SignalChain:
         Samples per second.
     n_channels
         Number of channels.
+    partners
+        For each channel, the channels over neighbouring muscles whose crosstalk it may carry
+        (glute and hamstring of one side); their crosstalk is taken out before an onset is
+        placed when ``config.remove_crosstalk`` is on (:mod:`emg.dsp.crosstalk`). None: no
+        channel has partners.
     """
 
-    def __init__(self, config: ChainConfig, sample_rate: float, n_channels: int) -> None:
+    def __init__(
+        self,
+        config: ChainConfig,
+        sample_rate: float,
+        n_channels: int,
+        partners: Sequence[Sequence[int]] | None = None,
+    ) -> None:
         config.check_rate(sample_rate)
         self.config, self.fs, self.n_channels = config, sample_rate, n_channels
         fs = sample_rate
@@ -226,6 +242,7 @@ class SignalChain:
             refinement=config.refinement,
             sample_rate=fs,
             change_span=self.samples(REFINE_SPANS_S["cusum"]),
+            partners=partners if config.remove_crosstalk else None,
         )
         self._mdf = MedianFrequencyTracker(
             fs, self.samples(config.mdf_window_s), self.samples(config.mdf_hop_s), n_channels

@@ -143,6 +143,10 @@ def check_chain_settings(config: Any) -> None:
         )
     if config.detector not in ("rms", "tkeo"):
         raise SettingError("detector", f"must be 'rms' or 'tkeo', got {config.detector!r}")
+    if not isinstance(config.remove_crosstalk, bool):
+        raise SettingError(
+            "remove_crosstalk", f"must be true or false, got {config.remove_crosstalk!r}"
+        )
     if config.offset_k > config.k:
         raise SettingError(
             "offset_k",

@@ -16,13 +16,14 @@ threshold.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.crosstalk import remove_crosstalk
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
 
@@ -149,6 +150,7 @@ def _change_points(
     tail_start: int,
     requests: list[tuple[int, int, int, float]],
     offset: float,
+    partners: tuple[tuple[int, ...], ...],
 ) -> list[int]:
     """:func:`cusum_change_point` for several segments of a channel-major signal at once.
 
@@ -167,6 +169,8 @@ def _change_points(
         ``tail`` and ``rows``) and the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
     offset
         ``0.5 * log(rho)``.
+    partners
+        For each channel, the channels whose crosstalk is taken out of its segments first.
 
     Returns
     -------
@@ -191,6 +195,12 @@ def _change_points(
             lo[within, None] - source_start + np.arange(longest), source.shape[1] - 1
         )
         x[within] = source[channel[within, None], columns]
+    for i, (c, start, stop) in enumerate(
+        zip(channel.tolist(), lo.tolist(), hi.tolist(), strict=True)
+    ):
+        if partners[c]:
+            others = _channels(rows, rows_start, tail, tail_start, partners[c], start, stop)
+            x[i, : stop - start] = remove_crosstalk(x[i, : stop - start], others)
     llr = gain[:, None] * x * x
     llr -= offset
     llr[np.isnan(llr)] = 0.0  # samples lost in transit (NaN) are neutral
@@ -222,6 +232,19 @@ def _segment(
     return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0], dtype=np.float64)
 
 
+def _channels(
+    rows: FloatArray,
+    rows_start: int,
+    tail: FloatArray,
+    tail_start: int,
+    channels: tuple[int, ...],
+    lo: int,
+    hi: int,
+) -> FloatArray:
+    """Samples ``lo .. hi`` of ``channels``, ``(len(channels), hi - lo)``."""
+    return np.array([_segment(rows, rows_start, tail, tail_start, c, lo, hi) for c in channels])
+
+
 def _segment_points(
     rows: FloatArray,
     rows_start: int,
@@ -230,9 +253,11 @@ def _segment_points(
     requests: list[tuple[int, int, int, int, float]],
     fs: float,
     method: str,
+    partners: tuple[tuple[int, ...], ...],
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
-    samples ``lo .. last``), as stream indices: with ``method`` ``"edge"`` the start of the
+    samples ``lo .. last``, the crosstalk of the channel's ``partners`` taken out), as
+    stream indices: with ``method`` ``"edge"`` the start of the
     fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`), with ``"bayes"`` its
     posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with ``"bonato"``
     the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
@@ -240,6 +265,9 @@ def _segment_points(
     found = []
     for channel, lo, crossing, last, power in requests:
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
+        if partners[channel]:
+            others = _channels(rows, rows_start, tail, tail_start, partners[channel], lo, last + 1)
+            x = remove_crosstalk(x, others)
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "bayes":
@@ -442,6 +470,9 @@ class OnsetDetector:
     change_span
         With the ``edge`` and ``bayes`` refinements, how far back (samples) the CUSUM change
         point given alongside each onset is searched (0: ``refine_span``).
+    partners
+        For each channel, the channels whose crosstalk is taken out of it before its onset
+        is placed (:func:`~emg.dsp.crosstalk.remove_crosstalk`); None: none.
     """
 
     def __init__(
@@ -454,6 +485,7 @@ class OnsetDetector:
         refinement: str = "cusum",
         sample_rate: float = 0.0,
         change_span: int = 0,
+        partners: Sequence[Sequence[int]] | None = None,
     ) -> None:
         if hold < 1 or offset_hold < 1:
             raise ValueError("onset and offset hold must be at least one sample")
@@ -461,7 +493,15 @@ class OnsetDetector:
             raise ValueError(f"refinement must be one of {', '.join(REFINEMENTS)}")
         if refinement != "cusum" and refine_span and sample_rate <= 0:
             raise ValueError(f"the {refinement} refinement needs the sample rate")
+        if partners is not None and (
+            len(partners) != n_channels
+            or any(p == c or not 0 <= p < n_channels for c, ps in enumerate(partners) for p in ps)
+        ):
+            raise ValueError("partners must name, for each channel, other channels")
         self.n_channels = n_channels
+        self.partners: tuple[tuple[int, ...], ...] = (
+            tuple(tuple(p) for p in partners) if partners is not None else ((),) * n_channels
+        )
         self.refine_span, self.refine_rho = refine_span, refine_rho
         self.refinement, self.sample_rate = refinement, sample_rate
         self.change_span = min(change_span, refine_span) if change_span > 0 else refine_span
@@ -592,13 +632,14 @@ class OnsetDetector:
         changes: list[int] = []
         if requests:
             onsets = _change_points(
-                signal, start, self._tail, tail_start, requests, self._cusum_offset
-            )
+                signal, start, self._tail, tail_start, requests, self._cusum_offset,
+                self.partners,
+            )  # fmt: skip
         if segment_requests:
             changes = onsets  # the CUSUM's, with fitted edges; none with the double threshold
             onsets = _segment_points(
                 signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
-                self.refinement,
+                self.refinement, self.partners,
             )  # fmt: skip
         if onsets:
             self._place_open_onsets(onsets)

@@ -55,5 +55,13 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
         ChainConfig().with_refinement("tenan")
     with pytest.raises(SettingError, match="refinement"):
         settings_from_dict({"chain": {"refinement": "tenan"}})
-    posterior = settings_from_dict({"chain": {"refinement": "bayes", "refine_s": 0.4}})
+    # nor took crosstalk out, which came later still
+    del stored["chain"]["remove_crosstalk"]
+    assert settings_from_dict(stored).chain.remove_crosstalk is False
+    assert settings_from_dict(settings_to_dict(edge)).chain.remove_crosstalk is True
+    with pytest.raises(SettingError, match="remove_crosstalk"):
+        settings_from_dict({"chain": {"remove_crosstalk": "yes"}})
+    posterior = settings_from_dict(
+        {"chain": {"refinement": "bayes", "refine_s": 0.4, "remove_crosstalk": True}}
+    )
     assert posterior.chain == ChainConfig().with_refinement("bayes")

@@ -1,0 +1,88 @@
+"""Crosstalk removal against signals of known mixture, and onsets with and without it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from emg.analysis.pipeline import crosstalk_partners, muscle_pairs
+from emg.dsp.chain import ChainConfig, SignalChain
+from emg.dsp.crosstalk import MIN_SAMPLES_PER_CHANNEL, remove_crosstalk
+from emg.dsp.onset import Onset
+from emg.sources.families import simulate_family
+from emg.sources.family_conditions import FamilyCondition
+
+
+def test_the_neighbours_copy_is_removed_and_the_muscles_own_signal_kept() -> None:
+    rng = np.random.default_rng(1)
+    own, glute, other = (rng.standard_normal(600) for _ in range(3))
+    mixed = own + 0.3 * glute - 0.1 * other
+    cleaned = remove_crosstalk(mixed, np.array([glute, other]))
+    # what is left is the muscle's own signal, up to the fit's error (about 1 / sqrt(600))
+    assert np.sqrt(np.mean((cleaned - own) ** 2)) < 0.1
+    # a channel without crosstalk loses almost nothing
+    alone = remove_crosstalk(own, glute[None, :])
+    assert np.mean(alone**2) > 0.99 * np.mean(own**2)
+
+
+def test_lost_samples_are_left_out_and_stay_lost() -> None:
+    rng = np.random.default_rng(2)
+    own, glute = rng.standard_normal(600), rng.standard_normal(600)
+    mixed = own + 0.3 * glute
+    mixed[100:140] = np.nan
+    partner = glute.copy()
+    partner[300:320] = np.nan
+    cleaned = remove_crosstalk(mixed, partner[None, :])
+    assert np.isnan(cleaned[100:140]).all()
+    assert not np.isnan(np.delete(cleaned, range(100, 140))).any()
+    kept = np.isfinite(partner) & np.isfinite(mixed)
+    assert np.sqrt(np.mean((cleaned[kept] - own[kept]) ** 2)) < 0.1
+    # where the partner was lost, it takes nothing away
+    np.testing.assert_array_equal(cleaned[300:320], mixed[300:320])
+
+
+def test_nothing_to_fit_leaves_the_channel_as_it_is() -> None:
+    x = np.arange(5.0)
+    np.testing.assert_array_equal(remove_crosstalk(x, np.empty((0, 5))), x)
+    short = np.ones(MIN_SAMPLES_PER_CHANNEL - 1)
+    np.testing.assert_array_equal(remove_crosstalk(short, short[None, :]), short)
+
+
+def _later_onset_errors_ms(crosstalk: float, remove: bool) -> np.ndarray:
+    """Errors (ms) of the later muscle's onsets, 80 ms after the other's, both at 20 dB."""
+    errors = []
+    for seed in range(3):
+        for lead in (-80.0, 80.0):
+            condition = FamilyCondition(crosstalk=crosstalk, lead_ms=lead, fs=2000.0)
+            session = simulate_family("spectral", condition, seed)
+            recording = session.recording
+            n = len(recording.channels)
+            partners = crosstalk_partners(n, muscle_pairs(recording.channels))
+            config = ChainConfig(remove_crosstalk=remove)
+            chain = SignalChain(config, recording.sample_rate, n, partners)
+            data = recording.data.astype(np.float64)
+            events = chain.process_array(data).events + chain.flush()
+            later = 1 if lead > 0 else 0
+            truth = np.array(
+                [rep[f"{('glute', 'hamstring')[later]}_onset_s"] for rep in session.truth["reps"]]
+            )
+            for event in events:
+                if isinstance(event, Onset) and event.channel == later:
+                    t = event.index / recording.sample_rate
+                    errors.append(1000 * (t - truth[np.argmin(abs(truth - t))]))
+    return np.array(errors)
+
+
+def test_crosstalk_no_longer_pulls_the_later_muscles_onset_early() -> None:
+    # 5 % of the earlier muscle's signal on the later one's sensor: while only the earlier
+    # muscle is active, the later channel's power is above its rest, and its onset is
+    # placed back into that stretch now and then
+    kept = _later_onset_errors_ms(0.05, remove=False)
+    removed = _later_onset_errors_ms(0.05, remove=True)
+    assert len(kept) == len(removed) >= 40
+    assert np.mean(kept < -20) > 0.04
+    assert np.mean(removed < -20) < 0.5 * np.mean(kept < -20)
+    # without crosstalk, taking it out changes the onsets by no more than the fit's noise
+    clean = _later_onset_errors_ms(0.0, remove=False)
+    cleaned = _later_onset_errors_ms(0.0, remove=True)
+    assert abs(np.median(cleaned) - np.median(clean)) < 1.0
+    assert np.mean(np.abs(cleaned) > 20) <= np.mean(np.abs(clean) > 20) + 0.02
