@@ -10,12 +10,21 @@ back into it: with 5 % crosstalk the later muscle's onset was placed up to 150 m
 few per cent of reps.
 
 The copy is removed by least squares: the channel minus its zero-lag regression on its
-partner channels, fitted over the segment the onset is placed in. The muscle's own activity
+partner channels that are more active than it (crosstalk flows from the active muscle to the
+quiet one; the other way round, the regression would remove the muscle's own signal),
+fitted over the segment the onset is placed in. The muscle's own activity
 comes from other motor units and is not correlated with the neighbour's at zero lag, so the
 fit takes out only what the partners explain; with no crosstalk the coefficients are noise
 (about ``1 / sqrt(n)``) and change little. One zero-lag coefficient takes out the part of a
 filtered copy that is in phase with the neighbour, not all of it. Lost samples (NaN) are
 left out of the fit and stay lost.
+
+Only the onset's placement sees the cleaned channel; the threshold that decides a burst exists
+still runs on the channel as recorded, and the onset is never after its crossing. Crosstalk
+strong enough to cross that threshold on its own (at 20 dB, 5 % of the neighbour's amplitude
+is a quarter of the rest power) still makes an onset early: on ``spectral`` sets with 5 %
+crosstalk 12 % of the later muscle's onsets came more than 20 ms early (31 % without the
+removal), all of them at their crossing.
 """
 
 from __future__ import annotations
@@ -27,43 +36,89 @@ FloatArray = npt.NDArray[np.float64]
 
 #: fewest samples per regressor (other channel) that a fit needs; fewer leave the channel as is
 MIN_SAMPLES_PER_CHANNEL = 20
+#: how many standard errors a coefficient must be from 0 to be taken out
+SIGNIFICANCE = 3.0
 
 
-def remove_crosstalk(x: FloatArray, others: FloatArray) -> FloatArray:
-    """``x`` minus its zero-lag least-squares regression on ``others``.
+def remove_crosstalk(
+    x: FloatArray,
+    others: FloatArray,
+    rest_power: float,
+    others_rest_power: FloatArray,
+    upto: int | None = None,
+) -> FloatArray:
+    """``x`` minus its zero-lag least-squares regression on those of ``others`` that are more
+    active than it.
+
+    Crosstalk flows from the more active muscle to the quieter one. Regressing the active
+    muscle's channel on a quiet partner that carries a copy of it would take its own signal
+    out (the coefficient is about ``1 / crosstalk``), so a partner is used only when its
+    power over rest, over ``x[:upto]``'s samples, exceeds that of ``x``.
 
     Parameters
     ----------
     x
         Band-passed signal of one channel, 1-D; NaN where samples were lost.
     others
-        Band-passed signals of the other channels over the same samples,
+        Band-passed signals of its partner channels over the same samples,
         ``(n_others, len(x))``; NaN where lost.
+    rest_power, others_rest_power
+        Mean square at rest of ``x`` and of each of ``others``.
+    upto
+        Samples of the segment over which the activities are compared and the coefficients
+        fitted (None: all of it), e.g. up to the threshold crossing: the muscle's own burst
+        after it would only add noise to the fit.
 
     Returns
     -------
     ndarray
-        A new array: ``x`` with what ``others`` explain removed (where a channel of
-        ``others`` was lost, it takes nothing away); ``x`` unchanged (a copy) when there are
-        no other channels or too few samples to fit.
+        A new array: ``x`` with what the more active partners explain removed (where a
+        partner was lost, it takes nothing away); a partner whose coefficient is within
+        :data:`SIGNIFICANCE` standard errors of 0 takes nothing away either; ``x`` unchanged
+        (a copy) when no partner is more active or there are too few samples to fit.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> glute = rng.standard_normal(1000)
-    >>> own = 0.1 * rng.standard_normal(1000)
-    >>> cleaned = remove_crosstalk(own + 0.05 * glute, glute[None, :])
+    >>> glute = 10 * rng.standard_normal(1000)  # active
+    >>> own = rng.standard_normal(1000)  # at rest
+    >>> cleaned = remove_crosstalk(own + 0.1 * glute, glute[None, :], 1.0, np.array([1.0]))
     >>> bool(np.mean(cleaned**2) < 1.05 * np.mean(own**2))
     True
     """
     out = np.array(x, dtype=np.float64)
     others = np.asarray(others, dtype=np.float64)
-    if others.size == 0:
+    if others.size == 0 or not rest_power > 0:
         return out
+    window = slice(0, upto)
+    activity = _mean_square(out[window]) / rest_power
+    louder = [
+        k
+        for k, power in enumerate(np.asarray(others_rest_power, dtype=np.float64))
+        if power > 0 and _mean_square(others[k, window]) / power > activity
+    ]
+    if not louder:
+        return out
+    others = others[louder]
     fitted = np.isfinite(out) & np.isfinite(others).all(axis=0)
+    fitted[slice(upto, None) if upto is not None else slice(0, 0)] = False
     if fitted.sum() < MIN_SAMPLES_PER_CHANNEL * len(others):
         return out
     design = others[:, fitted].T
-    coefficients, *_ = np.linalg.lstsq(design, out[fitted], rcond=None)
+    coefficients, _, rank, _ = np.linalg.lstsq(design, out[fitted], rcond=None)
+    if rank < len(others):
+        return out
+    residual = out[fitted] - design @ coefficients
+    scale = float(residual @ residual) / max(int(fitted.sum()) - len(others), 1)
+    errors = np.sqrt(scale * np.diag(np.linalg.inv(design.T @ design)))
+    # only what the partners explain beyond chance: a coefficient of noise would put a copy
+    # of the partner's rise into the channel
+    coefficients[np.abs(coefficients) < SIGNIFICANCE * errors] = 0.0
     out -= coefficients @ np.nan_to_num(others)
     return out
+
+
+def _mean_square(x: FloatArray) -> float:
+    """Mean square of the samples that arrived (0 when none did)."""
+    kept = x[np.isfinite(x)]
+    return float(np.mean(kept * kept)) if len(kept) else 0.0

@@ -151,6 +151,7 @@ def _change_points(
     requests: list[tuple[int, int, int, float]],
     offset: float,
     partners: tuple[tuple[int, ...], ...],
+    rests: list[FloatArray],
 ) -> list[int]:
     """:func:`cusum_change_point` for several segments of a channel-major signal at once.
 
@@ -171,6 +172,8 @@ def _change_points(
         ``0.5 * log(rho)``.
     partners
         For each channel, the channels whose crosstalk is taken out of its segments first.
+    rests
+        Per request, every channel's rest power at its decision.
 
     Returns
     -------
@@ -200,7 +203,10 @@ def _change_points(
     ):
         if partners[c]:
             others = _channels(rows, rows_start, tail, tail_start, partners[c], start, stop)
-            x[i, : stop - start] = remove_crosstalk(x[i, : stop - start], others)
+            rest = rests[i]
+            x[i, : stop - start] = remove_crosstalk(
+                x[i, : stop - start], others, float(rest[c]), rest[list(partners[c])]
+            )
     llr = gain[:, None] * x * x
     llr -= offset
     llr[np.isnan(llr)] = 0.0  # samples lost in transit (NaN) are neutral
@@ -254,6 +260,7 @@ def _segment_points(
     fs: float,
     method: str,
     partners: tuple[tuple[int, ...], ...],
+    rests: list[FloatArray],
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
     samples ``lo .. last``, the crosstalk of the channel's ``partners`` taken out), as
@@ -263,11 +270,13 @@ def _segment_points(
     the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
     """
     found = []
-    for channel, lo, crossing, last, power in requests:
+    for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
         if partners[channel]:
             others = _channels(rows, rows_start, tail, tail_start, partners[channel], lo, last + 1)
-            x = remove_crosstalk(x, others)
+            x = remove_crosstalk(
+                x, others, power, rest[list(partners[channel])], upto=crossing - lo + 1
+            )
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "bayes":
@@ -606,6 +615,9 @@ class OnsetDetector:
         # meanwhile an onset carries a placeholder index, -1 - (number of the request)
         requests: list[tuple[int, int, int, float]] = []
         segment_requests: list[tuple[int, int, int, int, float]] = []
+        # every channel's rest power at each request's decision (for the crosstalk removal)
+        rests: list[FloatArray] = []
+        segment_rests: list[FloatArray] = []
 
         def refine(channel: int, crossing: int, decided: int, floor: int) -> int:
             if not self.refine_span:
@@ -618,13 +630,17 @@ class OnsetDetector:
             power = float(noise_power[channel, column])
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
+            rest = noise_power[:, column]
             if self.refinement == "bonato":  # from the samples up to the crossing
                 segment_requests.append((channel, lo, crossing, crossing, power))
+                segment_rests.append(rest)
                 return -len(segment_requests)
             if self.refinement in EDGE_REFINEMENTS:  # up to the confirmation; the change point too
                 segment_requests.append((channel, lo, crossing, decided, power))
+                segment_rests.append(rest)
                 lo = max(crossing - self.change_span, lo)
             requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
+            rests.append(rest)
             return -len(requests)
 
         specs = self._run_channels(start, amplitude, above, below, refine)
@@ -633,13 +649,13 @@ class OnsetDetector:
         if requests:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset,
-                self.partners,
+                self.partners, rests,
             )  # fmt: skip
         if segment_requests:
             changes = onsets  # the CUSUM's, with fitted edges; none with the double threshold
             onsets = _segment_points(
                 signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
-                self.refinement, self.partners,
+                self.refinement, self.partners, segment_rests,
             )  # fmt: skip
         if onsets:
             self._place_open_onsets(onsets)

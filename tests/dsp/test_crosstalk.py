@@ -12,26 +12,51 @@ from emg.sources.families import simulate_family
 from emg.sources.family_conditions import FamilyCondition
 
 
-def test_the_neighbours_copy_is_removed_and_the_muscles_own_signal_kept() -> None:
+def test_the_active_neighbours_copy_is_removed_and_the_muscles_own_signal_kept() -> None:
     rng = np.random.default_rng(1)
-    own, glute, other = (rng.standard_normal(600) for _ in range(3))
-    mixed = own + 0.3 * glute - 0.1 * other
-    cleaned = remove_crosstalk(mixed, np.array([glute, other]))
+    own = rng.standard_normal(600)  # at rest: its rest power is 1
+    glute, other = 10 * rng.standard_normal(600), 5 * rng.standard_normal(600)
+    mixed = own + 0.03 * glute - 0.05 * other
+    cleaned = remove_crosstalk(mixed, np.array([glute, other]), 1.0, np.ones(2))
     # what is left is the muscle's own signal, up to the fit's error (about 1 / sqrt(600))
     assert np.sqrt(np.mean((cleaned - own) ** 2)) < 0.1
-    # a channel without crosstalk loses almost nothing
-    alone = remove_crosstalk(own, glute[None, :])
+    # with no crosstalk in it, the channel loses almost nothing
+    alone = remove_crosstalk(own, glute[None, :], 1.0, np.ones(1))
     assert np.mean(alone**2) > 0.99 * np.mean(own**2)
+
+
+def test_a_quiet_partner_carrying_the_muscles_copy_is_not_used() -> None:
+    # the glute is active, the hamstring at rest picks up 5 % of it: regressing the glute on
+    # the hamstring would take the glute's own signal out
+    rng = np.random.default_rng(3)
+    glute = 10 * rng.standard_normal(600) + rng.standard_normal(600)
+    hamstring = 0.05 * glute + rng.standard_normal(600)
+    kept = remove_crosstalk(glute, hamstring[None, :], 1.0, np.ones(1))
+    np.testing.assert_array_equal(kept, glute)
+    # the other way round it is the crosstalk that goes (a quarter of the rest power)
+    cleaned = remove_crosstalk(hamstring, glute[None, :], 1.0, np.ones(1))
+    assert np.mean(hamstring**2) > 1.15
+    assert abs(np.mean(cleaned**2) - 1.0) < 0.1
+    # only the samples up to `upto` decide who is the more active
+    # a channel at rest with crosstalk, then active; the partner active throughout: over the
+    # whole segment the channel is the louder, before its own burst the quieter
+    partner = 5.5 * rng.standard_normal(600)
+    late = np.concatenate(
+        [0.3 * partner[:300] + rng.standard_normal(300), 10 * rng.standard_normal(300)]
+    )
+    np.testing.assert_array_equal(remove_crosstalk(late, partner[None, :], 1.0, [1.0]), late)
+    before = remove_crosstalk(late, partner[None, :], 1.0, np.ones(1), upto=300)
+    assert not np.array_equal(before, late)
 
 
 def test_lost_samples_are_left_out_and_stay_lost() -> None:
     rng = np.random.default_rng(2)
-    own, glute = rng.standard_normal(600), rng.standard_normal(600)
-    mixed = own + 0.3 * glute
+    own, glute = rng.standard_normal(600), 10 * rng.standard_normal(600)
+    mixed = own + 0.03 * glute
     mixed[100:140] = np.nan
     partner = glute.copy()
     partner[300:320] = np.nan
-    cleaned = remove_crosstalk(mixed, partner[None, :])
+    cleaned = remove_crosstalk(mixed, partner[None, :], 1.0, np.ones(1))
     assert np.isnan(cleaned[100:140]).all()
     assert not np.isnan(np.delete(cleaned, range(100, 140))).any()
     kept = np.isfinite(partner) & np.isfinite(mixed)
@@ -42,9 +67,10 @@ def test_lost_samples_are_left_out_and_stay_lost() -> None:
 
 def test_nothing_to_fit_leaves_the_channel_as_it_is() -> None:
     x = np.arange(5.0)
-    np.testing.assert_array_equal(remove_crosstalk(x, np.empty((0, 5))), x)
+    np.testing.assert_array_equal(remove_crosstalk(x, np.empty((0, 5)), 1.0, np.empty(0)), x)
     short = np.ones(MIN_SAMPLES_PER_CHANNEL - 1)
-    np.testing.assert_array_equal(remove_crosstalk(short, short[None, :]), short)
+    loud = 10 * short
+    np.testing.assert_array_equal(remove_crosstalk(short, loud[None, :], 1.0, np.ones(1)), short)
 
 
 def _later_onset_errors_ms(crosstalk: float, remove: bool) -> np.ndarray:
