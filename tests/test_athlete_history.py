@@ -96,7 +96,9 @@ def test_a_killed_recording_leaves_the_database_readable_and_the_rebuild_adds_it
 ) -> None:
     done = _record(tmp_path, "Ben", 4, "--speed", "max")
     assert done.wait(timeout=300) == 0
-    killed = _record(tmp_path, "Ana", 7, "--speed", "3", "--duration", "60")
+    # 48 reps, about 50 s at 3x: the kill, once 7 s are on disk, comes long before the end
+    # however busy the machine (a session that ended would be indexed)
+    killed = _record(tmp_path, "Ana", 7, "--speed", "3", "--reps", "48")
     deadline = time.monotonic() + 120
     folder = None
     while time.monotonic() < deadline and folder is None:
