@@ -14,7 +14,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -215,7 +215,7 @@ class Acquisition:
         """Record events from the window (a set mark ...) on the acquisition loop."""
         loop, session = self._loop, self.session
         if loop is not None and session is not None and self.running:
-            loop.call_soon_threadsafe(session.note, events)
+            _call_on(loop, session.note, events)
 
     def stop(self, reason: str = "window closed") -> None:
         """Stop the source; the session finalises (the recording is closed) and keeps
@@ -227,7 +227,7 @@ class Acquisition:
             self._stop_reason = reason
             loop, task = self._loop, self._task
         if loop is not None and task is not None and self.running:
-            loop.call_soon_threadsafe(task.cancel, reason)
+            _call_on(loop, task.cancel, reason)
 
     @property
     def finished(self) -> bool:
@@ -243,3 +243,14 @@ class Acquisition:
     def running(self) -> bool:
         """Whether the acquisition thread is still going."""
         return self._thread.is_alive()
+
+
+def _call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: Any) -> None:
+    """Run ``callback(*args)`` on ``loop`` from another thread. The loop may close between
+    the caller's check that the acquisition is running and this call (the source ended just
+    then): the session has finalised by itself, and there is nothing left to do."""
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:
+        if not loop.is_closed():
+            raise

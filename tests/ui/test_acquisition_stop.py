@@ -100,3 +100,33 @@ def test_closing_the_window_finalises_the_recording(
     assert open_recording(folder).n_samples == meta["n_samples"] == session.n_samples
     # stopped where the close found it, keeping every sample on disk by then
     assert 2000 <= meta["n_samples"] <= recording.n_samples
+
+
+def test_stopping_as_the_loop_closes_is_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the window closes just as the source ends: the acquisition thread still counts as
+    # running when stop() looks, and its loop is closed when stop() calls into it
+    async def prepare() -> tuple[LiveSession, Callable[[], AsyncIterator[Block]]]:
+        raise AssertionError("never started")
+
+    acquisition = Acquisition(prepare)
+    closed = asyncio.new_event_loop()
+    closed.close()
+    cancelled: list[object] = []
+
+    class Task:
+        def cancel(self, reason: object) -> None:
+            cancelled.append(reason)
+
+    monkeypatch.setattr(Acquisition, "running", property(lambda self: True))
+    acquisition._loop, acquisition._task = closed, Task()  # type: ignore[assignment]
+    acquisition.stop("window closed")  # nothing left to stop, and no error
+    noted: list[object] = []
+
+    class Session:
+        def note(self, events: object) -> None:
+            noted.append(events)
+
+    acquisition.session = Session()  # type: ignore[assignment]
+    acquisition.note([])  # nor for a mark that comes too late to be recorded
+    assert noted == []
+    assert cancelled == []
