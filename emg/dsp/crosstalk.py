@@ -101,7 +101,8 @@ def remove_crosstalk(
         return out
     others = others[louder]
     fitted = np.isfinite(out) & np.isfinite(others).all(axis=0)
-    fitted[slice(upto, None) if upto is not None else slice(0, 0)] = False
+    if upto is not None:
+        fitted[upto:] = False  # the fit, like the comparison, stops at `upto`
     if fitted.sum() < MIN_SAMPLES_PER_CHANNEL * len(others):
         return out
     design = others[:, fitted].T

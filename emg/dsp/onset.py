@@ -202,10 +202,16 @@ def _change_points(
         zip(channel.tolist(), lo.tolist(), hi.tolist(), strict=True)
     ):
         if partners[c]:
-            others = _channels(rows, rows_start, tail, tail_start, partners[c], start, stop)
-            rest = rests[i]
-            x[i, : stop - start] = remove_crosstalk(
-                x[i, : stop - start], others, float(rest[c]), rest[list(partners[c])]
+            x[i, : stop - start] = _without_crosstalk(
+                x[i, : stop - start],
+                rows,
+                rows_start,
+                tail,
+                tail_start,
+                c,
+                start,
+                partners[c],
+                rests[i],
             )
     llr = gain[:, None] * x * x
     llr -= offset
@@ -238,17 +244,25 @@ def _segment(
     return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0], dtype=np.float64)
 
 
-def _channels(
+def _without_crosstalk(
+    x: FloatArray,
     rows: FloatArray,
     rows_start: int,
     tail: FloatArray,
     tail_start: int,
-    channels: tuple[int, ...],
+    channel: int,
     lo: int,
-    hi: int,
+    partners: tuple[int, ...],
+    rest: FloatArray,
+    upto: int | None = None,
 ) -> FloatArray:
-    """Samples ``lo .. hi`` of ``channels``, ``(len(channels), hi - lo)``."""
-    return np.array([_segment(rows, rows_start, tail, tail_start, c, lo, hi) for c in channels])
+    """``x``, the samples of ``channel`` from stream index ``lo``, with the crosstalk of its
+    ``partners`` over the same samples taken out (:func:`~emg.dsp.crosstalk.remove_crosstalk`;
+    ``rest`` every channel's rest power)."""
+    others = np.array(
+        [_segment(rows, rows_start, tail, tail_start, c, lo, lo + len(x)) for c in partners]
+    )
+    return remove_crosstalk(x, others, float(rest[channel]), rest[list(partners)], upto)
 
 
 def _segment_points(
@@ -273,10 +287,10 @@ def _segment_points(
     for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
         if partners[channel]:
-            others = _channels(rows, rows_start, tail, tail_start, partners[channel], lo, last + 1)
-            x = remove_crosstalk(
-                x, others, power, rest[list(partners[channel])], upto=crossing - lo + 1
-            )
+            x = _without_crosstalk(
+                x, rows, rows_start, tail, tail_start, channel, lo, partners[channel], rest,
+                upto=crossing - lo + 1,
+            )  # fmt: skip
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "bayes":
