@@ -9,7 +9,7 @@ from emg.dsp.chain import ChainConfig, SignalChain
 from emg.dsp.crosstalk import MIN_SAMPLES_PER_CHANNEL, remove_crosstalk
 from emg.dsp.onset import Onset
 from emg.sources.families import simulate_family
-from emg.sources.family_conditions import FamilyCondition
+from emg.sources.family_conditions import MUSCLES, FamilyCondition
 
 
 def test_the_active_neighbours_copy_is_removed_and_the_muscles_own_signal_kept() -> None:
@@ -88,9 +88,7 @@ def _later_onset_errors_ms(crosstalk: float, remove: bool) -> np.ndarray:
             data = recording.data.astype(np.float64)
             events = chain.process_array(data).events + chain.flush()
             later = 1 if lead > 0 else 0
-            truth = np.array(
-                [rep[f"{('glute', 'hamstring')[later]}_onset_s"] for rep in session.truth["reps"]]
-            )
+            truth = np.array([rep[f"{MUSCLES[later]}_onset_s"] for rep in session.truth["reps"]])
             for event in events:
                 if isinstance(event, Onset) and event.channel == later:
                     t = event.index / recording.sample_rate
