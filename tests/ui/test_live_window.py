@@ -63,12 +63,26 @@ def window(app: QtWidgets.QApplication) -> Iterator[LiveWindow]:
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
 
 
-def _run_until_finished(app: QtWidgets.QApplication, window: LiveWindow, limit_s: float) -> None:
-    deadline = time.monotonic() + limit_s
-    while not window.finished and time.monotonic() < deadline:
+def _pump_until(
+    app: QtWidgets.QApplication,
+    condition: Callable[[], bool],
+    limit_s: float = 60.0,
+    failure: str = "",
+) -> float:
+    """Process Qt events until ``condition`` holds (it must, within ``limit_s``); the seconds
+    it took. Nothing waits for a fixed time: a loaded machine only takes longer."""
+    start = time.monotonic()
+    while not condition() and time.monotonic() < start + limit_s:
         app.processEvents()
         time.sleep(0.005)
-    assert window.finished, "the window did not see the end of the stream"
+    assert condition(), failure
+    return time.monotonic() - start
+
+
+def _run_until_finished(app: QtWidgets.QApplication, window: LiveWindow, limit_s: float) -> None:
+    _pump_until(
+        app, lambda: window.finished, limit_s, "the window did not see the end of the stream"
+    )
 
 
 def test_window_draws_the_set_and_warns(
@@ -190,27 +204,17 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
             app.processEvents()
             time.sleep(0.005)
 
-    def pump_until(condition: Callable[[], bool], limit_s: float = 60.0) -> float:
-        """Pump until ``condition`` holds; the seconds it took. Nothing below depends on
-        how fast the machine is: a loaded one only takes longer to get there."""
-        start = time.monotonic()
-        while not condition() and time.monotonic() < start + limit_s:
-            app.processEvents()
-            time.sleep(0.005)
-        assert condition()
-        return time.monotonic() - start
-
     block_s = 0.02  # the replay's blocks
 
     try:
-        elapsed = pump_until(lambda: window.state.time_s > 1.0)
+        elapsed = _pump_until(app, lambda: window.state.time_s > 1.0)
         assert window.state.time_s <= 4.0 * elapsed + 0.5  # never faster than 4x
         # seek ahead while paused: a fresh analysis from the first sample, as fast as it
         # goes, up to the target, where the pause holds it
         window.toggle_pause()
         assert window.play_button.text() == "Play"
         window.seek(10.0)
-        pump_until(lambda: window.epoch == (2, 0) and window.state.time_s >= 10.0 - block_s)
+        _pump_until(app, lambda: window.epoch == (2, 0) and window.state.time_s >= 10.0 - block_s)
         held = window.state.time_s
         assert held <= 10.0
         pump(0.5)
@@ -218,7 +222,7 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
         # playing again goes on from there, in the same analysis, to the end (20 s)
         window.toggle_pause()
         assert window.play_button.text() == "Pause"
-        elapsed = pump_until(lambda: window.state.time_s >= 20.0 - block_s)
+        elapsed = _pump_until(app, lambda: window.state.time_s >= 20.0 - block_s)
         assert 20.0 - held <= 4.0 * elapsed + 0.5
         assert window.epoch == (2, 0)
         assert [t.index for t in window.state.tiles] == [1, 2, 3, 4, 5]
@@ -227,7 +231,7 @@ def test_replay_in_the_window_pauses_seeks_and_changes_speed(
         # and back: the state starts again, with only the reps up to the target
         window.toggle_pause()
         window.seek(4.0)
-        pump_until(lambda: window.epoch == (3, 0) and window.state.time_s >= 4.0 - block_s)
+        _pump_until(app, lambda: window.epoch == (3, 0) and window.state.time_s >= 4.0 - block_s)
         assert window.state.time_s <= 4.0
         assert len(window.state.tiles) <= 1
         window.step_speed(+1)
@@ -259,26 +263,19 @@ def test_calibration_and_recording_from_the_keyboard(
     window.show()
     window.activateWindow()
 
-    def pump_until(condition: Callable[[], bool], limit_s: float) -> None:
-        deadline = time.monotonic() + limit_s
-        while not condition() and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
-        assert condition()
-
     try:
-        pump_until(lambda: window.state.time_s > 0.5, 10)
+        _pump_until(app, lambda: window.state.time_s > 0.5, 10)
         QTest.keyClick(window, QtCore.Qt.Key.Key_R)  # record ...
         QTest.keyClick(window, QtCore.Qt.Key.Key_C)  # ... a calibrated session
-        pump_until(lambda: window.calibration_panel.isVisible(), 10)
+        _pump_until(app, lambda: window.calibration_panel.isVisible(), 10)
         assert window.calibration_step.text().startswith("Calibration — step 1 of 4")
         assert "keep still" in window.calibration_prompt.text()
         assert window.calibration_countdown.text().endswith(" s")
         assert "recording once calibrated" in window.status.text()
         QTest.keyClick(window, QtCore.Qt.Key.Key_N)  # no MVC
-        pump_until(lambda: not window.calibration_panel.isVisible(), 20)
-        pump_until(lambda: window.epoch[1] >= 2, 5)  # recording, then calibrated: restarts
-        pump_until(lambda: window.finished, 30)
+        _pump_until(app, lambda: not window.calibration_panel.isVisible(), 20)
+        _pump_until(app, lambda: window.epoch[1] >= 2, 5)  # recording, then calibrated: restarts
+        _pump_until(app, lambda: window.finished, 30)
         # the folder in full where it fits, else its name
         status = window.status.text()
         assert f"recording into {tmp_path / 'hip-thrust'}" in status or (
