@@ -1,8 +1,9 @@
 """Offline throughput: 10 minutes of 2 channels at 2 kHz through the signal chain.
 
-Prints file parsing and processing times separately, and, when the optional ``bench`` extra is
-installed, NeuroKit2 ``emg_process`` and BioSPPy ``emg`` on the same signal, as ratios of the
-same run. Usage: ``python benchmarks/bench_offline.py [--minutes 10]``.
+Prints file parsing and processing times separately, the computing each onset refinement
+costs per onset beyond the CUSUM's, and, when the optional ``bench`` extra is installed,
+NeuroKit2 ``emg_process`` and BioSPPy ``emg`` on the same signal, as ratios of the same run.
+Usage: ``python benchmarks/bench_offline.py [--minutes 10]``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from emg.analysis.offline import OFFLINE_BLOCK, analyze_recording
 from emg.dsp.chain import ChainConfig, SignalChain
+from emg.dsp.onset import REFINEMENTS, Onset
 from emg.io.csv_format import read_emg_csv, write_emg_csv
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
@@ -36,12 +38,16 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def chain_only(recording: Recording, config: ChainConfig) -> None:
-    """The signal chain alone (filters, envelope, baseline, onsets, MDF) in offline blocks."""
+def chain_only(recording: Recording, config: ChainConfig) -> int:
+    """Run the signal chain alone (filters, envelope, baseline, onsets, MDF) in offline
+    blocks; return the number of onsets it found."""
     chain = SignalChain(config, recording.sample_rate, len(recording.channels))
+    onsets = 0
     for start in range(0, recording.n_samples, OFFLINE_BLOCK):
-        chain.process_array(recording.data[start : start + OFFLINE_BLOCK])
+        output = chain.process_array(recording.data[start : start + OFFLINE_BLOCK])
+        onsets += sum(isinstance(event, Onset) for event in output.events)
     chain.flush()
+    return onsets
 
 
 def main() -> None:
@@ -77,6 +83,14 @@ def main() -> None:
         f"  of which the reps stage about {(whole - chain) * 1000:.0f} ms, "
         f"{(whole - chain) / reps * 1000:.2f} ms per rep ({reps} reps)"
     )
+    onsets = chain_only(recording, config)
+    print(f"onset refinements, computing per onset beyond the CUSUM's ({onsets} onsets):")
+    for refinement in REFINEMENTS:
+        refined = config.with_refinement(refinement)
+        took = best_of(
+            max(1, args.runs // 2), lambda refined=refined: chain_only(recording, refined)
+        )
+        print(f"  {refinement:<8} {(took - chain) / onsets * 1000:8.2f} ms")
 
     fs = int(recording.sample_rate)
     peers: dict[str, Callable[[np.ndarray], object]] = {}

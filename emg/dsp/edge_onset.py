@@ -63,37 +63,6 @@ POSTERIOR_RAMPS_S = RAMP_DURATIONS_S
 CORRELATION_S = 0.003
 
 
-def _log_likelihoods(power: FloatArray, weight: FloatArray, g2: FloatArray) -> FloatArray:
-    """Gamma log-likelihood of the binned power under each candidate edge, amplitude profiled.
-
-    Parameters
-    ----------
-    power
-        Mean square of each bin in units of the rest power (NaN-free).
-    weight
-        Samples that count in each bin, as a fraction of a full bin (0 for lost samples).
-    g2
-        Squared amplitude shape of each candidate (rows) at each bin (columns), 0 before its
-        onset; lost bins already multiplied out by ``weight``.
-
-    Returns
-    -------
-    ndarray
-        One log-likelihood per candidate (a full bin weighing 1).
-    """
-    excess = power - 1.0
-    g4 = (g2 * g2).sum(axis=1)
-    scale = np.maximum((g2 * excess).sum(axis=1) / np.maximum(g4, 1e-12), 1e-6)
-    model = 1.0 + scale[:, None] * g2
-    # one Newton step of the Gamma log-likelihood in the scale
-    gradient = (g2 * (power - model) / model**2).sum(axis=1)
-    curvature = -(g2 * g2 * (2 * power - model) / model**3).sum(axis=1)
-    scale = np.maximum(scale - gradient / np.minimum(curvature, -1e-12), 1e-6)
-    model = 1.0 + scale[:, None] * g2
-    out: FloatArray = -(weight * (np.log(model) + power / model)).sum(axis=1)
-    return out
-
-
 def _rise_squared(shape: str, u: FloatArray) -> FloatArray:
     """Squared amplitude of a rise ``shape`` at the fractions ``u`` (clipped to 0..1) of its
     ramp."""
@@ -113,20 +82,22 @@ def _rise_squared(shape: str, u: FloatArray) -> FloatArray:
 def _best_edge(
     power: FloatArray,
     weight: FloatArray,
-    centres: FloatArray,
-    onsets: FloatArray,
+    spacing: int,
+    first: int,
+    count: int,
     models: list[tuple[str, float]],
-) -> tuple[float, tuple[str, float]]:
+) -> tuple[int, tuple[str, float]]:
     """Maximum-likelihood edge over a grid (arguments as for :func:`_model_log_likelihoods`).
 
     Returns
     -------
     onset, model
-        Of the best fit (the first model, then the first onset, among equals).
+        Column of the best fit's onset and its model (the first model, then the first
+        onset, among equals).
     """
-    log_likelihoods = _model_log_likelihoods(power, weight, centres, onsets, models)
+    log_likelihoods = _model_log_likelihoods(power, weight, spacing, first, count, models)
     k, j = np.unravel_index(int(np.argmax(log_likelihoods)), log_likelihoods.shape)
-    return float(onsets[j]), models[k]
+    return first + int(j), models[k]
 
 
 class _Bins(NamedTuple):
@@ -134,7 +105,6 @@ class _Bins(NamedTuple):
 
     power: FloatArray
     weight: FloatArray
-    centres: FloatArray
     first: int
     width: int
     squares: FloatArray
@@ -158,8 +128,7 @@ def _bins(x: FloatArray, noise_power: float, fs: float) -> _Bins | None:
     count = counts[first:].reshape(n_bins, width).sum(axis=1)
     total = squares[first:].reshape(n_bins, width).sum(axis=1)
     power = np.where(count > 0, total / np.maximum(count, 1.0), 1.0)
-    centres: FloatArray = first + (np.arange(n_bins, dtype=np.float64) + 0.5) * width
-    return _Bins(power, count / width, centres, first, width, squares, counts, lost)
+    return _Bins(power, count / width, first, width, squares, counts, lost)
 
 
 def rising_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: float) -> int:
@@ -202,18 +171,17 @@ def fit_rising_edge(x: FloatArray, noise_power: float, crossing: int, fs: float)
         return EdgeFit(0, 0.0)
     crossing = min(max(crossing, 0), len(x) - 1)
     first, width = bins.first, bins.width
-    onsets = first + np.arange(0, (crossing - first) // width + 1, dtype=np.float64) * width
     models = [("step", 0.0)] + [("linear", duration * fs) for duration in RAMP_DURATIONS_S]
-    coarse, model = _best_edge(bins.power, bins.weight, bins.centres, onsets, models)
+    count = (crossing - first) // width + 1
+    column, model = _best_edge(bins.power, bins.weight, width, 0, count, models)
+    coarse = first + column * width
     # sample by sample around the coarse onset, with the coarse model
-    lo, hi = max(0, int(coarse) - 2 * width), min(crossing, int(coarse) + 2 * width)
+    lo, hi = max(0, coarse - 2 * width), min(crossing, coarse + 2 * width)
     if hi <= lo:
         return EdgeFit(max(lo, 0), model[1] / fs)
-    samples = np.arange(len(x), dtype=np.float64) + 0.5
-    fine = np.arange(lo, hi + 1, dtype=np.float64)
     squares = np.where(bins.lost, 1.0, bins.squares)
-    onset, _ = _best_edge(squares, bins.counts, samples, fine, [model])
-    return EdgeFit(_inside_gap(int(onset), bins.lost), model[1] / fs)
+    onset, _ = _best_edge(squares, bins.counts, 1, lo, hi - lo + 1, [model])
+    return EdgeFit(_inside_gap(onset, bins.lost), model[1] / fs)
 
 
 def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: float) -> EdgeFit:
@@ -257,7 +225,7 @@ def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: f
     steps = -(-(crossing - bins.first) // width)
     onsets = bins.first + np.arange(0, steps + 1, dtype=np.float64) * width
     models = [("step", 0.0)] + [(s, r * fs) for s in POSTERIOR_SHAPES for r in POSTERIOR_RAMPS_S]
-    coarse = _model_log_likelihoods(bins.power, bins.weight, bins.centres, onsets, models)
+    coarse = _model_log_likelihoods(bins.power, bins.weight, width, 0, len(onsets), models)
     coarse *= COARSE_BIN_S / CORRELATION_S
     middle = _posterior_median(coarse, onsets)
     # sample by sample around it: a burst that began inside a bin is not mistaken for a ramp
@@ -267,8 +235,7 @@ def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: f
     else:
         fine = np.arange(lo, hi + 1, dtype=np.float64)
         squares = np.where(bins.lost, 1.0, bins.squares)[lo:]
-        samples = np.arange(lo, len(x), dtype=np.float64) + 0.5
-        detail = _model_log_likelihoods(squares, bins.counts[lo:], samples, fine, models)
+        detail = _model_log_likelihoods(squares, bins.counts[lo:], 1, 0, len(fine), models)
         onset = _posterior_median(detail / (fs * CORRELATION_S), fine)
     best = int(np.argmax(coarse.max(axis=1)))
     index = round(min(max(onset, 0.0), float(crossing)))
@@ -278,22 +245,33 @@ def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: f
 def _model_log_likelihoods(
     power: FloatArray,
     weight: FloatArray,
-    centres: FloatArray,
-    onsets: FloatArray,
+    spacing: int,
+    first: int,
+    count: int,
     models: list[tuple[str, float]],
 ) -> FloatArray:
-    """Log-likelihood of every model (rows) at every candidate onset (columns).
+    """Gamma log-likelihood of every model (rows) at every candidate onset (columns), the
+    amplitude of each profiled out.
+
+    The power of column ``i`` is modelled as ``1 + c * g((t_i - tau) / D)^2`` (rest power 1),
+    ``t_i`` its centre; ``c`` is fitted by least squares and one Newton step of the
+    likelihood. Before a candidate's onset and once its ramp is over the model is constant,
+    so those columns enter through cumulative sums and only the ramp's columns are computed
+    one by one.
 
     Parameters
     ----------
     power
-        Mean square of each bin (or sample) in units of the rest power (NaN-free).
+        Mean square of each column (a bin or a sample) in units of the rest power
+        (NaN-free).
     weight
-        Samples that count in each bin, as a fraction of a full bin (0 for lost samples).
-    centres
-        Centre of each bin (samples).
-    onsets
-        Candidate onsets (samples).
+        Samples that count in each column, as a fraction of a full one (0 for lost samples):
+        a partly lost bin's mean square estimates the same power with less information.
+    spacing
+        Width of a column, samples.
+    first, count
+        The candidates: ``count`` onsets at the starts of columns ``first``,
+        ``first + 1``, ... (the last may be one past the end).
     models
         ``(shape, ramp in samples)`` pairs: a shape of :func:`_rise_squared`, or a ramp of 0
         for a step.
@@ -301,17 +279,60 @@ def _model_log_likelihoods(
     Returns
     -------
     ndarray
-        ``(len(models), len(onsets))`` log-likelihoods, the amplitude of each profiled out.
+        ``(len(models), count)`` log-likelihoods, a column of full weight counting 1.
     """
-    since = centres[None, :] - onsets[:, None]
-    out = np.empty((len(models), len(onsets)))
-    for k, (shape, ramp) in enumerate(models):
-        if ramp <= 0:
-            g2 = (since >= 0).astype(np.float64)
+    n = len(power)
+    weighted = weight * power
+    total_weight = np.concatenate(([0.0], np.cumsum(weight)))
+    total_weighted = np.concatenate(([0.0], np.cumsum(weighted)))
+    starts = first + np.arange(count)
+    longest = max(0, int(np.ceil(max(ramp for _, ramp in models) / spacing - 0.5)))
+    # past the end: columns that weigh nothing
+    padded_power = np.concatenate((power, np.ones(longest + 1)))
+    padded_weight = np.concatenate((weight, np.zeros(longest + 1)))
+    before = total_weighted[np.minimum(starts, n)]  # -log-likelihood of the rest before each
+    out = np.empty((len(models), count))
+    ramps = sorted({ramp for _, ramp in models})
+    for ramp in ramps:  # the shapes of one ramp together: they share their columns
+        rows = [k for k, (_, r) in enumerate(models) if r == ramp]
+        band = max(0, int(np.ceil(ramp / spacing - 0.5))) if ramp > 0 else 0
+        offsets = np.arange(band, dtype=np.float64)
+        if band:
+            g2 = np.array(
+                [_rise_squared(models[k][0], (offsets + 0.5) * spacing / ramp) for k in rows]
+            )[:, None, :]  # (shape, candidate, column of the ramp)
         else:
-            g2 = _rise_squared(shape, since / ramp)
-        g2 *= weight
-        out[k] = _log_likelihoods(power, weight, g2)
+            g2 = np.zeros((len(rows), 1, 0))
+        columns = starts[:, None] + np.arange(band)[None, :]
+        p, w = padded_power[columns], padded_weight[columns]
+        # the plateau after the ramp: the model is 1 + c there
+        end = np.minimum(starts + band, n)
+        plateau_weight = total_weight[n] - total_weight[end]
+        plateau_weighted = total_weighted[n] - total_weighted[end]
+        wg2 = w * g2
+        g4 = (wg2 * g2).sum(axis=2) + plateau_weight
+        excess = (wg2 * (p - 1.0)).sum(axis=2) + plateau_weighted - plateau_weight
+        scale = np.maximum(excess / np.maximum(g4, 1e-12), 1e-6)
+        # one Newton step of the Gamma log-likelihood in the scale
+        inverse = 1.0 / (1.0 + scale[:, :, None] * g2)
+        level = 1.0 + scale
+        wg2_p = wg2 * inverse * inverse  # weight * g2 / model**2
+        gradient = (wg2_p * (p - 1.0 / inverse)).sum(axis=2) + (
+            plateau_weighted - level * plateau_weight
+        ) / level**2
+        curvature = (
+            -(wg2_p * g2 * (2 * p * inverse - 1.0)).sum(axis=2)
+            - (2 * plateau_weighted - level * plateau_weight) / level**3
+        )
+        scale = np.maximum(scale - gradient / np.minimum(curvature, -1e-12), 1e-6)
+        model = 1.0 + scale[:, :, None] * g2
+        level = 1.0 + scale
+        out[rows] = -(
+            (w * (np.log(model) + p / model)).sum(axis=2)
+            + plateau_weight * np.log(level)
+            + plateau_weighted / level
+            + before
+        )
     return out
 
 
