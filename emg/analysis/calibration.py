@@ -67,5 +67,5 @@ def mvc_from_recording(
             else "empty MVC recording"
         )
     # skip the filter's settling time at the very start of the file
-    settle = round(config.settle_s * fs) if lo == 0 else 0
+    settle = chain.settle if lo == 0 else 0
     return mvc_amplitude(envelope[lo + min(settle, (hi - lo) // 2) : hi], fs)

@@ -254,7 +254,7 @@ class SessionPipeline:
                 config=rep_config,
                 normalisation=config.normalisation,
                 side=pair.side,
-                settle=self.chain.samples(chain_config.settle_s),
+                settle=self.chain.settle,
             )
             for pair in self.pairs
         ]

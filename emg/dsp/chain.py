@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import signal
 
 from emg.block import Block
 from emg.dsp.baseline import BaselineEstimate, NoiseFloorBaseline, RestPeriodBaseline
@@ -27,9 +28,15 @@ from emg.dsp.filters import (
 from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
+from emg.dsp.startup import StartupTransient
 
 FloatArray = npt.NDArray[np.float64]
 
+
+#: The share of their impulse response's energy the filters may have left to come when the
+#: stream counts as settled (-40 dB: a start-up transient then adds about 1 % to the rest
+#: power).
+SETTLED_ENERGY = 1e-4
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise.
@@ -87,7 +94,11 @@ class ChainConfig:
         Median-frequency window and spacing.
     settle_s
         Time the filters need to settle at the start of a stream: no onset starts before it
-        and the noise-floor baseline ignores it.
+        and the noise-floor baseline ignores it. None (the default): the filters' start-up
+        transient is fitted and taken out (:mod:`emg.dsp.startup`), mains ringing in the
+        notch included, and the time is the band-pass's own (:func:`settling_time`, about
+        0.09 s). A number: that time, and no transient taken out (sessions recorded before
+        0.09 s was possible have 0.5).
     """
 
     highpass_hz: float = 20.0
@@ -111,7 +122,7 @@ class ChainConfig:
     baseline_update_s: float = 2.0
     mdf_window_s: float = 0.5
     mdf_hop_s: float = 0.5
-    settle_s: float = 0.5
+    settle_s: float | None = None
 
     def __post_init__(self) -> None:
         check_chain_settings(self)
@@ -192,6 +203,48 @@ class ChainOutput:
     mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
+def settling_time(config: ChainConfig, sample_rate: float) -> float:
+    """Seconds at the start of a stream in which the chain's output is not yet to be trusted.
+
+    ``config.settle_s`` when it is set. Otherwise the chain takes its filters' start-up
+    transient out (:class:`~emg.dsp.startup.StartupTransient`), and what is left is the time
+    the band-pass takes until all but :data:`SETTLED_ENERGY` of its impulse response's energy
+    has passed (the fit of the transient is then well determined), plus one envelope window,
+    which must fill with settled samples.
+
+    Parameters
+    ----------
+    config
+        Chain settings.
+    sample_rate
+        Samples per second.
+
+    Returns
+    -------
+    float
+        Seconds.
+
+    Examples
+    --------
+    >>> round(settling_time(ChainConfig(), 1000.0), 3)
+    0.09
+    >>> round(settling_time(ChainConfig(mains_hz=50.0), 1000.0), 3)  # the notch's is fitted
+    0.09
+    >>> settling_time(ChainConfig(settle_s=0.5), 1000.0)
+    0.5
+    """
+    if config.settle_s is not None:
+        return config.settle_s
+    low, high = bandpass_edges(sample_rate, config.highpass_hz, config.lowpass_hz)
+    sos = design_bandpass(sample_rate, low, high, config.bandpass_order)
+    impulse = np.zeros(round(10.0 * sample_rate))
+    impulse[0] = 1.0
+    energy = np.square(signal.sosfilt(sos, impulse))
+    still_to_come = np.cumsum(energy[::-1])[::-1]
+    settled = int(np.argmax(still_to_come < SETTLED_ENERGY * still_to_come[0]))
+    return settled / sample_rate + config.envelope_s
+
+
 class SignalChain:
     """Causal EMG processing for a fixed set of channels at one sample rate.
 
@@ -224,6 +277,10 @@ class SignalChain:
         sos = design_bandpass(fs, low, high, config.bandpass_order)
         if config.mains_hz is not None:
             sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
+        #: samples at the start of the stream in which the filters settle (see
+        #: :func:`settling_time`)
+        self.settle = round(settling_time(config, fs) * fs)
+        self._startup = StartupTransient(sos, n_channels) if config.settle_s is None else None
         self._bridge = LostSampleBridge(n_channels, self.samples(BRIDGE_MEMORY_S))
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
@@ -266,9 +323,8 @@ class SignalChain:
             start, stop = (round(t * self.fs) for t in config.rest)
             # the filters' start-up response is not rest: a rest period that begins with the
             # stream begins once they settled, if at least a second of it is left
-            settle = round(config.settle_s * self.fs)
-            if start < settle and stop - settle >= self.fs:
-                start = settle
+            if start < self.settle and stop - self.settle >= self.fs:
+                start = self.settle
             return RestPeriodBaseline(start, stop, self.n_channels)
         window = self.samples(config.baseline_window_s)
         return NoiseFloorBaseline(
@@ -277,7 +333,7 @@ class SignalChain:
             horizon=self.samples(config.baseline_horizon_s),
             n_channels=self.n_channels,
             update=max(1, round(config.baseline_update_s / config.baseline_window_s)) * window,
-            ignore_before=round(config.settle_s * self.fs),
+            ignore_before=self.settle,
             guard=self.samples(config.envelope_s),
         )
 
@@ -324,6 +380,8 @@ class SignalChain:
         self._position += len(x)
         # one sample-major float64 copy, filtered in place; every stage works on it as is
         filtered = self._filter.filter_samples(self._bridge.process(x, lost))
+        if self._startup is not None:
+            filtered = self._startup.process(filtered)
         envelope = self._envelope.process(filtered)
         amplitude_estimates = self._amplitude_baseline.process(envelope, lost)
         if self._tkeo is not None and self._tkeo_envelope is not None:
@@ -382,7 +440,7 @@ class SignalChain:
         """Detection in the sample-major block of stream samples ``start ..``."""
         n = len(detection)
         on_threshold, off_threshold, noise_power, spans = self._thresholds(start, n)
-        settle = self.samples(self.config.settle_s) if self.config.settle_s > 0 else 0
+        settle = self.settle
         if start < settle:
             # the filters are still settling: no onset may start here (a span of its own)
             ends = np.cumsum(spans) if spans is not None else np.array([n])

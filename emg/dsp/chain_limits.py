@@ -59,6 +59,8 @@ class Limit:
         True if ``low`` itself is not accepted (the value must be above it).
     integer
         True for a whole number.
+    optional
+        True if None is accepted too (the setting then has a derived value).
     """
 
     low: float
@@ -67,9 +69,12 @@ class Limit:
     unit: str = ""
     above: bool = False
     integer: bool = False
+    optional: bool = False
 
     def check(self, name: str, value: Any) -> None:
         """Raise :class:`SettingError` naming ``name`` unless ``value`` is in range."""
+        if value is None and self.optional:
+            return
         kind = "a whole number" if self.integer else "a number"
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or (self.integer and not isinstance(value, int)):
@@ -108,7 +113,7 @@ CHAIN_LIMITS: dict[str, Limit] = {
     "baseline_update_s": Limit(0.0, 600.0, "the baseline update interval", "s", above=True),
     "mdf_window_s": Limit(0.05, 10.0, "the median-frequency window", "s"),
     "mdf_hop_s": Limit(0.0, 10.0, "the median-frequency hop", "s", above=True),
-    "settle_s": Limit(0.0, 3600.0, "the filter settling time", "s"),
+    "settle_s": Limit(0.0, 3600.0, "the filter settling time", "s", optional=True),
 }
 
 #: Longest time an explicit rest period may end at (seconds into the recording).

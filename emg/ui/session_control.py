@@ -32,6 +32,7 @@ from emg.analysis.calibration_guide import (
 from emg.analysis.exercises import EXERCISES
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
+from emg.dsp.chain import settling_time
 from emg.recording import Recording
 from emg.session import LiveSession
 
@@ -201,7 +202,10 @@ class SessionControl:
         recording = Recording(data=data, sample_rate=session.sample_rate, channels=session.channels)
         chain = dataclasses.replace(
             result.chain_config(session.config.chain),
-            settle_s=max(session.config.chain.settle_s, len(data) / session.sample_rate),
+            settle_s=max(
+                settling_time(session.config.chain, session.sample_rate),
+                len(data) / session.sample_rate,
+            ),
         )
         normalisation = result.normalisation(recording, chain)
         if not normalisation.mvc_uv:
