@@ -147,7 +147,8 @@ def fit_rising_edge(x: FloatArray, noise_power: float, crossing: int, fs: float)
     noise_power
         Mean square of the signal at rest.
     crossing
-        Index into ``x`` of the detection threshold's crossing; the onset is not after it.
+        Index into ``x`` of the latest sample the onset may be at (the detection threshold's
+        crossing, or the confirmation once crosstalk has been taken out).
     fs
         Sample rate, Hz.
 

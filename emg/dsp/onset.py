@@ -23,7 +23,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from emg.dsp.crosstalk import remove_crosstalk
+from emg.dsp.crosstalk import crosstalk_coefficients
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
 
@@ -148,7 +148,7 @@ def _change_points(
     rows_start: int,
     tail: FloatArray,
     tail_start: int,
-    requests: list[tuple[int, int, int, float]],
+    requests: list[tuple[int, int, int, float, int]],
     offset: float,
     partners: tuple[tuple[int, ...], ...],
     rests: list[FloatArray],
@@ -166,12 +166,16 @@ def _change_points(
     tail_start
         Stream index of ``tail[:, 0]`` (``rows_start - n_tail``).
     requests
-        ``(channel, lo, hi, gain)`` per segment: stream indices ``lo .. hi`` (``hi > lo``, within
-        ``tail`` and ``rows``) and the CUSUM gain ``0.5 * (1 - 1 / rho) / noise_power``.
+        ``(channel, lo, hi, gain, reach)`` per segment: stream indices ``lo .. hi`` (``hi >
+        lo``, within ``tail`` and ``rows``), the CUSUM gain ``0.5 * (1 - 1 / rho) /
+        noise_power``, and how far (``reach >= hi``, the burst's confirmation) the segment
+        goes on once crosstalk has been taken out of it: a crossing that crosstalk made
+        early bounds the onset no more.
     offset
         ``0.5 * log(rho)``.
     partners
-        For each channel, the channels whose crosstalk is taken out of its segments first.
+        For each channel, the channels whose crosstalk is taken out of its segments first
+        (fitted up to ``hi``).
     rests
         Per request, every channel's rest power at its decision.
 
@@ -182,8 +186,9 @@ def _change_points(
     """
     channel, lo, hi = (np.array([r[i] for r in requests], dtype=np.intp) for i in range(3))
     gain = np.array([r[3] for r in requests])
-    lengths = hi - lo
-    longest = int(lengths.max())
+    # with partners, the samples up to the confirmation too (used if crosstalk is taken out)
+    reach = np.array([r[4] if partners[r[0]] else r[2] for r in requests], dtype=np.intp)
+    longest = int((reach - lo).max())
     # padded at the end of shorter segments
     x = np.empty((len(requests), longest))
     inside = lo >= rows_start
@@ -192,18 +197,19 @@ def _change_points(
             continue
         if source is tail:
             # segments that begin before the block: from the tail and the block's first samples
-            reach = max(int(hi[within].max()) - rows_start, 0)
-            source = np.concatenate([tail, rows[:, :reach]], axis=1)
+            ahead = max(int(reach[within].max()) - rows_start, 0)
+            source = np.concatenate([tail, rows[:, :ahead]], axis=1)
         columns = np.minimum(
             lo[within, None] - source_start + np.arange(longest), source.shape[1] - 1
         )
         x[within] = source[channel[within, None], columns]
-    for i, (c, start, stop) in enumerate(
-        zip(channel.tolist(), lo.tolist(), hi.tolist(), strict=True)
+    lengths = hi - lo
+    for i, (c, start, stop, end) in enumerate(
+        zip(channel.tolist(), lo.tolist(), hi.tolist(), reach.tolist(), strict=True)
     ):
         if partners[c]:
-            x[i, : stop - start] = _without_crosstalk(
-                x[i, : stop - start],
+            cleaned, took_out = _without_crosstalk(
+                x[i, : end - start],
                 rows,
                 rows_start,
                 tail,
@@ -212,7 +218,11 @@ def _change_points(
                 start,
                 partners[c],
                 rests[i],
+                upto=stop - start,
             )
+            if took_out:
+                x[i, : end - start] = cleaned
+                lengths[i] = end - start
     llr = gain[:, None] * x * x
     llr -= offset
     llr[np.isnan(llr)] = 0.0  # samples lost in transit (NaN) are neutral
@@ -254,15 +264,21 @@ def _without_crosstalk(
     lo: int,
     partners: tuple[int, ...],
     rest: FloatArray,
-    upto: int | None = None,
-) -> FloatArray:
+    upto: int,
+) -> tuple[FloatArray, bool]:
     """``x``, the samples of ``channel`` from stream index ``lo``, with the crosstalk of its
-    ``partners`` over the same samples taken out (:func:`~emg.dsp.crosstalk.remove_crosstalk`;
-    ``rest`` every channel's rest power)."""
+    ``partners`` over the same samples taken out (fitted over ``x[:upto]``, see
+    :func:`~emg.dsp.crosstalk.crosstalk_coefficients`; ``rest`` every channel's rest power),
+    and whether any was."""
     others = np.array(
         [_segment(rows, rows_start, tail, tail_start, c, lo, lo + len(x)) for c in partners]
     )
-    return remove_crosstalk(x, others, float(rest[channel]), rest[list(partners)], upto)
+    coefficients = crosstalk_coefficients(
+        x, others, float(rest[channel]), rest[list(partners)], upto
+    )
+    if not coefficients.any():
+        return x, False
+    return x - coefficients @ np.nan_to_num(others), True
 
 
 def _segment_points(
@@ -286,17 +302,20 @@ def _segment_points(
     found = []
     for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
+        bound = crossing
         if partners[channel]:
-            x = _without_crosstalk(
+            x, took_out = _without_crosstalk(
                 x, rows, rows_start, tail, tail_start, channel, lo, partners[channel], rest,
                 upto=crossing - lo + 1,
             )  # fmt: skip
+            if took_out:  # a crossing that crosstalk made early bounds the onset no more
+                bound = last
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "bayes":
-            found.append(lo + posterior_edge_onset(x, power, crossing - lo, fs).onset)
+            found.append(lo + posterior_edge_onset(x, power, bound - lo, fs).onset)
         else:
-            found.append(lo + fit_rising_edge(x, power, crossing - lo, fs).onset)
+            found.append(lo + fit_rising_edge(x, power, bound - lo, fs).onset)
     return found
 
 
@@ -495,7 +514,8 @@ class OnsetDetector:
         point given alongside each onset is searched (0: ``refine_span``).
     partners
         For each channel, the channels whose crosstalk is taken out of it before its onset
-        is placed (:func:`~emg.dsp.crosstalk.remove_crosstalk`); None: none.
+        is placed (:func:`~emg.dsp.crosstalk.remove_crosstalk`), and the onset may then be
+        after the threshold crossing, up to the confirmation; None: none.
     """
 
     def __init__(
@@ -627,7 +647,7 @@ class OnsetDetector:
 
         # refinements are worked out together after the channels' state machines have run:
         # meanwhile an onset carries a placeholder index, -1 - (number of the request)
-        requests: list[tuple[int, int, int, float]] = []
+        requests: list[tuple[int, int, int, float, int]] = []
         segment_requests: list[tuple[int, int, int, int, float]] = []
         # every channel's rest power at each request's decision (for the crosstalk removal)
         rests: list[FloatArray] = []
@@ -653,7 +673,7 @@ class OnsetDetector:
                 segment_requests.append((channel, lo, crossing, decided, power))
                 segment_rests.append(rest)
                 lo = max(crossing - self.change_span, lo)
-            requests.append((channel, lo, crossing + 1, self._cusum_scale / power))
+            requests.append((channel, lo, crossing + 1, self._cusum_scale / power, decided + 1))
             rests.append(rest)
             return -len(requests)
 
