@@ -351,7 +351,8 @@ def summarize_validation(
     peers = []
     for snr in snrs:
         group = [o for o in lead_sets if o.snr_db == snr and o.peers]
-        for name in sorted({p for o in group for p in o.peers}, key=lambda n: n != "emg"):
+        # ours first, then by name: a set's order is not the same from one run to the next
+        for name in sorted({p for o in group for p in o.peers}, key=lambda n: (n != "emg", n)):
             peers.append(_onset_row(snr, name, [o.peers[name] for o in group], group))
     order = []
     for snr in snrs:

@@ -5,6 +5,7 @@ import pytest
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.validation.grid import (
+    SetOutcome,
     ValidationGrid,
     match_onsets,
     run_validation,
@@ -54,3 +55,11 @@ def test_peers_find_the_onsets() -> None:
     for name, (errors, missed, _) in outcome.peers.items():
         assert missed <= 1, name
         assert float(np.median(np.abs(errors))) < 60, name
+
+
+def test_the_detectors_rows_come_in_the_same_order_every_run() -> None:
+    # ours first, then by name (the names come from a set, whose order changes between runs)
+    peers = {name: ([5.0, 7.0], 0, 0) for name in ("neurokit2", "emg", "biosppy", "aaa")}
+    outcome = SetOutcome("lead", 20.0, 80.0, 0, onset_errors_ms=[5.0, 7.0], peers=peers)
+    summary = summarize_validation([outcome], 50.0, "hamstring-first")
+    assert [row["detector"] for row in summary["peers"]] == ["emg", "aaa", "biosppy", "neurokit2"]
