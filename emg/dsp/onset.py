@@ -23,7 +23,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from emg.dsp.crosstalk import crosstalk_coefficients
+from emg.dsp.crosstalk import CORRELATION_S, crosstalk_coefficients
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
 
@@ -152,6 +152,7 @@ def _change_points(
     offset: float,
     partners: tuple[tuple[int, ...], ...],
     rests: list[FloatArray],
+    fs: float,
 ) -> list[int]:
     """:func:`cusum_change_point` for several segments of a channel-major signal at once.
 
@@ -178,6 +179,8 @@ def _change_points(
         (fitted up to ``hi``).
     rests
         Per request, every channel's rest power at its decision.
+    fs
+        Sample rate, Hz.
 
     Returns
     -------
@@ -219,6 +222,7 @@ def _change_points(
                 partners[c],
                 rests[i],
                 upto=stop - start,
+                fs=fs,
             )
             if took_out:
                 x[i, : end - start] = cleaned
@@ -265,16 +269,17 @@ def _without_crosstalk(
     partners: tuple[int, ...],
     rest: FloatArray,
     upto: int,
+    fs: float,
 ) -> tuple[FloatArray, bool]:
     """``x``, the samples of ``channel`` from stream index ``lo``, with the crosstalk of its
     ``partners`` over the same samples taken out (fitted over ``x[:upto]``, see
-    :func:`~emg.dsp.crosstalk.crosstalk_coefficients`; ``rest`` every channel's rest power),
-    and whether any was."""
+    :func:`~emg.dsp.crosstalk.crosstalk_coefficients`; ``rest`` every channel's rest power,
+    ``fs`` the sample rate), and whether any was."""
     others = np.array(
         [_segment(rows, rows_start, tail, tail_start, c, lo, lo + len(x)) for c in partners]
     )
     coefficients = crosstalk_coefficients(
-        x, others, float(rest[channel]), rest[list(partners)], upto
+        x, others, float(rest[channel]), rest[list(partners)], upto, round(CORRELATION_S * fs)
     )
     if not coefficients.any():
         return x, False
@@ -306,7 +311,7 @@ def _segment_points(
         if partners[channel]:
             x, took_out = _without_crosstalk(
                 x, rows, rows_start, tail, tail_start, channel, lo, partners[channel], rest,
-                upto=crossing - lo + 1,
+                upto=crossing - lo + 1, fs=fs,
             )  # fmt: skip
             if took_out:  # a crossing that crosstalk made early bounds the onset no more
                 bound = last
@@ -683,7 +688,7 @@ class OnsetDetector:
         if requests:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset,
-                self.partners, rests,
+                self.partners, rests, self.sample_rate,
             )  # fmt: skip
         if segment_requests:
             changes = onsets  # the CUSUM's, with fitted edges; none with the double threshold
