@@ -84,6 +84,10 @@ class ChainConfig:
     remove_crosstalk
         Take the crosstalk of a channel's partners (the other muscle of its side) out of it
         before its onset is placed (:mod:`emg.dsp.crosstalk`).
+    mains_bridge
+        With a mains notch, fill each run of lost samples with the channel's last mains cycle
+        repeated, not with a level (:mod:`emg.dsp.gaps`): the mains goes on through the gap
+        and the notch does not ring after it.
     rest
         Explicit rest period ``(start_s, end_s)`` for the baseline; None for the robust
         noise-floor estimate.
@@ -115,6 +119,7 @@ class ChainConfig:
     refinement: str = "cusum"
     refine_rho: float = 4.0
     remove_crosstalk: bool = True
+    mains_bridge: bool = True
     rest: tuple[float, float] | None = None
     baseline_window_s: float = 0.25
     baseline_warmup_s: float = 3.0
@@ -281,7 +286,9 @@ class SignalChain:
         #: :func:`settling_time`)
         self.settle = round(settling_time(config, fs) * fs)
         self._startup = StartupTransient(sos, n_channels) if config.settle_s is None else None
-        self._bridge = LostSampleBridge(n_channels, self.samples(BRIDGE_MEMORY_S))
+        cycle = round(fs / config.mains_hz) if config.mains_hz and config.mains_bridge else None
+        memory = max(self.samples(BRIDGE_MEMORY_S), cycle or 1)
+        self._bridge = LostSampleBridge(n_channels, memory, cycle)
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
         self._tkeo = Tkeo(n_channels) if config.detector == "tkeo" else None

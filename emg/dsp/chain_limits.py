@@ -148,10 +148,9 @@ def check_chain_settings(config: Any) -> None:
         )
     if config.detector not in ("rms", "tkeo"):
         raise SettingError("detector", f"must be 'rms' or 'tkeo', got {config.detector!r}")
-    if not isinstance(config.remove_crosstalk, bool):
-        raise SettingError(
-            "remove_crosstalk", f"must be true or false, got {config.remove_crosstalk!r}"
-        )
+    for name in ("remove_crosstalk", "mains_bridge"):
+        if not isinstance(getattr(config, name), bool):
+            raise SettingError(name, f"must be true or false, got {getattr(config, name)!r}")
     if config.offset_k > config.k:
         raise SettingError(
             "offset_k",

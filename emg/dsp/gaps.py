@@ -14,6 +14,14 @@ anyway, without its noise. Inside the gap the band-passed signal then decays, so
 the envelope dip, not rise, and the signal resumes from its own level. It is causal and
 carries its state: the fill of a run depends only on the samples received before it, so any
 blocking gives the same output.
+
+A level leaves the mains out of the gap. When the chain notches the mains, its narrow stop band
+then rings after the gap for a couple of tenths of a second, at the mains frequency and above
+the rest level when the mains is strong: with 8 uV of mains and a 10 ms packet lost 20-140 ms
+before each onset (15 dB), 3 % of the onsets came 20-100 ms early. With ``period`` (the mains
+cycle in samples) a run is filled with the channel's last received cycle, repeated: the mains
+goes on in phase through the gap, its slow part too, and none of those onsets came more than
+16 ms early.
 """
 
 from __future__ import annotations
@@ -40,14 +48,22 @@ class LostSampleBridge:
         Number of channels.
     memory
         Received samples per channel averaged for the fill (at least 1).
+    period
+        Samples in a mains cycle (at most ``memory``): fill with the last cycle received,
+        repeated, instead of the mean; None: the mean.
     """
 
-    def __init__(self, n_channels: int, memory: int) -> None:
+    def __init__(self, n_channels: int, memory: int, period: int | None = None) -> None:
         if memory < 1:
             raise ValueError(f"memory must be at least 1 sample, got {memory}")
+        if period is not None and not 1 <= period <= memory:
+            raise ValueError(f"period must be from 1 to memory ({memory}) samples, got {period}")
         self.memory = memory
+        self.period = period
         # the last received samples of each channel (fewer at the start of a stream)
         self._recent: list[FloatArray] = [np.zeros(0) for _ in range(n_channels)]
+        # samples of each channel's run of lost ones filled so far, if the last one was lost
+        self._filled = [0] * n_channels
 
     def process(
         self, x: npt.NDArray[np.floating[Any]], lost: npt.NDArray[np.bool_] | None
@@ -65,11 +81,13 @@ class LostSampleBridge:
         -------
         numpy.ndarray
             A sample-major float64 copy of ``x`` in which every run of lost samples holds the
-            mean of the (up to ``memory``) samples of its channel received before it, or 0
-            when none was.
+            mean of the (up to ``memory``) samples of its channel received before it (with
+            ``period``, its last cycle of them, repeated), or 0 when none was.
         """
         out = np.array(x, dtype=np.float64, order="C")
         if lost is None or not lost.any():
+            if len(out):
+                self._filled = [0] * out.shape[1]
             if len(out) >= self.memory:
                 self._recent = [out[-self.memory :, c].copy() for c in range(out.shape[1])]
             elif len(out):
@@ -79,15 +97,19 @@ class LostSampleBridge:
                 ]
             return out
         for c in range(out.shape[1]):
-            self._recent[c] = self._bridge_channel(out[:, c], lost[:, c], self._recent[c])
+            self._recent[c], self._filled[c] = self._bridge_channel(
+                out[:, c], lost[:, c], self._recent[c], self._filled[c]
+            )
         return out
 
     def _bridge_channel(
-        self, column: FloatArray, lost: npt.NDArray[np.bool_], recent: FloatArray
-    ) -> FloatArray:
-        """Fill ``column``'s lost runs in place; return its last received samples."""
+        self, column: FloatArray, lost: npt.NDArray[np.bool_], recent: FloatArray, filled: int
+    ) -> tuple[FloatArray, int]:
+        """Fill ``column``'s lost runs in place (the first one ``filled`` samples into a run
+        that began before it); return its last received samples and how many samples of the
+        run it ends in are filled (0 if it ends with a received sample)."""
         if not lost.any():
-            return np.concatenate([recent, column])[-self.memory :]
+            return np.concatenate([recent, column])[-self.memory :], 0
         edges = np.flatnonzero(np.diff(np.concatenate([[False], lost, [False]]).astype(np.int8)))
         starts, stops = edges[0::2], edges[1::2]
         before = 0  # end of the received stretch preceding the current run
@@ -98,6 +120,14 @@ class LostSampleBridge:
             else:
                 received = received[-self.memory :]
             recent = received
-            column[start:stop] = float(np.mean(received)) if len(received) else 0.0
+            into = filled if start == 0 else 0  # the run began in an earlier block
+            if self.period is not None and len(received) >= self.period:
+                # the last mains cycle, repeated: the mains goes on through the gap in phase
+                cycle = np.roll(received[-self.period :], -(into % self.period))
+                column[start:stop] = np.resize(cycle, stop - start)
+            else:
+                column[start:stop] = float(np.mean(received)) if len(received) else 0.0
             before = stop
-        return np.concatenate([recent, column[before:]])[-self.memory :]
+        ends_lost = bool(lost[-1])
+        run = int(stops[-1] - starts[-1]) + (filled if starts[-1] == 0 else 0)
+        return np.concatenate([recent, column[before:]])[-self.memory :], run if ends_lost else 0

@@ -61,7 +61,20 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
     assert settings_from_dict(settings_to_dict(edge)).chain.remove_crosstalk is True
     with pytest.raises(SettingError, match="remove_crosstalk"):
         settings_from_dict({"chain": {"remove_crosstalk": "yes"}})
+    # nor bridged lost samples with the mains cycle, which came last
+    del stored["chain"]["mains_bridge"]
+    assert settings_from_dict(stored).chain.mains_bridge is False
+    assert settings_from_dict(settings_to_dict(edge)).chain.mains_bridge is True
+    with pytest.raises(SettingError, match="mains_bridge"):
+        settings_from_dict({"chain": {"mains_bridge": 1}})
     posterior = settings_from_dict(
-        {"chain": {"refinement": "bayes", "refine_s": 0.4, "remove_crosstalk": True}}
+        {
+            "chain": {
+                "refinement": "bayes",
+                "refine_s": 0.4,
+                "remove_crosstalk": True,
+                "mains_bridge": True,
+            }
+        }
     )
     assert posterior.chain == ChainConfig().with_refinement("bayes")
