@@ -84,6 +84,9 @@ def main() -> None:
         f"{(whole - chain) / reps * 1000:.2f} ms per rep ({reps} reps)"
     )
     onsets = chain_only(recording, config)
+    if not onsets:
+        print("no onsets in the signal: no per-onset cost of the refinements")
+        return
     print(f"onset refinements, computing per onset beyond the CUSUM's ({onsets} onsets):")
     for refinement in REFINEMENTS:
         refined = config.with_refinement(refinement)

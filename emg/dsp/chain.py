@@ -25,7 +25,7 @@ from emg.dsp.filters import (
     design_bandpass,
     design_notch,
 )
-from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge
+from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge, mains_period
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 from emg.dsp.startup import StartupTransient
@@ -286,7 +286,9 @@ class SignalChain:
         #: :func:`settling_time`)
         self.settle = round(settling_time(config, fs) * fs)
         self._startup = StartupTransient(sos, n_channels) if config.settle_s is None else None
-        cycle = round(fs / config.mains_hz) if config.mains_hz and config.mains_bridge else None
+        cycle = None
+        if config.mains_hz is not None and config.mains_bridge:
+            cycle = mains_period(fs, config.mains_hz)
         memory = max(self.samples(BRIDGE_MEMORY_S), cycle or 1)
         self._bridge = LostSampleBridge(n_channels, memory, cycle)
         self._filter = SosFilter(sos, n_channels)

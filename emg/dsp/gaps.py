@@ -62,8 +62,10 @@ class LostSampleBridge:
         self.period = period
         # the last received samples of each channel (fewer at the start of a stream)
         self._recent: list[FloatArray] = [np.zeros(0) for _ in range(n_channels)]
-        # samples of each channel's run of lost ones filled so far, if the last one was lost
-        self._filled = [0] * n_channels
+        # with a period, each channel's last `period` samples as bridged (received or filled):
+        # a fill that repeats them stays in phase across gaps and blocks
+        self._bridged: list[FloatArray] = [np.zeros(0) for _ in range(n_channels)]
+        self._position = 0  # stream index of the next sample
 
     def process(
         self, x: npt.NDArray[np.floating[Any]], lost: npt.NDArray[np.bool_] | None
@@ -86,8 +88,6 @@ class LostSampleBridge:
         """
         out = np.array(x, dtype=np.float64, order="C")
         if lost is None or not lost.any():
-            if len(out):
-                self._filled = [0] * out.shape[1]
             if len(out) >= self.memory:
                 self._recent = [out[-self.memory :, c].copy() for c in range(out.shape[1])]
             elif len(out):
@@ -95,23 +95,38 @@ class LostSampleBridge:
                     np.concatenate([recent, out[:, c]])[-self.memory :]
                     for c, recent in enumerate(self._recent)
                 ]
-            return out
-        for c in range(out.shape[1]):
-            self._recent[c], self._filled[c] = self._bridge_channel(
-                out[:, c], lost[:, c], self._recent[c], self._filled[c]
-            )
+        else:
+            for c in range(out.shape[1]):
+                self._recent[c] = self._bridge_channel(
+                    out[:, c], lost[:, c], self._recent[c], self._bridged[c]
+                )
+        self._position += len(out)
+        if self.period is not None and len(out):
+            period = self.period
+            self._bridged = [
+                out[-period:, c].copy()
+                if len(out) >= period
+                else np.concatenate([bridged, out[:, c]])[-period:]
+                for c, bridged in enumerate(self._bridged)
+            ]
         return out
 
     def _bridge_channel(
-        self, column: FloatArray, lost: npt.NDArray[np.bool_], recent: FloatArray, filled: int
-    ) -> tuple[FloatArray, int]:
-        """Fill ``column``'s lost runs in place (the first one ``filled`` samples into a run
-        that began before it); return its last received samples and how many samples of the
-        run it ends in are filled (0 if it ends with a received sample)."""
+        self,
+        column: FloatArray,
+        lost: npt.NDArray[np.bool_],
+        recent: FloatArray,
+        bridged: FloatArray,
+    ) -> FloatArray:
+        """Fill ``column``'s lost runs in place (``bridged``: the samples before it as bridged,
+        for the cycle); return its last received samples."""
         if not lost.any():
-            return np.concatenate([recent, column])[-self.memory :], 0
+            return np.concatenate([recent, column])[-self.memory :]
         edges = np.flatnonzero(np.diff(np.concatenate([[False], lost, [False]]).astype(np.int8)))
         starts, stops = edges[0::2], edges[1::2]
+        # the block after the samples before it as bridged: a run's cycle may reach back
+        history = len(bridged) if self.period is not None else 0
+        extended = np.concatenate([bridged, column]) if history else column
         before = 0  # end of the received stretch preceding the current run
         for start, stop in zip(starts, stops, strict=True):
             received = column[before:start]
@@ -120,14 +135,41 @@ class LostSampleBridge:
             else:
                 received = received[-self.memory :]
             recent = received
-            into = filled if start == 0 else 0  # the run began in an earlier block
-            if self.period is not None and len(received) >= self.period:
-                # the last mains cycle, repeated: the mains goes on through the gap in phase
-                cycle = np.roll(received[-self.period :], -(into % self.period))
-                column[start:stop] = np.resize(cycle, stop - start)
-            else:
-                column[start:stop] = float(np.mean(received)) if len(received) else 0.0
+            extended[history + start : history + stop] = (
+                float(np.mean(received)) if len(received) else 0.0
+            )
+            if self.period is not None:
+                self._repeat_cycle(extended, history, start, stop)
             before = stop
-        ends_lost = bool(lost[-1])
-        run = int(stops[-1] - starts[-1]) + (filled if starts[-1] == 0 else 0)
-        return np.concatenate([recent, column[before:]])[-self.memory :], run if ends_lost else 0
+        if history:
+            column[:] = extended[history:]
+        return np.concatenate([recent, column[before:]])[-self.memory :]
+
+    def _repeat_cycle(self, extended: FloatArray, history: int, start: int, stop: int) -> None:
+        """Fill the block's samples ``start .. stop`` (at ``history`` into ``extended``, after
+        the last samples before the block as bridged) with the samples a period earlier, a
+        run's own fill included, from the stream's first whole period on; those before it
+        keep the mean. The same for any blocking: sample ``t`` of a run is sample
+        ``t - period``, wherever the blocks begin."""
+        period = int(self.period or 0)
+        first = max(start, period - self._position)  # stream index >= period from here
+        for at in range(first, stop, period):
+            end = min(at + period, stop)
+            extended[history + at : history + end] = extended[
+                history + at - period : history + end - period
+            ]
+
+
+def mains_period(sample_rate: float, mains_hz: float) -> int:
+    """Samples in the fewest whole mains cycles (up to 6) that last a whole number of samples
+    (the nearest to one when none does), so that repeating them keeps the mains in phase.
+
+    Examples
+    --------
+    >>> mains_period(1000.0, 50.0), mains_period(1000.0, 60.0), mains_period(500.0, 60.0)
+    (20, 50, 25)
+    """
+    cycles = np.arange(1, 7)
+    length = cycles * sample_rate / mains_hz
+    best = int(np.argmin(np.abs(length - np.round(length))))  # the first of equals
+    return round(float(length[best]))

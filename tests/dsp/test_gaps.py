@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emg.dsp.chain import ChainConfig, SignalChain
-from emg.dsp.gaps import LostSampleBridge
+from emg.dsp.gaps import LostSampleBridge, mains_period
 from emg.dsp.onset import Onset
 from emg.sources.synthetic import SynthConfig, generate_session
 
@@ -46,21 +46,34 @@ def test_memory_must_be_positive() -> None:
         LostSampleBridge(1, memory=10, period=11)
 
 
-def test_with_a_mains_period_the_last_cycle_goes_on_through_the_gap() -> None:
-    # 50 Hz at 1 kHz on an offset: the fill is the mains (and offset) as they would have been
-    t = np.arange(200)
-    mains = 300.0 + 40.0 * np.sin(2 * np.pi * 50 * t / 1000.0 + 0.3)
+@pytest.mark.parametrize(("fs", "mains_hz"), [(1000.0, 50.0), (1000.0, 60.0), (500.0, 60.0)])
+def test_with_a_mains_period_the_mains_goes_on_through_the_gaps(fs: float, mains_hz: float) -> None:
+    # mains on an offset, two gaps a few samples apart (a packet lost, one received, another
+    # lost), the second running into the next block: each fill is the mains (and offset) as
+    # it would have been
+    t = np.arange(round(0.4 * fs))
+    mains = 300.0 + 40.0 * np.sin(2 * np.pi * mains_hz * t / fs + 0.3)
     x = mains[:, None].copy()
     lost = np.zeros(x.shape, bool)
-    lost[63:121] = True  # almost three cycles
+    lost[round(0.2 * fs) : round(0.25 * fs)] = True
+    lost[round(0.255 * fs) : round(0.3 * fs)] = True
     x[lost] = 0.0
-    out = LostSampleBridge(1, memory=20, period=20).process(x, lost)
-    np.testing.assert_allclose(out[:, 0], mains, atol=1e-9)
+    period = mains_period(fs, mains_hz)
+    bridge = LostSampleBridge(1, memory=period, period=period)
+    cut = round(0.27 * fs)
+    out = np.concatenate([bridge.process(x[:cut], lost[:cut]), bridge.process(x[cut:], lost[cut:])])
+    np.testing.assert_allclose(out[:, 0], mains, atol=1e-6)
     # too few samples received for a cycle: the mean of those there are
     short = LostSampleBridge(1, memory=20, period=20).process(
         np.array([[2.0], [4.0], [0.0]]), np.array([[False], [False], [True]])
     )
     np.testing.assert_array_equal(short[:, 0], [2.0, 4.0, 3.0])
+
+
+def test_the_mains_period_is_whole_cycles_of_whole_samples() -> None:
+    assert [mains_period(fs, 50.0) for fs in (500.0, 1000.0, 2000.0)] == [10, 20, 40]
+    assert [mains_period(fs, 60.0) for fs in (500.0, 1000.0, 2000.0)] == [25, 50, 100]
+    assert mains_period(1024.0, 50.0) == 41  # 2 cycles: 40.96 samples, the nearest to whole
 
 
 @settings(max_examples=60, deadline=None)
@@ -153,3 +166,28 @@ def test_a_packet_lost_over_an_onset_puts_it_inside_the_gap() -> None:
     # nor much later: the onset is put inside the gap
     assert np.median(np.abs(over)) <= np.median(np.abs(clean)) + 5
     assert np.percentile(np.abs(over), 95) <= np.percentile(np.abs(clean), 95) + 8
+
+
+@pytest.mark.parametrize(("fs", "mains_hz"), [(1000.0, 60.0), (2000.0, 50.0)])
+def test_with_strong_mains_the_notch_does_not_ring_after_gaps(fs: float, mains_hz: float) -> None:
+    # mains 40 x the noise, a 50 ms gap and, 7 ms later, a 20 ms one: the filtered power over
+    # the 150 ms after them, in multiples of the rest power before them
+    rng = np.random.default_rng(3)
+    t = np.arange(round(4 * fs)) / fs
+    x = rng.standard_normal((len(t), 1)) * 10 + 300.0
+    x += 400.0 * np.sin(2 * np.pi * mains_hz * t + 1.0)[:, None]
+    lost = np.zeros(x.shape, bool)
+    first, second = round(2 * fs), round(2.057 * fs)
+    lost[first : first + round(0.05 * fs)] = True
+    lost[second : second + round(0.02 * fs)] = True
+    x[lost] = 0.0
+    after = slice(second + round(0.02 * fs), second + round(0.17 * fs))
+
+    def power_after(bridge: bool) -> float:
+        config = ChainConfig(mains_hz=mains_hz, mains_bridge=bridge)
+        filtered = SignalChain(config, fs, 1).process_array(x, lost).filtered[:, 0]
+        rest = np.mean(filtered[round(1 * fs) : round(1.9 * fs)] ** 2)
+        return float(np.mean(filtered[after] ** 2) / rest)
+
+    assert power_after(bridge=False) > 20  # a level fill: the notch rings
+    assert power_after(bridge=True) < 1.5
