@@ -162,7 +162,11 @@ def recorded_settings(recording: Recording) -> AnalysisConfig | None:
 
 
 def settings_source(recording: Recording) -> str | None:
-    """The file a recording's settings were read from (``session.json`` of a session)."""
+    """The file a recording's settings were read from (``session.json`` of a session, the
+    JSON sidecar of an export)."""
+    settings_file = recording.metadata.get("settings_file")
+    if settings_file:
+        return str(settings_file)
     if not recording.source:
         return None
     if recording.metadata.get("source_format") == "native":

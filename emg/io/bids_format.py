@@ -36,7 +36,7 @@ from emg.errors import EmgInputError
 from emg.events import EVENT_KINDS, REP_COLUMNS, Event, event_kind, loss_mask, rep_columns
 from emg.io.channel_map import SourceChannel, signal_type
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
-from emg.io.json_files import write_json
+from emg.io.json_files import SETTINGS_KEY, write_json
 from emg.io.read_errors import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
@@ -354,6 +354,10 @@ def emg_sidecar(recording: Recording, task_name: str) -> dict[str, Any]:
         "SoftwareVersions": str(recording.metadata.get("software") or f"{TOOLKIT} {__version__}"),
     }
     sidecar.update(_sensor_fields(recording.metadata.get("sensors")))
+    settings = recording.metadata.get("analysis")
+    if isinstance(settings, Mapping) and settings:
+        # not a BIDS field: the settings the session was recorded with, for emg to read back
+        sidecar[SETTINGS_KEY] = dict(settings)
     return sidecar
 
 
@@ -857,6 +861,9 @@ def _bids_metadata(data_file: Path, sidecar: Mapping[str, Any], path: Path) -> d
     started_at = _acq_time(data_file)
     if started_at:
         metadata["started_at"] = started_at
+    if SETTINGS_KEY in sidecar:
+        metadata["analysis"] = sidecar[SETTINGS_KEY]
+        metadata["settings_file"] = str(path)
     return metadata
 
 

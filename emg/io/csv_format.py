@@ -2,11 +2,14 @@
 
 Channel columns are named by muscle (``glute``, ``hamstring``, ... optionally with ``_left`` or
 ``_right``). Optional loss columns, ``lost`` (all channels) or ``<channel>_lost``, hold 1 where a
-sample was lost in transit and filled.
+sample was lost in transit and filled. A JSON sidecar beside the file (``set.csv`` ->
+``set.json``, as ``emg export`` writes it) describes the columns and may carry the analysis
+settings the session was recorded with, which are then the recording's.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from emg.errors import EmgInputError
 from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
 from emg.io.float32_check import refuse_beyond_float32
-from emg.io.json_files import write_json
+from emg.io.json_files import SETTINGS_KEY, write_json
 from emg.io.read_errors import read_error
 from emg.recording import Recording
 
@@ -107,7 +110,14 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
             )
         if target in selected:
             lost[:, selected.index(target)] |= flags
-    return Recording(data=data, sample_rate=fs, channels=named, lost=lost, source=name)
+    return Recording(
+        data=data,
+        sample_rate=fs,
+        channels=named,
+        lost=lost,
+        source=name,
+        metadata=read_csv_sidecar(path),
+    )
 
 
 def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.float64]:
@@ -245,12 +255,47 @@ def write_csv_sidecar(path: str | Path, recording: Recording) -> Path:
             "filled with 0 (the column is present only when a sample was lost)",
         }
     out = csv_sidecar_path(path)
-    write_json(
-        out,
-        {
-            "SamplingFrequency": recording.sample_rate,
-            "Columns": columns,
-            "Events": events_csv_path(path).name,
-        },
-    )
+    description: dict[str, Any] = {
+        "SamplingFrequency": recording.sample_rate,
+        "Columns": columns,
+        "Events": events_csv_path(path).name,
+    }
+    settings = recording.metadata.get("analysis")
+    if isinstance(settings, Mapping) and settings:
+        description[SETTINGS_KEY] = dict(settings)
+    write_json(out, description)
     return out
+
+
+def read_csv_sidecar(path: str | Path) -> dict[str, Any]:
+    """The metadata a CSV recording's JSON sidecar (:func:`write_csv_sidecar`) gives it.
+
+    Returns
+    -------
+    dict
+        ``analysis`` (the settings the recording was made with) and ``settings_file`` when
+        the sidecar carries them; empty when there is no sidecar or it carries none.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the sidecar, for one that is not a JSON object.
+    """
+    sidecar = csv_sidecar_path(path)
+    if not sidecar.is_file():
+        return {}
+    try:
+        content = json.loads(sidecar.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=str(sidecar)) from None
+    except UnicodeDecodeError:
+        raise EmgInputError("the CSV's sidecar is not text", source=str(sidecar)) from None
+    except json.JSONDecodeError as error:
+        raise EmgInputError(
+            f"the CSV's sidecar is not valid JSON ({error.msg})",
+            source=str(sidecar),
+            line=error.lineno,
+        ) from None
+    if not isinstance(content, dict) or SETTINGS_KEY not in content:
+        return {}
+    return {"analysis": content[SETTINGS_KEY], "settings_file": str(sidecar)}

@@ -8,6 +8,10 @@ from typing import Any
 
 import numpy as np
 
+#: The key under which an export's JSON sidecar (CSV, BIDS) carries the analysis settings the
+#: session was recorded with, read back as that recording's settings.
+SETTINGS_KEY = "EmgAnalysisSettings"
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):

@@ -16,6 +16,8 @@ from typing import Any
 
 from bidsschematools import rules, schema, validator
 
+from emg.io.json_files import SETTINGS_KEY
+
 SCHEMA = schema.load_schema()
 
 _SELECTOR = re.compile(r"""^([\w.]+) == ["'](.*)["']$""")
@@ -109,7 +111,12 @@ def sidecar_problems(path: Path) -> list[str]:
                 problems.append(f"{field} = {sidecar[field]!r} breaks its definition")
     for field, value in sidecar.items():
         definition = SCHEMA.objects.metadata.get(field)
-        if definition is None:
+        if field == SETTINGS_KEY:
+            # emg's own field (the analysis settings), beside BIDS's: BIDS allows keys it
+            # does not define, and the official validator does not flag it
+            if not isinstance(value, dict):
+                problems.append(f"{field} = {value!r} is not an object")
+        elif definition is None:
             problems.append(f"{field} is not a BIDS metadata field")
         elif not satisfies(value, definition.to_dict()):
             problems.append(f"{field} = {value!r} breaks its definition")

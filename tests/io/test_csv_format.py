@@ -64,3 +64,34 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_emg_csv(tmp_path / "nope.csv")
     with pytest.raises(EmgInputError, match="directory"):
         read_emg_csv(tmp_path)
+
+
+def test_the_sidecar_carries_the_analysis_settings(tmp_path: Path) -> None:
+    import json
+
+    from emg.analysis.pipeline import AnalysisConfig
+    from emg.analysis.settings import recorded_settings, settings_to_dict
+    from emg.dsp.chain import ChainConfig
+    from emg.io.csv_format import write_csv_sidecar
+
+    recording = generate_session(SynthConfig(reps=2, seed=1)).recording
+    settings = AnalysisConfig(chain=ChainConfig(hold_s=0.08).with_refinement("edge"))
+    recording.metadata["analysis"] = settings_to_dict(settings)
+    path = tmp_path / "set.csv"
+    write_emg_csv(path, recording)
+    sidecar = write_csv_sidecar(path, recording)
+    assert recorded_settings(read_emg_csv(path)) == settings
+    # a setting damaged in the sidecar: one line naming the sidecar and the field
+    content = json.loads(sidecar.read_text())
+    content["EmgAnalysisSettings"]["chain"]["hold_s"] = 1e9
+    sidecar.write_text(json.dumps(content))
+    with pytest.raises(EmgInputError) as caught:
+        recorded_settings(read_emg_csv(path))
+    message = str(caught.value)
+    assert "set.json" in message and "analysis.chain.hold_s" in message and "\n" not in message
+    # a sidecar that is not JSON is named too; one without settings gives none
+    sidecar.write_text("{ not json")
+    with pytest.raises(EmgInputError, match=r"set\.json.*not valid JSON"):
+        read_emg_csv(path)
+    sidecar.write_text(json.dumps({"SamplingFrequency": 2000}))
+    assert recorded_settings(read_emg_csv(path)) is None

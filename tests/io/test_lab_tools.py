@@ -106,18 +106,18 @@ def test_edfio_reads_the_typed_labels_and_the_samples(
 
 def test_bids_round_trip_gives_the_same_reps(dataset: tuple[Path, Path, Recording]) -> None:
     root, _, _ = dataset
-    # an export keeps the data, not the settings the session was recorded with (those of an
-    # older version, here): analysed with the same settings it gives the same reps
+    # the sidecar carries the settings the session was recorded with (an older version's,
+    # here), so the dataset is analysed as the session is
     recorded = emg.analyze(EXAMPLE)
-    native = recorded.reps
-    exported = emg.analyze(root, config=recorded.settings).reps
-    assert list(exported["order"]) == list(native["order"])
-    np.testing.assert_allclose(exported["lead_ms"], native["lead_ms"], atol=0.5)
+    exported = emg.analyze(root)
+    assert exported.settings == recorded.settings
+    assert list(exported.reps["order"]) == list(recorded.reps["order"])
+    np.testing.assert_array_equal(exported.reps["lead_ms"], recorded.reps["lead_ms"])
 
 
 @pytest.mark.parametrize("kind", ["bids", "bdf", "csv"])
 def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: Path) -> None:
-    from emg.io.csv_format import write_emg_csv, write_events_csv
+    from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
     from emg.io.edf_format import write_bdf
 
     recording = emg.read(EXAMPLE)
@@ -130,9 +130,12 @@ def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: 
     else:
         write_emg_csv(path, recording)
         write_events_csv(path, recording.events)
-    # the same settings as the session (an export does not carry them; see the round trip)
+        write_csv_sidecar(path, recording)
+    # the BIDS and CSV sidecars carry the session's settings; a BDF file has no room for
+    # them and is analysed with them given
     native = emg.analyze(EXAMPLE)
-    exported = emg.analyze(path, config=native.settings)
+    exported = emg.analyze(path, config=native.settings if kind == "bdf" else None)
+    assert exported.settings == native.settings
     assert list(exported.reps["order"]) == list(native.reps["order"])
     np.testing.assert_allclose(exported.reps["lead_ms"], native.reps["lead_ms"], atol=0.5)
     np.testing.assert_allclose(exported.reps["ratio"], native.reps["ratio"], rtol=1e-3)
