@@ -150,13 +150,14 @@ def recorded_settings(recording: Recording) -> AnalysisConfig | None:
     stored = recording.metadata.get("analysis")
     if stored is None or (isinstance(stored, Mapping) and not stored):
         return None
+    key = str(recording.metadata.get("settings_key") or "analysis")  # where the file keeps them
     try:
         return settings_from_dict(stored)
     except SettingError as error:
         raise EmgInputError(
-            f"field 'analysis.{error.setting}': {error.reason}"
+            f"field '{key}.{error.setting}': {error.reason}"
             if error.setting != "analysis"
-            else f"field 'analysis': {error.reason}",
+            else f"field '{key}': {error.reason}",
             source=settings_source(recording),
         ) from None
 

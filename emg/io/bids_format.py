@@ -863,7 +863,7 @@ def _bids_metadata(data_file: Path, sidecar: Mapping[str, Any], path: Path) -> d
         metadata["started_at"] = started_at
     if SETTINGS_KEY in sidecar:
         metadata["analysis"] = sidecar[SETTINGS_KEY]
-        metadata["settings_file"] = str(path)
+        metadata["settings_file"], metadata["settings_key"] = str(path), SETTINGS_KEY
     return metadata
 
 

@@ -273,8 +273,9 @@ def read_csv_sidecar(path: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``analysis`` (the settings the recording was made with) and ``settings_file`` when
-        the sidecar carries them; empty when there is no sidecar or it carries none.
+        ``analysis`` (the settings the recording was made with), ``settings_file`` and
+        ``settings_key`` (where they are) when the sidecar carries them; empty when there is
+        no sidecar or it carries none.
 
     Raises
     ------
@@ -298,4 +299,8 @@ def read_csv_sidecar(path: str | Path) -> dict[str, Any]:
         ) from None
     if not isinstance(content, dict) or SETTINGS_KEY not in content:
         return {}
-    return {"analysis": content[SETTINGS_KEY], "settings_file": str(sidecar)}
+    return {
+        "analysis": content[SETTINGS_KEY],
+        "settings_file": str(sidecar),
+        "settings_key": SETTINGS_KEY,
+    }

@@ -88,7 +88,8 @@ def test_the_sidecar_carries_the_analysis_settings(tmp_path: Path) -> None:
     with pytest.raises(EmgInputError) as caught:
         recorded_settings(read_emg_csv(path))
     message = str(caught.value)
-    assert "set.json" in message and "analysis.chain.hold_s" in message and "\n" not in message
+    assert "set.json" in message and "EmgAnalysisSettings.chain.hold_s" in message
+    assert "\n" not in message
     # a sidecar that is not JSON is named too; one without settings gives none
     sidecar.write_text("{ not json")
     with pytest.raises(EmgInputError, match=r"set\.json.*not valid JSON"):
