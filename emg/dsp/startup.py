@@ -11,16 +11,19 @@ Whatever the input, the filters' output minus the output they would have given h
 running all along is a free response of the cascade: a sum of its own modes, ``r^n cos(w n)``
 and ``r^n sin(w n)`` for each pole pair ``r e^(+-i w)`` (``p^n`` for a real pole), ``n`` counted
 from the stream's first sample. Each channel's filtered signal is fitted with those modes by
-least squares over its samples so far, and the fit is subtracted. The fit at sample ``n`` uses
-samples up to ``n`` only, so it is causal and the same for any block size. It stops once every
+least squares over its samples so far, and the fit is subtracted. The fit a sample is
+corrected with was solved from earlier samples only (every :data:`GROUP` samples), so it is
+causal and the same for any block size. It stops once every
 mode has decayed below :data:`DECAYED` of its start.
 
-The fit also takes out the part of the signal itself that looks like the modes: at sample
-``n`` about ``2 x (pole pairs still ringing) / n`` of its power, a few per cent 50 ms into the
-stream, and nothing once the modes have decayed.
+A sample is never in the fit it is corrected with, so the fit does not take its own value out;
+on noise at rest the power after the settling time (0.09 s) is within about 2 % of the
+unfitted one.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +37,12 @@ DECAYED = 1e-6
 RIDGE = 1e-6
 #: samples fitted at once (bounds the memory of a long first block)
 CHUNK = 1024
+#: the fit is solved every this many samples (at stream indices ``GROUP - 1``, ``2 GROUP -
+#: 1``, ...), and a sample is corrected with the last fit solved before it. Solving at every
+#: sample, each chain for itself, made an 8 s set with a notch cost 68 ms instead of 3 ms at
+#: 2 kHz; solved every 16 samples from Gram matrices shared by chains with the same filters,
+#: 11 ms
+GROUP = 16
 
 
 class StartupTransient:
@@ -61,24 +70,14 @@ class StartupTransient:
     """
 
     def __init__(self, sos: FloatArray, n_channels: int) -> None:
-        poles = np.concatenate([np.roots(section[3:]) for section in np.atleast_2d(sos)])
-        # one of each conjugate pair (its real and imaginary parts give both modes)
-        kept = poles[poles.imag >= 0]
-        self._poles = kept[np.abs(kept) > 0]
-        self._real = np.abs(self._poles.imag) == 0
-        self.n_modes = int(2 * len(self._poles) - self._real.sum())
-        radius = np.abs(self._poles)
+        sections = np.ascontiguousarray(np.atleast_2d(sos), dtype=np.float64)
+        self._modes, self._inverses = _design(sections.tobytes(), sections.shape)
+        self.n_modes = self._modes.shape[1]
         #: first sample at which every mode has decayed (the fit stops there)
-        self.stop = int(np.ceil(np.max(np.log(DECAYED) / np.log(radius), initial=0.0)))
-        self._gram = RIDGE * np.eye(self.n_modes)
+        self.stop = len(self._modes)
         self._moment = np.zeros((self.n_modes, n_channels))
+        self._fit = np.zeros((self.n_modes, n_channels))  # the last one solved
         self._position = 0
-
-    def _modes(self, index: npt.NDArray[np.int64]) -> FloatArray:
-        """The modes at stream samples ``index``, ``(len(index), n_modes)``."""
-        powers = self._poles[None, :] ** index[:, None]
-        out: FloatArray = np.concatenate([powers.real, powers.imag[:, ~self._real]], axis=1)
-        return out
 
     def process(self, filtered: FloatArray) -> FloatArray:
         """Take the fitted transient out of the next filtered samples, in place.
@@ -97,21 +96,54 @@ class StartupTransient:
         done = 0
         while self._position < self.stop and done < len(filtered):
             n = min(len(filtered) - done, self.stop - self._position, CHUNK)
-            modes = self._modes(np.arange(self._position, self._position + n))
+            index = np.arange(self._position, self._position + n)
+            modes = self._modes[index]
             rows = filtered[done : done + n]
-            # running sums, added in stream order from the previous ones: the same numbers
+            # the running sum, added in stream order from the previous one: the same numbers
             # for any block size
-            gram = np.cumsum(
-                np.concatenate([self._gram[None], modes[:, :, None] * modes[:, None, :]]), axis=0
-            )[1:]
             moment = np.cumsum(
                 np.concatenate([self._moment[None], modes[:, :, None] * rows[:, None, :]]), axis=0
             )[1:]
+            # the fit is solved at the end of each group; a sample uses the last one before it
+            ends = np.flatnonzero((index + 1) % GROUP == 0)
+            inverses = self._inverses[(index[ends] + 1) // GROUP - 1]
+            which = np.searchsorted(ends, np.arange(n), side="left")
             for channel in range(rows.shape[1]):  # each on its own: the same numbers alone
-                fit = np.linalg.solve(gram, moment[:, :, channel, None])[:, :, 0]
-                rows[:, channel] -= (modes * fit).sum(axis=1)
-            self._gram, self._moment = gram[-1], moment[-1]
+                solved = np.einsum("gij,gj->gi", inverses, moment[ends, :, channel])
+                fits = np.concatenate([self._fit[None, :, channel], solved])
+                rows[:, channel] -= (modes * fits[which]).sum(axis=1)
+                if len(ends):
+                    self._fit[:, channel] = solved[-1]
+            self._moment = moment[-1]
             self._position += n
             done += n
         self._position += len(filtered) - done
         return filtered
+
+
+@functools.lru_cache(maxsize=32)
+def _design(sections: bytes, shape: tuple[int, ...]) -> tuple[FloatArray, FloatArray]:
+    """The modes of a cascade (``sections``: its SOS array's bytes and shape) at every sample
+    until they have decayed, ``(stop, n_modes)``, and the inverse of their Gram matrix (plus
+    the ridge) at the end of each group, ``(stop // GROUP, n_modes, n_modes)``. They depend on
+    the filters only, so every chain with the same filters shares them."""
+    sos = np.frombuffer(sections, dtype=np.float64).reshape(shape)
+    poles = np.concatenate([np.roots(section[3:]) for section in sos])
+    # one of each conjugate pair (its real and imaginary parts give both modes)
+    kept = poles[poles.imag >= 0]
+    kept = kept[np.abs(kept) > 0]
+    real = np.abs(kept.imag) == 0
+    stop = int(np.ceil(np.max(np.log(DECAYED) / np.log(np.abs(kept)), initial=0.0)))
+    powers = kept[None, :] ** np.arange(stop)[:, None]
+    modes: FloatArray = np.concatenate([powers.real, powers.imag[:, ~real]], axis=1)
+    n_modes = modes.shape[1]
+    ends = np.arange(GROUP - 1, stop, GROUP)
+    grams = np.empty((len(ends), n_modes, n_modes))
+    total = RIDGE * np.eye(n_modes)
+    for k, group in enumerate(np.split(modes[: len(ends) * GROUP], len(ends))):
+        total = total + group.T @ group
+        grams[k] = total
+    inverses = np.asarray(np.linalg.inv(grams) if len(ends) else grams, dtype=np.float64)
+    modes.setflags(write=False)
+    inverses.setflags(write=False)
+    return modes, inverses
