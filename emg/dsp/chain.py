@@ -6,6 +6,7 @@ One :class:`SignalChain` serves live, replay and offline analysis alike: it is f
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -240,14 +241,30 @@ def settling_time(config: ChainConfig, sample_rate: float) -> float:
     """
     if config.settle_s is not None:
         return config.settle_s
-    low, high = bandpass_edges(sample_rate, config.highpass_hz, config.lowpass_hz)
-    sos = design_bandpass(sample_rate, low, high, config.bandpass_order)
+    band = (config.highpass_hz, config.lowpass_hz, config.bandpass_order)
+    return _bandpass_settling_s(sample_rate, *band) + config.envelope_s
+
+
+def _bandpass(
+    sample_rate: float, highpass_hz: float, lowpass_hz: float, order: int
+) -> tuple[FloatArray, float]:
+    """The chain's band-pass as SOS sections, and its upper edge (Hz)."""
+    low, high = bandpass_edges(sample_rate, highpass_hz, lowpass_hz)
+    return design_bandpass(sample_rate, low, high, order), high
+
+
+@functools.lru_cache(maxsize=64)
+def _bandpass_settling_s(
+    sample_rate: float, highpass_hz: float, lowpass_hz: float, order: int
+) -> float:
+    """Seconds until all but :data:`SETTLED_ENERGY` of the band-pass's impulse response's
+    energy has passed (the same for every chain with the same band-pass)."""
+    sos, _ = _bandpass(sample_rate, highpass_hz, lowpass_hz, order)
     impulse = np.zeros(round(10.0 * sample_rate))
     impulse[0] = 1.0
     energy = np.square(signal.sosfilt(sos, impulse))
     still_to_come = np.cumsum(energy[::-1])[::-1]
-    settled = int(np.argmax(still_to_come < SETTLED_ENERGY * still_to_come[0]))
-    return settled / sample_rate + config.envelope_s
+    return int(np.argmax(still_to_come < SETTLED_ENERGY * still_to_come[0])) / sample_rate
 
 
 class SignalChain:
@@ -278,8 +295,7 @@ class SignalChain:
         config.check_rate(sample_rate)
         self.config, self.fs, self.n_channels = config, sample_rate, n_channels
         fs = sample_rate
-        low, high = bandpass_edges(fs, config.highpass_hz, config.lowpass_hz)
-        sos = design_bandpass(fs, low, high, config.bandpass_order)
+        sos, high = _bandpass(fs, config.highpass_hz, config.lowpass_hz, config.bandpass_order)
         if config.mains_hz is not None:
             sos = np.concatenate([sos, design_notch(fs, config.mains_hz, high)])
         #: samples at the start of the stream in which the filters settle (see

@@ -77,8 +77,14 @@ def remove_crosstalk(
     >>> bool(np.mean(cleaned**2) < 1.05 * np.mean(own**2))
     True
     """
+    coefficients = crosstalk_coefficients(x, others, rest_power, others_rest_power, upto, max_lag)
+    return subtract_crosstalk(x, others, coefficients)
+
+
+def subtract_crosstalk(x: FloatArray, others: FloatArray, coefficients: FloatArray) -> FloatArray:
+    """``x`` minus ``coefficients`` times each of ``others`` (a lost sample of a partner takes
+    nothing away; a lost sample of ``x`` stays lost); a copy of ``x`` when all are 0."""
     out = np.array(x, dtype=np.float64)
-    coefficients = crosstalk_coefficients(out, others, rest_power, others_rest_power, upto, max_lag)
     if coefficients.any():
         out -= coefficients @ np.nan_to_num(np.asarray(others, dtype=np.float64))
     return out

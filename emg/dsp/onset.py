@@ -23,7 +23,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from emg.dsp.crosstalk import CORRELATION_S, crosstalk_coefficients
+from emg.dsp.crosstalk import CORRELATION_S, crosstalk_coefficients, subtract_crosstalk
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
 
@@ -283,7 +283,7 @@ def _without_crosstalk(
     )
     if not coefficients.any():
         return x, False
-    return x - coefficients @ np.nan_to_num(others), True
+    return subtract_crosstalk(x, others, coefficients), True
 
 
 def _segment_points(
