@@ -36,7 +36,7 @@ from emg.errors import EmgInputError
 from emg.events import EVENT_KINDS, REP_COLUMNS, Event, event_kind, loss_mask, rep_columns
 from emg.io.channel_map import SourceChannel, signal_type
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
-from emg.io.json_files import SETTINGS_KEY, write_json
+from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.read_errors import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
@@ -928,16 +928,7 @@ def _read_tsv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise EmgInputError(
-            f"not valid JSON ({error.msg})", source=str(path), line=error.lineno
-        ) from None
-    except OSError as error:
-        raise EmgInputError(read_error(error), source=str(path)) from None
-    except UnicodeDecodeError as error:
-        raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
+    values = read_json(path)
     if not isinstance(values, dict):
         raise EmgInputError("expected a JSON object", source=str(path))
     return values

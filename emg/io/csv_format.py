@@ -9,7 +9,6 @@ settings the session was recorded with, which are then the recording's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from emg.errors import EmgInputError
 from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
 from emg.io.float32_check import refuse_beyond_float32
-from emg.io.json_files import SETTINGS_KEY, write_json
+from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.read_errors import read_error
 from emg.recording import Recording
 
@@ -285,18 +284,7 @@ def read_csv_sidecar(path: str | Path) -> dict[str, Any]:
     sidecar = csv_sidecar_path(path)
     if not sidecar.is_file():
         return {}
-    try:
-        content = json.loads(sidecar.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise EmgInputError(read_error(error), source=str(sidecar)) from None
-    except UnicodeDecodeError:
-        raise EmgInputError("the CSV's sidecar is not text", source=str(sidecar)) from None
-    except json.JSONDecodeError as error:
-        raise EmgInputError(
-            f"the CSV's sidecar is not valid JSON ({error.msg})",
-            source=str(sidecar),
-            line=error.lineno,
-        ) from None
+    content = read_json(sidecar)
     if not isinstance(content, dict) or SETTINGS_KEY not in content:
         return {}
     return {

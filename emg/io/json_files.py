@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from emg.errors import EmgInputError
+from emg.io.read_errors import read_error
+
 #: The key under which an export's JSON sidecar (CSV, BIDS) carries the analysis settings the
 #: session was recorded with, read back as that recording's settings.
 SETTINGS_KEY = "EmgAnalysisSettings"
@@ -28,6 +31,26 @@ def _plain(value: Any) -> Any:
 def to_json(data: Any) -> str:
     """Serialise plain data (numpy scalars and arrays allowed) as indented JSON."""
     return json.dumps(_plain(data), indent=2)
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON content of ``path``.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file (and the line) when it cannot be read or is not valid JSON.
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise EmgInputError(
+            f"not valid JSON ({error.msg})", source=str(path), line=error.lineno
+        ) from None
+    except OSError as error:
+        raise EmgInputError(read_error(error), source=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise EmgInputError(f"cannot read: {error}", source=str(path)) from None
 
 
 def write_json(path: str | Path, data: Any) -> None:
