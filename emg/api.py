@@ -372,9 +372,10 @@ def validate(
     dict of str to pandas.DataFrame
         The grid: ``onsets``, ``order``, ``flag``, ``cramp``, ``decision_delay_ms`` and
         ``ratio``. A family validation: ``conditions`` (one row per family and condition,
-        nested figures flattened as ``onset.median`` ...), ``first_burst`` and ``targets``
-        (each target on its worst family and condition). The same numbers ``emg validate
-        --json`` prints.
+        nested figures flattened as ``onset.median`` ...), ``first_burst``, ``targets``
+        (each target on its worst family and condition) and ``hamstring_first_calls`` (one
+        row: missed and false hamstring-first calls over every condition). The same
+        numbers ``emg validate --json`` prints.
 
     Raises
     ------
@@ -408,6 +409,7 @@ def validate(
         "conditions": pd.json_normalize(summary["conditions"]),
         "first_burst": pd.json_normalize(summary["first_burst"]),
         "targets": pd.DataFrame(summary["targets"]),
+        "hamstring_first_calls": pd.DataFrame([summary["hamstring_first_calls"]]),
     }
 
 

@@ -429,7 +429,24 @@ def format_targets(summary: dict[str, Any]) -> str:
         )
     held = sum(t["holds"] for t in summary["targets"])
     lines += ["", f"{held} of {len(summary['targets'])} targets hold."]
+    if "hamstring_first_calls" in summary:
+        calls = summary["hamstring_first_calls"]
+        lines += [
+            "",
+            "Hamstring-first calls over every family and condition: "
+            f"{_missed_cell(calls)} clear hamstring-first reps not called hamstring-first, "
+            f"{_false_cell(calls)} reps that were not hamstring-first (within +-20 ms, or "
+            "glute-first) called hamstring-first.",
+        ]
     return "\n".join(lines)
+
+
+def _missed_cell(calls: dict[str, Any]) -> str:
+    return f"{calls['missed']} of {calls['hamstring_first']}"
+
+
+def _false_cell(calls: dict[str, Any]) -> str:
+    return f"{calls['false']} of {calls['not_hamstring_first']}"
 
 
 def format_comparison(summaries: list[dict[str, Any]]) -> str:
@@ -455,6 +472,22 @@ def format_comparison(summaries: list[dict[str, Any]]) -> str:
         )
         + " |"
     )
+    if all("hamstring_first_calls" in s for s in summaries):
+        calls = [s["hamstring_first_calls"] for s in summaries]
+        lines += [
+            "",
+            "Hamstring-first calls over every family and condition (the call the athlete is "
+            "warned on; not targets):",
+            "",
+            "| | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+            "| clear hamstring-first reps not called hamstring-first | "
+            + " | ".join(map(_missed_cell, calls))
+            + " |",
+            "| reps within +-20 ms or glute-first called hamstring-first | "
+            + " | ".join(map(_false_cell, calls))
+            + " |",
+        ]
     return "\n".join(lines)
 
 

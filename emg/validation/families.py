@@ -304,7 +304,9 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
         ``lead`` (median signed error, p95 |error| ms, reps with a lead), ``order`` (accuracy
         over reps with |lead| >= ``CLEAR_LEAD_MS``, how many, and how many of them were called
         the other side), ``near_zero`` (reps with
-        |lead| <= ``NEAR_ZERO_LEAD_MS`` and how many of them were called hamstring-first) and
+        |lead| <= ``NEAR_ZERO_LEAD_MS`` and how many of them were called hamstring-first),
+        ``sides`` (of those clear reps, the hamstring-first ones and how many were called
+        hamstring-first; the glute-first ones and how many were called hamstring-first) and
         ``flags`` (false flags on glute-first recordings, and how many there were).
     """
     errors = [e for s in scores for _, _, e in s.onset_errors]
@@ -322,6 +324,7 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
                 for r in reps
             ),
         },
+        "sides": _side_stats(reps, margin_ms),
         "flags": {
             "glute_first_sets": len(glute_first),
             "false_flags": sum(s.flagged for s in glute_first),
@@ -366,6 +369,19 @@ def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
         "reps": len(clear),
         "wrong_side": wrong,
     }
+
+
+def _side_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
+    """The clear reps of each side and how many were called hamstring-first."""
+    clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
+    sides: dict[str, Any] = {}
+    for side in ("hamstring-first", "glute-first"):
+        of_side = [r for r in clear if classify_order(r.true_lead_ms, margin_ms) == side]
+        sides[side.replace("-", "_")] = {
+            "reps": len(of_side),
+            "called_hamstring_first": sum(r.order == "hamstring-first" for r in of_side),
+        }
+    return sides
 
 
 def _round(value: Any) -> float:

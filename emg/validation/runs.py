@@ -17,7 +17,7 @@ from emg.dsp.chain_limits import SettingError
 from emg.sources.families import family_names
 from emg.validation.families import FamilyGrid, run_family_validation, summarize_families
 from emg.validation.grid import PeerDetector, ValidationGrid, run_validation, summarize_validation
-from emg.validation.targets import judge_targets
+from emg.validation.targets import hamstring_first_calls, judge_targets
 
 #: ``progress(done, total)`` after each set.
 Progress = Callable[[int, int], None]
@@ -216,7 +216,8 @@ def validate_families(
     list of dict
         One summary per refinement, ``analysis``'s first: the tables of
         :func:`~emg.validation.families.summarize_families`, ``targets`` (each target on its
-        worst family and condition) and ``grid``.
+        worst family and condition), ``hamstring_first_calls`` (the missed and false
+        hamstring-first calls over every condition) and ``grid``.
     """
     chain, exercise = analysis.chain, analysis.exercise
     methods = [chain.refinement, *(m for m in refinements if m != chain.refinement)]
@@ -226,6 +227,7 @@ def validate_families(
         outcomes = run_family_validation(grid, settings, mains, progress)
         summary = summarize_families(outcomes, exercise.margin_ms)
         summary["targets"] = [dataclasses.asdict(t) for t in judge_targets(summary)]
+        summary["hamstring_first_calls"] = dataclasses.asdict(hamstring_first_calls(summary))
         summary["grid"] = {
             "families": list(grid.families),
             "leads_ms": list(grid.leads_ms),

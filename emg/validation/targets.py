@@ -15,6 +15,11 @@ The targets (what the onset and lead must achieve before an estimator can be the
   one muscle recruiting slowly), no rep with |lead| >= 80 ms called the other side, no rep
   within +-20 ms called hamstring-first, and no flag on a glute-first set.
 
+Beside the targets, :func:`hamstring_first_calls` counts the two errors of the call the
+athlete is warned on, over every family and condition: hamstring-first reps missed, and reps
+called hamstring-first that were not. The targets ask for both to be rare and the two trade
+against each other through the order margin, so a refinement is weighed on both.
+
 Only numbers come out (:func:`judge_targets`); printing is the command's job.
 """
 
@@ -207,6 +212,53 @@ def judge_targets(summary: dict[str, Any]) -> list[TargetResult]:
         _count("flags on glute-first sets: none", rows, lambda r: int(r["flags"]["false_flags"])),
     ]
     return results
+
+
+@dataclass(frozen=True)
+class HamstringFirstCalls:
+    """How the hamstring-first call, the one the athlete is warned on, fared over every family
+    and condition of a family validation (a count to weigh refinements by, not a target).
+
+    Attributes
+    ----------
+    missed, hamstring_first
+        Reps with the hamstring first by at least 80 ms not called hamstring-first (called
+        simultaneous or glute-first), of how many.
+    false, not_hamstring_first
+        Reps within +-20 ms or with the glute first by at least 80 ms called hamstring-first,
+        of how many.
+    """
+
+    missed: int
+    hamstring_first: int
+    false: int
+    not_hamstring_first: int
+
+
+def hamstring_first_calls(summary: dict[str, Any]) -> HamstringFirstCalls:
+    """Sum the hamstring-first calls of a family validation's conditions.
+
+    Parameters
+    ----------
+    summary
+        :func:`~emg.validation.families.summarize_families`'s tables.
+
+    Returns
+    -------
+    HamstringFirstCalls
+        Missed and false hamstring-first calls over every condition.
+    """
+    rows: list[Row] = summary["conditions"]
+    hamstring = [r["sides"]["hamstring_first"] for r in rows]
+    glute = [r["sides"]["glute_first"] for r in rows]
+    return HamstringFirstCalls(
+        missed=sum(s["reps"] - s["called_hamstring_first"] for s in hamstring),
+        hamstring_first=sum(s["reps"] for s in hamstring),
+        false=sum(int(r["near_zero"]["hamstring_first"]) for r in rows)
+        + sum(s["called_hamstring_first"] for s in glute),
+        not_hamstring_first=sum(int(r["near_zero"]["reps"]) for r in rows)
+        + sum(s["reps"] for s in glute),
+    )
 
 
 def _within(limit: float, value: float) -> bool:

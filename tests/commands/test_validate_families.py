@@ -106,4 +106,13 @@ def test_family_compare_puts_the_refinements_side_by_side(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "| target | cusum | edge | bonato | bayes |" in out and "| targets held |" in out
+    # every set is glute-first by 80 ms: no hamstring-first rep to miss, each rep a chance of a
+    # false call
+    for summary in compared:
+        calls = summary["hamstring_first_calls"]
+        reps = sum(r["order"]["reps"] for r in summary["conditions"])
+        assert calls["missed"] == calls["hamstring_first"] == 0
+        assert calls["not_hamstring_first"] == reps > 0
+    cells = " | ".join(f"{c['hamstring_first_calls']['false']} of {reps}" for c in compared)
+    assert f"| reps within +-20 ms or glute-first called hamstring-first | {cells} |" in out
     assert out.count("Targets, each judged on the worst family and condition") == 4

@@ -135,6 +135,11 @@ def test_score_row_counts() -> None:
     assert row["lead"]["median"] == pytest.approx(np.median([-10.0, -110.0, -50.0, 5.0, 150.0]))
     assert row["order"] == {"accuracy": 0.3333, "reps": 3, "wrong_side": 1}
     assert row["near_zero"] == {"reps": 2, "hamstring_first": 1}
+    # clear reps by side: -90 ms (called glute-first); +100 and +150 ms (none hamstring-first)
+    assert row["sides"] == {
+        "hamstring_first": {"reps": 1, "called_hamstring_first": 0},
+        "glute_first": {"reps": 2, "called_hamstring_first": 0},
+    }
     assert row["flags"] == {"glute_first_sets": 1, "false_flags": 1}
 
 

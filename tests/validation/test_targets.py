@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emg.validation.targets import judge_targets
+from emg.validation.targets import HamstringFirstCalls, hamstring_first_calls, judge_targets
 
 
 def _row(family: str, group: str, label: str, **figures: Any) -> dict[str, Any]:
@@ -97,3 +97,26 @@ def test_a_target_without_its_conditions_does_not_hold() -> None:
     results = {r.target: r for r in judge_targets(grid)}
     slow = results["lead median error, one muscle slow, 20 dB, within +-10 ms"]
     assert (slow.value, slow.where, slow.holds) == (None, "-", False)
+
+
+def test_hamstring_first_calls_add_up_over_every_condition() -> None:
+    def sides(hamstring: tuple[int, int], glute: tuple[int, int]) -> dict[str, Any]:
+        return {
+            "hamstring_first": {"reps": hamstring[0], "called_hamstring_first": hamstring[1]},
+            "glute_first": {"reps": glute[0], "called_hamstring_first": glute[1]},
+        }
+
+    rows = [
+        {**_row("own", "equal SNR", "20 dB"), "sides": sides((10, 10), (10, 0))},
+        {
+            **_row("spectral", "recruitment", "hamstring slow, 5 dB", near_zero__reps=6),
+            "sides": sides((10, 7), (10, 1)),
+        },
+    ]
+    rows[0]["near_zero"] = {"reps": 4, "hamstring_first": 1}
+    rows[1]["near_zero"]["hamstring_first"] = 2
+    calls = hamstring_first_calls({"conditions": rows})
+    # missed: 0 + 3 of 20; false: near-zero 1 + 2 and glute-first 0 + 1, of 4 + 6 + 10 + 10
+    assert calls == HamstringFirstCalls(
+        missed=3, hamstring_first=20, false=4, not_hamstring_first=30
+    )
