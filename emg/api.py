@@ -39,6 +39,7 @@ from emg.settings_resolution import (
     chain_settings,
     exercise_settings,
     library_overrides,
+    rep_settings,
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
@@ -173,6 +174,7 @@ def analyze(
     rest: tuple[float, float] | None = None,
     mains: str | None = None,
     refinement: str | None = None,
+    lead: str | None = None,
     config: AnalysisConfig | None = None,
     athlete: str | None = None,
     db: PathLike | None = None,
@@ -203,6 +205,10 @@ def analyze(
     refinement
         Onset refinement (``cusum``, ``edge``, ``bayes``, ``bonato``); None: as recorded or the
         default.
+    lead
+        With the edge refinements, where the lead comes from: ``steady`` (the change points
+        and rises) or ``edges`` (moved towards the fitted edges'); None: as recorded or the
+        default (:attr:`emg.analysis.reps.RepConfig.lead`).
     config
         Complete settings to use as they are (nothing above is then resolved).
     athlete
@@ -229,7 +235,7 @@ def analyze(
     recording = _recording(data, fs, channels)
     if config is None:
         overrides = library_overrides(
-            exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement
+            exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement, lead=lead
         )
         config = resolve_settings(recording, overrides)
     if reuse_mvc and athlete is None:
@@ -353,6 +359,7 @@ def validate(
     fs: Sequence[float] | float | None = None,
     exercise: str | None = None,
     refinement: str | None = None,
+    lead: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Accuracy of the method on synthetic sets with known ground truth, as tables.
 
@@ -364,7 +371,7 @@ def validate(
         --family``).
     snr_db, leads_ms, seeds, reps, fs
         The grid (None: the command's defaults); ``seeds`` is how many.
-    exercise, refinement
+    exercise, refinement, lead
         As :func:`analyze` takes them.
 
     Returns
@@ -384,8 +391,10 @@ def validate(
     """
     from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
 
-    given = SettingOverrides(refinement=refinement, exercise=exercise)
-    settings = AnalysisConfig(chain=chain_settings(given), exercise=exercise_settings(given))
+    given = SettingOverrides(refinement=refinement, exercise=exercise, lead=lead)
+    settings = AnalysisConfig(
+        chain=chain_settings(given), exercise=exercise_settings(given), reps=rep_settings(given)
+    )
     if family is None:
         rates = None if fs is None else np.atleast_1d(fs).astype(float)
         if rates is not None and len(rates) != 1:

@@ -25,6 +25,7 @@ from emg.analysis.exercises import ExerciseConfig, exercise_preset
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.offline import resolve_mains
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
+from emg.analysis.reps import RepConfig
 from emg.analysis.settings import recorded_settings, settings_source
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
@@ -58,6 +59,9 @@ class SettingOverrides:
     mvc
         MVC reference per muscle group: a number (µV), or a source as ``--mvc`` takes it
         (``FILE``, ``FILE:START-END``, ``START-END`` of the recording, ``310uv``).
+    lead
+        Where the lead comes from with the edge refinements (``steady`` or ``edges``,
+        :attr:`emg.analysis.reps.RepConfig.lead`).
     """
 
     chain: Mapping[str, Any] = field(default_factory=dict)
@@ -68,10 +72,11 @@ class SettingOverrides:
     margin_ms: float | None = None
     flag: tuple[int, int] | None = None
     mvc: Mapping[str, str | float] = field(default_factory=dict)
+    lead: str | None = None
 
 
 #: The settings a library call takes by name (:func:`library_overrides`).
-LIBRARY_SETTINGS = ("exercise", "mvc", "rest", "mains", "refinement")
+LIBRARY_SETTINGS = ("exercise", "mvc", "rest", "mains", "refinement", "lead")
 
 
 def library_overrides(
@@ -81,6 +86,7 @@ def library_overrides(
     rest: tuple[float, float] | None = None,
     mains: str | None = None,
     refinement: str | None = None,
+    lead: str | None = None,
 ) -> SettingOverrides:
     """The overrides of :func:`emg.analyze`'s and :func:`emg.analyze_many`'s keyword
     settings (each None when not given)."""
@@ -90,6 +96,7 @@ def library_overrides(
         mains=mains,
         exercise=exercise,
         mvc=dict(mvc or {}),
+        lead=lead,
     )
 
 
@@ -132,6 +139,7 @@ def resolve_settings(
         base,
         chain=chain,
         exercise=exercise_settings(given, base.exercise),
+        reps=rep_settings(given, base.reps),
         normalisation=(
             normalisation(given.mvc, recording, chain) if given.mvc else base.normalisation
         ),
@@ -176,6 +184,7 @@ def resolve_live_settings(
     return AnalysisConfig(
         chain=chain,
         exercise=exercise_settings(given),
+        reps=rep_settings(given),
         normalisation=normalisation(given.mvc, None, chain),
     )
 
@@ -200,6 +209,21 @@ def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> 
     with _named_in("chain"):
         config = dataclasses.replace(base, **changes)
         return config if given.refinement is None else config.with_refinement(given.refinement)
+
+
+def rep_settings(given: SettingOverrides, base: RepConfig | None = None) -> RepConfig:
+    """``base`` (default: the defaults) with the lead given.
+
+    Raises
+    ------
+    SettingError
+        Naming ``reps.lead`` when it is not known.
+    """
+    base = base or RepConfig()
+    if given.lead is None:
+        return base
+    with _named_in("reps"):
+        return dataclasses.replace(base, lead=given.lead)
 
 
 def exercise_settings(

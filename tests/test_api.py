@@ -61,15 +61,17 @@ def test_settings_given_to_analyze_are_the_options_of_the_command(hum_set: Path)
         mvc={"glute": "300uv", "hamstring": 250.0},
         rest=(0.5, 2.0),
         refinement="edge",
+        lead="edges",
     )
     cli = _cli_json(
         str(hum_set),
         "--exercise", "squat", "--mvc", "glute=300uv", "--mvc", "hamstring=250uv",
-        "--rest", "0.5-2", "--refinement", "edge",
+        "--rest", "0.5-2", "--refinement", "edge", "--lead", "edges",
     )  # fmt: skip
     assert analysis.to_dict() == cli
     assert analysis.settings.exercise.name == "squat"
     assert analysis.settings.chain.refinement == "edge"
+    assert analysis.settings.reps.lead == "edges"
     assert analysis.to_dict()["normalisation"]["method"] == "mvc"
 
 
@@ -99,6 +101,9 @@ def test_bad_input_to_the_library_is_one_clear_error(hum_set: Path) -> None:
     with pytest.raises(SettingError) as problem:
         emg.analyze(hum_set, refinement="nope")
     assert problem.value.setting == "chain.refinement"
+    with pytest.raises(SettingError) as problem:
+        emg.analyze(hum_set, lead="mean")
+    assert problem.value.setting == "reps.lead" and "steady, edges" in problem.value.reason
     with pytest.raises(SettingError) as problem:
         emg.analyze(hum_set, exercise="bench press")
     assert problem.value.setting == "exercise" and "hip-thrust" in problem.value.reason

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from emg.analysis.deadlines import Deadline, DeadlineQueue
 from emg.analysis.lead import (
+    LEADS,
     RISE_LEVEL_S,
     RISE_LOOKBACK_S,
     LeadEstimate,
@@ -46,6 +47,7 @@ from emg.analysis.rep_measures import (
     rep_levels,
 )
 from emg.dsp.baseline import BaselineEstimate
+from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import Burst, Onset
 from emg.dsp.spectral import welch_power, welch_segment
 from emg.order import Order
@@ -85,6 +87,13 @@ class RepConfig:
         ``margin_ms`` plus this times ``sqrt(1 / (L_g - 1) + 1 / (L_h - 1))`` (``L``: each
         muscle's envelope power at its onset's confirmation over its rest power); 0 turns
         the rule off.
+    lead
+        With the ``edge`` and ``bayes`` refinements, where the lead comes from: ``"steady"``
+        (the default), the CUSUM change points and the rise alignment, as with the CUSUM
+        refinement (alike rises: the least scattered; a slow muscle's rise makes it late);
+        ``"edges"``, moved towards the fitted edges' lead as far as the two disagree beyond
+        noise (unbiased by slow recruitment, more scattered at 5-10 dB). See
+        :mod:`emg.analysis.lead`. With the other refinements it changes nothing.
     mdf_noise_correction
         Take the rest spectrum out of each burst's spectrum before its median frequency (the
         electrode noise's flat spectrum pulls the median up, the more so the weaker the rep).
@@ -106,6 +115,7 @@ class RepConfig:
     elevated_sd: float = 2.0
     rise_weight: float = 0.5
     confidence_ms: float = 15.0
+    lead: str = "steady"
     mdf_noise_correction: bool = True
     rest_guard_s: float = 0.2
     rest_span_s: float = 1.5
@@ -116,6 +126,8 @@ class RepConfig:
             raise ValueError(f"rise weight must be in [0, 1], got {self.rise_weight:g}")
         if self.confidence_ms < 0:
             raise ValueError(f"confidence scale must be >= 0 ms, got {self.confidence_ms:g}")
+        if self.lead not in LEADS:
+            raise SettingError("lead", f"unknown lead {self.lead!r} (known: {', '.join(LEADS)})")
         if self.rest_guard_s < 0 or self.rest_span_s <= 0 or self.rest_memory_s <= 0:
             raise ValueError("rest guard must be >= 0 s, rest span and memory > 0 s")
 
@@ -499,6 +511,7 @@ class RepTracker:
             None
             if glute_change is None or hamstring_change is None
             else (glute_change, hamstring_change),
+            follow_edges=self.config.lead == "edges",
         )
 
     def _change(self, group: str, index: int) -> int | None:

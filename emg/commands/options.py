@@ -6,8 +6,10 @@ import argparse
 import re
 
 from emg.analysis.exercises import EXERCISES, ExerciseConfig
+from emg.analysis.lead import LEADS
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.reps import RepConfig
 from emg.analysis.settings import recorded_settings as library_recorded_settings
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
@@ -19,6 +21,7 @@ from emg.settings_resolution import (
     SettingOverrides,
     chain_settings,
     exercise_settings,
+    rep_settings,
     resolve_settings,
 )
 from emg.settings_resolution import normalisation as library_normalisation
@@ -37,6 +40,7 @@ OPTIONS: dict[str, str] = {
     "chain.rest": "--rest",
     "chain.mains_hz": "--mains",
     "exercise.margin_ms": "--margin-ms",
+    "reps.lead": "--lead",
     "exercise.expected_order": "--expected-order",
     "exercise.flag_count": "--flag",
     "exercise.flag_window": "--flag",
@@ -107,10 +111,11 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--refinement",
         choices=sorted(REFINEMENTS),
-        help="how an onset is placed before its threshold crossing: cusum (a variance "
-        "CUSUM, default), edge (the start of a fitted rising edge: unbiased by slow "
-        "recruitment, more scattered at low SNR), bayes (the posterior median start of the "
-        "rising edge over its shape and ramp) or bonato (Bonato's double threshold)",
+        help="how an onset is placed before its threshold crossing: bayes (the posterior "
+        "median start of the rising edge over its shape and ramp, default), edge (the start "
+        "of the best-fitting rising edge), cusum (a variance CUSUM: late by a part of a slow "
+        "rise) or bonato (Bonato's double threshold). A recorded session keeps the one it "
+        "was recorded with",
     )
     group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(
@@ -148,6 +153,15 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
         help="onsets closer than this are 'simultaneous' (preset: 50 ms; squat 100 ms)",
     )
     group.add_argument(
+        "--lead",
+        choices=list(LEADS),
+        help="with the edge refinements, where the lead comes from: steady (the CUSUM change "
+        "points and the rise alignment, default: the least scattered) or edges (moved towards "
+        "the fitted edges' lead where the two disagree: unbiased by a slowly recruiting "
+        "muscle, more scattered at 5-10 dB). A recorded session keeps the one it was "
+        "recorded with",
+    )
+    group.add_argument(
         "--flag",
         type=parse_flag_rule,
         metavar="N/M",
@@ -183,6 +197,7 @@ def setting_overrides(args: argparse.Namespace) -> SettingOverrides:
         margin_ms=getattr(args, "margin_ms", None),
         flag=getattr(args, "flag", None),
         mvc=mvc_sources(getattr(args, "mvc", None) or []),
+        lead=getattr(args, "lead", None),
     )
 
 
@@ -221,6 +236,14 @@ def exercise_config(args: argparse.Namespace, base: ExerciseConfig | None = None
         return exercise_settings(setting_overrides(args), base)
     except SettingError as error:
         raise option_error(error, args) from None
+
+
+def rep_config(args: argparse.Namespace) -> RepConfig:
+    """The rep settings of parsed options: the defaults with the lead given."""
+    try:
+        return rep_settings(setting_overrides(args))
+    except SettingError as error:
+        raise option_error(error) from None
 
 
 def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -> Normalisation:

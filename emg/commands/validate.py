@@ -20,6 +20,7 @@ from emg.commands.options import (
     chain_config,
     exercise_config,
     option_error,
+    rep_config,
 )
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
@@ -173,7 +174,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except SettingError as error:
         raise option_error(error) from None
-    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise_config(args))
+    analysis = AnalysisConfig(
+        chain=chain_config(args), exercise=exercise_config(args), reps=rep_config(args)
+    )
     peers = available_peers() if args.compare else None
     if args.compare and not peers:
         raise EmgInputError(
@@ -297,7 +300,9 @@ def run_families(args: argparse.Namespace) -> int:
         )
     except SettingError as error:
         raise option_error(error) from None
-    analysis = AnalysisConfig(chain=chain_config(args), exercise=exercise_config(args))
+    analysis = AnalysisConfig(
+        chain=chain_config(args), exercise=exercise_config(args), reps=rep_config(args)
+    )
     # --compare: every onset refinement over the same sets, the default's first
     summaries = validate_families(
         grid, analysis, args.mains or "auto", REFINEMENTS if args.compare else (), _progress

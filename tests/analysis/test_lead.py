@@ -11,6 +11,7 @@ from emg.analysis.lead import AGREE_MS, Rise, estimate_lead, rise_of
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.reps import RepConfig
+from emg.dsp.chain import ChainConfig
 from emg.order import classify_order
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
@@ -126,3 +127,40 @@ def test_fitted_edges_take_the_steady_lead_as_far_as_it_agrees_with_theirs() -> 
     # CUSUM refinement) give the steady lead as before
     assert far.uncertainty_ms == pytest.approx(15.0 * np.sqrt(2 / 10))
     assert estimate_lead((1000, 1040), rises, FS).lead_ms == pytest.approx((20.0 + 25.0) / 2)
+    # not following the edges: the steady lead alone, whatever the edges say
+    alone = estimate_lead((1000, 1040), slow, FS, changes=(1030, 1200), follow_edges=False)
+    assert alone.lead_ms == pytest.approx(steady)
+
+
+def test_the_steady_lead_with_fitted_edges_is_the_cusums_lead() -> None:
+    # Fitted edges place the onsets, the change points and rises give the lead: the reps'
+    # leads and orders are those of the CUSUM refinement, to the sample, while the onsets
+    # are the starts of the rises (on this set at 10 dB, median 9 ms late against 18-22 ms).
+    config = SynthConfig(reps=8, lead_ms=(-90.0, -30.0, 0.0, 40.0) * 2, snr_db=10.0, seed=5)
+    recording = generate_session(config).recording
+    truth = generate_session(config).truth["reps"]
+    results = {
+        refinement: analyze_recording(
+            recording,
+            AnalysisConfig(chain=ChainConfig().with_refinement(refinement)),
+            keep_envelope=False,
+        )
+        for refinement in ("cusum", "bayes")
+    }
+    cusum, bayes = results["cusum"].reps, results["bayes"].reps
+    assert len(cusum) == len(bayes) == 8
+    assert [r.lead_ms for r in bayes] == [r.lead_ms for r in cusum]
+    assert [r.order for r in bayes] == [r.order for r in cusum]
+    fs = recording.sample_rate
+    for muscle in ("glute", "hamstring"):
+        true = np.array([rep[f"{muscle}_onset_s"] for rep in truth]) * 1000
+        late = {
+            name: np.median([r.onsets[muscle] / fs * 1000 for r in reps] - true)
+            for name, reps in (("cusum", cusum), ("bayes", bayes))
+        }
+        assert abs(late["bayes"]) < 12.0 and late["cusum"] > late["bayes"] + 8.0, late
+    edges = AnalysisConfig(
+        chain=ChainConfig().with_refinement("bayes"), reps=RepConfig(lead="edges")
+    )
+    followed = analyze_recording(recording, edges, keep_envelope=False).reps
+    assert [r.lead_ms for r in followed] != [r.lead_ms for r in cusum]

@@ -78,3 +78,14 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
         }
     )
     assert posterior.chain == ChainConfig().with_refinement("bayes")
+
+
+def test_sessions_recorded_before_the_lead_setting_replay_with_the_edges_lead() -> None:
+    # the fitted edges then moved the lead towards theirs; today's default is the steady lead
+    stored = settings_to_dict(AnalysisConfig())
+    assert stored["reps"]["lead"] == "steady" and stored["chain"]["refinement"] == "bayes"
+    assert settings_from_dict(stored).reps.lead == "steady"
+    del stored["reps"]["lead"]
+    assert settings_from_dict(stored).reps.lead == "edges"
+    with pytest.raises(SettingError, match=r"reps\.lead.*unknown lead 'mean'"):
+        settings_from_dict({"reps": {"lead": "mean"}})
