@@ -1,11 +1,9 @@
 """The lead of the hamstring over the glute onset, from both muscles' rises.
 
-Each muscle's onset is detected on its own (a threshold crossing refined back, see
-:mod:`emg.dsp.onset`; the lead starts from the CUSUM change point of each rise, which comes
-with every refinement but the double threshold), and the difference of two noisy onsets has
-long tails: now and then a noise excursion joins one onset, or one muscle's EMG happens to
-stay weak for its first tens of milliseconds. Two things make the lead, and the order decided
-from it, more robust:
+Each muscle's onset is detected on its own (a threshold crossing refined back by a CUSUM, see
+:mod:`emg.dsp.onset`), and the difference of two noisy onsets has long tails: now and then a
+noise excursion joins one onset, or one muscle's EMG happens to stay weak for its first tens
+of milliseconds. Two things make the lead, and the order decided from it, more robust:
 
 Rise alignment
     Each muscle's rising edge is timed as a whole, amplitude-free: its RMS envelope's power
