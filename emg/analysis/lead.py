@@ -31,15 +31,16 @@ Fitted edges
     edge (unbiased when the two muscles recruit at different speeds, but more scattered),
     and the variance change point of the same rise comes with it. The change points and the
     rise alignment give a steady lead that is late by a part of each muscle's ramp, which
-    cancels when the muscles rise alike. By default (``RepConfig.lead = "steady"``) the lead
-    is that steady lead, exactly what the CUSUM refinement gives: the fitted edges then
-    place the onsets, the change points the lead. With ``"edges"`` the lead is the edges'
-    lead moved towards the steady one by ``1 / (1 + (d / s)^2)`` of their difference ``d``,
-    ``s`` the difference noise alone gives at these levels (:data:`AGREE_MS`): alike rises
-    get the steady lead, a slow and a fast one the edges'. That removes the slow muscle's
-    bias but lets the edges' scatter into the lead at 5-10 dB, where on the project's own
-    grid it calls clear reps simultaneous and near-zero ones hamstring-first that the
-    steady lead gets right (the README's family tables).
+    cancels when the muscles rise alike. By default (``RepConfig.lead = "edges"``) the lead
+    is the edges' lead moved towards the steady one by ``1 / (1 + (d / s)^2)`` of their
+    difference ``d``, ``s`` the difference noise alone gives at these levels
+    (:data:`AGREE_MS`): alike rises get the steady lead, a slow and a fast one the edges'.
+    That removes the slow muscle's bias but lets the edges' scatter into the lead at
+    5-10 dB, where on the project's own grid it calls clear reps simultaneous and near-zero
+    ones hamstring-first that the steady lead gets right. With ``"steady"`` the lead is the
+    steady lead alone, exactly what the CUSUM refinement gives: the fitted edges then place
+    the onsets, the change points the lead and the order (the README's family tables
+    compare the two).
 
 Both use only samples up to each onset's confirmation, so the order is decided at the same
 time as before and stays causal. Staude et al. 2001 compare onset estimators on simulated

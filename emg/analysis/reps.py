@@ -88,12 +88,13 @@ class RepConfig:
         muscle's envelope power at its onset's confirmation over its rest power); 0 turns
         the rule off.
     lead
-        With the ``edge`` and ``bayes`` refinements, where the lead comes from: ``"steady"``
-        (the default), the CUSUM change points and the rise alignment, as with the CUSUM
-        refinement (alike rises: the least scattered; a slow muscle's rise makes it late);
-        ``"edges"``, moved towards the fitted edges' lead as far as the two disagree beyond
-        noise (unbiased by slow recruitment, more scattered at 5-10 dB). See
-        :mod:`emg.analysis.lead`. With the other refinements it changes nothing.
+        With the ``edge`` and ``bayes`` refinements, where the lead comes from: ``"edges"``
+        (the default), the steady lead moved towards the fitted edges' lead as far as the two
+        disagree beyond noise (unbiased by slow recruitment, more scattered at 5-10 dB);
+        ``"steady"``, the CUSUM change points and the rise alignment alone, the CUSUM
+        refinement's lead and orders to the sample (the least scattered with alike rises; a
+        slow muscle's rise makes it late). See :mod:`emg.analysis.lead`. With the other
+        refinements it changes nothing.
     mdf_noise_correction
         Take the rest spectrum out of each burst's spectrum before its median frequency (the
         electrode noise's flat spectrum pulls the median up, the more so the weaker the rep).
@@ -115,7 +116,7 @@ class RepConfig:
     elevated_sd: float = 2.0
     rise_weight: float = 0.5
     confidence_ms: float = 15.0
-    lead: str = "steady"
+    lead: str = "edges"
     mdf_noise_correction: bool = True
     rest_guard_s: float = 0.2
     rest_span_s: float = 1.5

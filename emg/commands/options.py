@@ -111,11 +111,10 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--refinement",
         choices=sorted(REFINEMENTS),
-        help="how an onset is placed before its threshold crossing: bayes (the posterior "
-        "median start of the rising edge over its shape and ramp, default), edge (the start "
-        "of the best-fitting rising edge), cusum (a variance CUSUM: late by a part of a slow "
-        "rise) or bonato (Bonato's double threshold). A recorded session keeps the one it "
-        "was recorded with",
+        help="how an onset is placed before its threshold crossing: cusum (a variance "
+        "CUSUM, default), edge (the start of a fitted rising edge: unbiased by slow "
+        "recruitment, more scattered at low SNR), bayes (the posterior median start of the "
+        "rising edge over its shape and ramp) or bonato (Bonato's double threshold)",
     )
     group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(
@@ -155,11 +154,11 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--lead",
         choices=list(LEADS),
-        help="with the edge refinements, where the lead comes from: steady (the CUSUM change "
-        "points and the rise alignment, default: the least scattered) or edges (moved towards "
-        "the fitted edges' lead where the two disagree: unbiased by a slowly recruiting "
-        "muscle, more scattered at 5-10 dB). A recorded session keeps the one it was "
-        "recorded with",
+        help="with --refinement edge or bayes, where the lead comes from: edges (default: "
+        "the steady lead moved towards the fitted edges' where the two disagree; unbiased by "
+        "a slowly recruiting muscle, more scattered at 5-10 dB) or steady (the CUSUM change "
+        "points and the rise alignment alone: the CUSUM's lead and orders, with the edges' "
+        "onsets). A recorded session keeps the one it was recorded with",
     )
     group.add_argument(
         "--flag",

@@ -70,18 +70,16 @@ class ChainConfig:
         Minimum time above the onset / below the offset threshold.
     refine_s
         How far before the threshold crossing the onset may be placed (0 = no refinement:
-        the onset is the crossing): 0.4 s for the ``edge`` and ``bayes`` refinements, which
-        need room for a slow ramp, 0.15 s for ``cusum`` and ``bonato``
-        (:meth:`with_refinement` sets it).
+        the onset is the crossing); the ``edge`` and ``bayes`` refinements want more room
+        (0.4 s).
     refinement
-        How the onset is placed: ``"bayes"`` (the default), the posterior median start of
-        the rising edge over its shape and ramp
-        (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), from the signal up to the
-        confirmation, with the CUSUM change point of the same rise beside it (the lead's,
-        see ``RepConfig.lead``); ``"edge"``, the start of the single best-fitting rising
-        edge (:mod:`emg.dsp.edge_onset`); ``"cusum"``, a one-sided variance CUSUM up to the
-        crossing (late by a part of a slow rise); ``"bonato"``, Bonato's double threshold
-        (:mod:`emg.dsp.double_threshold`). The README's family tables compare them.
+        How the onset is placed: ``"cusum"``, a one-sided variance CUSUM up to the crossing;
+        ``"edge"``, the start of the rising edge fitted to the signal up to the confirmation
+        (:mod:`emg.dsp.edge_onset`): unbiased by slow recruitment but about twice as
+        scattered at 5-10 dB, so not yet the default (see the README's family tables);
+        ``"bayes"``, the posterior median start of the rising edge over its shape and ramp
+        (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with the same room;
+        ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
     remove_crosstalk
@@ -118,8 +116,8 @@ class ChainConfig:
     offset_k: float = 1.5
     hold_s: float = 0.100
     offset_hold_s: float = 0.050
-    refine_s: float = 0.400
-    refinement: str = "bayes"
+    refine_s: float = 0.150
+    refinement: str = "cusum"
     refine_rho: float = 4.0
     remove_crosstalk: bool = True
     mains_bridge: bool = True

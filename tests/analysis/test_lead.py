@@ -142,7 +142,9 @@ def test_the_steady_lead_with_fitted_edges_is_the_cusums_lead() -> None:
     results = {
         refinement: analyze_recording(
             recording,
-            AnalysisConfig(chain=ChainConfig().with_refinement(refinement)),
+            AnalysisConfig(
+                chain=ChainConfig().with_refinement(refinement), reps=RepConfig(lead="steady")
+            ),
             keep_envelope=False,
         )
         for refinement in ("cusum", "bayes")
@@ -159,8 +161,6 @@ def test_the_steady_lead_with_fitted_edges_is_the_cusums_lead() -> None:
             for name, reps in (("cusum", cusum), ("bayes", bayes))
         }
         assert abs(late["bayes"]) < 12.0 and late["cusum"] > late["bayes"] + 8.0, late
-    edges = AnalysisConfig(
-        chain=ChainConfig().with_refinement("bayes"), reps=RepConfig(lead="edges")
-    )
+    edges = AnalysisConfig(chain=ChainConfig().with_refinement("bayes"))  # lead="edges"
     followed = analyze_recording(recording, edges, keep_envelope=False).reps
     assert [r.lead_ms for r in followed] != [r.lead_ms for r in cusum]

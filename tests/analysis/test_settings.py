@@ -7,6 +7,7 @@ import pytest
 from emg.analysis.exercises import exercise_preset
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.pipeline import AnalysisConfig
+from emg.analysis.reps import RepConfig
 from emg.analysis.settings import SettingError, settings_from_dict, settings_to_dict
 from emg.dsp.chain import ChainConfig
 
@@ -81,11 +82,13 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
 
 
 def test_sessions_recorded_before_the_lead_setting_replay_with_the_edges_lead() -> None:
-    # the fitted edges then moved the lead towards theirs; today's default is the steady lead
-    stored = settings_to_dict(AnalysisConfig())
-    assert stored["reps"]["lead"] == "steady" and stored["chain"]["refinement"] == "bayes"
+    # the fitted edges then moved the lead towards theirs, as the default still does
+    steady = AnalysisConfig(
+        chain=ChainConfig().with_refinement("bayes"), reps=RepConfig(lead="steady")
+    )
+    stored = settings_to_dict(steady)
     assert settings_from_dict(stored).reps.lead == "steady"
     del stored["reps"]["lead"]
-    assert settings_from_dict(stored).reps.lead == "edges"
+    assert settings_from_dict(stored).reps.lead == "edges" == RepConfig().lead
     with pytest.raises(SettingError, match=r"reps\.lead.*unknown lead 'mean'"):
         settings_from_dict({"reps": {"lead": "mean"}})

@@ -163,11 +163,9 @@ def test_a_packet_lost_over_an_onset_puts_it_inside_the_gap() -> None:
     # it) was itself a rise and crossed the threshold, 10 ms before the true onset (median)
     # with the gap 25 ms before it
     assert np.median(over) >= np.median(clean) - 3
-    # nor much later: the onset is put inside the gap, where nothing says when in it the rise
-    # began (the tail: at most the packet's length beyond the clean errors)
+    # nor much later: the onset is put inside the gap
     assert np.median(np.abs(over)) <= np.median(np.abs(clean)) + 5
-    assert np.percentile(np.abs(over), 95) <= np.percentile(np.abs(clean), 95) + 20
-    assert np.max(over) <= np.max(clean) + 5  # never after its own crossing
+    assert np.percentile(np.abs(over), 95) <= np.percentile(np.abs(clean), 95) + 8
 
 
 @pytest.mark.parametrize(("fs", "mains_hz"), [(1000.0, 60.0), (2000.0, 50.0)])
