@@ -82,6 +82,9 @@ class RepConfig:
     rise_weight
         Weight of the rise alignment in the lead (0-1; 0: the lead is the difference of the
         detected onsets), see :mod:`emg.analysis.lead`.
+    start_weight
+        Weight of the rises' extrapolated starts in the lead (0-1; 0: none), see
+        :mod:`emg.analysis.lead` ("Rise starts").
     confidence_ms
         Scale of the lead's uncertainty margin: a side is called only when the lead exceeds
         ``margin_ms`` plus this times ``sqrt(1 / (L_g - 1) + 1 / (L_h - 1))`` (``L``: each
@@ -115,6 +118,7 @@ class RepConfig:
     pre_window_s: float = 0.5
     elevated_sd: float = 2.0
     rise_weight: float = 0.5
+    start_weight: float = 0.25
     confidence_ms: float = 15.0
     lead: str = "edges"
     mdf_noise_correction: bool = True
@@ -125,6 +129,8 @@ class RepConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.rise_weight <= 1:
             raise ValueError(f"rise weight must be in [0, 1], got {self.rise_weight:g}")
+        if not 0 <= self.start_weight <= 1:
+            raise ValueError(f"start weight must be in [0, 1], got {self.start_weight:g}")
         if self.confidence_ms < 0:
             raise ValueError(f"confidence scale must be >= 0 ms, got {self.confidence_ms:g}")
         if self.lead not in LEADS:
@@ -513,6 +519,7 @@ class RepTracker:
             if glute_change is None or hamstring_change is None
             else (glute_change, hamstring_change),
             follow_edges=self.config.lead == "edges",
+            start_weight=self.config.start_weight,
         )
 
     def _change(self, group: str, index: int) -> int | None:
