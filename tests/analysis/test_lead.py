@@ -38,6 +38,32 @@ def test_rise_time_does_not_depend_on_the_amplitude() -> None:
     assert 1000 + 400 + 22 < times[0] < 1000 + 400 + 55
 
 
+def test_rise_start_does_not_depend_on_the_ramp() -> None:
+    # a linear amplitude ramp from sample 400 over 40-300 samples: its constant-fraction time
+    # comes later the slower the ramp, its extrapolated start stays at 400
+    rises = [
+        rise_of(_envelope(10.0, ramp=ramp), 0, rest_power=1.0, level_window=100)
+        for ramp in (40, 100, 300)
+    ]
+    times = [r.time for r in rises if r is not None and r.time is not None]
+    starts = [r.start for r in rises if r is not None and r.start is not None]
+    assert len(times) == len(starts) == 3
+    assert times[2] - times[0] > 80
+    assert np.allclose(starts, 400.0, atol=1.0), starts
+
+
+def test_estimate_moves_towards_the_rise_starts() -> None:
+    # onsets and rises say 20 ms, the starts 60 ms (hamstring first): a quarter of the way
+    rises = (Rise(1100.0, 11.0, 1050.0), Rise(1140.0, 11.0, 970.0))
+    lead = estimate_lead((1000, 1040), rises, FS, start_weight=0.25).lead_ms
+    assert lead == pytest.approx(20.0 + 0.25 * (-40.0 - 20.0))
+    assert estimate_lead((1000, 1040), rises, FS).lead_ms == pytest.approx(20.0)  # weight 0
+    no_start = (Rise(1100.0, 11.0), Rise(1140.0, 11.0, 970.0))
+    assert estimate_lead((1000, 1040), no_start, FS, start_weight=0.25).lead_ms == pytest.approx(
+        20.0
+    )
+
+
 def test_rise_without_a_quiet_stretch_has_no_time() -> None:
     rise = rise_of(_envelope(5.0)[450:], 0, rest_power=1.0, level_window=100)
     assert rise is not None and rise.time is None and rise.level > 1
@@ -63,6 +89,8 @@ def test_rep_config_checks_its_lead_settings() -> None:
         RepConfig(rise_weight=1.5)
     with pytest.raises(ValueError, match="confidence"):
         RepConfig(confidence_ms=-1.0)
+    with pytest.raises(ValueError, match="start weight"):
+        RepConfig(start_weight=1.5)
 
 
 def test_order_is_called_beyond_the_margin_and_the_uncertainty() -> None:

@@ -90,5 +90,9 @@ def test_sessions_recorded_before_the_lead_setting_replay_with_the_edges_lead() 
     assert settings_from_dict(stored).reps.lead == "steady"
     del stored["reps"]["lead"]
     assert settings_from_dict(stored).reps.lead == "edges" == RepConfig().lead
+    # nor the rise starts in the lead, which came after
+    assert settings_from_dict(stored).reps.start_weight == 0.25 == RepConfig().start_weight
+    del stored["reps"]["start_weight"]
+    assert settings_from_dict(stored).reps.start_weight == 0.0
     with pytest.raises(SettingError, match=r"reps\.lead.*unknown lead 'mean'"):
         settings_from_dict({"reps": {"lead": "mean"}})
