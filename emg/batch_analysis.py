@@ -297,7 +297,7 @@ def analyze_many(
         Address of a running Dask cluster (``tcp://HOST:PORT``) instead.
     **settings
         As :func:`emg.analyze` takes them (``exercise``, ``mvc``, ``rest``, ``mains``,
-        ``refinement``).
+        ``refinement``, ``lead``).
 
     Returns
     -------

@@ -66,7 +66,7 @@ def test_settings_given_to_analyze_are_the_options_of_the_command(hum_set: Path)
     cli = _cli_json(
         str(hum_set),
         "--exercise", "squat", "--mvc", "glute=300uv", "--mvc", "hamstring=250uv",
-        "--rest", "0.5-2", "--refinement", "edge", "--lead", "edges",
+        "--rest", "0.5-2", "--refinement", "edge", "--lead-from", "edges",
     )  # fmt: skip
     assert analysis.to_dict() == cli
     assert analysis.settings.exercise.name == "squat"

@@ -56,6 +56,11 @@ FloatArray = npt.NDArray[np.float64]
 GROUPS = ("glute", "hamstring")
 
 
+#: Offsets kept per muscle to find the one before an onset: the rep's own bursts, split by
+#: dips, may have ended by the time its lead is worked out.
+RECENT_OFFSETS = 8
+
+
 @dataclass(frozen=True)
 class RepConfig:
     """How bursts are grouped into reps (times in seconds).
@@ -311,6 +316,9 @@ class RepTracker:
         self._position = 0
         self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
         self._last_offset: dict[str, int] = {}
+        # each muscle's latest offsets, for the one before a given onset (a rep's lead may be
+        # worked out once its own bursts have ended)
+        self._recent_offsets: dict[str, list[int]] = {}
         self._quiet_from = settle  # no rep, no twitch from here on (until the next onset)
         self._settle = settle  # the first sample at which an onset can be detected
         self._segment = welch_segment(fs)
@@ -430,6 +438,9 @@ class RepTracker:
     def _on_offset(self, group: str, burst: Burst, out: list[RepEvent]) -> None:
         self._active[group] = False
         self._last_offset[group] = burst.offset
+        recent = self._recent_offsets.setdefault(group, [])
+        recent.append(burst.offset)
+        del recent[:-RECENT_OFFSETS]
         rep = self._rep
         if rep is None:
             return
@@ -540,7 +551,8 @@ class RepTracker:
         rest_power = float(estimate.mean[channel] ** 2 + estimate.std[channel] ** 2)
         # from before the onset, not into the previous burst
         lookback = min(self._delay, self._s(RISE_LOOKBACK_S))
-        lo = max(onset.crossing - lookback, self._last_offset.get(group, 0), 0)
+        before = [o for o in self._recent_offsets.get(group, []) if o <= onset.crossing]
+        lo = max(onset.crossing - lookback, before[-1] if before else 0, 0)
         segment = self._history.slice(lo, onset.decided + 1)
         if len(segment) != onset.decided + 1 - lo:
             return None

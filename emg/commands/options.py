@@ -40,7 +40,7 @@ OPTIONS: dict[str, str] = {
     "chain.rest": "--rest",
     "chain.mains_hz": "--mains",
     "exercise.margin_ms": "--margin-ms",
-    "reps.lead": "--lead",
+    "reps.lead": "--lead-from",
     "exercise.expected_order": "--expected-order",
     "exercise.flag_count": "--flag",
     "exercise.flag_window": "--flag",
@@ -152,7 +152,7 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
         help="onsets closer than this are 'simultaneous' (preset: 50 ms; squat 100 ms)",
     )
     group.add_argument(
-        "--lead",
+        "--lead-from",
         choices=list(LEADS),
         help="with --refinement edge or bayes, where the lead comes from: edges (default: "
         "the steady lead moved towards the fitted edges' where the two disagree; unbiased by "
@@ -196,7 +196,7 @@ def setting_overrides(args: argparse.Namespace) -> SettingOverrides:
         margin_ms=getattr(args, "margin_ms", None),
         flag=getattr(args, "flag", None),
         mvc=mvc_sources(getattr(args, "mvc", None) or []),
-        lead=getattr(args, "lead", None),
+        lead=getattr(args, "lead_from", None),
     )
 
 

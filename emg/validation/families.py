@@ -324,7 +324,7 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
                 for r in reps
             ),
         },
-        "sides": _side_stats(reps, margin_ms),
+        "sides": _side_stats(reps),
         "flags": {
             "glute_first_sets": len(glute_first),
             "false_flags": sum(s.flagged for s in glute_first),
@@ -371,13 +371,14 @@ def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
     }
 
 
-def _side_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
-    """The clear reps of each side and how many were called hamstring-first."""
+def _side_stats(reps: list[RepScore]) -> dict[str, Any]:
+    """The clear reps of each side and how many were called hamstring-first (the side by the
+    true lead's sign, whatever the exercise's margin)."""
     clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
     sides: dict[str, Any] = {}
-    for side in ("hamstring-first", "glute-first"):
-        of_side = [r for r in clear if classify_order(r.true_lead_ms, margin_ms) == side]
-        sides[side.replace("-", "_")] = {
+    for side, sign in (("hamstring_first", -1.0), ("glute_first", 1.0)):
+        of_side = [r for r in clear if sign * r.true_lead_ms > 0]
+        sides[side] = {
             "reps": len(of_side),
             "called_hamstring_first": sum(r.order == "hamstring-first" for r in of_side),
         }

@@ -239,6 +239,7 @@ def validate_families(
             "margin_ms": exercise.margin_ms,
             "detector": settings.chain.detector,
             "refinement": settings.chain.refinement,
+            "lead": settings.reps.lead,
             "mains": mains,
         }
         summaries.append(summary)
