@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 
 from emg.analysis.lead import AGREE_MS, Rise, estimate_lead, rise_of
-from emg.analysis.offline import analyze_recording
+from emg.analysis.offline import analyze_recording, resolve_mains
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.reps import RepConfig
 from emg.dsp.chain import ChainConfig
 from emg.order import classify_order
 from emg.recording import Recording
+from emg.sources.families import simulate_family
 from emg.sources.synthetic import SynthConfig, generate_session
+from emg.validation.families import family_cases
+from emg.validation.grid import matching_rep
 
 FS = 2000.0
 OLD = RepConfig(rise_weight=0.0, confidence_ms=0.0)  # the difference of the detected onsets
@@ -192,3 +195,31 @@ def test_the_steady_lead_with_fitted_edges_is_the_cusums_lead() -> None:
     edges = AnalysisConfig(chain=ChainConfig().with_refinement("bayes"))  # lead="edges"
     followed = analyze_recording(recording, edges, keep_envelope=False).reps
     assert [r.lead_ms for r in followed] != [r.lead_ms for r in cusum]
+
+
+@pytest.mark.parametrize("slow", ["hamstring", "glute"])
+def test_rise_starts_shrink_the_lead_bias_of_a_slowly_recruiting_muscle(slow: str) -> None:
+    # Motor-unit sets (Fuglevand-style recruitment, not the generator the weight was chosen
+    # on), one muscle recruiting over 150-250 ms and the other over 20-60 ms, 20 dB: the same
+    # reps' leads without and with the rises' starts. Over these 64 reps the median error
+    # shrinks by 2-3 ms (10.0 -> 7.8 ms with the hamstring slow, -14.9 -> -11.7 with the glute).
+    case = next(c for c in family_cases(8) if c.label == f"{slow} slow, 20 dB")
+    errors: dict[float, list[float]] = {0.0: [], 0.25: []}
+    for seed in range(4):
+        for lead in (-80.0, 80.0):
+            condition = dataclasses.replace(case.condition, fs=1000.0, lead_ms=lead)
+            session = simulate_family("motor-unit", condition, seed)
+            for weight, found in errors.items():
+                config = AnalysisConfig(reps=RepConfig(start_weight=weight))
+                chain = resolve_mains(session.recording, config.chain, "auto")
+                result = analyze_recording(
+                    session.recording, dataclasses.replace(config, chain=chain), keep_envelope=False
+                )
+                for truth in session.truth["reps"]:
+                    rep = matching_rep(result.reps, truth, result.sample_rate)
+                    if rep is not None and rep.lead_ms is not None:
+                        true_lead = truth["hamstring_onset_s"] - truth["glute_onset_s"]
+                        found.append(rep.lead_ms - true_lead * 1000)
+    assert len(errors[0.0]) == len(errors[0.25]) >= 60
+    without, with_starts = (abs(float(np.median(errors[w]))) for w in (0.0, 0.25))
+    assert with_starts <= without - 1.5, (without, with_starts)
