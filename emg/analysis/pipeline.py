@@ -41,6 +41,7 @@ PART_LIMITS: dict[str, dict[str, Limit]] = {
         "pre_window_s": Limit(0.0, 60.0, "the window before a rep", "s"),
         "elevated_sd": Limit(0.0, 100.0, "the elevated-activity threshold (SDs)"),
         "rise_weight": Limit(0.0, 1.0, "the rise weight"),
+        "start_weight": Limit(0.0, 1.0, "the rise-start weight"),
         "confidence_ms": Limit(0.0, 1000.0, "the confidence scale", "ms"),
         "rest_guard_s": Limit(0.0, 60.0, "the rest guard", "s"),
         "rest_span_s": Limit(0.0, 600.0, "the rest span", "s", above=True),

@@ -36,6 +36,8 @@ def test_settings_survive_json() -> None:
         ({"chain": {"k": -5}}, r"^chain\.k: the onset threshold .* above 0 and at most 50"),
         ({"chain": {"rest": [3, 1]}}, r"^chain\.rest: the rest period must start at 0 s"),
         ({"reps": {"max_rep_s": 1e12}}, r"^reps\.max_rep_s: the longest rep must be above 0"),
+        ({"reps": {"start_weight": 2}}, r"^reps\.start_weight: the rise-start weight .* 0 to 1"),
+        ({"reps": {"lead": "mean"}}, r"^reps\.lead: unknown lead 'mean' \(known: steady, edges\)"),
         ({"exercise": {"flag_count": 2.5}}, r"^exercise\.flag_count: .* a whole number, got 2\.5"),
         ({"normalisation": {"mvc_uv": {"glute": -1}}}, r"^normalisation\.mvc_uv\.glute: "),
     ],
