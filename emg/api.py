@@ -36,10 +36,8 @@ from emg.io.open_recording import open_recording
 from emg.recording import Recording
 from emg.settings_resolution import (
     SettingOverrides,
-    chain_settings,
-    exercise_settings,
+    default_settings,
     library_overrides,
-    rep_settings,
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
@@ -392,9 +390,7 @@ def validate(
     from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
 
     given = SettingOverrides(refinement=refinement, exercise=exercise, lead=lead)
-    settings = AnalysisConfig(
-        chain=chain_settings(given), exercise=exercise_settings(given), reps=rep_settings(given)
-    )
+    settings = default_settings(given)
     if family is None:
         rates = None if fs is None else np.atleast_1d(fs).astype(float)
         if rates is not None and len(rates) != 1:

@@ -211,6 +211,21 @@ def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> 
         return config if given.refinement is None else config.with_refinement(given.refinement)
 
 
+def default_settings(given: SettingOverrides) -> AnalysisConfig:
+    """DESIGN.md's defaults with the chain, exercise and rep overrides given: the settings of
+    sets that have no recording to take settings from (synthetic validation), whose mains
+    and MVC are worked out per set.
+
+    Raises
+    ------
+    SettingError
+        Naming the setting at fault.
+    """
+    return AnalysisConfig(
+        chain=chain_settings(given), exercise=exercise_settings(given), reps=rep_settings(given)
+    )
+
+
 def rep_settings(given: SettingOverrides, base: RepConfig | None = None) -> RepConfig:
     """``base`` (default: the defaults) with the lead given.
 

@@ -315,9 +315,8 @@ class RepTracker:
         self._deadlines = DeadlineQueue()
         self._position = 0
         self._onsets: dict[str, Onset] = {}  # confirmed onsets of the current rep
-        self._last_offset: dict[str, int] = {}
-        # each muscle's latest offsets, for the one before a given onset (a rep's lead may be
-        # worked out once its own bursts have ended)
+        # each muscle's latest offsets, the last one last: for the one before a given onset (a
+        # rep's lead may be worked out once its own bursts have ended)
         self._recent_offsets: dict[str, list[int]] = {}
         self._quiet_from = settle  # no rep, no twitch from here on (until the next onset)
         self._settle = settle  # the first sample at which an onset can be detected
@@ -437,7 +436,6 @@ class RepTracker:
 
     def _on_offset(self, group: str, burst: Burst, out: list[RepEvent]) -> None:
         self._active[group] = False
-        self._last_offset[group] = burst.offset
         recent = self._recent_offsets.setdefault(group, [])
         recent.append(burst.offset)
         del recent[:-RECENT_OFFSETS]
@@ -606,7 +604,7 @@ class RepTracker:
         history the tracker always keeps, so it does not depend on the blocking.
         """
         guard = round(self.config.rest_guard_s * self.fs)
-        quiet = max([self._quiet_from, *self._last_offset.values()])
+        quiet = max([self._quiet_from, *(offsets[-1] for offsets in self._recent_offsets.values())])
         lo = max(quiet + guard, onset - self._s(self.config.rest_span_s))
         hi = onset - guard
         if hi - lo < self._segment:

@@ -22,7 +22,7 @@ from emg.batch_analysis import (
     local_client,
     remote_client,
 )
-from emg.commands.options import OPTIONS, chain_config, exercise_config, setting_overrides
+from emg.commands.options import OPTIONS, default_config, setting_overrides
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs, is_glob, is_recording_folder
 from emg.io.channel_map import parse_channel_overrides
@@ -159,8 +159,7 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     out: Path = args.out
     table_format(out)
-    chain_config(args)
-    exercise_config(args)
+    default_config(args)  # the options checked before any recording is read
     failed_out = failures_path(out)
     inputs = expand_inputs(args.inputs, exclude=(out, failed_out))
     options = analysis_options(args)

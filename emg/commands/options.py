@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 
-from emg.analysis.exercises import EXERCISES, ExerciseConfig
+from emg.analysis.exercises import EXERCISES
 from emg.analysis.lead import LEADS
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.pipeline import AnalysisConfig
-from emg.analysis.reps import RepConfig
 from emg.analysis.settings import recorded_settings as library_recorded_settings
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
@@ -19,9 +18,7 @@ from emg.order import EXPECTED_ORDERS
 from emg.recording import Recording
 from emg.settings_resolution import (
     SettingOverrides,
-    chain_settings,
-    exercise_settings,
-    rep_settings,
+    default_settings,
     resolve_settings,
 )
 from emg.settings_resolution import normalisation as library_normalisation
@@ -220,29 +217,14 @@ def mvc_sources(specs: list[str]) -> dict[str, str]:
     return sources
 
 
-def chain_config(args: argparse.Namespace, base: ChainConfig | None = None) -> ChainConfig:
-    """``base`` (default: DESIGN.md's defaults) with the chain options that were given."""
+def default_config(args: argparse.Namespace) -> AnalysisConfig:
+    """The settings of sets with no recording (synthetic validation), or the check of the
+    options before any recording is read: DESIGN.md's defaults with the chain, exercise and
+    rep options given (:func:`emg.settings_resolution.default_settings`)."""
     try:
-        return chain_settings(setting_overrides(args), base)
-    except SettingError as error:
-        raise option_error(error) from None
-
-
-def exercise_config(args: argparse.Namespace, base: ExerciseConfig | None = None) -> ExerciseConfig:
-    """The exercise of parsed options: the preset named (else ``base``, else the hip thrust),
-    with the overrides given."""
-    try:
-        return exercise_settings(setting_overrides(args), base)
+        return default_settings(setting_overrides(args))
     except SettingError as error:
         raise option_error(error, args) from None
-
-
-def rep_config(args: argparse.Namespace) -> RepConfig:
-    """The rep settings of parsed options: the defaults with the lead given."""
-    try:
-        return rep_settings(setting_overrides(args))
-    except SettingError as error:
-        raise option_error(error) from None
 
 
 def normalisation(specs: list[str], recording: Recording, config: ChainConfig) -> Normalisation:

@@ -10,17 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.offline import analyze_recording
-from emg.analysis.pipeline import AnalysisConfig
 from emg.api import read
 from emg.commands.options import (
     add_chain_options,
     add_channel_option,
     add_recruitment_options,
     analysis_config,
-    chain_config,
-    exercise_config,
+    default_config,
     option_error,
-    rep_config,
 )
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
@@ -174,9 +171,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except SettingError as error:
         raise option_error(error) from None
-    analysis = AnalysisConfig(
-        chain=chain_config(args), exercise=exercise_config(args), reps=rep_config(args)
-    )
+    analysis = default_config(args)
     peers = available_peers() if args.compare else None
     if args.compare and not peers:
         raise EmgInputError(
@@ -300,9 +295,7 @@ def run_families(args: argparse.Namespace) -> int:
         )
     except SettingError as error:
         raise option_error(error) from None
-    analysis = AnalysisConfig(
-        chain=chain_config(args), exercise=exercise_config(args), reps=rep_config(args)
-    )
+    analysis = default_config(args)
     # --compare: every onset refinement over the same sets, the default's first
     summaries = validate_families(
         grid, analysis, args.mains or "auto", REFINEMENTS if args.compare else (), _progress

@@ -359,8 +359,13 @@ def _lead_stats(reps: list[RepScore]) -> dict[str, Any]:
     }
 
 
+def _clear(reps: list[RepScore]) -> list[RepScore]:
+    """The reps whose true lead is clear (``CLEAR_LEAD_MS`` either way)."""
+    return [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
+
+
 def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
-    clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
+    clear = _clear(reps)
     right = sum(r.order == classify_order(r.true_lead_ms, margin_ms) for r in clear)
     opposite = {"glute-first": "hamstring-first", "hamstring-first": "glute-first"}
     wrong = sum(r.order == opposite.get(classify_order(r.true_lead_ms, margin_ms)) for r in clear)
@@ -374,7 +379,7 @@ def _order_stats(reps: list[RepScore], margin_ms: float) -> dict[str, Any]:
 def _side_stats(reps: list[RepScore]) -> dict[str, Any]:
     """The clear reps of each side and how many were called hamstring-first (the side by the
     true lead's sign, whatever the exercise's margin)."""
-    clear = [r for r in reps if abs(r.true_lead_ms) >= CLEAR_LEAD_MS - LEAD_SLACK_MS]
+    clear = _clear(reps)
     sides: dict[str, Any] = {}
     for side, sign in (("hamstring_first", -1.0), ("glute_first", 1.0)):
         of_side = [r for r in clear if sign * r.true_lead_ms > 0]

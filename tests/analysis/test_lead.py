@@ -168,8 +168,8 @@ def test_the_steady_lead_with_fitted_edges_is_the_cusums_lead() -> None:
     # leads and orders are those of the CUSUM refinement, to the sample, while the onsets
     # are the starts of the rises (on this set at 10 dB, median 9 ms late against 18-22 ms).
     config = SynthConfig(reps=8, lead_ms=(-90.0, -30.0, 0.0, 40.0) * 2, snr_db=10.0, seed=5)
-    recording = generate_session(config).recording
-    truth = generate_session(config).truth["reps"]
+    session = generate_session(config)
+    recording, truth = session.recording, session.truth["reps"]
     results = {
         refinement: analyze_recording(
             recording,
@@ -209,12 +209,10 @@ def test_rise_starts_shrink_the_lead_bias_of_a_slowly_recruiting_muscle(slow: st
         for lead in (-80.0, 80.0):
             condition = dataclasses.replace(case.condition, fs=1000.0, lead_ms=lead)
             session = simulate_family("motor-unit", condition, seed)
+            chain = resolve_mains(session.recording, ChainConfig(), "auto")
             for weight, found in errors.items():
-                config = AnalysisConfig(reps=RepConfig(start_weight=weight))
-                chain = resolve_mains(session.recording, config.chain, "auto")
-                result = analyze_recording(
-                    session.recording, dataclasses.replace(config, chain=chain), keep_envelope=False
-                )
+                config = AnalysisConfig(chain=chain, reps=RepConfig(start_weight=weight))
+                result = analyze_recording(session.recording, config, keep_envelope=False)
                 for truth in session.truth["reps"]:
                     rep = matching_rep(result.reps, truth, result.sample_rate)
                     if rep is not None and rep.lead_ms is not None:
