@@ -24,6 +24,14 @@ from emg.sources.radio import Radio, SensorLink
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Seconds between battery readings (where the profile has a battery level).
 BATTERY_EVERY_S = 60.0
+#: Seconds one reconnect attempt (connect, subscribe, start) may take before it is given up
+#: and made again after the backoff: a stack that stops answering part-way (seen with BlueZ
+#: on a machine far behind real time) must not keep the sensor away for the rest of the set.
+#: Longer than bleak's own 20 s connect timeout, so that one ends first where it applies.
+ATTEMPT_S = 30.0
+#: Seconds a link's release (each stop command, the disconnect) or a battery reading may take
+#: before it is given up.
+RELEASE_S = 5.0
 
 PacketListener = Callable[[str, list[DecodedPacket], float], None]
 StatusListener = Callable[[str, str, str], None]
@@ -63,6 +71,8 @@ class SensorStream:
         ``reconnected``, ``stopped`` and ``battery`` (detail: the percent).
     backoff_s
         Reconnect delays.
+    attempt_s
+        Longest one reconnect attempt may take (:data:`ATTEMPT_S`).
     clock
         Monotonic clock for arrival times.
     """
@@ -77,16 +87,18 @@ class SensorStream:
         on_status: StatusListener | None = None,
         backoff_s: Sequence[float] = BACKOFF_S,
         clock: Callable[[], float] = time.monotonic,
+        attempt_s: float = ATTEMPT_S,
     ) -> None:
         self.radio, self.address, self.profile, self.name = radio, address, profile, name
         self.on_packets, self.on_status = on_packets, on_status
-        self.backoff_s, self.clock = tuple(backoff_s), clock
+        self.backoff_s, self.clock, self.attempt_s = tuple(backoff_s), clock, attempt_s
         self.decoder = profile.decoder()
         self.status = SensorStatus(name, address)
         self._queue: asyncio.Queue[tuple[float, str, bytes]] = asyncio.Queue()
         self._dropped = asyncio.Event()
         self._stopping = False
         self._link: SensorLink | None = None
+        self._step = ""  # what connect() is doing (said when an attempt is given up)
         self._battery_due = 0.0
 
     def _on_notification(self, uuid: str, payload: bytes) -> None:
@@ -105,12 +117,16 @@ class SensorStream:
         """
         self._dropped.clear()
         link = self.radio.link(self.address)
+        self._link = link  # released if this attempt is given up half-way
+        self._step = "connecting"
         await link.connect(self._on_disconnect)
-        self._link = link
+        self._step = "reading the firmware version"
         await self._read_firmware_version(link)
         try:
+            self._step = "subscribing"
             for uuid in self.profile.notify:
                 await link.subscribe(uuid, self._on_notification)
+            self._step = "sending the start commands"
             if self.profile.control is not None:
                 for command in self.profile.start:
                     await link.write(
@@ -135,8 +151,8 @@ class SensorStream:
         if uuid is None or link is None:
             return
         try:
-            value = await link.read(uuid)
-        except Exception:  # not offered after all, or the link is going
+            value = await asyncio.wait_for(link.read(uuid), RELEASE_S)
+        except Exception:  # not offered after all, the link is going, or no answer
             return
         if len(value) >= 1 and value[0] <= 100:
             self.status.battery_percent = value[0]
@@ -150,8 +166,9 @@ class SensorStream:
         if not isinstance(uuid, str) or not hasattr(self.decoder, "firmware"):
             return
         try:
-            text = (await link.read(full_uuid(uuid))).decode("ascii", "replace").strip()
-        except Exception:  # not offered: keep the profile's firmware
+            answer = await asyncio.wait_for(link.read(full_uuid(uuid)), RELEASE_S)
+            text = answer.decode("ascii", "replace").strip()
+        except Exception:  # not offered, or no answer: keep the profile's firmware
             return
         if text[:1] in ("2", "3") and text[:1] != str(self.decoder.firmware):
             self.decoder.firmware = int(text[:1])
@@ -200,35 +217,48 @@ class SensorStream:
     async def _reconnect(self) -> None:
         self.status.state = "reconnecting"
         self._notify("disconnected", "the link dropped")
-        if self._link is not None:  # release the dropped link's client before a new one
-            with contextlib.suppress(Exception):
-                await self._link.disconnect()
+        await self._release()  # the dropped link's client, before a new one
         attempt = 0
         while not self._stopping:
             await asyncio.sleep(self.backoff_s[min(attempt, len(self.backoff_s) - 1)])
             attempt += 1
             self.decoder.reset()
             try:
-                await self.connect()
+                await asyncio.wait_for(self.connect(), self.attempt_s)
             except EmgDeviceError as error:
                 self._notify("reconnecting", f"attempt {attempt}: {error}")
+                continue
+            except TimeoutError:
+                self._notify(
+                    "reconnecting",
+                    f"attempt {attempt}: no answer within {self.attempt_s:g} s ({self._step})",
+                )
+                await self._release()
                 continue
             self.status.reconnects += 1
             self._notify("reconnected", f"after {attempt} attempt(s)")
             return
 
+    async def _release(self) -> None:
+        """Disconnect the current link, if any, giving up after :data:`RELEASE_S`."""
+        link = self._link
+        if link is not None:
+            with contextlib.suppress(Exception):  # gone already, or the stack does not answer
+                await asyncio.wait_for(link.disconnect(), RELEASE_S)
+
     async def stop(self) -> None:
-        """Send the stop commands (if still connected) and disconnect."""
+        """Send the stop commands (if still connected) and disconnect; each step given up
+        after :data:`RELEASE_S` (stopping must end, whatever the stack does)."""
         self._stopping = True
         self._dropped.set()
         link = self._link
-        if link is not None:
+        if link is not None and self.profile.control is not None:
             with contextlib.suppress(Exception):  # the link may be gone; stopping must not fail
-                if self.profile.control is not None:
-                    for command in self.profile.stop:
-                        await link.write(
-                            self.profile.control, command, self.profile.write_with_response
-                        )
-                await link.disconnect()
+                for command in self.profile.stop:
+                    await asyncio.wait_for(
+                        link.write(self.profile.control, command, self.profile.write_with_response),
+                        RELEASE_S,
+                    )
+        await self._release()
         self.status.state = "stopped"
         self._notify("stopped", "")

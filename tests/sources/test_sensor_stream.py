@@ -127,3 +127,89 @@ def test_a_busy_stack_is_asked_again_before_giving_up(
         with pytest.raises(EmgDeviceError, match="sensor not found"):
             asyncio.run(first_block_or_error())
         assert len(radio.links) == 3
+
+
+class StallingRadio(FakeRadio):
+    """The stack stops answering on the links given in ``stalls`` (by order: 0 is the first
+    connect): their connect never returns, as BlueZ's did on a machine far behind real time."""
+
+    def __init__(self, stalls: set[int]) -> None:
+        super().__init__({})
+        self.stalls = stalls
+        self.released: list[int] = []
+
+    def link(self, address: str) -> FakeLink:
+        link = super().link(address)
+        number = len(self.links) - 1
+        radio = self
+
+        class Link(FakeLink):
+            async def connect(self, on_disconnect: Callable[[], None]) -> None:
+                if number in radio.stalls:
+                    await asyncio.Event().wait()  # never set
+
+            async def disconnect(self) -> None:
+                radio.released.append(number)
+
+        self.links[-1] = Link(link.address, link.reads)
+        return self.links[-1]
+
+
+def test_a_reconnect_attempt_that_never_answers_is_given_up_and_made_again() -> None:
+    profile = load_profiles()["emg-stream-v1"]
+    radio = StallingRadio(stalls={1, 2})  # the first two reconnect attempts stall
+    states: list[tuple[str, str]] = []
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None,
+        lambda _, state, detail: states.append((state, detail)),
+        backoff_s=(0.0,), attempt_s=0.05,
+    )  # fmt: skip
+
+    async def drop_and_wait() -> None:
+        await stream.connect()
+        running = asyncio.ensure_future(stream.run())
+        stream._on_disconnect()  # the sensor drops the link
+        while stream.status.reconnects == 0:  # however long the attempts take here
+            await asyncio.sleep(0.01)
+        await stream.stop()
+        await running
+
+    # a stream that waits on a stalled attempt for ever fails here instead of hanging
+    asyncio.run(asyncio.wait_for(drop_and_wait(), 60.0))
+    assert [s for s, _ in states if s not in ("battery",)] == [
+        "streaming", "disconnected", "reconnecting", "reconnecting", "streaming",
+        "reconnected", "stopped",
+    ]  # fmt: skip
+    assert [d for s, d in states if s == "reconnecting"] == [
+        "attempt 1: no answer within 0.05 s (connecting)",
+        "attempt 2: no answer within 0.05 s (connecting)",
+    ]
+    assert stream.status.reconnects == 1 and len(radio.links) == 4
+    # the dropped link and both stalled ones were released before the next; the last at stop
+    assert radio.released == [0, 1, 2, 3]
+
+
+class SilentReads(FakeLink):
+    """A link whose reads (battery, firmware version) never get an answer."""
+
+    async def read(self, uuid: str) -> bytes:
+        await asyncio.Event().wait()  # never set
+        return b""
+
+
+def test_a_battery_reading_that_never_answers_does_not_hold_up_streaming(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emg.sources import sensor_stream
+
+    monkeypatch.setattr(sensor_stream, "RELEASE_S", 0.05)
+    profile = load_profiles()["emg-stream-v1"]
+    assert profile.battery is not None
+    radio = FakeRadio({})
+    radio.link = lambda address: SilentReads(address, {})  # type: ignore[method-assign]
+    states: list[str] = []
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None, lambda _, s, __: states.append(s)
+    )
+    asyncio.run(asyncio.wait_for(stream.connect(), 60.0))
+    assert states == ["streaming"] and stream.status.battery_percent is None
