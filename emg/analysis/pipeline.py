@@ -277,7 +277,12 @@ class SessionPipeline:
         out = PipelineOutput(chain)
         for reps, recruitment in zip(self.rep_trackers, self.recruitment, strict=True):
             events = reps.process(
-                chain.start, chain.filtered, chain.envelope, chain.events, chain.amplitude_baselines
+                chain.start,
+                chain.filtered,
+                chain.envelope,
+                chain.events,
+                chain.amplitude_baselines,
+                chain.lost,
             )
             self._follow(out, events, recruitment)
         return out

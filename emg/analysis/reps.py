@@ -13,6 +13,11 @@ decided as soon as it is decidable:
   most ``refine`` samples, so after ``first onset + margin + hold + refine`` samples none can;
 - the other muscle still active from before the rep (sustained activity): at once; it led.
 
+A muscle whose samples were lost (its sensor dropped out) for :data:`UNRECORDED_SHARE` or more
+of the stretch in which its onset was looked for, or of the rep, is *not recorded* in that rep,
+not missing: the order of a rep in which it did not switch on stays unknown (it may have), and
+its ratio too, so a glute sensor that drops out raises no hamstring-first flag.
+
 Every decision carries the stream sample at which it became decidable (``decided_at``), which
 depends only on the signal, never on how it was split into blocks. The ratio and the levels are
 computed when the rep ends.
@@ -56,6 +61,9 @@ FloatArray = npt.NDArray[np.float64]
 GROUPS = ("glute", "hamstring")
 
 
+#: Share of a stretch a muscle's samples must have been lost for to count as not recorded
+#: there (a lost packet or two, bridged by the chain, is not).
+UNRECORDED_SHARE = 0.25
 #: Offsets kept per muscle to find the one before an onset: the rep's own bursts, split by
 #: dips, may have ended by the time its lead is worked out.
 RECENT_OFFSETS = 8
@@ -164,6 +172,10 @@ class Rep:
         The rep was under way when detection began (the stream started mid-burst): its
         onsets are where detection began, not where the muscles switched on, so its lead and
         order stay None.
+    unrecorded
+        Groups whose samples were lost (:data:`UNRECORDED_SHARE` or more) where their onset
+        was looked for or over the rep: a group among them that did not switch on may have,
+        so the order stays None; its level, median frequency and the ratio are None.
     lead_ms, order
         Hamstring onset minus glute onset, and the order (``glute-first``,
         ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
@@ -204,6 +216,7 @@ class Rep:
     offsets: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(GROUPS))
     carried: tuple[str, ...] = ()
     under_way: bool = False
+    unrecorded: tuple[str, ...] = ()
     end: int | None = None
     lead_ms: float | None = None
     order: Order | None = None
@@ -233,12 +246,24 @@ class Rep:
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Groups that did not switch on in the rep (and were not already active)."""
-        return tuple(g for g in GROUPS if self.onsets[g] is None and g not in self.carried)
+        """Groups that did not switch on in the rep (and were not already active, and were
+        recorded)."""
+        return tuple(
+            g
+            for g in GROUPS
+            if self.onsets[g] is None and g not in self.carried and g not in self.unrecorded
+        )
 
 
 #: The fields of a :class:`Rep` that are dicts (copied by :meth:`Rep.snapshot`).
 _DICT_FIELDS = tuple(f.name for f in dataclasses.fields(Rep) if str(f.type).startswith("dict"))
+
+
+def _undecided(rep: Rep) -> bool:
+    """Whether the order of ``rep`` is still to be decided (an order left unknown because a
+    muscle was not recorded is decided: a muscle that comes back later in the rep would show
+    an onset where its samples came back, not where it switched on)."""
+    return rep.order is None and not rep.unrecorded
 
 
 #: What a rep event says: order known, rep over, hamstring still on.
@@ -306,7 +331,8 @@ class RepTracker:
         self._method = self.normalisation.method()
         self._delay = decision_delay
         self._margin = round(self.config.margin_ms / 1000 * fs)
-        self._history = History(4)
+        self._history = History(4)  # envelope and filtered signal of the glute and the hamstring
+        self._lost = History(2)  # their lost samples (1.0)
         self._baselines: list[BaselineEstimate] = []
         self._active: dict[str, bool] = dict.fromkeys(GROUPS, False)
         self._rep: Rep | None = None
@@ -334,6 +360,7 @@ class RepTracker:
         envelope: FloatArray,
         events: list[Onset | Burst],
         baselines: list[BaselineEstimate] | None = None,
+        lost: npt.NDArray[np.bool_] | None = None,
     ) -> list[RepEvent]:
         """Consume one block of the chain's output.
 
@@ -349,6 +376,8 @@ class RepTracker:
             Onsets and bursts the chain confirmed in this block (all channels).
         baselines
             Baseline estimates of the RMS envelope that became valid in this block.
+        lost
+            Samples lost in transit, like ``envelope`` (None: none).
 
         Returns
         -------
@@ -359,6 +388,10 @@ class RepTracker:
         columns = [glute, hamstring]
         self._history.append(
             start, np.concatenate([envelope[:, columns], filtered[:, columns]], axis=1)
+        )
+        self._lost.append(
+            start,
+            np.zeros((len(envelope), 2)) if lost is None else lost[:, columns].astype(np.float64),
         )
         self._baselines.extend(baselines or [])
         self._position = start + len(envelope)
@@ -383,7 +416,7 @@ class RepTracker:
         rep = self._rep
         if rep is not None:
             at = self._position - 1
-            if rep.order is None:
+            if _undecided(rep):
                 self._decide(rep, at, out)
             self._close(rep, self._position, at, out, complete=not any(self._active.values()))
         return out
@@ -399,7 +432,7 @@ class RepTracker:
                 rep.onsets[group] = onset.index
                 self._onsets[group] = onset
                 rep.start = min(rep.start, onset.index)
-                if rep.order is None:
+                if _undecided(rep):
                     self._decide(rep, onset.decided, out)
                 return
             if (
@@ -412,7 +445,7 @@ class RepTracker:
             others_active = any(self._active[g] for g in GROUPS if g != group)
             offsets = [o for o in rep.offsets.values() if o is not None]
             end = onset.index if others_active or not offsets else min(max(offsets), onset.index)
-            if rep.order is None:
+            if _undecided(rep):
                 self._decide(rep, onset.decided, out)
             self._close(rep, end, onset.decided, out, complete=True)
         self._open(group, onset, out)
@@ -446,7 +479,7 @@ class RepTracker:
         if group == "glute" and self._active["hamstring"]:
             for seconds in self.config.tonic_s:
                 self._deadlines.add(Deadline(burst.offset + self._s(seconds), "tonic", seconds))
-        if not any(self._active.values()) and rep.order is not None:
+        if not any(self._active.values()) and not _undecided(rep):
             end = max(o for o in rep.offsets.values() if o is not None)
             self._close(rep, end, burst.decided, out, complete=burst.complete)
 
@@ -461,7 +494,7 @@ class RepTracker:
         rep = self._rep
         if rep is None:
             return
-        if kind == "decide" and rep.order is None:
+        if kind == "decide" and _undecided(rep):
             if not any(self._active.values()):
                 end = max(o for o in rep.offsets.values() if o is not None)
                 if end - rep.start < self._s(self.config.min_rep_s):
@@ -474,10 +507,13 @@ class RepTracker:
         elif kind == "tonic":
             glute_off = rep.offsets["glute"]
             if self._active["hamstring"] and not self._active["glute"] and glute_off is not None:
-                if glute_off + self._s(seconds) == at:
+                # the glutes relaxed, or their sensor dropped out: then nothing is known
+                if glute_off + self._s(seconds) == at and not self._unrecorded(
+                    "glute", glute_off, at + 1
+                ):
                     out.append(RepEvent("tonic", rep.snapshot(), at, seconds))
         elif kind == "max" and at - rep.start >= self._s(self.config.max_rep_s):
-            if rep.order is None:
+            if _undecided(rep):
                 self._decide(rep, at, out)
             self._close(rep, at, at, out, complete=False)
 
@@ -497,6 +533,18 @@ class RepTracker:
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
+        # a muscle that did not switch on may have, where its samples were lost
+        lo = rep.start - self._margin
+        unseen = tuple(
+            g
+            for g in GROUPS
+            if rep.onsets[g] is None and g not in rep.carried and self._unrecorded(g, lo, at + 1)
+        )
+        if unseen:
+            rep.unrecorded = unseen
+            rep.decided_at = at
+            out.append(RepEvent("decided", rep.snapshot(), at))
+            return
         decision = decide_order(
             self._lead(rep),
             rep.carried,
@@ -508,6 +556,12 @@ class RepTracker:
             rep.lead_ms, rep.order_margin_ms = decision.lead_ms, decision.margin_ms
         rep.decided_at = at
         out.append(RepEvent("decided", rep.snapshot(), at))
+
+    def _unrecorded(self, group: str, lo: int, hi: int) -> bool:
+        """Whether ``group``'s samples were lost for :data:`UNRECORDED_SHARE` or more of
+        ``lo .. hi`` (of what the history still holds)."""
+        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        return bool(len(lost)) and float(lost.sum()) >= UNRECORDED_SHARE * len(lost)
 
     def _lead(self, rep: Rep) -> LeadEstimate | None:
         """The lead of a rep whose muscles both switched on in it (else None)."""
@@ -562,7 +616,11 @@ class RepTracker:
         if rep.lead_ms is None and not rep.under_way:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
-        history = self._history.slice(rep.start, max(end, rep.start + 1))
+        hi = max(end, rep.start + 1)
+        rep.unrecorded += tuple(
+            g for g in GROUPS if g not in rep.unrecorded and self._unrecorded(g, rep.start, hi)
+        )
+        history = self._history.slice(rep.start, hi)
         references = tuple(
             self.normalisation.reference(group, self._rest_at(rep.start, i))
             for i, group in enumerate(GROUPS)
@@ -570,6 +628,10 @@ class RepTracker:
         levels = rep_levels(history[:, :2], (references[0], references[1]))
         rep.levels["glute"], rep.levels["hamstring"] = levels.glute, levels.hamstring
         rep.ratio, rep.hamstring_share = levels.ratio, levels.hamstring_share
+        if rep.unrecorded:  # a level of bridged gaps: no level, no ratio
+            for group in rep.unrecorded:
+                rep.levels[group] = float("nan")
+            rep.ratio = rep.hamstring_share = None
         for i, group in enumerate(GROUPS):
             mdf, error = self._burst_mdf(rep, group, i, end)
             rep.median_frequency_hz[group] = mdf
@@ -587,7 +649,7 @@ class RepTracker:
         onset, offset = rep.onsets[group], rep.offsets[group]
         lo = onset if onset is not None else rep.start
         hi = min(offset, end) if offset is not None else end
-        if group in rep.missing or hi <= lo:
+        if group in rep.missing or group in rep.unrecorded or hi <= lo:
             return None, None
         noise = self._rest.power if self.config.mdf_noise_correction else None
         # contiguous: the same sums whatever the layout of the history's chunks
@@ -654,5 +716,6 @@ class RepTracker:
         if self._rep is not None:
             keep = min(keep, self._rep.start - lookback)
         self._history.trim(keep)
+        self._lost.trim(keep)
         while len(self._baselines) > 1 and self._baselines[1].valid_from <= keep:
             self._baselines.pop(0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 import numpy as np
 
@@ -141,6 +142,15 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
+def onset_notes(row: Mapping[str, Any]) -> list[str]:
+    """What a rep row (or a rep event's data) says about onsets it has not: a muscle that did
+    not switch on, and one whose samples were lost (rows written before that was told have no
+    ``not_recorded``)."""
+    notes = [f"no {m} onset" for m in row.get("missing", [])]
+    notes += [f"{m} not recorded (samples lost)" for m in row.get("not_recorded", [])]
+    return notes
+
+
 def rep_summary(rep: Rep, fs: float) -> RepRow:
     """One rep as plain data; times in seconds, lead in ms, levels in the rep's unit."""
     return {
@@ -163,6 +173,7 @@ def rep_summary(rep: Rep, fs: float) -> RepRow:
         "glute_median_frequency_hz": _round(rep.median_frequency_hz.get("glute"), 1),
         "hamstring_median_frequency_hz": _round(rep.median_frequency_hz.get("hamstring"), 1),
         "missing": list(rep.missing),
+        "not_recorded": list(rep.unrecorded),
         "already_active": list(rep.carried),
         "under_way_at_start": rep.under_way,
         "hamstring_elevated_before": rep.hamstring_elevated_before,
@@ -251,7 +262,7 @@ def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
     ]
     for rep in summary["reps"]:
         lead = f"{rep['lead_ms']:>8.0f}" if rep["lead_ms"] is not None else f"{'-':>8}"
-        notes = [f"no {m} onset" for m in rep["missing"]]
+        notes = onset_notes(rep)
         notes += [f"{m} already active" for m in rep["already_active"]]
         if rep.get("under_way_at_start"):
             notes.append("under way when the recording began: order unknown")

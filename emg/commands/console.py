@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from emg.analysis.summary import onset_notes
 from emg.events import Event
 
 #: What the athlete should do when the hamstrings lead.
@@ -19,7 +20,7 @@ def event_line(event: Event) -> str | None:
     if event.kind == "rep":
         lead = data.get("lead_ms")
         ratio = data.get("ratio")
-        notes = [f"no {m} onset" for m in data.get("missing", [])]
+        notes = onset_notes(data)
         return (
             f"rep {data['index']:>3}{side:<8} {data.get('order') or 'undecided':<16} "
             + (f"lead {lead:+5.0f} ms" if lead is not None else f"{'lead    -':<13}")

@@ -197,6 +197,8 @@ class ChainOutput:
         Baseline estimates of the RMS envelope (the same objects when the detector is RMS).
     mdf_ends, mdf
         Median frequency windows that ended in this block: end index and Hz per channel.
+    lost
+        Samples of the block lost in transit, like ``filtered`` (None: none was).
     """
 
     start: int
@@ -207,6 +209,7 @@ class ChainOutput:
     amplitude_baselines: list[BaselineEstimate] = field(default_factory=list)
     mdf_ends: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    lost: npt.NDArray[np.bool_] | None = None
 
 
 def settling_time(config: ChainConfig, sample_rate: float) -> float:
@@ -420,6 +423,7 @@ class SignalChain:
             envelope,
             baselines=estimates,
             amplitude_baselines=amplitude_estimates,
+            lost=lost if lost is not None and lost.any() else None,
         )
         refinement = filtered
         if lost is not None and lost.any():  # NaN: left out of the onset refinement

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from emg.analysis.summary import onset_notes
 from emg.analysis.summary_schema import RepRow
 from emg.report.content import ReportContent
 from emg.report.figures import FigureImage
@@ -299,7 +300,7 @@ def _rep_table(content: ReportContent) -> str:
             f"{escape(cell_text(rep, key, fmt))}</td>"
             for _, key, fmt in columns
         )
-        notes = [f"no {m} onset" for m in rep["missing"]]
+        notes = onset_notes(rep)
         notes += [f"{m} already active" for m in rep["already_active"]]
         if rep["hamstring_elevated_before"]:
             notes.append("hamstrings not back at rest before it")

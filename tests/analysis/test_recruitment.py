@@ -340,3 +340,45 @@ def test_a_rep_under_way_when_the_stream_begins_has_no_order() -> None:
     assert [r.order for r in others] == ["hamstring-first"] * 4
     # the flag waits for two hamstring-first reps that were seen to start
     assert result.flags[0].reps == (2, 3)
+
+
+def test_a_sensor_that_drops_out_leaves_the_order_unknown_and_raises_no_flag() -> None:
+    """The glute sensor drops out for good in the middle of the fourth rep of a glute-first
+    set (its samples lost, zero-filled, as the acquisition delivers them). That rep keeps its
+    order, but not its ratio; the reps after it have a hamstring onset and none of the
+    glute's, which is not recorded there, not missing: their order and ratio stay unknown. No
+    flag is raised, and the glute's samples ending is not the glutes relaxing under active
+    hamstrings: the cramp risk stays ok. The same set recorded throughout is glute-first in
+    every rep."""
+    session = generate_session(SynthConfig(reps=8, lead_ms=100.0, snr_db=20, seed=3))
+    recording, fs = session.recording, session.recording.sample_rate
+    whole = analyze_recording(recording, AnalysisConfig(), keep_envelope=False)
+    assert [r.order for r in whole.reps] == ["glute-first"] * 8
+    assert all(not r.unrecorded for r in whole.reps)
+    truth = session.truth["reps"]
+    cut = round((truth[3]["hamstring_onset_s"] + 0.3) * fs)  # both muscles on
+    data, lost = recording.data.copy(), recording.lost.copy()
+    data[cut:, 0], lost[cut:, 0] = 0.0, True
+    dropped = dataclasses.replace(recording, data=data, lost=lost)
+    result = analyze_recording(dropped, AnalysisConfig(), keep_envelope=False)
+    assert [r.order for r in result.reps[:4]] == ["glute-first"] * 4
+    assert [r.ratio is None for r in result.reps[:4]] == [False] * 3 + [True]
+    after = result.reps[4:]
+    assert len(after) == 4
+    for rep in after:
+        assert rep.order is None and rep.lead_ms is None and rep.unrecorded == ("glute",)
+        assert rep.missing == () and rep.onsets["hamstring"] is not None
+        assert rep.ratio is None and rep.hamstring_share is None
+        assert rep.median_frequency_hz["glute"] is None
+        assert rep.median_frequency_hz["hamstring"] is not None
+    assert result.flags == []
+    assert all(risk.level == "ok" for risk in result.risks)
+    # a lost packet or two in a rep is bridged, not a muscle unrecorded
+    few = recording.lost.copy()
+    for t in truth:
+        at = round(t["glute_onset_s"] * fs) + 20
+        few[at : at + round(0.01 * fs), 0] = True
+    sparse = dataclasses.replace(recording, lost=few)
+    bridged = analyze_recording(sparse, AnalysisConfig(), keep_envelope=False)
+    assert [r.order for r in bridged.reps] == ["glute-first"] * 8
+    assert all(not r.unrecorded for r in bridged.reps)
