@@ -176,7 +176,10 @@ class LiveSession:
 
     def note(self, events: list[Event]) -> None:
         """Record events that come from outside the analysis (disconnects, markers ...); those
-        that come before the first block are kept until the recording opens with it."""
+        that come before the first block are kept until the recording opens with it; those
+        that come after :meth:`finish` (a source still winding down) belong to no session."""
+        if self.finished:
+            return
         if self.folder is not None and self.writer is None:
             self.pending_notes.extend(events)
             return

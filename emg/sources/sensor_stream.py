@@ -176,6 +176,8 @@ class SensorStream:
             self._notify("firmware", f"firmware {text}")
 
     def _notify(self, state: str, detail: str) -> None:
+        if self._stopping and state != "stopped":  # whoever listened is going
+            return
         if self.on_status is not None:
             self.on_status(self.name, state, detail)
 
@@ -193,6 +195,8 @@ class SensorStream:
                 for waiter in (get, dropped):
                     if not waiter.done():
                         waiter.cancel()
+            if self._stopping:  # stopped meanwhile: whoever took the samples is gone
+                return
             if not done:  # notifications are queued meanwhile, stamped on arrival
                 await self._read_battery()
                 continue
@@ -235,6 +239,9 @@ class SensorStream:
                 )
                 await self._release()
                 continue
+            if self._stopping:  # stopped while this attempt went on
+                await self._release()
+                return
             self.status.reconnects += 1
             self._notify("reconnected", f"after {attempt} attempt(s)")
             return

@@ -226,3 +226,17 @@ def test_channel_overrides_select_and_rename(tmp_path: Path, lossy_set: Recordin
     )
     with pytest.raises(EmgInputError, match="no channel 'EMG9'"):
         open_recording(folder, {"glute": "EMG9"})
+
+
+def test_events_after_the_end_of_a_session_are_not_its(
+    tmp_path: Path, lossy_set: Recording
+) -> None:
+    """A source winding down after the session finished (a sensor that reconnects, or
+    whose last notifications arrive, as it is stopped) tells events the closed recording
+    cannot take: they are left out, not raised from the source's task."""
+    folder = tmp_path / "s"
+    live = _record(lossy_set, folder)
+    kept = len(live.events)
+    live.note([Event(lossy_set.duration_s, "reconnect", "glute delivers again")])
+    assert len(live.events) == kept
+    assert all(e.kind != "reconnect" for e in open_recording(folder).events)

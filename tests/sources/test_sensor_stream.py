@@ -213,3 +213,77 @@ def test_a_battery_reading_that_never_answers_does_not_hold_up_streaming(
     )
     asyncio.run(asyncio.wait_for(stream.connect(), 60.0))
     assert states == ["streaming"] and stream.status.battery_percent is None
+
+
+def test_nothing_is_passed_on_once_the_stream_is_stopped() -> None:
+    """Notifications still queued when the stream is stopped (the session that took them
+    has closed) are neither decoded nor passed on, and a reconnect that succeeds after the
+    stop says nothing and releases its link."""
+    profile = load_profiles()["emg-stream-v1"]
+    radio = StallingRadio(stalls=set())
+    states: list[str] = []
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None,
+        lambda _, state, __: states.append(state), backoff_s=(0.0,),
+    )  # fmt: skip
+    decoded: list[bytes] = []
+    stream._decode = lambda arrival, uuid, payload: decoded.append(payload)  # type: ignore[method-assign]
+
+    async def queue_then_stop() -> None:
+        await stream.connect()
+        running = asyncio.ensure_future(stream.run())
+        await asyncio.sleep(0)  # the stream waits for notifications
+        stream._on_notification(profile.notify[0], b"\x00" * 20)
+        await stream.stop()  # before the stream had its turn
+        await running
+
+    asyncio.run(asyncio.wait_for(queue_then_stop(), 60.0))
+    assert decoded == [] and states == ["streaming", "stopped"]
+
+    # stopped while a reconnect attempt is under way: that attempt's link is let go
+    gate = asyncio.Event()
+    radio = GatedRadio(gate)
+    states.clear()
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None,
+        lambda _, state, __: states.append(state), backoff_s=(0.0,),
+    )  # fmt: skip
+
+    async def stop_during_reconnect() -> None:
+        gate.set()  # the first connect goes through
+        await stream.connect()
+        gate.clear()  # the reconnect's waits for the gate
+        running = asyncio.ensure_future(stream.run())
+        stream._on_disconnect()
+        while len(radio.links) < 2:  # the reconnect attempt has begun
+            await asyncio.sleep(0.005)
+        await stream.stop()
+        gate.set()  # its connect answers only now
+        await running
+
+    asyncio.run(asyncio.wait_for(stop_during_reconnect(), 60.0))
+    assert stream.status.reconnects == 0 and "reconnected" not in states
+    assert states[-1] == "stopped" and radio.released.count(1) == 2  # at stop, and after
+
+
+class GatedRadio(FakeRadio):
+    """Connects answer once ``gate`` is set; releases are counted by link."""
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        super().__init__({})
+        self.gate = gate
+        self.released: list[int] = []
+
+    def link(self, address: str) -> FakeLink:
+        number = len(self.links)
+        radio = self
+
+        class Link(FakeLink):
+            async def connect(self, on_disconnect: Callable[[], None]) -> None:
+                await radio.gate.wait()
+
+            async def disconnect(self) -> None:
+                radio.released.append(number)
+
+        self.links.append(Link(address, self.reads))
+        return self.links[-1]
