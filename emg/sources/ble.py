@@ -224,8 +224,11 @@ class BleSource:
             self.on_event(events)
 
     async def blocks(self) -> AsyncIterator[Block]:
-        """Connect every sensor (one at a time), then yield Blocks until cancelled."""
+        """Connect every sensor (one at a time), then yield Blocks until cancelled; sensors
+        that drop out reconnect one at a time as well (two sensors that dropped together
+        asked BlueZ at once, and both attempts stalled in the test VM)."""
         tasks: list[asyncio.Task[None]] = []
+        connecting = asyncio.Lock()  # reconnects one at a time too
         try:
             for sensor in self.sensors:
                 stream = SensorStream(
@@ -236,6 +239,7 @@ class BleSource:
                     self._on_packets,
                     self._on_status,
                     clock=self.clock,
+                    connecting=connecting,
                 )
                 await self._connect(stream)
                 self.streams.append(stream)

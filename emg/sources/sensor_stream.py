@@ -73,6 +73,9 @@ class SensorStream:
         Reconnect delays.
     attempt_s
         Longest one reconnect attempt may take (:data:`ATTEMPT_S`).
+    connecting
+        Held during each reconnect attempt: shared by the streams of one radio, so that
+        they reconnect one at a time (None: not shared).
     clock
         Monotonic clock for arrival times.
     """
@@ -88,10 +91,12 @@ class SensorStream:
         backoff_s: Sequence[float] = BACKOFF_S,
         clock: Callable[[], float] = time.monotonic,
         attempt_s: float = ATTEMPT_S,
+        connecting: asyncio.Lock | None = None,
     ) -> None:
         self.radio, self.address, self.profile, self.name = radio, address, profile, name
         self.on_packets, self.on_status = on_packets, on_status
         self.backoff_s, self.clock, self.attempt_s = tuple(backoff_s), clock, attempt_s
+        self._connecting = connecting or asyncio.Lock()
         self.decoder = profile.decoder()
         self.status = SensorStatus(name, address)
         self._queue: asyncio.Queue[tuple[float, str, bytes]] = asyncio.Queue()
@@ -228,7 +233,10 @@ class SensorStream:
             attempt += 1
             self.decoder.reset()
             try:
-                await asyncio.wait_for(self.connect(), self.attempt_s)
+                async with self._connecting:  # the attempt's time counts once it is its turn
+                    if self._stopping:
+                        return
+                    await asyncio.wait_for(self.connect(), self.attempt_s)
             except EmgDeviceError as error:
                 self._notify("reconnecting", f"attempt {attempt}: {error}")
                 continue

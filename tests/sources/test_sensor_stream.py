@@ -287,3 +287,55 @@ class GatedRadio(FakeRadio):
 
         self.links.append(Link(address, self.reads))
         return self.links[-1]
+
+
+class CountingRadio(FakeRadio):
+    """Connects take a while; the most under way at once is kept."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.under_way = 0
+        self.most = 0
+
+    def link(self, address: str) -> FakeLink:
+        radio = self
+
+        class Link(FakeLink):
+            async def connect(self, on_disconnect: Callable[[], None]) -> None:
+                radio.under_way += 1
+                radio.most = max(radio.most, radio.under_way)
+                await asyncio.sleep(0.02)
+                radio.under_way -= 1
+
+        self.links.append(Link(address, self.reads))
+        return self.links[-1]
+
+
+def test_sensors_that_drop_out_together_reconnect_one_at_a_time() -> None:
+    """Both sensors of a set drop their links at once (the athlete walked off): they
+    reconnect one after the other, never asking the stack for two connections at once."""
+    profile = load_profiles()["emg-stream-v1"]
+    radio = CountingRadio()
+    lock = asyncio.Lock()
+    streams = [
+        SensorStream(
+            radio, address, profile, name, lambda *_: None, backoff_s=(0.0,), connecting=lock
+        )
+        for address, name in (("AA", "glute"), ("BB", "hamstring"))
+    ]
+
+    async def drop_both() -> None:
+        for stream in streams:
+            await stream.connect()
+        running = [asyncio.ensure_future(stream.run()) for stream in streams]
+        for stream in streams:
+            stream._on_disconnect()
+        while any(stream.status.reconnects == 0 for stream in streams):
+            await asyncio.sleep(0.005)
+        for stream in streams:
+            await stream.stop()
+        await asyncio.gather(*running)
+
+    asyncio.run(asyncio.wait_for(drop_both(), 60.0))
+    assert [stream.status.reconnects for stream in streams] == [1, 1]
+    assert len(radio.links) == 4 and radio.most == 1
