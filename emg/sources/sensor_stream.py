@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from emg.devices.decoding import DecodedPacket
 from emg.devices.profiles import SensorProfile, full_uuid
@@ -32,6 +33,37 @@ ATTEMPT_S = 30.0
 #: Seconds a link's release (each stop command, the disconnect) or a battery reading may take
 #: before it is given up.
 RELEASE_S = 5.0
+
+T = TypeVar("T")
+
+
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """``await awaitable``, giving up after ``seconds`` (TimeoutError).
+
+    Unlike :func:`asyncio.wait_for`, it does not wait for the abandoned operation to finish
+    cancelling: a Bluetooth stack that does not answer may not answer the cancellation either
+    (a release of a dropped link through bleak and BlueZ hung that way for over 50 s in the
+    test VM). The operation is cancelled and left to end in its own time.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_forget)
+        raise TimeoutError
+    return task.result()
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned operation's outcome, so that it is not reported as never
+    retrieved."""
+    if not task.cancelled():
+        task.exception()
+
 
 PacketListener = Callable[[str, list[DecodedPacket], float], None]
 StatusListener = Callable[[str, str, str], None]
@@ -156,7 +188,7 @@ class SensorStream:
         if uuid is None or link is None:
             return
         try:
-            value = await asyncio.wait_for(link.read(uuid), RELEASE_S)
+            value = await within(link.read(uuid), RELEASE_S)
         except Exception:  # not offered after all, the link is going, or no answer
             return
         if len(value) >= 1 and value[0] <= 100:
@@ -171,7 +203,7 @@ class SensorStream:
         if not isinstance(uuid, str) or not hasattr(self.decoder, "firmware"):
             return
         try:
-            answer = await asyncio.wait_for(link.read(full_uuid(uuid)), RELEASE_S)
+            answer = await within(link.read(full_uuid(uuid)), RELEASE_S)
             text = answer.decode("ascii", "replace").strip()
         except Exception:  # not offered, or no answer: keep the profile's firmware
             return
@@ -236,7 +268,7 @@ class SensorStream:
                 async with self._connecting:  # the attempt's time counts once it is its turn
                     if self._stopping:
                         return
-                    await asyncio.wait_for(self.connect(), self.attempt_s)
+                    await within(self.connect(), self.attempt_s)
             except EmgDeviceError as error:
                 self._notify("reconnecting", f"attempt {attempt}: {error}")
                 continue
@@ -259,7 +291,7 @@ class SensorStream:
         link = self._link
         if link is not None:
             with contextlib.suppress(Exception):  # gone already, or the stack does not answer
-                await asyncio.wait_for(link.disconnect(), RELEASE_S)
+                await within(link.disconnect(), RELEASE_S)
 
     async def stop(self) -> None:
         """Send the stop commands (if still connected) and disconnect; each step given up
@@ -270,7 +302,7 @@ class SensorStream:
         if link is not None and self.profile.control is not None:
             with contextlib.suppress(Exception):  # the link may be gone; stopping must not fail
                 for command in self.profile.stop:
-                    await asyncio.wait_for(
+                    await within(
                         link.write(self.profile.control, command, self.profile.write_with_response),
                         RELEASE_S,
                     )

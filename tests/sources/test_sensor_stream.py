@@ -339,3 +339,30 @@ def test_sensors_that_drop_out_together_reconnect_one_at_a_time() -> None:
     asyncio.run(asyncio.wait_for(drop_both(), 60.0))
     assert [stream.status.reconnects for stream in streams] == [1, 1]
     assert len(radio.links) == 4 and radio.most == 1
+
+
+def test_a_stack_that_ignores_the_cancellation_is_not_waited_for() -> None:
+    """``within`` gives up on an operation that does not end when cancelled (as a release
+    through a stack that stopped answering did), instead of waiting for it as
+    ``asyncio.wait_for`` does."""
+    from emg.sources.sensor_stream import within
+
+    ended = asyncio.Event()
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await release.wait()  # the cancellation itself is not answered
+        ended.set()
+
+    async def give_up() -> bool:
+        with pytest.raises(TimeoutError):
+            await within(stubborn(), 0.01)
+        still_going = not ended.is_set()
+        release.set()  # let it end, so that nothing is left behind
+        await ended.wait()
+        return still_going
+
+    assert asyncio.run(asyncio.wait_for(give_up(), 60.0))
