@@ -6,6 +6,8 @@ reads the same mid-set and afterwards. Plain data and string formatting only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 #: Banner text per raised flag (the words an athlete reads mid-set).
 BANNER_TEXT = {
     "hamstring-first": "Hamstrings are leading — start the rep from the glutes",
@@ -22,7 +24,12 @@ DISCLAIMER = (
 RISK_NOTE = "training aid, not a diagnosis"
 
 
-def rep_label(order: str | None, lead_ms: float | None, side: str | None = None) -> str:
+def rep_label(
+    order: str | None,
+    lead_ms: float | None,
+    side: str | None = None,
+    not_recorded: Sequence[str] = (),
+) -> str:
     """Who led a rep and by how much, e.g. ``"glutes first by 92 ms"``.
 
     Parameters
@@ -34,6 +41,8 @@ def rep_label(order: str | None, lead_ms: float | None, side: str | None = None)
         Hamstring onset minus glute onset, milliseconds.
     side
         ``left`` or ``right`` when the session has both sides.
+    not_recorded
+        Muscles whose samples were lost in the rep (its order then stays unknown).
 
     Returns
     -------
@@ -48,6 +57,8 @@ def rep_label(order: str | None, lead_ms: float | None, side: str | None = None)
         return f"together (±{abs(lead_ms or 0):.0f} ms){suffix}"
     if order:
         return f"{order}{suffix}"
+    if not_recorded:
+        return f"order unknown: {' and '.join(not_recorded)} not recorded{suffix}"
     return f"undecided{suffix}"
 
 

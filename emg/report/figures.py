@@ -196,7 +196,8 @@ def _tile_label(rep: RepRow) -> str:
         why = "already on" if rep["already_active"] else "the other did not switch on"
         side = f" ({rep['side']})" if rep["side"] else ""
         return f"Rep {rep['index']}: {who} first, {why}{side}"
-    return f"Rep {rep['index']}: {rep_label(order, rep['lead_ms'], rep['side'])}"
+    label = rep_label(order, rep["lead_ms"], rep["side"], rep.get("not_recorded", ()))
+    return f"Rep {rep['index']}: {label}"
 
 
 def envelope_figure(result: OfflineResult, summary: SessionSummary) -> Figure:

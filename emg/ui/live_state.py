@@ -60,12 +60,13 @@ class RepTile:
     decided_at_s: float | None = None
     complete: bool = False
     band: tuple[float, float] | None = None
+    not_recorded: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         """Who led and by how much, e.g. ``"glutes first by 92 ms"``, and, outside the
         athlete's own band, how far (``" — outside your usual +60 ± 25 ms"``)."""
-        text = rep_label(self.order, self.lead_ms, self.side)
+        text = rep_label(self.order, self.lead_ms, self.side, self.not_recorded)
         if self.band is not None and self.lead_ms is not None and self.order is not None:
             text += band_note(self.lead_ms, *self.band)
         return text
@@ -251,6 +252,7 @@ def _tile(state: LiveState, data: Any) -> RepTile:
 def _on_rep_decided(state: LiveState, event: Event) -> None:
     tile = _tile(state, event.data)
     tile.order, tile.lead_ms = event.data.get("order"), event.data.get("lead_ms")
+    tile.not_recorded = tuple(event.data.get("not_recorded", ()))
     tile.decided_at_s = event.data.get("decided_at_s")
     # a raised order flag goes on naming the reps that keep the pattern going
     key = (str(tile.order), tile.side)
@@ -262,6 +264,7 @@ def _on_rep(state: LiveState, event: Event) -> None:
     data = event.data
     tile = _tile(state, data)
     tile.order, tile.lead_ms = data.get("order"), data.get("lead_ms")
+    tile.not_recorded = tuple(data.get("not_recorded", ()))
     tile.ratio, tile.unit, tile.complete = data.get("ratio"), str(data.get("unit", "")), True
     if tile.ratio is not None:
         state.ratios.append((tile.index, tile.side, float(tile.ratio)))

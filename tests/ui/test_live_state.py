@@ -146,3 +146,27 @@ def test_sensor_events_and_marks() -> None:
         ]
     )  # fmt: skip
     assert state.risk_level == "warning" and state.risk_reasons == ("b (right)",)
+
+
+def test_a_rep_whose_glute_was_not_recorded_says_so_and_sounds_nothing() -> None:
+    """The glute sensor drops out for good after the third rep of a glute-first set: the
+    tiles of the reps after it say the order is unknown because the glute was not recorded,
+    and no alert is due (before, they read "hamstrings first" and the banner went up)."""
+    generated = generate_session(SynthConfig(reps=6, lead_ms=100.0, snr_db=20.0, seed=3))
+    recording = generated.recording
+    truth = generated.truth["reps"]
+    cut = round(
+        (truth[2]["glute_offset_s"] + truth[3]["glute_onset_s"]) / 2 * recording.sample_rate
+    )
+    recording.data[cut:, 0], recording.lost[cut:, 0] = 0.0, True
+    state = LiveState(recording.channels, recording.sample_rate)
+    session = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig())
+    alerts = 0
+    for block in _blocks(generated, 40):
+        state.apply(session.feed(block))
+        alerts += state.take_alerts()
+    state.apply(session.finish("end of source"))
+    labels = [tile.label for tile in state.tiles]
+    assert labels[3:] == ["order unknown: glute not recorded"] * 3
+    assert all(label.startswith("glutes first by") for label in labels[:3])
+    assert alerts == 0 and not state.raised
