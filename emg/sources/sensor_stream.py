@@ -50,6 +50,7 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except asyncio.CancelledError:
         task.cancel()
+        task.add_done_callback(_forget)
         raise
     if not done:
         task.cancel()
@@ -145,25 +146,62 @@ class SensorStream:
         self._dropped.set()
 
     async def connect(self) -> None:
-        """Connect, subscribe and start streaming.
+        """Connect, subscribe and start streaming (given up after ``attempt_s``), then read
+        the battery level.
 
         Raises
         ------
         EmgDeviceError
-            If the sensor cannot be reached or lacks the profile's characteristics.
+            If the sensor cannot be reached, lacks the profile's characteristics, or the
+            stack gave no answer within ``attempt_s`` (the link is released in each case).
         """
+        try:
+            await within(self._start_link(), self.attempt_s)
+        except TimeoutError:
+            await self._release()
+            raise EmgDeviceError(
+                f"{self.name} ({self.address}): no answer within {self.attempt_s:g} s "
+                f"({self._step})"
+            ) from None
+        except EmgDeviceError:
+            await self._release()  # what the attempt left half-made
+            raise
+        if self._stopping:  # stopped meanwhile: this link is let go
+            await self._release()
+            return
+        self.status.state = "streaming"
+        self._notify("streaming", self.address)
+        await self._read_battery()
+
+    async def _start_link(self) -> None:
+        """A new link: connect, subscribe and send the start commands. Its callbacks act only
+        while it is the stream's link: one given up may still call them, or go on after it
+        was given up (a stack that does not answer may not answer the cancellation)."""
         self._dropped.clear()
         link = self.radio.link(self.address)
         self._link = link  # released if this attempt is given up half-way
-        self._step = "connecting"
-        await link.connect(self._on_disconnect)
-        self._step = "reading the firmware version"
+
+        def step(doing: str) -> None:
+            if link is self._link:
+                self._step = doing
+
+        def dropped() -> None:
+            if link is self._link:
+                self._on_disconnect()
+
+        def notified(uuid: str, payload: bytes) -> None:
+            if link is self._link:
+                self._on_notification(uuid, payload)
+
+        step("connecting")
+        await link.connect(dropped)
+        step("reading the firmware version")
         await self._read_firmware_version(link)
         try:
-            self._step = "subscribing"
+            step("subscribing")
             for uuid in self.profile.notify:
-                await link.subscribe(uuid, self._on_notification)
-            self._step = "sending the start commands"
+                await link.subscribe(uuid, notified)
+            step("sending the start commands")
             if self.profile.control is not None:
                 for command in self.profile.start:
                     await link.write(
@@ -176,9 +214,6 @@ class SensorStream:
                 f"{self.name} ({self.address}): could not start streaming with profile "
                 f"'{self.profile.name}': {error}"
             ) from error
-        self.status.state = "streaming"
-        self._notify("streaming", self.address)
-        await self._read_battery()
 
     async def _read_battery(self) -> None:
         """Read the battery level (one byte, percent) if the profile has one; a sensor that
@@ -268,19 +303,11 @@ class SensorStream:
                 async with self._connecting:  # the attempt's time counts once it is its turn
                     if self._stopping:
                         return
-                    await within(self.connect(), self.attempt_s)
+                    await self.connect()
             except EmgDeviceError as error:
                 self._notify("reconnecting", f"attempt {attempt}: {error}")
                 continue
-            except TimeoutError:
-                self._notify(
-                    "reconnecting",
-                    f"attempt {attempt}: no answer within {self.attempt_s:g} s ({self._step})",
-                )
-                await self._release()
-                continue
-            if self._stopping:  # stopped while this attempt went on
-                await self._release()
+            if self._stopping:  # stopped while this attempt went on (connect let it go)
                 return
             self.status.reconnects += 1
             self._notify("reconnected", f"after {attempt} attempt(s)")

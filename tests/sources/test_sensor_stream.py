@@ -181,8 +181,8 @@ def test_a_reconnect_attempt_that_never_answers_is_given_up_and_made_again() -> 
         "reconnected", "stopped",
     ]  # fmt: skip
     assert [d for s, d in states if s == "reconnecting"] == [
-        "attempt 1: no answer within 0.05 s (connecting)",
-        "attempt 2: no answer within 0.05 s (connecting)",
+        "attempt 1: glute (AA): no answer within 0.05 s (connecting)",
+        "attempt 2: glute (AA): no answer within 0.05 s (connecting)",
     ]
     assert stream.status.reconnects == 1 and len(radio.links) == 4
     # the dropped link and both stalled ones were released before the next; the last at stop
@@ -366,3 +366,44 @@ def test_a_stack_that_ignores_the_cancellation_is_not_waited_for() -> None:
         return still_going
 
     assert asyncio.run(asyncio.wait_for(give_up(), 60.0))
+
+
+def test_a_link_given_up_cannot_drop_or_feed_the_one_after_it() -> None:
+    """The stack answers a link that was given up after all: its disconnect callback and
+    its notifications reach nothing (they had torn down the healthy link that replaced it)."""
+    profile = load_profiles()["emg-stream-v1"]
+    callbacks: dict[int, Callable[[], None]] = {}
+    radio = StallingRadio(stalls={1})
+
+    def remembering(address: str) -> FakeLink:
+        link = StallingRadio.link(radio, address)
+        number, connect = len(radio.links) - 1, link.connect
+
+        async def keep(on_disconnect: Callable[[], None]) -> None:
+            callbacks[number] = on_disconnect
+            await connect(on_disconnect)
+
+        link.connect = keep  # type: ignore[method-assign]
+        return link
+
+    radio.link = remembering  # type: ignore[method-assign]
+    states: list[str] = []
+    stream = SensorStream(
+        radio, "AA", profile, "glute", lambda *_: None,
+        lambda _, state, __: states.append(state), backoff_s=(0.0,), attempt_s=0.05,
+    )  # fmt: skip
+
+    async def late_answer() -> None:
+        await stream.connect()
+        running = asyncio.ensure_future(stream.run())
+        stream._on_disconnect()
+        while stream.status.reconnects == 0:
+            await asyncio.sleep(0.01)
+        callbacks[1]()  # the stalled link's disconnect, told late
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        await stream.stop()
+        await running
+
+    asyncio.run(asyncio.wait_for(late_answer(), 60.0))
+    assert states.count("disconnected") == 1 and stream.status.reconnects == 1
