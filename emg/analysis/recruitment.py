@@ -243,6 +243,10 @@ class RecruitmentTracker:
         risks: list[CrampRisk] = []
         for event in events:
             rep = event.rep
+            if rep.unrecorded and event.kind in ("decided", "completed"):
+                # a muscle's sensor dropped out: the rep says nothing either way, and clears
+                # nothing (a rep whose order was decided before the loss counts its order)
+                continue
             if event.kind == "decided":
                 self.decided.append(rep)
                 flags.extend(self._order_flag(event.at))

@@ -14,9 +14,10 @@ decided as soon as it is decidable:
 - the other muscle still active from before the rep (sustained activity): at once; it led.
 
 A muscle whose samples were lost (its sensor dropped out) for :data:`UNRECORDED_SHARE` or more
-of the stretch in which its onset was looked for, or of the rep, is *not recorded* in that rep,
-not missing: the order of a rep in which it did not switch on stays unknown (it may have), and
-its ratio too, so a glute sensor that drops out raises no hamstring-first flag.
+of the stretch in which its onset was looked for, of the :data:`RISE_LOOKBACK_S` before its
+onset (its sensor came back mid-burst), or of the rep, is *not recorded* in that rep, not
+missing: the order and lead of the rep stay unknown, and its ratio too, so a glute sensor that
+drops out raises no hamstring-first flag.
 
 Every decision carries the stream sample at which it became decidable (``decided_at``), which
 depends only on the signal, never on how it was split into blocks. The ratio and the levels are
@@ -174,8 +175,10 @@ class Rep:
         order stay None.
     unrecorded
         Groups whose samples were lost (:data:`UNRECORDED_SHARE` or more) where their onset
-        was looked for or over the rep: a group among them that did not switch on may have,
-        so the order stays None; its level, median frequency and the ratio are None.
+        was looked for, just before their onset, or over the rep. Found when the order is
+        decided, the order and lead stay None (the group may have switched on unseen); found
+        at the rep's end, the order stands. Their level and median frequency, and the ratio,
+        are None (NaN level); the rep counts towards no flag or cramp-risk reason.
     lead_ms, order
         Hamstring onset minus glute onset, and the order (``glute-first``,
         ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
@@ -533,12 +536,19 @@ class RepTracker:
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
-        # a muscle that did not switch on may have, where its samples were lost
-        lo = rep.start - self._margin
+        # a muscle that did not switch on may have, where its samples were lost; one whose
+        # samples had been lost just before its onset switched on somewhere in the gap (its
+        # sensor came back mid-burst)
+        lo, lookback = rep.start - self._margin, self._s(RISE_LOOKBACK_S)
         unseen = tuple(
             g
             for g in GROUPS
-            if rep.onsets[g] is None and g not in rep.carried and self._unrecorded(g, lo, at + 1)
+            if g not in rep.carried
+            and (
+                self._unrecorded(g, lo, at + 1)
+                if (onset := rep.onsets[g]) is None
+                else self._unrecorded(g, onset - lookback, onset)
+            )
         )
         if unseen:
             rep.unrecorded = unseen
@@ -613,7 +623,7 @@ class RepTracker:
 
     def _close(self, rep: Rep, end: int, at: int, out: list[RepEvent], complete: bool) -> None:
         rep.end, rep.completed_at, rep.complete = end, at, complete
-        if rep.lead_ms is None and not rep.under_way:
+        if rep.lead_ms is None and not rep.under_way and not rep.unrecorded:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
         hi = max(end, rep.start + 1)

@@ -382,3 +382,47 @@ def test_a_sensor_that_drops_out_leaves_the_order_unknown_and_raises_no_flag() -
     bridged = analyze_recording(sparse, AnalysisConfig(), keep_envelope=False)
     assert [r.order for r in bridged.reps] == ["glute-first"] * 8
     assert all(not r.unrecorded for r in bridged.reps)
+
+
+def _glute_lost(session: SyntheticSession, lo_s: float, hi_s: float | None) -> Recording:
+    """The set with the glute's samples lost (zero-filled) from ``lo_s`` to ``hi_s``."""
+    recording, fs = session.recording, session.recording.sample_rate
+    lo, hi = round(lo_s * fs), None if hi_s is None else round(hi_s * fs)
+    data, lost = recording.data.copy(), recording.lost.copy()
+    data[lo:hi, 0], lost[lo:hi, 0] = 0.0, True
+    return dataclasses.replace(recording, data=data, lost=lost)
+
+
+def test_a_sensor_that_comes_back_mid_burst_gives_no_order() -> None:
+    """The glute sensor is lost from 3 s before the fifth rep's glute onset until 0.25 s
+    after it, when the glutes are well on: its samples coming back are no onset, so that rep's
+    order and lead stay unknown (before: hamstring-first, lead -104 ms; truly glute-first)."""
+    session = generate_session(SynthConfig(reps=8, lead_ms=100.0, snr_db=20, seed=3))
+    onset = session.truth["reps"][4]["glute_onset_s"]
+    result = analyze_recording(
+        _glute_lost(session, onset - 3.0, onset + 0.25), AnalysisConfig(), keep_envelope=False
+    )
+    fs = session.recording.sample_rate
+    fifth = [r for r in result.reps if abs(r.start / fs - onset) < 0.5]
+    assert len(fifth) == 1 and fifth[0].unrecorded == ("glute",)
+    assert fifth[0].order is None and fifth[0].lead_ms is None
+    assert [r.order for r in result.reps if not r.unrecorded] == ["glute-first"] * (
+        len(result.reps) - sum(1 for r in result.reps if r.unrecorded)
+    )
+    assert result.flags == []
+
+
+def test_reps_a_dropout_left_unknown_do_not_clear_a_raised_flag() -> None:
+    """Hamstring-first reps raise the flag; the glute sensor then drops out for good: the
+    reps after it neither raise nor clear anything, and the flag and its cramp-risk reason
+    stay up to the end of the set."""
+    session = generate_session(SynthConfig(reps=8, lead_ms=-110.0, snr_db=20, seed=2))
+    truth = session.truth["reps"]
+    cut = (truth[3]["hamstring_offset_s"] + truth[4]["hamstring_onset_s"]) / 2
+    result = analyze_recording(
+        _glute_lost(session, cut, None), AnalysisConfig(), keep_envelope=False
+    )
+    assert [r.order for r in result.reps[:4]] == ["hamstring-first"] * 4
+    assert all(r.unrecorded == ("glute",) for r in result.reps[4:])
+    assert [f.kind for f in result.flags] == ["hamstring-first"]
+    assert result.risks[-1].level != "ok"
