@@ -1079,22 +1079,23 @@ def record_once(
     work: Path, log_name: str, sessions: Path, record_s: float, profiles: list[str]
 ) -> tuple[bool, str, dict[str, Any]]:
     """``emg record --source ble`` into ``sessions`` (``profiles``: its ``--profiles``
-    options): at least ``record_s`` of samples, then on until both sensors have reconnected
-    after their drop and gone on for :data:`AFTER_RECONNECT_S`, when it is stopped as Ctrl-C
-    stops it (at most :data:`RECONNECT_WAIT_S` more). Whether it passed, what it gave, and
+    options), until both sensors have reconnected after their drop and gone on for
+    :data:`AFTER_RECONNECT_S`, when it is stopped as Ctrl-C stops it (at most ``record_s`` +
+    :data:`RECONNECT_WAIT_S` of samples). Whether it passed, what it gave, and
     its figures (with ``folder``, the session recorded, if exactly one was)."""
     cap_s = record_s + RECONNECT_WAIT_S
     began = time.monotonic()
     both_at: list[float] = []
+    statuses: list[tuple[float, str, str, str]] = []  # every sensor status change
 
-    def stop_when(out: str) -> bool:
-        if not both_at and len(reconnected_by(out)) == len(MUSCLES):
+    def stop_when(out: str) -> bool:  # both back through Bluetooth, and recorded again
+        back = {name for _, name, state, _ in statuses if state == "reconnected"}
+        if not both_at and back >= set(MUSCLES) and reconnected_by(out).keys() >= back:
             both_at.append(time.monotonic())
-        return bool(both_at) and time.monotonic() - max(both_at[0], began) >= AFTER_RECONNECT_S
+        return bool(both_at) and time.monotonic() - both_at[0] >= AFTER_RECONNECT_S
 
     from emg.sources.ble import BleSource
 
-    statuses: list[tuple[float, str, str, str]] = []
     on_status = BleSource._on_status
 
     def noted(source: BleSource, name: str, state: str, detail: str) -> None:
@@ -1143,6 +1144,10 @@ def record_once(
             at = round(reconnects.get(muscle, n_samples / rate) * rate)
             after = recording.lost[at:, index]
             valid_after.append(round(float(1 - after.mean()), 4) if after.size else 0.0)
+    # the sensors that came back through Bluetooth (the recording's reconnect events also
+    # follow a sensor that merely fell silent for a while)
+    back = {name for _, name, state, _ in statuses if state == "reconnected" and name in MUSCLES}
+    last_back_s = max(reconnects.values(), default=0.0)  # stream time of the later one
     stopped = re.search(r"stopped \((\w[\w ]*)\) after", out)
     stopped_by = stopped.group(1) if stopped else None
     ok = (
@@ -1153,7 +1158,7 @@ def record_once(
         # Ctrl-C
         and (
             (stopped_by == "duration" and n_samples == round(cap_s * 1000))
-            or (stopped_by == "interrupt" and n_samples >= round(record_s * 1000))
+            or (stopped_by == "interrupt" and n_samples > round(1000 * last_back_s))
         )
         and {"disconnect", "reconnect"} <= kinds
         and all(m in dropped for m in MUSCLES)
@@ -1168,9 +1173,9 @@ def record_once(
         # once reconnects after the first, and through this VM's BlueZ and the emulated
         # controller its connect has stalled past the wait in some runs (in others both came
         # back within 40 s); part 1 checks one reconnect in every detail.
-        and bool(reconnects)
+        and bool(back)
         and len(valid_after) == 2
-        and all(m in MUSCLES and valid_after[MUSCLES.index(m)] > 0 for m in reconnects)
+        and all(m in reconnects and valid_after[MUSCLES.index(m)] > 0 for m in back)
     )
     masked = [n_samples - v for v in valid]
     detail = (
@@ -1185,6 +1190,7 @@ def record_once(
         "masked": masked,
         "events": sorted(kinds),
         "reconnect_s": reconnects,
+        "reconnected": sorted(back),
         "valid_after_reconnect": valid_after,
         "wall_s": round(time.monotonic() - began, 1),
         "statuses": [st for st in statuses if st[2] != "battery"][:40],
