@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -129,35 +129,46 @@ def test_a_busy_stack_is_asked_again_before_giving_up(
         assert len(radio.links) == 3
 
 
-class StallingRadio(FakeRadio):
-    """The stack stops answering on the links given in ``stalls`` (by order: 0 is the first
-    connect): their connect never returns, as BlueZ's did on a machine far behind real time."""
+class ScriptedRadio(FakeRadio):
+    """Links whose connect waits for ``answer(number)`` (0: the first link made); each
+    link's disconnect callback and its releases are kept by number."""
 
-    def __init__(self, stalls: set[int]) -> None:
+    def __init__(self, answer: Callable[[int], Awaitable[object]] | None = None) -> None:
         super().__init__({})
-        self.stalls = stalls
+        self.answer = answer
         self.released: list[int] = []
+        self.callbacks: dict[int, Callable[[], None]] = {}
 
     def link(self, address: str) -> FakeLink:
-        link = super().link(address)
-        number = len(self.links) - 1
-        radio = self
+        number, radio = len(self.links), self
 
         class Link(FakeLink):
             async def connect(self, on_disconnect: Callable[[], None]) -> None:
-                if number in radio.stalls:
-                    await asyncio.Event().wait()  # never set
+                radio.callbacks[number] = on_disconnect
+                if radio.answer is not None:
+                    await radio.answer(number)
 
             async def disconnect(self) -> None:
                 radio.released.append(number)
 
-        self.links[-1] = Link(link.address, link.reads)
+        self.links.append(Link(address, self.reads))
         return self.links[-1]
+
+
+def stalling(stalls: set[int]) -> ScriptedRadio:
+    """The stack stops answering on the links numbered in ``stalls``: their connect never
+    returns, as BlueZ's did on a machine far behind real time."""
+
+    async def answer(number: int) -> None:
+        if number in stalls:
+            await asyncio.Event().wait()  # never set
+
+    return ScriptedRadio(answer)
 
 
 def test_a_reconnect_attempt_that_never_answers_is_given_up_and_made_again() -> None:
     profile = load_profiles()["emg-stream-v1"]
-    radio = StallingRadio(stalls={1, 2})  # the first two reconnect attempts stall
+    radio = stalling({1, 2})  # the first two reconnect attempts stall
     states: list[tuple[str, str]] = []
     stream = SensorStream(
         radio, "AA", profile, "glute", lambda *_: None,
@@ -220,7 +231,7 @@ def test_nothing_is_passed_on_once_the_stream_is_stopped() -> None:
     has closed) are neither decoded nor passed on, and a reconnect that succeeds after the
     stop says nothing and releases its link."""
     profile = load_profiles()["emg-stream-v1"]
-    radio = StallingRadio(stalls=set())
+    radio = ScriptedRadio()
     states: list[str] = []
     stream = SensorStream(
         radio, "AA", profile, "glute", lambda *_: None,
@@ -242,7 +253,7 @@ def test_nothing_is_passed_on_once_the_stream_is_stopped() -> None:
 
     # stopped while a reconnect attempt is under way: that attempt's link is let go
     gate = asyncio.Event()
-    radio = GatedRadio(gate)
+    radio = ScriptedRadio(lambda _: gate.wait())
     states.clear()
     stream = SensorStream(
         radio, "AA", profile, "glute", lambda *_: None,
@@ -266,56 +277,19 @@ def test_nothing_is_passed_on_once_the_stream_is_stopped() -> None:
     assert states[-1] == "stopped" and radio.released.count(1) == 2  # at stop, and after
 
 
-class GatedRadio(FakeRadio):
-    """Connects answer once ``gate`` is set; releases are counted by link."""
-
-    def __init__(self, gate: asyncio.Event) -> None:
-        super().__init__({})
-        self.gate = gate
-        self.released: list[int] = []
-
-    def link(self, address: str) -> FakeLink:
-        number = len(self.links)
-        radio = self
-
-        class Link(FakeLink):
-            async def connect(self, on_disconnect: Callable[[], None]) -> None:
-                await radio.gate.wait()
-
-            async def disconnect(self) -> None:
-                radio.released.append(number)
-
-        self.links.append(Link(address, self.reads))
-        return self.links[-1]
-
-
-class CountingRadio(FakeRadio):
-    """Connects take a while; the most under way at once is kept."""
-
-    def __init__(self) -> None:
-        super().__init__({})
-        self.under_way = 0
-        self.most = 0
-
-    def link(self, address: str) -> FakeLink:
-        radio = self
-
-        class Link(FakeLink):
-            async def connect(self, on_disconnect: Callable[[], None]) -> None:
-                radio.under_way += 1
-                radio.most = max(radio.most, radio.under_way)
-                await asyncio.sleep(0.02)
-                radio.under_way -= 1
-
-        self.links.append(Link(address, self.reads))
-        return self.links[-1]
-
-
 def test_sensors_that_drop_out_together_reconnect_one_at_a_time() -> None:
     """Both sensors of a set drop their links at once (the athlete walked off): they
     reconnect one after the other, never asking the stack for two connections at once."""
     profile = load_profiles()["emg-stream-v1"]
-    radio = CountingRadio()
+    under_way, most = [0], [0]
+
+    async def slow(_: int) -> None:  # connects take a while; the most at once is kept
+        under_way[0] += 1
+        most[0] = max(most[0], under_way[0])
+        await asyncio.sleep(0.02)
+        under_way[0] -= 1
+
+    radio = ScriptedRadio(slow)
     lock = asyncio.Lock()
     streams = [
         SensorStream(
@@ -338,7 +312,7 @@ def test_sensors_that_drop_out_together_reconnect_one_at_a_time() -> None:
 
     asyncio.run(asyncio.wait_for(drop_both(), 60.0))
     assert [stream.status.reconnects for stream in streams] == [1, 1]
-    assert len(radio.links) == 4 and radio.most == 1
+    assert len(radio.links) == 4 and most[0] == 1
 
 
 def test_a_stack_that_ignores_the_cancellation_is_not_waited_for() -> None:
@@ -372,21 +346,7 @@ def test_a_link_given_up_cannot_drop_or_feed_the_one_after_it() -> None:
     """The stack answers a link that was given up after all: its disconnect callback and
     its notifications reach nothing (they had torn down the healthy link that replaced it)."""
     profile = load_profiles()["emg-stream-v1"]
-    callbacks: dict[int, Callable[[], None]] = {}
-    radio = StallingRadio(stalls={1})
-
-    def remembering(address: str) -> FakeLink:
-        link = StallingRadio.link(radio, address)
-        number, connect = len(radio.links) - 1, link.connect
-
-        async def keep(on_disconnect: Callable[[], None]) -> None:
-            callbacks[number] = on_disconnect
-            await connect(on_disconnect)
-
-        link.connect = keep  # type: ignore[method-assign]
-        return link
-
-    radio.link = remembering  # type: ignore[method-assign]
+    radio = stalling({1})
     states: list[str] = []
     stream = SensorStream(
         radio, "AA", profile, "glute", lambda *_: None,
@@ -399,7 +359,7 @@ def test_a_link_given_up_cannot_drop_or_feed_the_one_after_it() -> None:
         stream._on_disconnect()
         while stream.status.reconnects == 0:
             await asyncio.sleep(0.01)
-        callbacks[1]()  # the stalled link's disconnect, told late
+        radio.callbacks[1]()  # the stalled link's disconnect, told late
         for _ in range(10):
             await asyncio.sleep(0.01)
         await stream.stop()
