@@ -25,9 +25,10 @@ from emg.sources.radio import Radio, SensorLink
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Seconds between battery readings (where the profile has a battery level).
 BATTERY_EVERY_S = 60.0
-#: Seconds one reconnect attempt (connect, subscribe, start) may take before it is given up
-#: and made again after the backoff: a stack that stops answering part-way (seen with BlueZ
-#: on a machine far behind real time) must not keep the sensor away for the rest of the set.
+#: Seconds one connect attempt (connect, subscribe, start) may take before it is given up (a
+#: reconnect makes it again after the backoff): a stack that stops answering part-way (seen
+#: with BlueZ on a machine far behind real time) must not keep the sensor away for the rest
+#: of the set.
 #: Longer than bleak's own 20 s connect timeout, so that one ends first where it applies.
 ATTEMPT_S = 30.0
 #: Seconds a link's release (each stop command, the disconnect) or a battery reading may take
@@ -49,21 +50,19 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except asyncio.CancelledError:
-        task.cancel()
-        task.add_done_callback(_forget)
+        _abandon(task)
         raise
     if not done:
-        task.cancel()
-        task.add_done_callback(_forget)
+        _abandon(task)
         raise TimeoutError
     return task.result()
 
 
-def _forget(task: asyncio.Future[Any]) -> None:
-    """Retrieve an abandoned operation's outcome, so that it is not reported as never
-    retrieved."""
-    if not task.cancelled():
-        task.exception()
+def _abandon(task: asyncio.Future[Any]) -> None:
+    """Cancel an operation and leave it: its outcome, whenever it comes, is retrieved, so that
+    it is not reported as never retrieved."""
+    task.cancel()
+    task.add_done_callback(lambda ended: ended.cancelled() or ended.exception())
 
 
 PacketListener = Callable[[str, list[DecodedPacket], float], None]
@@ -105,7 +104,7 @@ class SensorStream:
     backoff_s
         Reconnect delays.
     attempt_s
-        Longest one reconnect attempt may take (:data:`ATTEMPT_S`).
+        Longest one connect attempt may take (:data:`ATTEMPT_S`).
     connecting
         Held during each reconnect attempt: shared by the streams of one radio, so that
         they reconnect one at a time (None: not shared).

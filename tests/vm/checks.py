@@ -1011,9 +1011,9 @@ def emg_command(
     finished = threading.Event()
     lock = threading.Lock()
 
-    def watch() -> None:
+    def watch(stop_when: Callable[[str], bool]) -> None:
         while not finished.wait(0.2):
-            if stop_when is not None and stop_when(out.getvalue()):
+            if stop_when(out.getvalue()):
                 with lock:  # never after the command returned
                     if not finished.is_set():
                         os.kill(os.getpid(), signal.SIGINT)
@@ -1021,16 +1021,19 @@ def emg_command(
 
     # a Ctrl-C that comes after the command has put its own handlers back is ignored
     previous = signal.signal(signal.SIGINT, lambda number, frame: None)
-    watcher = threading.Thread(target=watch, daemon=True)
+    watcher = None
     try:
-        watcher.start()
+        if stop_when is not None:
+            watcher = threading.Thread(target=watch, args=(stop_when,), daemon=True)
+            watcher.start()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main(list(args))
             finally:
                 with lock:
                     finished.set()
-        watcher.join()
+        if watcher is not None:
+            watcher.join()
     finally:
         signal.signal(signal.SIGINT, previous)
     (work / f"cli-{name}.log").write_text(
