@@ -111,7 +111,8 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
         help="how an onset is placed before its threshold crossing: cusum (a variance "
         "CUSUM, default), edge (the start of a fitted rising edge: unbiased by slow "
         "recruitment, more scattered at low SNR), bayes (the posterior median start of the "
-        "rising edge over its shape and ramp) or bonato (Bonato's double threshold)",
+        "rising edge over its shape and ramp), bonato (Bonato's double threshold) or aglr (the "
+        "maximum-likelihood start of a variance step, Staude's AGLR-step)",
     )
     group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(

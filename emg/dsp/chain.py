@@ -41,7 +41,7 @@ SETTLED_ENERGY = 1e-4
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise.
-REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150, "bayes": 0.400}
+REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150, "bayes": 0.400, "aglr": 0.150}
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ class ChainConfig:
         scattered at 5-10 dB, so not yet the default (see the README's family tables);
         ``"bayes"``, the posterior median start of the rising edge over its shape and ramp
         (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with the same room;
-        ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`).
+        ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`);
+        ``"aglr"``, the maximum-likelihood start of a variance step up to the crossing,
+        Staude's AGLR-step (:mod:`emg.dsp.aglr`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
     remove_crosstalk

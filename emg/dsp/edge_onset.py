@@ -182,7 +182,7 @@ def fit_rising_edge(x: FloatArray, noise_power: float, crossing: int, fs: float)
         return EdgeFit(max(lo, 0), model[1] / fs)
     squares = np.where(bins.lost, 1.0, bins.squares)
     onset, _ = _best_edge(squares, bins.counts, 1, lo, hi - lo + 1, [model])
-    return EdgeFit(_inside_gap(onset, bins.lost), model[1] / fs)
+    return EdgeFit(inside_gap(onset, bins.lost), model[1] / fs)
 
 
 def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: float) -> EdgeFit:
@@ -240,7 +240,7 @@ def posterior_edge_onset(x: FloatArray, noise_power: float, crossing: int, fs: f
         onset = _posterior_median(detail / (fs * CORRELATION_S), fine)
     best = int(np.argmax(coarse.max(axis=1)))
     index = round(min(max(onset, 0.0), float(crossing)))
-    return EdgeFit(_inside_gap(index, bins.lost), models[best][1] / fs)
+    return EdgeFit(inside_gap(index, bins.lost), models[best][1] / fs)
 
 
 def _model_log_likelihoods(
@@ -349,7 +349,7 @@ def _posterior_median(log_likelihoods: FloatArray, onsets: FloatArray) -> float:
     return float(onsets[j] + (share - 0.5) * step)
 
 
-def _inside_gap(onset: int, lost: npt.NDArray[np.bool_]) -> int:
+def inside_gap(onset: int, lost: npt.NDArray[np.bool_]) -> int:
     """An onset at the edge of (or in) a run of lost samples could be anywhere in it, and
     the fit favours no place there: it is put at the run's middle."""
     if not lost.any():

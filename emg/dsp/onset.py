@@ -23,6 +23,7 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from emg.dsp.aglr import aglr_step_onset
 from emg.dsp.crosstalk import CORRELATION_S, crosstalk_coefficients, subtract_crosstalk
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
@@ -32,7 +33,7 @@ BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
 #: how a confirmed onset is placed before its crossing
-REFINEMENTS = ("edge", "cusum", "bonato", "bayes")
+REFINEMENTS = ("edge", "cusum", "bonato", "bayes", "aglr")
 #: the refinements whose onset is the start of a model of the rising edge, fitted to the
 #: signal up to the confirmation; each of their onsets carries the CUSUM change point too
 EDGE_REFINEMENTS = ("edge", "bayes")
@@ -302,7 +303,9 @@ def _segment_points(
     stream indices: with ``method`` ``"edge"`` the start of the
     fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`), with ``"bayes"`` its
     posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with ``"bonato"``
-    the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`).
+    the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`), with
+    ``"aglr"`` the start of the variance step (:func:`~emg.dsp.aglr.aglr_step_onset`) up to
+    the crossing (up to ``last`` once crosstalk has been taken out, as the edges').
     """
     found = []
     for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
@@ -317,6 +320,8 @@ def _segment_points(
                 bound = last
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
+        elif method == "aglr":
+            found.append(lo + aglr_step_onset(x, power, bound - lo))
         elif method == "bayes":
             found.append(lo + posterior_edge_onset(x, power, bound - lo, fs).onset)
         else:
@@ -511,7 +516,9 @@ class OnsetDetector:
         edge, averaged over its shape and ramp
         (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), from the same samples;
         ``"cusum"``: a variance CUSUM up to the crossing; ``"bonato"``: Bonato's double
-        threshold up to the crossing (:mod:`emg.dsp.double_threshold`).
+        threshold up to the crossing (:mod:`emg.dsp.double_threshold`); ``"aglr"``: the
+        maximum-likelihood start of a variance step up to the crossing, Staude's AGLR-step
+        (:mod:`emg.dsp.aglr`).
     sample_rate
         Samples per second (the edge model's ramp durations are in seconds).
     change_span
@@ -670,8 +677,10 @@ class OnsetDetector:
             if crossing + 1 <= lo or power <= 0:
                 return lo  # nothing to search: the change point is the segment's start
             rest = noise_power[:, column]
-            if self.refinement == "bonato":  # from the samples up to the crossing
-                segment_requests.append((channel, lo, crossing, crossing, power))
+            if self.refinement in ("bonato", "aglr"):  # from the samples up to the crossing
+                # (AGLR: up to the confirmation, used once crosstalk has been taken out)
+                last = decided if self.refinement == "aglr" else crossing
+                segment_requests.append((channel, lo, crossing, last, power))
                 segment_rests.append(rest)
                 return -len(segment_requests)
             if self.refinement in EDGE_REFINEMENTS:  # up to the confirmation; the change point too
@@ -691,7 +700,7 @@ class OnsetDetector:
                 self.partners, rests, self.sample_rate,
             )  # fmt: skip
         if segment_requests:
-            changes = onsets  # the CUSUM's, with fitted edges; none with the double threshold
+            changes = onsets  # the CUSUM's, with fitted edges; none with bonato or aglr
             onsets = _segment_points(
                 signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
                 self.refinement, self.partners, segment_rests,

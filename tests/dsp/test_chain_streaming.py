@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import crosstalk_partners, muscle_pairs
 from emg.dsp.chain import ChainConfig, SignalChain
+from emg.dsp.onset import REFINEMENTS
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
 
@@ -54,7 +55,7 @@ def _run(recording: Recording, config: ChainConfig, sizes: list[int]):
     sizes=st.lists(st.integers(1, 40000), min_size=1, max_size=6),
     detector=st.sampled_from(["rms", "tkeo"]),
     mains=st.sampled_from([None, 50.0]),
-    refinement=st.sampled_from(["cusum", "edge", "bonato", "bayes"]),
+    refinement=st.sampled_from(REFINEMENTS),
 )
 def test_streaming_equals_offline_for_any_block_sizes(
     sizes: list[int], detector: str, mains: float | None, refinement: str
