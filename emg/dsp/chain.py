@@ -80,8 +80,8 @@ class ChainConfig:
         ``"bayes"``, the posterior median start of the rising edge over its shape and ramp
         (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with the same room;
         ``"bonato"``, Bonato's double threshold (:mod:`emg.dsp.double_threshold`);
-        ``"aglr"``, the maximum-likelihood start of a variance step up to the crossing,
-        Staude's AGLR-step (:mod:`emg.dsp.aglr`).
+        ``"aglr"``, the maximum-likelihood start of a variance step fitted to the samples up
+        to the crossing, Staude's AGLR-step (:mod:`emg.dsp.aglr`).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
     remove_crosstalk

@@ -304,8 +304,8 @@ def _segment_points(
     fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`), with ``"bayes"`` its
     posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with ``"bonato"``
     the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`), with
-    ``"aglr"`` the start of the variance step (:func:`~emg.dsp.aglr.aglr_step_onset`) up to
-    the crossing (up to ``last`` once crosstalk has been taken out, as the edges').
+    ``"aglr"`` the start of the variance step (:func:`~emg.dsp.aglr.aglr_step_onset`) fitted
+    to the samples up to the crossing (up to ``last`` once crosstalk has been taken out).
     """
     found = []
     for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
@@ -321,7 +321,7 @@ def _segment_points(
         if method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "aglr":
-            found.append(lo + aglr_step_onset(x, power, bound - lo))
+            found.append(lo + aglr_step_onset(x[: bound - lo + 1], power, bound - lo))
         elif method == "bayes":
             found.append(lo + posterior_edge_onset(x, power, bound - lo, fs).onset)
         else:
@@ -678,7 +678,7 @@ class OnsetDetector:
                 return lo  # nothing to search: the change point is the segment's start
             rest = noise_power[:, column]
             if self.refinement in ("bonato", "aglr"):  # from the samples up to the crossing
-                # (AGLR: up to the confirmation, used once crosstalk has been taken out)
+                # (AGLR: up to the confirmation once crosstalk has been taken out)
                 last = decided if self.refinement == "aglr" else crossing
                 segment_requests.append((channel, lo, crossing, last, power))
                 segment_rests.append(rest)

@@ -133,12 +133,11 @@ def _later_onset_errors_ms(crosstalk: float, remove: bool, refinement: str) -> n
 @pytest.mark.parametrize("refinement", ["cusum", "bayes", "aglr"])
 def test_crosstalk_no_longer_pulls_the_later_muscles_onset_early(refinement: str) -> None:
     clean = _later_onset_errors_ms(0.0, remove=False, refinement=refinement)
-    assert abs(np.median(clean)) < 5.0
+    assert abs(np.median(clean)) < 10.0  # the onset target at 20 dB
     # 5 and 10 % of the earlier muscle's signal on the later one's sensor: while only the
     # earlier muscle is active, the later channel's power is above its rest, enough to cross
     # the threshold, and the onset used to be bounded by that crossing; taken out, the onsets
-    # are back about where they are without crosstalk (the AGLR-step's window then reaches
-    # the confirmation, and its step, fitted to more of the plateau, starts 1-2 ms later)
+    # are back about where they are without crosstalk
     for crosstalk, left in ((0.05, 0.03), (0.1, 0.05)):
         kept = _later_onset_errors_ms(crosstalk, remove=False, refinement=refinement)
         removed = _later_onset_errors_ms(crosstalk, remove=True, refinement=refinement)
