@@ -26,6 +26,7 @@ from emg.io.json_files import to_json, truth_path
 from emg.io.open_recording import READABLE
 from emg.sources.families import family_names
 from emg.validation.families import (
+    EARLY_MS,
     FamilyGrid,
     parse_truth,
     truth_summary,
@@ -374,9 +375,9 @@ def format_families(summary: dict[str, Any]) -> str:
         "",
         "Onset error (detected minus true, both muscles):",
         "",
-        "| family | condition | median \\|error\\| | signed median | p95 \\|error\\| | missed "
-        "| spurious | onsets |",
-        "|---|---|---|---|---|---|---|---|",
+        "| family | condition | median \\|error\\| | signed median | p95 \\|error\\| "
+        f"| > {EARLY_MS:g} ms early | missed | spurious | onsets |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["conditions"]:
         lines.append(f"| {row['family']} | {_condition(row)} | {_onset_cells(row['onset'])} |")
@@ -510,8 +511,9 @@ def format_truth(summary: dict[str, Any]) -> str:
         f"{summary['detected_reps']} detected; margin {summary['margin_ms']:g} ms, detector "
         f"{summary['detector']}",
         "",
-        "| median \\|error\\| | signed median | p95 \\|error\\| | missed | spurious | onsets |",
-        "|---|---|---|---|---|---|",
+        f"| median \\|error\\| | signed median | p95 \\|error\\| | > {EARLY_MS:g} ms early "
+        "| missed | spurious | onsets |",
+        "|---|---|---|---|---|---|---|",
         f"| {_onset_cells(summary['onset'])} |",
         "",
         "| lead error, median | p95 \\|error\\| | order right, \\|lead\\| >= 80 ms | "
@@ -538,7 +540,7 @@ def _condition(row: dict[str, Any]) -> str:
 def _onset_cells(onset: dict[str, Any]) -> str:
     return (
         f"{_ms(onset['median'])} | {_signed(onset['signed_median'])} | {_ms(onset['p95'])} | "
-        f"{onset['missed']} | {onset['spurious']} | {onset['onsets']}"
+        f"{onset['early']} | {onset['missed']} | {onset['spurious']} | {onset['onsets']}"
     )
 
 

@@ -38,6 +38,9 @@ SLOW_RAMP_S = (0.15, 0.25)
 #: hamstring-first (ms)
 CLEAR_LEAD_MS = 80.0
 NEAR_ZERO_LEAD_MS = 20.0
+#: an onset placed this much (ms) before the true one is counted apart: the detector took noise
+#: (or crosstalk) before the muscle switched on for its start, an error the medians hide
+EARLY_MS = 20.0
 #: slack on those limits for true leads rounded to samples (one sample at 1 kHz), ms
 LEAD_SLACK_MS = 1.0
 #: where the first burst of a stream starts in the ``first burst`` conditions (s)
@@ -337,12 +340,14 @@ def _is_glute_first(score: SetScore, margin_ms: float) -> Iterator[bool]:
 
 
 def onset_stats(errors: list[float | None], spurious: int = 0) -> dict[str, Any]:
-    """Median, signed median and p95 of |error| (ms), missed and spurious of some onsets."""
+    """Median, signed median and p95 of |error| (ms), how many were more than
+    :data:`EARLY_MS` early, missed and spurious of some onsets."""
     found = np.array([e for e in errors if e is not None])
     return {
         "median": _round(np.median(np.abs(found))) if len(found) else None,
         "signed_median": _round(np.median(found)) if len(found) else None,
         "p95": _round(np.percentile(np.abs(found), 95)) if len(found) else None,
+        "early": int(np.count_nonzero(found < -EARLY_MS)),
         "missed": len(errors) - len(found),
         "spurious": spurious,
         "onsets": len(errors),

@@ -49,6 +49,9 @@ def test_truth_file_scores_its_own_set_and_a_shifted_truth(
     table = capsys.readouterr().out
     assert f"{csv} against {shifted_file}: 3 true reps" in table
     assert "| 1 | -100.0 ms |" in table
+    # every onset now 100 ms before its truth: all six counted as more than 20 ms early
+    assert own["onset"]["early"] == 0 and late["onset"]["early"] == 6
+    assert "| > 20 ms early | missed |" in table
 
 
 def test_bad_truth_file_is_one_line_naming_file_and_field(
@@ -82,6 +85,9 @@ def test_family_tables(capsys: pytest.CaptureFixture[str]) -> None:
     assert first["first"]["onsets"] == 4 and first["later"]["onsets"] == 4
     out = format_families(summary)
     assert "| motor-unit | equal SNR: 20 dB |" in out
+    assert "| p95 \\|error\\| | > 20 ms early | missed |" in out
+    row = next(line for line in out.splitlines() if "| motor-unit | equal SNR: 20 dB |" in line)
+    assert row.count("|") == 10  # a cell per column
     assert "First burst of the stream" in out
     assert main(["validate", "--family", "nope"]) == 2
     assert "--family: unknown family 'nope'" in capsys.readouterr().err

@@ -92,6 +92,8 @@ def test_scoring_against_true_and_shifted_onsets() -> None:
     rows = rep_rows(late)
     assert [r["rep"] for r in rows] == [1, 2, 3]
     assert all(r["glute_onset_error_ms"] < -80 for r in rows)
+    # each of them more than 20 ms early, counted apart (none were before the shift)
+    assert row["onset"]["early"] == 0 and late_row["onset"]["early"] == 6
 
 
 def test_lead_error_follows_a_shifted_hamstring() -> None:
@@ -128,6 +130,7 @@ def test_score_row_counts() -> None:
         "median": 7.0,
         "signed_median": 3.0,
         "p95": pytest.approx(9.7),
+        "early": 0,
         "missed": 1,
         "spurious": 1,
         "onsets": 3,
