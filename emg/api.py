@@ -259,8 +259,9 @@ class Scoring:
     ----------
     summary
         Exactly what ``emg validate --truth FILE RECORDING --json`` prints, without the two
-        file names: counts, onset errors (median, signed median, p95, missed, spurious), lead
-        error, order accuracy, near-zero leads called hamstring-first, false flags, per rep.
+        file names: counts, onset errors (median, signed median, p95, how many more than 20 ms
+        early, missed, spurious), lead error, order accuracy, near-zero leads called
+        hamstring-first, false flags, per rep.
     """
 
     summary: dict[str, Any]

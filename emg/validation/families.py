@@ -303,7 +303,8 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``onset`` (median, signed median and p95 |error| ms, missed, spurious, onsets),
+        ``onset`` (median, signed median and p95 |error| ms, how many more than
+        :data:`EARLY_MS` early, missed, spurious, onsets),
         ``lead`` (median signed error, p95 |error| ms, reps with a lead), ``order`` (accuracy
         over reps with |lead| >= ``CLEAR_LEAD_MS``, how many, and how many of them were called
         the other side), ``near_zero`` (reps with

@@ -62,10 +62,14 @@ def test_the_onset_is_never_after_the_crossing_and_lost_samples_count_for_nothin
     louder[2300:] *= 20
     assert aglr_step_onset(_window(louder), 1.0, 2100) == aglr_step_onset(_window(x), 1.0, 2100)
     assert abs(aglr_step_onset(_window(louder), 1.0, 2100) - 2000) <= 2
-    # a gap over the onset: the step could be anywhere in it, its middle is taken
+    # a gap over the onset: the step could be anywhere in it, its middle is taken, but not
+    # past the crossing when the gap runs on beyond it
     gap = x.copy()
     gap[1990:2030] = np.nan
     assert aglr_step_onset(_window(gap), 1.0, 2100) == 2010
+    late = _burst(np.random.default_rng(0), 0.0, 20, 2098)
+    late[2090:2161] = np.nan
+    assert 2090 <= aglr_step_onset(_window(late), 1.0, 2100) <= 2100
     # most of the step lost: what was received places it as if the lost samples were never
     # there (counted as zeros, they would make the step start after them)
     step = _burst(np.random.default_rng(0), 0.0, 20, 2000)[:2101]
