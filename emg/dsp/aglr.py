@@ -100,4 +100,4 @@ def aglr_step_onset(
     k = int(np.argmax(log_likelihood[: crossing + 1]))
     if not log_likelihood[k] > 0:
         return crossing
-    return min(inside_gap(k, lost[: crossing + 1]), crossing)
+    return inside_gap(k, lost[: crossing + 1])  # a gap cut at the crossing: not after it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from noisy_ramp import noisy_ramp
 
 from emg.dsp.aglr import aglr_step_onset
 from emg.dsp.onset import cusum_change_point
@@ -12,10 +13,7 @@ FS = 2000.0
 
 def _burst(rng: np.random.Generator, ramp_s: float, snr_db: float, onset: int) -> np.ndarray:
     """Unit white noise plus an amplitude ramp from ``onset`` (a step when ``ramp_s`` is 0)."""
-    t = (np.arange(3000) - onset) / FS
-    amplitude = np.clip(t / ramp_s, 0, 1) if ramp_s > 0 else (t >= 0).astype(float)
-    out: np.ndarray = (1 + 10 ** (snr_db / 20) * amplitude) * rng.standard_normal(3000)
-    return out
+    return noisy_ramp(rng, ramp_s, snr_db, onset, FS)
 
 
 def _window(x: np.ndarray, confirmation: int = 2200) -> np.ndarray:

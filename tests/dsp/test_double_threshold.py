@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from noisy_ramp import noisy_ramp
 
 from emg.dsp.double_threshold import double_threshold_onset
 
@@ -11,10 +12,7 @@ FS = 2000.0
 
 def _burst(rng: np.random.Generator, ramp_s: float, snr_db: float, onset: int) -> np.ndarray:
     """Unit white noise plus an amplitude ramp from ``onset`` (a step when ``ramp_s`` is 0)."""
-    t = (np.arange(3000) - onset) / FS
-    amplitude = np.clip(t / ramp_s, 0, 1) if ramp_s > 0 else (t >= 0).astype(float)
-    out: np.ndarray = (1 + 10 ** (snr_db / 20) * amplitude) * rng.standard_normal(3000)
-    return out
+    return noisy_ramp(rng, ramp_s, snr_db, onset, FS)
 
 
 def test_a_step_is_found_within_a_few_ms_and_a_slow_ramp_late() -> None:
