@@ -105,7 +105,8 @@ class RepConfig:
         muscle's envelope power at its onset's confirmation over its rest power); 0 turns
         the rule off.
     lead
-        With the ``edge`` and ``bayes`` refinements, where the lead comes from: ``"edges"``
+        With the fitted-edge refinements (``cusum-edge``, the default, ``edge``, ``bayes``),
+        where the lead comes from: ``"edges"``
         (the default), the steady lead moved towards the fitted edges' lead as far as the two
         disagree beyond noise (unbiased by slow recruitment, more scattered at 5-10 dB);
         ``"steady"``, the CUSUM change points and the rise alignment alone, the CUSUM

@@ -108,11 +108,13 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--refinement",
         choices=sorted(REFINEMENTS),
-        help="how an onset is placed before its threshold crossing: cusum (a variance "
-        "CUSUM, default), edge (the start of a fitted rising edge: unbiased by slow "
-        "recruitment, more scattered at low SNR), bayes (the posterior median start of the "
-        "rising edge over its shape and ramp), bonato (Bonato's double threshold) or aglr (the "
-        "maximum-likelihood start of a variance step, Staude's AGLR-step)",
+        help="how an onset is placed before its threshold crossing: cusum-edge (default: "
+        "the start of the rising edge, searched from 30 ms before the variance CUSUM's change "
+        "point), cusum (the change point itself: late by part of a slow rise), edge (the start "
+        "of a rising edge fitted over 400 ms: unbiased by slow recruitment, more scattered at "
+        "low SNR), bayes (its posterior median over the rise's shape and ramp), bonato "
+        "(Bonato's double threshold) or aglr (the maximum-likelihood start of a variance step, "
+        "Staude's AGLR-step)",
     )
     group.add_argument("-k", type=float, help="onset threshold in baseline SDs above its mean (3)")
     group.add_argument(
@@ -152,7 +154,8 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--lead-from",
         choices=list(LEADS),
-        help="with --refinement edge or bayes, where the lead comes from: edges (default: "
+        help="with --refinement cusum-edge, edge or bayes, where the lead comes from: edges "
+        "(default: "
         "the steady lead moved towards the fitted edges' where the two disagree; unbiased by "
         "a slowly recruiting muscle, more scattered at 5-10 dB) or steady (the CUSUM change "
         "points and the rise alignment alone: the CUSUM's lead and orders, with the edges' "

@@ -40,8 +40,17 @@ FloatArray = npt.NDArray[np.float64]
 SETTLED_ENERGY = 1e-4
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
-#: edge needs room for a slow ramp (300 ms) to be seen rising from the noise.
-REFINE_SPANS_S = {"cusum": 0.150, "edge": 0.400, "bonato": 0.150, "bayes": 0.400, "aglr": 0.150}
+#: edge needs room for a slow ramp (300 ms) to be seen rising from the noise; the
+#: ``cusum-edge`` onset lies at most 30 ms before the CUSUM's change, itself at most 150 ms
+#: before the crossing.
+REFINE_SPANS_S = {
+    "cusum": 0.150,
+    "edge": 0.400,
+    "bonato": 0.150,
+    "bayes": 0.400,
+    "aglr": 0.150,
+    "cusum-edge": 0.180,
+}
 
 
 @dataclass(frozen=True)
@@ -70,10 +79,12 @@ class ChainConfig:
         Minimum time above the onset / below the offset threshold.
     refine_s
         How far before the threshold crossing the onset may be placed (0 = no refinement:
-        the onset is the crossing); the ``edge`` and ``bayes`` refinements want more room
-        (0.4 s).
+        the onset is the crossing); each refinement's own is in :data:`REFINE_SPANS_S`.
     refinement
-        How the onset is placed: ``"cusum"``, a one-sided variance CUSUM up to the crossing;
+        How the onset is placed: ``"cusum-edge"`` (the default), the posterior median start
+        of the rising edge, searched only from 30 ms before the CUSUM's change point
+        (:mod:`emg.dsp.change_edge`); ``"cusum"``, a one-sided variance CUSUM up to the
+        crossing;
         ``"edge"``, the start of the rising edge fitted to the signal up to the confirmation
         (:mod:`emg.dsp.edge_onset`): unbiased by slow recruitment but about twice as
         scattered at 5-10 dB, so not yet the default (see the README's family tables);
@@ -118,8 +129,8 @@ class ChainConfig:
     offset_k: float = 1.5
     hold_s: float = 0.100
     offset_hold_s: float = 0.050
-    refine_s: float = 0.150
-    refinement: str = "cusum"
+    refine_s: float = 0.180
+    refinement: str = "cusum-edge"
     refine_rho: float = 4.0
     remove_crosstalk: bool = True
     mains_bridge: bool = True

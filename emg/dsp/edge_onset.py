@@ -63,9 +63,21 @@ POSTERIOR_RAMPS_S = RAMP_DURATIONS_S
 CORRELATION_S = 0.003
 
 
-def _rise_squared(shape: str, u: FloatArray) -> FloatArray:
-    """Squared amplitude of a rise ``shape`` at the fractions ``u`` (clipped to 0..1) of its
-    ramp."""
+def rise_squared(shape: str, u: FloatArray) -> FloatArray:
+    """Squared amplitude of a rise.
+
+    Parameters
+    ----------
+    shape
+        ``linear``, ``cosine`` or ``exponential`` (:data:`POSTERIOR_SHAPES`).
+    u
+        Fractions of the ramp gone by (clipped to 0..1).
+
+    Returns
+    -------
+    ndarray
+        The squared amplitude, 0 at ``u = 0`` and 1 at ``u = 1``.
+    """
     u = np.clip(u, 0.0, 1.0)
     if shape == "linear":
         rise = u
@@ -274,7 +286,7 @@ def _model_log_likelihoods(
         The candidates: ``count`` onsets at the starts of columns ``first``,
         ``first + 1``, ... (the last may be one past the end).
     models
-        ``(shape, ramp in samples)`` pairs: a shape of :func:`_rise_squared`, or a ramp of 0
+        ``(shape, ramp in samples)`` pairs: a shape of :func:`rise_squared`, or a ramp of 0
         for a step.
 
     Returns
@@ -300,7 +312,7 @@ def _model_log_likelihoods(
         offsets = np.arange(band, dtype=np.float64)
         if band:
             g2 = np.array(
-                [_rise_squared(models[k][0], (offsets + 0.5) * spacing / ramp) for k in rows]
+                [rise_squared(models[k][0], (offsets + 0.5) * spacing / ramp) for k in rows]
             )[:, None, :]  # (shape, candidate, column of the ramp)
         else:
             g2 = np.zeros((len(rows), 1, 0))
@@ -310,30 +322,64 @@ def _model_log_likelihoods(
         end = np.minimum(starts + band, n)
         plateau_weight = total_weight[n] - total_weight[end]
         plateau_weighted = total_weighted[n] - total_weighted[end]
-        wg2 = w * g2
-        g4 = (wg2 * g2).sum(axis=2) + plateau_weight
-        excess = (wg2 * (p - 1.0)).sum(axis=2) + plateau_weighted - plateau_weight
-        scale = np.maximum(excess / np.maximum(g4, 1e-12), 1e-6)
-        # one Newton step of the Gamma log-likelihood in the scale
-        inverse = 1.0 / (1.0 + scale[:, :, None] * g2)
-        level = 1.0 + scale
-        wg2_p = wg2 * inverse * inverse  # weight * g2 / model**2
-        gradient = (wg2_p * (p - 1.0 / inverse)).sum(axis=2) + (
-            plateau_weighted - level * plateau_weight
-        ) / level**2
-        curvature = (
-            -(wg2_p * g2 * (2 * p * inverse - 1.0)).sum(axis=2)
-            - (2 * plateau_weighted - level * plateau_weight) / level**3
-        )
-        scale = np.maximum(scale - gradient / np.minimum(curvature, -1e-12), 1e-6)
-        model = 1.0 + scale[:, :, None] * g2
-        level = 1.0 + scale
-        out[rows] = -(
-            (w * (np.log(model) + p / model)).sum(axis=2)
-            + plateau_weight * np.log(level)
-            + plateau_weighted / level
-            + before
-        )
+        out[rows] = profiled_log_likelihood(p, w, g2, plateau_weight, plateau_weighted) - before
+    return out
+
+
+def profiled_log_likelihood(
+    power: FloatArray,
+    weight: FloatArray,
+    g2: FloatArray,
+    plateau_weight: FloatArray,
+    plateau_weighted: FloatArray,
+) -> FloatArray:
+    """Gamma log-likelihood of rising edges from their onset on, the amplitude of each
+    profiled out (least squares, then one Newton step).
+
+    The power of a ramp's column is modelled as ``1 + c * g2`` (rest power 1), of the plateau
+    after it as ``1 + c``.
+
+    Parameters
+    ----------
+    power
+        Mean square of each column of each ramp, last axis along the ramp (NaN-free).
+    weight
+        How much each column counts (0 for lost samples), same shape.
+    g2
+        Squared amplitude of the rise at each column, broadcast against ``power``.
+    plateau_weight, plateau_weighted
+        How much the plateau counts, and that times its mean square; ``power``'s shape
+        without its last axis.
+
+    Returns
+    -------
+    ndarray
+        The log-likelihoods, ``power``'s shape without its last axis (the rest before the
+        onset left out).
+    """
+    wg2 = weight * g2
+    g4 = (wg2 * g2).sum(axis=-1) + plateau_weight
+    excess = (wg2 * (power - 1.0)).sum(axis=-1) + plateau_weighted - plateau_weight
+    scale = np.maximum(excess / np.maximum(g4, 1e-12), 1e-6)
+    # one Newton step of the Gamma log-likelihood in the scale
+    inverse = 1.0 / (1.0 + scale[..., None] * g2)
+    level = 1.0 + scale
+    wg2_p = wg2 * inverse * inverse  # weight * g2 / model**2
+    gradient = (wg2_p * (power - 1.0 / inverse)).sum(axis=-1) + (
+        plateau_weighted - level * plateau_weight
+    ) / level**2
+    curvature = (
+        -(wg2_p * g2 * (2 * power * inverse - 1.0)).sum(axis=-1)
+        - (2 * plateau_weighted - level * plateau_weight) / level**3
+    )
+    scale = np.maximum(scale - gradient / np.minimum(curvature, -1e-12), 1e-6)
+    model = 1.0 + scale[..., None] * g2
+    level = 1.0 + scale
+    out: FloatArray = -(
+        (weight * (np.log(model) + power / model)).sum(axis=-1)
+        + plateau_weight * np.log(level)
+        + plateau_weighted / level
+    )
     return out
 
 

@@ -5,8 +5,10 @@ samples (Hodges & Bui 1996: mean + k SD of the baseline, k = 1-3, 20-100 ms). Be
 trailing envelope crosses the threshold some time after the muscle switches on (the longer the
 lower the SNR), the onset is optionally refined backwards from the crossing with a one-sided
 CUSUM for a variance increase on the filtered signal (Page 1954; the change-point view of
-Staude et al. 2001). This looks only at samples already received, so the detector stays
-causal; the decision is made when the run reaches ``hold`` samples. Samples that say nothing
+Staude et al. 2001); by default (``cusum-edge``) the onset is then the start of the rising
+edge found near that change point (:mod:`emg.dsp.change_edge`). This looks only at samples
+already received, so the detector stays causal; the decision is made when the run reaches
+``hold`` samples. Samples that say nothing
 about the muscle (NaN in the signal given for the refinement: lost in transit) count for
 neither side of the change; an onset hidden among them is put at their middle. The offset is
 the first sample of the first run of at least ``offset_hold`` samples below the (lower) offset
@@ -24,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.dsp.aglr import aglr_step_onset
+from emg.dsp.change_edge import BEFORE_CHANGE_S, EdgeSearch, change_edge_onsets
 from emg.dsp.crosstalk import CORRELATION_S, crosstalk_coefficients, subtract_crosstalk
 from emg.dsp.double_threshold import double_threshold_onset
 from emg.dsp.edge_onset import fit_rising_edge, posterior_edge_onset
@@ -33,10 +36,10 @@ BoolArray = npt.NDArray[np.bool_]
 #: refinement hook: (channel, crossing, decided, floor) -> onset sample
 RefineFn = Callable[[int, int, int, int], int]
 #: how a confirmed onset is placed before its crossing
-REFINEMENTS = ("edge", "cusum", "bonato", "bayes", "aglr")
+REFINEMENTS = ("cusum-edge", "cusum", "edge", "bonato", "bayes", "aglr")
 #: the refinements whose onset is the start of a model of the rising edge, fitted to the
 #: signal up to the confirmation; each of their onsets carries the CUSUM change point too
-EDGE_REFINEMENTS = ("edge", "bayes")
+EDGE_REFINEMENTS = ("edge", "bayes", "cusum-edge")
 
 #: an event as the state machine finds it: (decided, channel, onset index (negative while
 #: the refinement is pending), crossing, offset (None for an onset), peak)
@@ -58,10 +61,10 @@ class Onset:
     decided
         Sample at which the onset was confirmed (the last sample of the hold).
     change
-        With the ``edge`` and ``bayes`` refinements, the variance change point (CUSUM) of the
-        same rise: later than the edge's start by a part of the ramp, but less scattered, so
-        that two muscles that rise alike are compared by it (see :mod:`emg.analysis.lead`);
-        None otherwise.
+        With the ``cusum-edge``, ``edge`` and ``bayes`` refinements, the variance change point
+        (CUSUM) of the same rise: later than the edge's start by a part of the ramp, but less
+        scattered, so that two muscles that rise alike are compared by it (see
+        :mod:`emg.analysis.lead`); None otherwise.
     """
 
     channel: int
@@ -297,18 +300,26 @@ def _segment_points(
     method: str,
     partners: tuple[tuple[int, ...], ...],
     rests: list[FloatArray],
+    changes: list[int],
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
     samples ``lo .. last``, the crosstalk of the channel's ``partners`` taken out), as
     stream indices: with ``method`` ``"edge"`` the start of the
     fitted rising edge (:func:`~emg.dsp.edge_onset.fit_rising_edge`), with ``"bayes"`` its
-    posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with ``"bonato"``
+    posterior median (:func:`~emg.dsp.edge_onset.posterior_edge_onset`), with
+    ``"cusum-edge"`` its posterior median from :data:`~emg.dsp.change_edge.BEFORE_CHANGE_S`
+    before the request's CUSUM change point in ``changes`` on
+    (:func:`~emg.dsp.change_edge.change_edge_onsets`), with ``"bonato"``
     the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`), with
     ``"aglr"`` the start of the variance step (:func:`~emg.dsp.aglr.aglr_step_onset`) fitted
     to the samples up to the crossing (up to ``last`` once crosstalk has been taken out).
     """
     found = []
-    for (channel, lo, crossing, last, power), rest in zip(requests, rests, strict=True):
+    searches: list[EdgeSearch] = []
+    reach = round(BEFORE_CHANGE_S * fs)
+    for k, ((channel, lo, crossing, last, power), rest) in enumerate(
+        zip(requests, rests, strict=True)
+    ):
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, last + 1)
         bound = crossing
         if partners[channel]:
@@ -318,7 +329,10 @@ def _segment_points(
             )  # fmt: skip
             if took_out:  # a crossing that crosstalk made early bounds the onset no more
                 bound = last
-        if method == "bonato":
+        if method == "cusum-edge":
+            found.append(lo)
+            searches.append(EdgeSearch(x, power, changes[k] - reach - lo, bound - lo))
+        elif method == "bonato":
             found.append(lo + double_threshold_onset(x, power, crossing - lo, fs))
         elif method == "aglr":
             found.append(lo + aglr_step_onset(x[: bound - lo + 1], power, bound - lo))
@@ -326,6 +340,9 @@ def _segment_points(
             found.append(lo + posterior_edge_onset(x, power, bound - lo, fs).onset)
         else:
             found.append(lo + fit_rising_edge(x, power, bound - lo, fs).onset)
+    if searches:  # all together
+        placed = change_edge_onsets(searches, fs)
+        found = [lo + onset for lo, onset in zip(found, placed, strict=True)]
     return found
 
 
@@ -518,12 +535,14 @@ class OnsetDetector:
         ``"cusum"``: a variance CUSUM up to the crossing; ``"bonato"``: Bonato's double
         threshold up to the crossing (:mod:`emg.dsp.double_threshold`); ``"aglr"``: the
         maximum-likelihood start of a variance step up to the crossing, Staude's AGLR-step
-        (:mod:`emg.dsp.aglr`).
+        (:mod:`emg.dsp.aglr`); ``"cusum-edge"``: the posterior median start of a rising edge
+        from :data:`~emg.dsp.change_edge.BEFORE_CHANGE_S` before the CUSUM's change point up
+        to the crossing (:mod:`emg.dsp.change_edge`).
     sample_rate
         Samples per second (the edge model's ramp durations are in seconds).
     change_span
-        With the ``edge`` and ``bayes`` refinements, how far back (samples) the CUSUM change
-        point given alongside each onset is searched (0: ``refine_span``).
+        With the ``edge``, ``bayes`` and ``cusum-edge`` refinements, how far back (samples)
+        the CUSUM change point given alongside each onset is searched (0: ``refine_span``).
     partners
         For each channel, the channels whose crosstalk is taken out of it before its onset
         is placed (:func:`~emg.dsp.crosstalk.remove_crosstalk`), and the onset may then be
@@ -703,7 +722,7 @@ class OnsetDetector:
             changes = onsets  # the CUSUM's, with fitted edges; none with bonato or aglr
             onsets = _segment_points(
                 signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
-                self.refinement, self.partners, segment_rests,
+                self.refinement, self.partners, segment_rests, changes,
             )  # fmt: skip
         if onsets:
             self._place_open_onsets(onsets)

@@ -100,7 +100,7 @@ def test_family_compare_puts_the_refinements_side_by_side(
     args += ["--fs", "1000", "--reps", "2", "--compare"]
     compared = _json(capsys, [*args, "--json"])["refinements"]
     names = [s["grid"]["refinement"] for s in compared]
-    assert names == ["cusum", "edge", "bonato", "bayes", "aglr"]
+    assert names == ["cusum-edge", "cusum", "edge", "bonato", "bayes", "aglr"]
     for summary in compared:
         assert len(summary["targets"]) == 15
         assert {t["where"].split(":")[0] for t in summary["targets"] if t["value"] is not None} <= {
@@ -112,7 +112,8 @@ def test_family_compare_puts_the_refinements_side_by_side(
     assert all(o == onsets[0] for o in onsets[1:])
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "| target | cusum | edge | bonato | bayes | aglr |" in out and "| targets held |" in out
+    header = "| target | cusum-edge | cusum | edge | bonato | bayes | aglr |"
+    assert header in out and "| targets held |" in out
     # every set is glute-first by 80 ms: no hamstring-first rep to miss, each rep a chance of a
     # false call
     for summary in compared:

@@ -130,7 +130,7 @@ def _later_onset_errors_ms(crosstalk: float, remove: bool, refinement: str) -> n
     return np.array(errors)
 
 
-@pytest.mark.parametrize("refinement", ["cusum", "bayes", "aglr"])
+@pytest.mark.parametrize("refinement", ["cusum", "bayes", "aglr", "cusum-edge"])
 def test_crosstalk_no_longer_pulls_the_later_muscles_onset_early(refinement: str) -> None:
     clean = _later_onset_errors_ms(0.0, remove=False, refinement=refinement)
     assert abs(np.median(clean)) < 5.0

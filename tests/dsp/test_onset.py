@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from emg.dsp.change_edge import BEFORE_CHANGE_S
 from emg.dsp.onset import Burst, Onset, OnsetDetector, cusum_change_point
 
 
@@ -123,7 +124,7 @@ def test_piecewise_thresholds_and_any_blocking_give_the_same_events(n_channels: 
         assert _detect(signal, envelope, blocks, spans=False) == expected
 
 
-@pytest.mark.parametrize("method", ["edge", "bayes"])
+@pytest.mark.parametrize("method", ["edge", "bayes", "cusum-edge"])
 @pytest.mark.parametrize("ramp_ms", [20, 250])
 def test_the_edge_refinements_give_the_change_point_with_each_onset(
     ramp_ms: int, method: str
@@ -148,4 +149,6 @@ def test_the_edge_refinements_give_the_change_point_with_each_onset(
     assert edge.change == cusum.index and edge.crossing == cusum.crossing
     # the fitted edge starts at the onset; the change point comes later on a slow rise
     assert abs(edge.index - onset) < 0.01 * fs
-    assert edge.change - edge.index > (0.015 * fs if ramp_ms > 100 else -0.005 * fs)
+    assert edge.change - edge.index >= (0.015 * fs if ramp_ms > 100 else -0.005 * fs)
+    if method == "cusum-edge":  # never further back than its reach before the change
+        assert edge.change - edge.index <= round(BEFORE_CHANGE_S * fs)
