@@ -201,8 +201,8 @@ def analyze(
     mains
         ``auto``, ``off``, ``50`` or ``60``; None: as recorded, else ``auto``.
     refinement
-        Onset refinement (``cusum``, ``edge``, ``bayes``, ``bonato``, ``aglr``); None: as recorded
-        or the default.
+        Onset refinement (``cusum-edge``, the default, ``cusum``, ``edge``, ``bayes``,
+        ``bonato``, ``aglr``); None: as recorded or the default.
     lead
         With the edge refinements, where the lead comes from: ``steady`` (the change points
         and rises) or ``edges`` (moved towards the fitted edges'); None: as recorded or the

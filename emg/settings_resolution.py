@@ -48,8 +48,8 @@ class SettingOverrides:
         Signal-chain settings by :data:`CHAIN_OVERRIDES` name (e.g. ``{"hold_s": 0.08}``).
         Setting ``k`` also lowers the offset threshold to it when it is below the default's.
     refinement
-        Onset refinement (``cusum``, ``edge``, ``bayes``, ``bonato``, ``aglr``), with its own
-        search span.
+        Onset refinement (``cusum-edge``, the default, ``cusum``, ``edge``, ``bayes``,
+        ``bonato``, ``aglr``), with its own search span.
     mains
         ``auto`` (picked from the recording), ``off``, ``50`` or ``60``; None: as recorded,
         else ``auto``.

@@ -1,6 +1,6 @@
 """The lead of the hamstring over the glute onset, from both muscles' rises.
 
-Each muscle's onset is detected on its own (a threshold crossing refined back by a CUSUM, see
+Each muscle's onset is detected on its own (a threshold crossing refined back, see
 :mod:`emg.dsp.onset`), and the difference of two noisy onsets has long tails: now and then a
 noise excursion joins one onset, or one muscle's EMG happens to stay weak for its first tens
 of milliseconds. Two things make the lead, and the order decided from it, more robust:
@@ -41,8 +41,9 @@ Uncertainty margin
     ``simultaneous``, not the wrong side).
 
 Fitted edges
-    With the ``edge`` (or ``bayes``) refinement each onset is the start of a fitted rising
-    edge (unbiased when the two muscles recruit at different speeds, but more scattered),
+    With the ``cusum-edge`` (the default), ``edge`` or ``bayes`` refinement each onset is the
+    start of a fitted rising edge (unbiased when the two muscles recruit at different speeds,
+    but more scattered; ``cusum-edge`` searches it only 30 ms before the change point),
     and the variance change point of the same rise comes with it. The change points and the
     rise alignment give a steady lead that is late by a part of each muscle's ramp, which
     cancels when the muscles rise alike. By default (``RepConfig.lead = "edges"``) the lead

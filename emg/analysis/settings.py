@@ -95,7 +95,12 @@ def settings_from_dict(values: Mapping[str, Any]) -> AnalysisConfig:
 #: settings that sessions written before them were analysed without: the value that
 #: reproduces those sessions (their default at the time), not today's default
 LEGACY_VALUES: dict[str, dict[str, Any]] = {
-    "chain": {"refinement": "cusum", "remove_crosstalk": False, "mains_bridge": False},
+    "chain": {
+        "refinement": "cusum",
+        "refine_s": 0.150,
+        "remove_crosstalk": False,
+        "mains_bridge": False,
+    },
     "reps": {"start_weight": 0.0},
 }
 

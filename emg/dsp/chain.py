@@ -79,7 +79,9 @@ class ChainConfig:
         Minimum time above the onset / below the offset threshold.
     refine_s
         How far before the threshold crossing the onset may be placed (0 = no refinement:
-        the onset is the crossing); each refinement's own is in :data:`REFINE_SPANS_S`.
+        the onset is the crossing); the default is that of the default refinement, each
+        refinement's own is in :data:`REFINE_SPANS_S` (:meth:`with_refinement` takes it;
+        ``ChainConfig(refinement=...)`` keeps this one).
     refinement
         How the onset is placed: ``"cusum-edge"`` (the default), the posterior median start
         of the rising edge, searched only from 30 ms before the CUSUM's change point

@@ -523,8 +523,9 @@ class OnsetDetector:
     offset_hold
         Samples it must stay below the offset threshold to confirm an offset.
     refine_span
-        How far back (samples) the variance change point is searched for before the crossing;
-        0 turns refinement off (the onset is the crossing).
+        How far back (samples) before the crossing the onset is searched for (the variance
+        change point's own search is ``change_span`` with the edge refinements); 0 turns
+        refinement off (the onset is the crossing).
     refine_rho
         Variance ratio the refining CUSUM is tuned to.
     refinement

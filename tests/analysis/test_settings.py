@@ -54,6 +54,11 @@ def test_sessions_recorded_before_the_refinement_setting_replay_with_the_cusum()
     assert settings_from_dict(stored).chain.refine_s == 0.4
     del stored["chain"]["refinement"]  # as written before the setting existed
     assert settings_from_dict(stored).chain.refinement == "cusum"
+    del stored["chain"]["refine_s"]  # and its span, then the CUSUM's
+    assert settings_from_dict(stored).chain.refine_s == 0.150
+    # sessions recorded with today's default (the edge near the change point) keep it
+    today = settings_from_dict(settings_to_dict(AnalysisConfig()))
+    assert (today.chain.refinement, today.chain.refine_s) == ("cusum-edge", 0.180)
     with pytest.raises(SettingError, match="refinement"):
         ChainConfig().with_refinement("tenan")
     with pytest.raises(SettingError, match="refinement"):

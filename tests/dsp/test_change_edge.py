@@ -72,31 +72,51 @@ def test_at_low_snr_no_onset_is_put_far_before_the_change_as_the_whole_window_po
 def test_searches_computed_together_give_each_one_its_own_onset() -> None:
     rng = np.random.default_rng(5)
     searches = []
-    for k, (snr_db, ramp_s, lo) in enumerate([(20, 0.03, 1300), (10, 0.15, 900), (5, 0.0, 1450)]):
+    cases = [(20, 0.03, 1300), (10, 0.15, 900), (5, 0.0, 1450), (40, 0.02, 400), (5, 0.05, 1200)]
+    for k, (snr_db, ramp_s, lo) in enumerate(cases):
         x = noisy_ramp(rng, ramp_s, snr_db, 1600, FS, n=3000 + 97 * k)
         searches.append(_search(x, 1600, lo)[0])
+    # a 40 dB burst beside 5 dB ones: each search's posterior is its own
     together = change_edge_onsets(searches, FS)
     assert together == [change_edge_onsets([s], FS)[0] for s in searches]
     assert change_edge_onsets([], FS) == []
 
 
-def test_lost_samples_weigh_nothing_and_an_onset_among_them_is_put_at_their_middle() -> None:
+def test_an_onset_inside_a_bin_is_placed_within_it() -> None:
+    # a step far above the noise, at every offset from the 4 ms candidate grid: the median
+    # is interpolated between the candidates, so the onset is off by at most the spacing
+    errors = []
+    for offset in range(16):
+        x = np.random.default_rng(offset).standard_normal(900)
+        x[500 + offset :] *= 30
+        (found,) = change_edge_onsets([EdgeSearch(x, 1.0, 440, 520 + offset)], FS)
+        errors.append(found - (500 + offset))
+    assert -8 <= min(errors) and max(errors) <= 0
+    assert np.mean(errors) > -6  # not pinned to the candidate before the step
+
+
+def test_lost_samples_put_an_onset_among_them_at_their_middle_within_the_bounds() -> None:
     rng = np.random.default_rng(8)
     onset, lo = 1600, 1200
     x = noisy_ramp(rng, 0.0, 20, onset, FS)
     search, _, _ = _search(x, onset, lo)
     (found,) = change_edge_onsets([search], FS)
     assert abs(lo + found - onset) <= 0.005 * FS
-    # samples lost before the earliest start change nothing
-    y = search.x.copy()
-    y[: search.earliest - 1] = np.nan
-    assert change_edge_onsets([search._replace(x=y)], FS) == [found]
     # an onset hidden in a run of lost samples could be anywhere in it
     z = search.x.copy()
-    first, stop = found - 10, found + 30
+    first, stop = found - 12, found + 2
     z[first:stop] = np.nan
+    assert change_edge_onsets([search._replace(x=z)], FS) == [(first + stop) // 2]
+    # a run that goes on past the crossing counts up to it: the onset is never after it
+    z = search.x.copy()
+    z[found - 10 : search.crossing + 40] = np.nan
     (hidden,) = change_edge_onsets([search._replace(x=z)], FS)
-    assert hidden == (first + stop) // 2
+    assert hidden == (found - 10 + search.crossing + 1) // 2 <= search.crossing
+    # nor before the earliest start, where a run began before it
+    z = search.x.copy()
+    z[search.earliest - 200 : found + 4] = np.nan
+    (hidden,) = change_edge_onsets([search._replace(x=z)], FS)
+    assert search.earliest <= hidden <= search.crossing
 
 
 def test_a_search_with_no_room_keeps_its_bounds() -> None:
@@ -108,6 +128,16 @@ def test_a_search_with_no_room_keeps_its_bounds() -> None:
     # an earliest start past the crossing, or before the samples, is held to them
     assert change_edge_onsets([EdgeSearch(x, 1.0, 300, 200)], FS) == [200]
     assert 0 <= change_edge_onsets([EdgeSearch(x, 1.0, -50, 10)], FS)[0] <= 10
+    # with no rest power, no samples or powers that overflow, nothing is weighed: the crossing
+    # (the others computed with them as ever)
+    alone = change_edge_onsets([EdgeSearch(x, 1.0, 150, 200)], FS)
+    odd = [
+        EdgeSearch(x, 0.0, 150, 200),
+        EdgeSearch(np.array([]), 1.0, 0, 0),
+        EdgeSearch(np.full(400, 1e200), 1e-200, 150, 200),
+        EdgeSearch(x, 1.0, 150, 200),
+    ]
+    assert change_edge_onsets(odd, FS) == [200, 0, 200, *alone]
 
 
 def test_samples_lost_early_in_the_rise_are_not_taken_for_a_quiet_stretch() -> None:
