@@ -119,7 +119,15 @@ def test_record_from_emulated_sensors_through_a_virtual_controller(
     assert len(judged) >= 3, (judged, unseen)
     # the demo set's leads are 80-130 ms either way (glute-first, then hamstring-first)
     assert all(rep["order"] in ("glute-first", "hamstring-first") for rep in judged), [
-        (r["start_s"], r["order"], r["glute_onset_s"], r["hamstring_onset_s"], r["missing"])
+        (
+            r["start_s"],
+            r["order"],
+            r["glute_onset_s"],
+            r["hamstring_onset_s"],
+            r["missing"],
+            r.get("not_recorded"),
+            r.get("under_way_at_start"),
+        )
         for r in judged
     ]
     leads = [abs(rep["lead_ms"]) for rep in judged]
