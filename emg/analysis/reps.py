@@ -570,9 +570,11 @@ class RepTracker:
 
     def _unrecorded(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s samples were lost for :data:`UNRECORDED_SHARE` or more of
-        ``lo .. hi`` (of what the history still holds)."""
+        ``lo .. hi``: the samples the history still holds that were lost, over the whole
+        stretch (a stream's first samples may not be held; they were not known to be lost)."""
         lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
-        return bool(len(lost)) and float(lost.sum()) >= UNRECORDED_SHARE * len(lost)
+        span = hi - max(lo, 0)
+        return span > 0 and float(lost.sum()) >= UNRECORDED_SHARE * span
 
     def _lead(self, rep: Rep) -> LeadEstimate | None:
         """The lead of a rep whose muscles both switched on in it (else None)."""

@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from emg.analysis.lead import RISE_LOOKBACK_S
+from emg.analysis.reps import UNRECORDED_SHARE
 from emg.cli import main
 from emg.io.open_recording import open_recording
 
@@ -144,7 +146,12 @@ RISE_S = 0.3
 
 
 def onsets_received(rep: dict[str, Any], lost: npt.NDArray[np.bool_], fs: float) -> bool:
-    """Whether both muscles' onsets of a rep, and the rise before each, were received."""
+    """Whether both muscles' onsets of a rep, and the rise before each, were received: no
+    stretch the sensor did not send in the rise, and less than the analysis' share of
+    :data:`~emg.analysis.reps.UNRECORDED_SHARE` lost over the
+    :data:`~emg.analysis.lead.RISE_LOOKBACK_S` before the onset (else the muscle is "not
+    recorded" in that rep and its order rightly unknown; a sensor that has just begun to
+    stream can lose many single packets there)."""
     for column, muscle in enumerate(("glute", "hamstring")):
         onset = rep[f"{muscle}_onset_s"]
         if onset is None:  # the recording ended before this muscle's onset was confirmed
@@ -154,5 +161,8 @@ def onsets_received(rep: dict[str, Any], lost: npt.NDArray[np.bool_], fs: float)
         long = stops - starts >= NOT_SENT_SAMPLES
         sample = round(onset * fs)
         if np.any(long & (starts <= sample) & (stops > sample - round(RISE_S * fs))):
+            return False
+        before = lost[max(sample - round(RISE_LOOKBACK_S * fs), 0) : sample, column]
+        if len(before) and float(before.mean()) >= UNRECORDED_SHARE:
             return False
     return True
