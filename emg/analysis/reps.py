@@ -724,6 +724,10 @@ class RepTracker:
         return estimate
 
     def _trim(self) -> None:
+        if not self._baselines:
+            # the onsets of a stream's first bursts come only once its first noise floor is
+            # known (seconds later): their reps are decided from the history kept until then
+            return
         lookback = self._s(max(2.0, self.config.rest_span_s)) + self._delay + self._margin
         keep = self._position - lookback
         if self._rep is not None:

@@ -426,3 +426,29 @@ def test_reps_a_dropout_left_unknown_do_not_clear_a_raised_flag() -> None:
     assert all(r.unrecorded == ("glute",) for r in result.reps[4:])
     assert [f.kind for f in result.flags] == ["hamstring-first"]
     assert result.risks[-1].level != "ok"
+
+
+def test_a_first_rep_decided_once_the_noise_floor_is_known_is_the_same_in_any_blocks() -> None:
+    # The first rep starts within 0.4 s of the stream; its onsets come from the chain only once the
+    # first noise floor is known (3 s in), and a 10-sample packet of the hamstring's is lost at
+    # its onset. Fed 20 ms at a time, as live and replay feed it, the reps stage once kept too
+    # little history by then: it called the hamstring not recorded from the few samples it
+    # still held (order unknown) and lost the rise alignment; fed whole, it gave the order.
+    session = generate_session(
+        SynthConfig(reps=3, lead_ms=100.0, snr_db=20, seed=5, fs=1000.0, rest_s=0.2)
+    )
+    recording = session.recording
+    onset = round(session.truth["reps"][0]["hamstring_onset_s"] * recording.sample_rate)
+    lost = np.zeros(recording.data.shape, dtype=bool)
+    lost[onset - 5 : onset + 5, 1] = True
+    data = np.where(lost, 0.0, recording.data).astype(recording.data.dtype)
+    lossy = dataclasses.replace(recording, data=data, lost=lost)
+    whole, blocks = (
+        analyze_recording(lossy, AnalysisConfig(), keep_envelope=False, block_size=size)
+        for size in (lossy.n_samples, 20)
+    )
+    first = whole.reps[0]
+    assert first.order == "glute-first" and not first.unrecorded and first.start < 1500
+    assert [(r.order, r.lead_ms, r.unrecorded) for r in blocks.reps] == [
+        (r.order, r.lead_ms, r.unrecorded) for r in whole.reps
+    ]
