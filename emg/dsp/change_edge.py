@@ -27,6 +27,7 @@ doubled the cost, and changed the families' medians by less than 1 ms either way
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -38,6 +39,7 @@ from emg.dsp.edge_onset import (
     POSTERIOR_RAMPS_S,
     POSTERIOR_SHAPES,
     inside_gap,
+    interpolated_median,
     profiled_log_likelihood,
     rise_squared,
 )
@@ -77,11 +79,13 @@ class EdgeSearch(NamedTuple):
     crossing: int
 
 
+@functools.lru_cache(maxsize=8)
 def _models(fs: float) -> tuple[FloatArray, IntArray]:
     """The mean squared amplitude of each ramp stretch ``(model, 1, stretch)`` and the
     stretches' bounds in samples after the start ``(model, 1, stretch + 1)``: a step (no
     stretch), then every shape of :data:`~emg.dsp.edge_onset.POSTERIOR_SHAPES` over every
-    ramp of :data:`~emg.dsp.edge_onset.POSTERIOR_RAMPS_S`."""
+    ramp of :data:`~emg.dsp.edge_onset.POSTERIOR_RAMPS_S`. Worked out once per sample rate
+    (read-only): they cost more than a block's onsets do."""
     k = RAMP_SEGMENTS
     # the mean over each stretch from four points inside it
     u = (np.arange(k)[:, None] + (np.arange(4)[None, :] + 0.5) / 4) / k
@@ -89,8 +93,10 @@ def _models(fs: float) -> tuple[FloatArray, IntArray]:
         rise_squared(shape, u).mean(axis=1) for shape in POSTERIOR_SHAPES for _ in POSTERIOR_RAMPS_S
     ]
     ramps = [0.0] + [ramp * fs for _ in POSTERIOR_SHAPES for ramp in POSTERIOR_RAMPS_S]
-    bounds = np.rint(np.outer(ramps, np.arange(k + 1) / k)).astype(np.int64)
-    return np.array(squared)[:, None, :], bounds[:, None, :]
+    bounds = np.rint(np.outer(ramps, np.arange(k + 1) / k)).astype(np.int64)[:, None, :]
+    means = np.array(squared)[:, None, :]
+    means.flags.writeable = bounds.flags.writeable = False
+    return means, bounds
 
 
 def change_edge_onsets(searches: list[EdgeSearch], fs: float) -> list[int]:
@@ -188,10 +194,7 @@ def _medians(
         if not np.isfinite(cumulative[-1]) or cumulative[-1] <= 0:
             continue
         cumulative /= cumulative[-1]
-        j = int(np.searchsorted(cumulative, 0.5))
-        before = float(cumulative[j - 1]) if j > 0 else 0.0
-        share = (0.5 - before) / max(float(cumulative[j]) - before, 1e-12)
-        medians[k] = float(first[k] + spacing * j) + (share - 0.5) * spacing
+        medians[k] = interpolated_median(cumulative, float(first[k]), float(spacing))
     return medians
 
 
@@ -223,7 +226,6 @@ def _log_likelihoods(
     plateau_power = total[end][None] - at_total[..., -1]
     before = (total[offset + candidates] - total[offset])[None]  # the rest: model power 1
     mean = np.divide(sums, weight, out=np.ones_like(sums), where=weight > 0)
-    negative = -profiled_log_likelihood(mean, weight, squared, plateau_weight, plateau_power)
-    negative += before
-    out: FloatArray = -negative / (fs * CORRELATION_S)
+    log_likelihood = profiled_log_likelihood(mean, weight, squared, plateau_weight, plateau_power)
+    out: FloatArray = (log_likelihood - before) / (fs * CORRELATION_S)
     return out

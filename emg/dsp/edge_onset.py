@@ -388,11 +388,30 @@ def _posterior_median(log_likelihoods: FloatArray, onsets: FloatArray) -> float:
     spread evenly over its spacing."""
     posterior = np.exp(log_likelihoods - log_likelihoods.max()).sum(axis=0)
     cumulative = np.cumsum(posterior / posterior.sum())
-    j = min(int(np.searchsorted(cumulative, 0.5)), len(onsets) - 1)
+    step = float(onsets[1] - onsets[0]) if len(onsets) > 1 else 1.0
+    return interpolated_median(cumulative, float(onsets[0]), step)
+
+
+def interpolated_median(cumulative: FloatArray, first: float, step: float) -> float:
+    """Median of candidates ``step`` apart from ``first``, each one's mass spread evenly over
+    its step.
+
+    Parameters
+    ----------
+    cumulative
+        The candidates' cumulative mass, normalised to end at 1.
+    first, step
+        The first candidate and the spacing.
+
+    Returns
+    -------
+    float
+        Where half the mass lies before.
+    """
+    j = min(int(np.searchsorted(cumulative, 0.5)), len(cumulative) - 1)
     before = float(cumulative[j - 1]) if j > 0 else 0.0
     share = (0.5 - before) / max(float(cumulative[j]) - before, 1e-12)
-    step = float(onsets[1] - onsets[0]) if len(onsets) > 1 else 1.0
-    return float(onsets[j] + (share - 0.5) * step)
+    return float(first + step * j + (share - 0.5) * step)
 
 
 def inside_gap(onset: int, lost: npt.NDArray[np.bool_]) -> int:
