@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from noisy_ramp import noisy_ramp
+from noisy_ramp import noisy_ramp, threshold_crossing
 
 from emg.dsp.change_edge import BEFORE_CHANGE_S, EdgeSearch, change_edge_onsets
 from emg.dsp.edge_onset import posterior_edge_onset
@@ -13,17 +13,10 @@ FS = 2000.0
 REACH = round(BEFORE_CHANGE_S * FS)
 
 
-def _crossing(x: np.ndarray, onset: int) -> int:
-    """Where a 50 ms RMS first exceeds rest + 3 SD after the onset (the detector's crossing)."""
-    rms = np.sqrt(np.convolve(x * x, np.ones(100) / 100)[: len(x)])
-    rest = rms[100:onset]
-    return onset + int(np.argmax(rms[onset:] > rest.mean() + 3 * rest.std()))
-
-
 def _search(x: np.ndarray, onset: int, lo: int) -> tuple[EdgeSearch, int, int]:
     """The search the chain makes for the burst at ``onset`` (samples from ``lo`` to the
     confirmation, 100 samples after the crossing), the CUSUM's change and the crossing."""
-    crossing = _crossing(x, onset)
+    crossing = threshold_crossing(x, onset)
     start = crossing - 300  # the CUSUM's 150 ms
     change = start + cusum_change_point(x[start : crossing + 1], 1.0, 4.0)
     search = EdgeSearch(x[lo : crossing + 100], 1.0, change - REACH - lo, crossing - lo)

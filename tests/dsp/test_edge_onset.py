@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from noisy_ramp import threshold_crossing
 
 from emg.dsp.edge_onset import posterior_edge_onset, rising_edge_onset
 
@@ -48,13 +49,6 @@ ESTIMATORS: dict[str, Callable[[np.ndarray, float, int, float], int]] = {
 }
 
 
-def _crossing(x: np.ndarray, onset: int) -> int:
-    """Where a 50 ms RMS first exceeds rest + 3 SD after the onset (the detector's crossing)."""
-    rms = np.sqrt(np.convolve(x * x, np.ones(100) / 100)[: len(x)])
-    rest = rms[100:onset]
-    return onset + int(np.argmax(rms[onset:] > rest.mean() + 3 * rest.std()))
-
-
 def test_slow_and_fast_ramps_give_the_same_onset_where_a_threshold_does_not() -> None:
     rng = np.random.default_rng(3)
     onset, n = 1200, 2400
@@ -63,7 +57,7 @@ def test_slow_and_fast_ramps_give_the_same_onset_where_a_threshold_does_not() ->
     for ramp in edge:
         for _ in range(30):
             x = _burst(rng, ramp, 20, onset, n)
-            crossing = _crossing(x, onset)
+            crossing = threshold_crossing(x, onset)
             lo = crossing - 800
             found = lo + rising_edge_onset(x[lo : crossing + 201], 1.0, crossing - lo, FS)
             edge[ramp].append(found - onset)
@@ -82,7 +76,7 @@ def test_lost_samples_weigh_nothing_and_the_onset_is_never_after_the_crossing(
     rng = np.random.default_rng(11)
     onset, n = 1200, 2400
     x = _burst(rng, 0.05, 20, onset, n)
-    crossing = _crossing(x, onset)
+    crossing = threshold_crossing(x, onset)
     clean = estimator(x[: crossing + 201], 1.0, crossing, FS)
     gappy = x[: crossing + 201].copy()
     gappy[700:720] = np.nan  # a lost packet at rest, long before the onset
@@ -110,7 +104,7 @@ def _errors_ms(
     errors = []
     for _ in range(30):
         x = _burst(rng, ramp_s, snr_db, onset, n, shape)
-        crossing = _crossing(x, onset)
+        crossing = threshold_crossing(x, onset)
         lo = crossing - 800  # the refinement's 400 ms; the segment ends 100 ms after crossing
         found = lo + estimator(x[lo : crossing + 201], 1.0, crossing - lo, FS)
         errors.append((found - onset) / FS * 1000)
