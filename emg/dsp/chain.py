@@ -18,6 +18,7 @@ from scipy import signal
 from emg.block import Block
 from emg.dsp.baseline import BaselineEstimate, NoiseFloorBaseline, RestPeriodBaseline
 from emg.dsp.chain_limits import SettingError, check_chain_settings, check_sample_rate
+from emg.dsp.change_edge import BEFORE_CHANGE_S
 from emg.dsp.envelope import RmsEnvelope, Tkeo
 from emg.dsp.filters import (
     UPPER_EDGE_FRACTION,
@@ -41,16 +42,16 @@ SETTLED_ENERGY = 1e-4
 
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise; the
-#: ``cusum-edge`` onset lies at most 30 ms before the CUSUM's change, itself at most 150 ms
-#: before the crossing.
+#: ``cusum-edge`` onset lies at most ``BEFORE_CHANGE_S`` before the CUSUM's change, itself at
+#: most the CUSUM's span before the crossing.
 REFINE_SPANS_S = {
     "cusum": 0.150,
     "edge": 0.400,
     "bonato": 0.150,
     "bayes": 0.400,
     "aglr": 0.150,
-    "cusum-edge": 0.180,
 }
+REFINE_SPANS_S["cusum-edge"] = REFINE_SPANS_S["cusum"] + BEFORE_CHANGE_S
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class ChainConfig:
     offset_k: float = 1.5
     hold_s: float = 0.100
     offset_hold_s: float = 0.050
-    refine_s: float = 0.180
+    refine_s: float = REFINE_SPANS_S["cusum-edge"]
     refinement: str = "cusum-edge"
     refine_rho: float = 4.0
     remove_crosstalk: bool = True

@@ -329,7 +329,7 @@ def _segment_points(
             )  # fmt: skip
             if took_out:  # a crossing that crosstalk made early bounds the onset no more
                 bound = last
-        if method == "cusum-edge":
+        if method == "cusum-edge":  # placed below, with the block's others
             found.append(lo)
             searches.append(EdgeSearch(x, power, changes[k] - reach - lo, bound - lo))
         elif method == "bonato":
