@@ -157,6 +157,7 @@ def _change_points(
     partners: tuple[tuple[int, ...], ...],
     rests: list[FloatArray],
     fs: float,
+    fits: list[FloatArray | None] | None = None,
 ) -> list[int]:
     """:func:`cusum_change_point` for several segments of a channel-major signal at once.
 
@@ -185,6 +186,9 @@ def _change_points(
         Per request, every channel's rest power at its decision.
     fs
         Sample rate, Hz.
+    fits
+        Per request, the crosstalk coefficients to take out instead of fitting them over the
+        segment (see :func:`_crosstalk_fits`).
 
     Returns
     -------
@@ -227,6 +231,7 @@ def _change_points(
                 rests[i],
                 upto=stop - start,
                 fs=fs,
+                given=None if fits is None else fits[i],
             )
             if took_out:
                 x[i, : end - start] = cleaned
@@ -274,20 +279,53 @@ def _without_crosstalk(
     rest: FloatArray,
     upto: int,
     fs: float,
+    given: FloatArray | None = None,
 ) -> tuple[FloatArray, bool]:
     """``x``, the samples of ``channel`` from stream index ``lo``, with the crosstalk of its
     ``partners`` over the same samples taken out (fitted over ``x[:upto]``, see
     :func:`~emg.dsp.crosstalk.crosstalk_coefficients`; ``rest`` every channel's rest power,
-    ``fs`` the sample rate), and whether any was."""
+    ``fs`` the sample rate; or with the ``given`` coefficients, fitted before), and whether
+    any was."""
     others = np.array(
         [_segment(rows, rows_start, tail, tail_start, c, lo, lo + len(x)) for c in partners]
     )
-    coefficients = crosstalk_coefficients(
-        x, others, float(rest[channel]), rest[list(partners)], upto, round(CORRELATION_S * fs)
+    coefficients = (
+        given
+        if given is not None
+        else crosstalk_coefficients(
+            x, others, float(rest[channel]), rest[list(partners)], upto, round(CORRELATION_S * fs)
+        )
     )
     if not coefficients.any():
         return x, False
     return subtract_crosstalk(x, others, coefficients), True
+
+
+def _crosstalk_fits(
+    rows: FloatArray,
+    rows_start: int,
+    tail: FloatArray,
+    tail_start: int,
+    requests: list[tuple[int, int, int, int, float]],
+    partners: tuple[tuple[int, ...], ...],
+    rests: list[FloatArray],
+    fs: float,
+) -> list[FloatArray | None]:
+    """The crosstalk coefficients of each ``(channel, lo, crossing, last, noise_power)``
+    request's partners, fitted over ``lo .. crossing`` (None: the channel has no partners),
+    so that the change point and the onset searched near it take out the same crosstalk."""
+    fits: list[FloatArray | None] = []
+    for (channel, lo, crossing, _, _), rest in zip(requests, rests, strict=True):
+        if not partners[channel]:
+            fits.append(None)
+            continue
+        hi, group = crossing + 1, partners[channel]
+        x = _segment(rows, rows_start, tail, tail_start, channel, lo, hi)
+        others = np.array([_segment(rows, rows_start, tail, tail_start, c, lo, hi) for c in group])
+        own, theirs = float(rest[channel]), rest[list(group)]
+        lag = round(CORRELATION_S * fs)
+        fits.append(crosstalk_coefficients(x, others, own, theirs, len(x), lag))
+    return fits
 
 
 def _segment_points(
@@ -301,6 +339,7 @@ def _segment_points(
     partners: tuple[tuple[int, ...], ...],
     rests: list[FloatArray],
     changes: list[int],
+    fits: list[FloatArray | None] | None = None,
 ) -> list[int]:
     """The onset of each ``(channel, lo, crossing, last, noise_power)`` request (from the
     samples ``lo .. last``, the crosstalk of the channel's ``partners`` taken out), as
@@ -312,7 +351,8 @@ def _segment_points(
     (:func:`~emg.dsp.change_edge.change_edge_onsets`), with ``"bonato"``
     the double threshold's (:func:`~emg.dsp.double_threshold.double_threshold_onset`), with
     ``"aglr"`` the start of the variance step (:func:`~emg.dsp.aglr.aglr_step_onset`) fitted
-    to the samples up to the crossing (up to ``last`` once crosstalk has been taken out).
+    to the samples up to the crossing (up to ``last`` once crosstalk has been taken out);
+    ``fits`` the crosstalk coefficients to take out, per request (else fitted here).
     """
     found = []
     searches: list[EdgeSearch] = []
@@ -325,7 +365,7 @@ def _segment_points(
         if partners[channel]:
             x, took_out = _without_crosstalk(
                 x, rows, rows_start, tail, tail_start, channel, lo, partners[channel], rest,
-                upto=crossing - lo + 1, fs=fs,
+                upto=crossing - lo + 1, fs=fs, given=None if fits is None else fits[k],
             )  # fmt: skip
             if took_out:  # a crossing that crosstalk made early bounds the onset no more
                 bound = last
@@ -714,16 +754,24 @@ class OnsetDetector:
         specs = self._run_channels(start, amplitude, above, below, refine)
         onsets: list[int] = []
         changes: list[int] = []
+        fits = None
+        if requests and segment_requests:
+            # fitted edges: the change point and the edge near it take out the crosstalk
+            # fitted over the edge's (longer) segment, so that both decide alike whether any
+            fits = _crosstalk_fits(
+                signal, start, self._tail, tail_start, segment_requests, self.partners,
+                segment_rests, self.sample_rate,
+            )  # fmt: skip
         if requests:
             onsets = _change_points(
                 signal, start, self._tail, tail_start, requests, self._cusum_offset,
-                self.partners, rests, self.sample_rate,
+                self.partners, rests, self.sample_rate, fits,
             )  # fmt: skip
         if segment_requests:
             changes = onsets  # the CUSUM's, with fitted edges; none with bonato or aglr
             onsets = _segment_points(
                 signal, start, self._tail, tail_start, segment_requests, self.sample_rate,
-                self.refinement, self.partners, segment_rests, changes,
+                self.refinement, self.partners, segment_rests, changes, fits,
             )  # fmt: skip
         if onsets:
             self._place_open_onsets(onsets)

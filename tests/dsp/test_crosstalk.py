@@ -7,12 +7,14 @@ import pytest
 from scipy import signal
 
 from emg.analysis.pipeline import crosstalk_partners, muscle_pairs
+from emg.dsp import onset as onset_module
 from emg.dsp.chain import ChainConfig, SignalChain
 from emg.dsp.crosstalk import (
     CORRELATION_S,
     MIN_SAMPLES_PER_CHANNEL,
     crosstalk_coefficients,
     remove_crosstalk,
+    subtract_crosstalk,
 )
 from emg.dsp.filters import design_bandpass
 from emg.dsp.onset import Onset
@@ -149,3 +151,42 @@ def test_crosstalk_no_longer_pulls_the_later_muscles_onset_early(refinement: str
     cleaned = _later_onset_errors_ms(0.0, remove=True, refinement=refinement)
     assert abs(np.median(cleaned) - np.median(clean)) < 1.0
     assert np.mean(np.abs(cleaned) > 20) <= np.mean(np.abs(clean) > 20) + 0.02
+
+
+@pytest.mark.parametrize("refinement", ["cusum-edge", "bayes"])
+def test_the_change_point_and_the_edge_near_it_take_out_the_same_crosstalk(
+    refinement: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2 % crosstalk, where a fit over the CUSUM's 150 ms and one over the edge's longer
+    # segment could decide differently whether there is any: it is fitted once, over the
+    # edge's segment, and the same coefficients are taken out of both
+    fitted: list[np.ndarray] = []
+    taken: list[tuple[float, ...]] = []
+
+    def fit(*args: object, **kwargs: object) -> np.ndarray:
+        coefficients: np.ndarray = crosstalk_coefficients(*args, **kwargs)
+        fitted.append(coefficients)
+        return coefficients
+
+    def subtract(x: np.ndarray, others: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+        taken.append(tuple(coefficients.tolist()))
+        return subtract_crosstalk(x, others, coefficients)
+
+    monkeypatch.setattr(onset_module, "crosstalk_coefficients", fit)
+    monkeypatch.setattr(onset_module, "subtract_crosstalk", subtract)
+    onsets = 0
+    for seed in range(2):
+        condition = FamilyCondition(crosstalk=0.02, lead_ms=80.0, fs=2000.0)
+        recording = simulate_family("spectral", condition, seed).recording
+        n = len(recording.channels)
+        partners = crosstalk_partners(n, muscle_pairs(recording.channels))
+        chain = SignalChain(ChainConfig().with_refinement(refinement), 2000.0, n, partners)
+        events = chain.process_array(recording.data.astype(np.float64)).events + chain.flush()
+        onsets += sum(isinstance(event, Onset) for event in events)
+    assert len(fitted) == onsets > 0  # once per onset, both muscles having a partner
+    assert any(c.any() for c in fitted)  # some crosstalk was found and taken out
+    # each fit that found crosstalk is taken out twice: from the change point's segment and
+    # from the edge's
+    counts = {c: taken.count(c) for c in taken}
+    assert set(counts.values()) == {2}
+    assert len(counts) == sum(c.any() for c in fitted)
