@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy import signal
@@ -14,7 +16,6 @@ from emg.dsp.crosstalk import (
     MIN_SAMPLES_PER_CHANNEL,
     crosstalk_coefficients,
     remove_crosstalk,
-    subtract_crosstalk,
 )
 from emg.dsp.filters import design_bandpass
 from emg.dsp.onset import Onset
@@ -159,21 +160,25 @@ def test_the_change_point_and_the_edge_near_it_take_out_the_same_crosstalk(
 ) -> None:
     # 2 % crosstalk, where a fit over the CUSUM's 150 ms and one over the edge's longer
     # segment could decide differently whether there is any: it is fitted once, over the
-    # edge's segment, and the same coefficients are taken out of both
+    # edge's segment, and that onset's coefficients are taken out of both segments
     fitted: list[np.ndarray] = []
-    taken: list[tuple[float, ...]] = []
+    used: dict[tuple[int, int], list[tuple[float, ...]]] = {}
+    without_crosstalk = onset_module._without_crosstalk
 
-    def fit(*args: object, **kwargs: object) -> np.ndarray:
+    def fit(*args: Any, **kwargs: Any) -> np.ndarray:
         coefficients: np.ndarray = crosstalk_coefficients(*args, **kwargs)
         fitted.append(coefficients)
         return coefficients
 
-    def subtract(x: np.ndarray, others: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-        taken.append(tuple(coefficients.tolist()))
-        return subtract_crosstalk(x, others, coefficients)
+    def take_out(*args: Any, **kwargs: Any) -> tuple[np.ndarray, bool]:
+        # (channel, the sample after the crossing): the same onset in both passes
+        channel, lo, given = args[5], args[6], kwargs["given"]
+        assert given is not None
+        used.setdefault((channel, lo + kwargs["upto"]), []).append(tuple(given.tolist()))
+        return without_crosstalk(*args, **kwargs)
 
     monkeypatch.setattr(onset_module, "crosstalk_coefficients", fit)
-    monkeypatch.setattr(onset_module, "subtract_crosstalk", subtract)
+    monkeypatch.setattr(onset_module, "_without_crosstalk", take_out)
     onsets = 0
     for seed in range(2):
         condition = FamilyCondition(crosstalk=0.02, lead_ms=80.0, fs=2000.0)
@@ -183,10 +188,7 @@ def test_the_change_point_and_the_edge_near_it_take_out_the_same_crosstalk(
         chain = SignalChain(ChainConfig().with_refinement(refinement), 2000.0, n, partners)
         events = chain.process_array(recording.data.astype(np.float64)).events + chain.flush()
         onsets += sum(isinstance(event, Onset) for event in events)
-    assert len(fitted) == onsets > 0  # once per onset, both muscles having a partner
-    assert any(c.any() for c in fitted)  # some crosstalk was found and taken out
-    # each fit that found crosstalk is taken out twice: from the change point's segment and
-    # from the edge's
-    counts = {c: taken.count(c) for c in taken}
-    assert set(counts.values()) == {2}
-    assert len(counts) == sum(c.any() for c in fitted)
+    assert len(fitted) == len(used) == onsets > 0  # once per onset, both muscles partnered
+    assert any(c.any() for c in fitted)  # some crosstalk was found
+    # each onset's coefficients, the same in the change point's segment and the edge's
+    assert all(len(pair) == 2 and pair[0] == pair[1] for pair in used.values())
