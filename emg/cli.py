@@ -20,6 +20,7 @@ from emg.errors import EmgDeviceError, EmgInputError
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
 from emg.io.open_recording import READABLE
+from emg.io.output_guard import check_output_path
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
 from emg.version import __version__
 
@@ -124,6 +125,8 @@ def _run_synth(args: argparse.Namespace) -> int:
         session = generate_session(synth_config(args, SynthConfig()))
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
+    for out in (args.out, truth_path(args.out)):
+        check_output_path(out)
     write_emg_csv(args.out, session.recording)
     write_json(truth_path(args.out), session.truth)
     recording = session.recording
@@ -184,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     except BrokenPipeError:
         return 0
+    except OSError as error:  # a path the command could not read or write
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"emg: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     return status
 
 

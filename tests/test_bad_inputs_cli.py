@@ -383,3 +383,54 @@ def test_batch_hint_names_the_checkout_install(
     status, err = run(["analyze", str(tmp_path), "--out", str(tmp_path / "reps.csv")], capsys)
     assert_one_line(status, err, "python -m pip install -e '.[batch]' in the toolkit's checkout")
     assert "emg-toolkit[" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--out", "{gone}"],
+        ["export", "{csv}", "--to", "bids", "{gone}/ds"],
+        ["analyze", "{folder}", "--out", "{gone}/reps.csv"],
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = csv_set(folder)
+    before = fingerprint(path)
+    blocker = tmp_path / "a-file"  # where a folder would have to be made
+    blocker.write_text("kept\n")
+    values = {"gone": str(blocker / "below"), "csv": str(path), "folder": str(folder)}
+    status, err = run([a.format(**values) for a in argv], capsys)
+    assert_one_line(status, err, str(blocker))
+    assert fingerprint(path) == before and blocker.read_text() == "kept\n"
+
+
+def test_an_output_that_would_replace_a_recording_is_refused_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    folder = session(tmp_path)
+    capture = tmp_path / "capture.txt"
+    capture.write_text("00 01\n")
+    kept = {p: fingerprint(p) for p in (path, folder, capture)}
+    replaced = "would replace the recording it is made from"
+    in_session = "is inside a recorded session's folder"
+    for argv, expected in [
+        (["report", str(path), "--out", str(path)], f"{path}: {replaced}"),
+        (["export", str(path), "--to", "csv", str(path)], f"{path}: {replaced}"),
+        (["report", str(folder), "--out", str(folder / "samples.f32")], replaced),
+        (["export", str(folder), "--to", "bids", str(folder / "bids")], replaced),
+        (["synth", str(folder / "events.jsonl")], in_session),
+        (["decode", "emg-stream-v1", str(capture), "--out", str(capture)], replaced),
+    ]:
+        status, err = run(argv, capsys)
+        assert_one_line(status, err, expected)
+    assert {p: fingerprint(p) for p in kept} == kept
+    # elsewhere, the same commands write as before
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(["report", str(path), "--out", str(out / "r.html")], capsys)[0] == 0
+    assert run(["export", str(folder), "--to", "csv", str(out / "copy.csv")], capsys)[0] == 0

@@ -14,6 +14,7 @@ import numpy as np
 
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
+from emg.io.output_guard import check_output_path
 
 
 def add_parsers(commands: Any) -> None:
@@ -130,7 +131,7 @@ def run_decode(args: argparse.Namespace) -> int:
     decoder = profile.decoder()
     lines = capture_lines(args.capture)
     first = next(lines, None)  # a missing or unreadable capture fails before --out is made
-    out = _open_out(args.out)
+    out = _open_out(args.out, args.capture)
     not_hex = 0
     try:
         names = _column_names(profile)
@@ -170,10 +171,11 @@ def _warn(capture: Path, number: int, message: str) -> None:
     print(f"emg decode: {capture}, line {number}: {message}", file=sys.stderr)
 
 
-def _open_out(path: Path | None) -> TextIO:
-    """The CSV output: ``path`` opened for writing, or stdout."""
+def _open_out(path: Path | None, capture: Path) -> TextIO:
+    """The CSV output: ``path`` opened for writing (never the ``capture`` read), or stdout."""
     if path is None:
         return sys.stdout
+    check_output_path(path, reads=capture)
     try:
         return path.open("w", encoding="utf-8")
     except OSError as error:

@@ -11,6 +11,7 @@ from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
+from emg.io.output_guard import check_output_path
 
 
 def add_parser(commands: Any) -> None:
@@ -84,6 +85,7 @@ def output_path(out: Path, kind: str) -> Path:
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
+    check_output_path(out, reads=args.input)
     recording = read(args.input, args.channel)
     if args.anonymise:
         from emg.io.anonymise import anonymised

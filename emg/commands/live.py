@@ -270,6 +270,8 @@ def show_window(
     EmgInputError
         No usable display (and no ``screenshot``): one line saying why and what to do.
     """
+    if screenshot is not None:
+        _check_screenshot(screenshot)
     if signals is None:
         with StopSignals() as own:
             return show_window(
@@ -311,10 +313,15 @@ def show_window(
     state.recording = note()
     cue = AlertSound(enabled=sound)
 
+    unsaved: list[OSError] = []
+
     def finished(window: LiveWindow) -> None:
         if screenshot is not None:
-            window.screenshot(screenshot)
-            print(f"screenshot saved to {screenshot}", flush=True)
+            try:
+                window.screenshot(screenshot)
+                print(f"screenshot saved to {screenshot}", flush=True)
+            except OSError as error:  # said once the window has closed
+                unsaved.append(error)
             window.close()
 
     window = LiveWindow(state, acquisition, cue, title, on_finished=finished, control=control)
@@ -335,7 +342,19 @@ def show_window(
     dispose(window)
     if acquisition.error is not None:
         raise acquisition.error
+    if unsaved:
+        raise EmgInputError("could not write the screenshot", source=str(screenshot))
     return acquisition
+
+
+def _check_screenshot(path: Path) -> None:
+    """One line, before the stream starts, for a screenshot that could not be written."""
+    if path.is_dir():
+        raise EmgInputError("the screenshot would replace a folder", source=str(path))
+    if not path.parent.is_dir():
+        raise EmgInputError("cannot write the screenshot: no such folder", source=str(path))
+    if not os.access(path.parent, os.W_OK):
+        raise EmgInputError("cannot write the screenshot: folder not writable", source=str(path))
 
 
 def _qt_message(mode: Any, context: Any, message: str) -> None:

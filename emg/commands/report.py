@@ -18,6 +18,7 @@ from emg.commands.options import (
 )
 from emg.errors import EmgInputError
 from emg.io.open_recording import READABLE
+from emg.io.output_guard import check_output_path
 from emg.recording import Recording
 
 #: Options that change the analysis settings (given: the report says so).
@@ -126,6 +127,9 @@ def run_report(args: argparse.Namespace) -> int:
     from emg.report.html import render_html
 
     out = args.out if args.out is not None else default_output(args.input)
+    check_output_path(out, reads=args.input)
+    if args.png is not None:
+        check_output_path(args.png, reads=args.input)
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
     recording = read(args.input, args.channel)

@@ -118,6 +118,9 @@ CHAIN_LIMITS: dict[str, Limit] = {
 
 #: Longest time an explicit rest period may end at (seconds into the recording).
 MAX_REST_END_S = 3600.0
+#: Shortest explicit rest period (seconds): its envelope's mean and spread need many 50 ms
+#: windows, and the mains is looked for in it at no coarser than 2 Hz
+MIN_REST_S = 0.5
 
 
 def check_chain_settings(config: Any) -> None:
@@ -186,6 +189,11 @@ def _check_rest(rest: Any) -> None:
             "rest",
             f"the rest period must start at 0 s or later and end after its start, at most "
             f"{MAX_REST_END_S:g} s in, got {start:g}-{end:g} s",
+        )
+    if end - start < MIN_REST_S:
+        raise SettingError(
+            "rest",
+            f"the rest period must last at least {MIN_REST_S:g} s, got {start:g}-{end:g} s",
         )
 
 

@@ -258,8 +258,10 @@ def detect_mains(x: FloatArray, fs: float, min_ratio: float = 10.0) -> float | N
     best: tuple[float, float | None] = (min_ratio, None)
     for mains in (50.0, 60.0):
         distance = np.abs(freqs - mains)
-        peak = float(pxx[distance <= 1.0].max())
-        neighbours = pxx[(distance >= 10) & (distance <= 25)]
+        near, neighbours = pxx[distance <= 1.0], pxx[(distance >= 10) & (distance <= 25)]
+        if not len(near) or not len(neighbours):
+            continue  # too short to resolve the mains from its neighbourhood
+        peak = float(near.max())
         ratio = peak / max(float(np.median(neighbours)), 1e-30)
         if ratio >= best[0]:
             best = (ratio, mains)

@@ -35,6 +35,7 @@ def test_settings_survive_json() -> None:
         ({"chain": {"bandpass_order": 1000}}, r"^chain\.bandpass_order: .* from 2 to 12, got 1000"),
         ({"chain": {"k": -5}}, r"^chain\.k: the onset threshold .* above 0 and at most 50"),
         ({"chain": {"rest": [3, 1]}}, r"^chain\.rest: the rest period must start at 0 s"),
+        ({"chain": {"rest": [0, 0.01]}}, r"^chain\.rest: .* at least 0\.5 s, got 0-0\.01 s$"),
         ({"reps": {"max_rep_s": 1e12}}, r"^reps\.max_rep_s: the longest rep must be above 0"),
         ({"reps": {"start_weight": 2}}, r"^reps\.start_weight: the rise-start weight .* 0 to 1"),
         ({"reps": {"lead": "mean"}}, r"^reps\.lead: unknown lead 'mean' \(known: steady, edges\)"),

@@ -55,6 +55,12 @@ def test_detect_mains(mains: float | None) -> None:
     assert detect_mains(x, fs) == mains
 
 
+def test_a_rest_too_short_to_resolve_the_mains_finds_none() -> None:
+    # 10 ms at 2 kHz: 100 Hz bins, none within 1 Hz of 50 or 60 Hz
+    t = np.arange(20) / 2000
+    assert detect_mains(np.sin(2 * np.pi * 50 * t), 2000) is None
+
+
 @pytest.mark.parametrize("n_channels", [1, 2, 3, 4])
 def test_sample_major_filtering_equals_each_channel_alone(n_channels: int) -> None:
     # pairs of channels are filtered as one complex signal: the same arithmetic, bit for bit

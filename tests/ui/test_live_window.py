@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
+from emg.cli import main
 from emg.io.open_recording import open_recording
 from emg.session import LiveSession
 from emg.sources.replay import replay_blocks
@@ -329,3 +330,25 @@ def test_window_at_1280x720_keeps_its_traces_and_whole_texts(app: QtWidgets.QApp
         window.close()
         window.deleteLater()
         QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+
+
+def test_a_screenshot_that_cannot_be_written_is_one_line_and_no_hang(tmp_path: Path) -> None:
+    recording = tmp_path / "set.csv"
+    assert main(["synth", str(recording), "--reps", "2", "--seed", "3"]) == 0
+    command = [sys.executable, "-m", "emg", "replay", str(recording), "--speed", "max"]
+    for shot, message in [
+        (tmp_path / "missing" / "s.png", "cannot write the screenshot: no such folder"),
+        (tmp_path, "the screenshot would replace a folder"),
+        # found out only when the picture is saved (no writer for the format): the window
+        # closes all the same
+        (tmp_path / "s.unknown-format", "could not write the screenshot"),
+    ]:
+        result = subprocess.run(
+            [*command, "--screenshot", str(shot), "--no-sound"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.strip().splitlines() == [f"emg: error: {shot}: {message}"]

@@ -1,0 +1,55 @@
+"""Outputs that would replace what was recorded are refused before anything is written.
+
+A command's output is a new file: a report, an exported copy, a synthetic set, a decoded
+capture. Named by mistake after its own input (``emg report set.csv --out set.csv``) or after
+a file of a recorded session, writing it would destroy the recording it came from, and no
+later step could bring it back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emg.errors import EmgInputError
+from emg.io.session_format import METADATA_FILE
+
+
+def check_output_path(out: Path, reads: Path | None = None) -> None:
+    """Refuse an output that would replace ``reads`` or lie in a recorded session's folder.
+
+    Parameters
+    ----------
+    out
+        Where the command is about to write (a file or, for a dataset, a folder).
+    reads
+        The recording the command reads (a file, or a session's folder), if any.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``out``: it is the recording read, or lies inside the folder read or inside a
+        session's folder (one with a ``session.json``).
+
+    Examples
+    --------
+    >>> check_output_path(Path("set-report.html"), reads=Path("set.csv"))
+    >>> check_output_path(Path("set.csv"), reads=Path("set.csv"))
+    Traceback (most recent call last):
+    emg.errors.EmgInputError: set.csv: would replace the recording it is made from
+    """
+    target = out.resolve()
+    if reads is not None:
+        source = reads.resolve()
+        if source.name == METADATA_FILE:
+            source = source.parent
+        if target == source or source in target.parents:
+            raise EmgInputError(
+                "would replace the recording it is made from",
+                source=str(out),
+            )
+    if (target.parent / METADATA_FILE).is_file():
+        raise EmgInputError(
+            "is inside a recorded session's folder, whose files it would replace: "
+            "name an output elsewhere",
+            source=str(out),
+        )
