@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from emg.analysis.summary import format_table
 from emg.commands import devices, emulate, export, history, live, record, report, scan, validate
@@ -30,9 +31,17 @@ Finds, rep by rep, which muscle switches on first and warns when the hamstrings 
 A training aid, not a medical device."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every other of ``emg``'s (the usage
+    is one ``--help`` away; its subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"emg: error: command line: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``emg`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="emg", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"emg {__version__}")

@@ -336,3 +336,23 @@ def test_export_csv_and_analyze_with_channel_overrides(
 def test_record_rejects_a_segment_mvc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["record", "--out", str(tmp_path), "--mvc", "glute=1-2"]) == 2
     assert "needs a recording" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["analyze", "--refinement", "foo", "set.csv"], "argument --refinement: invalid choice"),
+        (["validate", "--snr-db", "abc"], "argument --snr-db"),
+        (["replay"], "the following arguments are required: SESSION"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_a_command_line_argparse_refuses_is_one_line(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("emg: error: command line: ")
+    assert named in lines[0] and lines[0].endswith("--help)")
