@@ -353,8 +353,8 @@ def test_validate_compare_names_the_bench_extra(
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--fs", "100"], "command line: --fs: must be at least 200 Hz, got 100"),
-        (["--reps", "0"], "command line: --reps: must be at least 1"),
+        (["--fs", "100"], "command line: --fs: must be from 200 to 20000 Hz, got 100"),
+        (["--reps", "0"], "command line: --reps: must be from 1 to 5000, got 0"),
         (["--cramp-rep", "-3"], "command line: --cramp-rep: must be 0 (none)"),
         (["--seeds", "0"], "command line: --seeds: give at least one seed"),
         (["-k", "-5"], "command line: -k: the onset threshold (baseline SDs) must be above 0"),
@@ -434,3 +434,24 @@ def test_an_output_that_would_replace_a_recording_is_refused_before_writing(
     out.mkdir()
     assert run(["report", str(path), "--out", str(out / "r.html")], capsys)[0] == 0
     assert run(["export", str(folder), "--to", "csv", str(out / "copy.csv")], capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--snr-db", "nan"], "snr_db must be from -100 to 100, got nan"),
+        (["--snr-db", "1e9"], "snr_db must be from -100 to 100"),
+        (["--reps", "100000000"], "reps must be from 1 to 5000"),
+        (["--fs", "1e12"], "fs must be from 200 to 20000 Hz"),
+        (["--noise-uv", "-1"], "noise_uv must be from 0.01"),
+        (["--crosstalk", "2"], "crosstalk must be from 0 to 0.9"),
+        (["--ramp-ms", "nan"], "ramp_s must be from 0 to 1"),
+    ],
+)
+def test_synth_refuses_values_it_cannot_simulate(
+    options: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "set.csv"
+    status, err = run(["synth", str(out), *options], capsys)
+    assert_one_line(status, err, expected)
+    assert not out.exists()

@@ -28,6 +28,7 @@ from emg.sources.families import family_names
 from emg.validation.families import (
     EARLY_MS,
     FamilyGrid,
+    check_truth_within,
     parse_truth,
     truth_summary,
 )
@@ -326,6 +327,7 @@ def run_truth(args: argparse.Namespace) -> int:
     recording_path = args.recording or _recording_beside(args.truth)
     true_reps = parse_truth(_read_json(args.truth), str(args.truth))
     recording = read(recording_path, args.channel)
+    check_truth_within(true_reps, recording.duration_s, str(args.truth))
     analysis = analysis_config(args, recording)
     result = analyze_recording(recording, analysis, keep_envelope=False)
     summary = {

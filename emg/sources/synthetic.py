@@ -16,6 +16,7 @@ electrode noise, both over the full band.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,21 @@ FloatArray = npt.NDArray[np.float64]
 
 SPECTRUM_LOW_HZ = 60.0
 SPECTRUM_HIGH_HZ = 120.0
+
+
+#: most reps and highest sample rate a synthetic set may have (about 4 h at 20 kHz: bounded
+#: memory)
+MAX_REPS = 5000
+MAX_FS = 20000.0
+#: the range of the generator's other numeric settings
+RANGES = {
+    "snr_db": (-100.0, 100.0),
+    "ramp_s": (0.0, 1.0),
+    "noise_uv": (0.01, 1e4),
+    "mains_uv": (0.0, 1e4),
+    "artefact_uv": (0.0, 1e4),
+    "crosstalk": (0.0, 0.9),
+}
 
 
 @dataclass(frozen=True)
@@ -125,10 +141,16 @@ class SynthConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first inconsistent parameter."""
-        if self.reps < 1:
-            raise ValueError("reps must be at least 1")
-        if self.fs < 200:
-            raise ValueError(f"fs must be at least 200 Hz, got {self.fs:g}")
+        if not 1 <= self.reps <= MAX_REPS:
+            raise ValueError(f"reps must be from 1 to {MAX_REPS}, got {self.reps}")
+        if not 200 <= self.fs <= MAX_FS:
+            raise ValueError(f"fs must be from 200 to {MAX_FS:g} Hz, got {self.fs:g}")
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:  # also NaN
+                raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
+        if not all(math.isfinite(v) for v in self.leads_ms()):
+            raise ValueError("lead_ms must be finite")
         longest = max(abs(v) for v in self.leads_ms()) / 1000
         if self.active_s + longest + self.decay_s + 2 * self.period_jitter_s + 0.3 > (
             self.rep_period_s

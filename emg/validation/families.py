@@ -542,6 +542,26 @@ def parse_truth(data: Any, source: str) -> list[dict[str, Any]]:
     return parsed
 
 
+def check_truth_within(true_reps: list[dict[str, Any]], duration_s: float, source: str) -> None:
+    """Refuse true onsets past the end of the recording they describe (the wrong recording, or
+    times in another unit): scored, they would only count as missed.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file and the first rep at fault.
+    """
+    for rep in true_reps:
+        for muscle in MUSCLES:
+            key = f"{muscle}_onset_s"
+            if rep[key] > duration_s:
+                raise EmgInputError(
+                    f"{rep[key]:g} s is past the end of the recording ({duration_s:.1f} s)",
+                    source=source,
+                    field=f"reps[{rep['index'] - 1}].{key}",
+                )
+
+
 def _seconds(rep: dict[str, Any], key: str, where: str, source: str) -> float:
     value = rep.get(key)
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -71,6 +71,12 @@ def test_bad_truth_file_is_one_line_naming_file_and_field(
     assert len(err.splitlines()) == 1 and str(bad) in err and "line 1" in err
     assert main(["validate", "--truth", str(tmp_path / "lab.json")]) == 2
     assert "no recording given" in capsys.readouterr().err
+    # onsets past the recording's end (another recording's truth, or milliseconds)
+    bad.write_text(json.dumps({"reps": [{"glute_onset_s": 1.0, "hamstring_onset_s": 500}]}))
+    assert main(["validate", "--truth", str(bad), str(csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "reps[0].hamstring_onset_s" in err
+    assert "500 s is past the end of the recording" in err
 
 
 def test_family_tables(capsys: pytest.CaptureFixture[str]) -> None:
