@@ -455,3 +455,21 @@ def test_synth_refuses_values_it_cannot_simulate(
     status, err = run(["synth", str(out), *options], capsys)
     assert_one_line(status, err, expected)
     assert not out.exists()
+
+
+def test_a_batch_table_never_replaces_a_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    first, second = csv_set(folder, name="a.csv"), csv_set(folder, name="b.csv")
+    kept = fingerprint(folder)
+    argv = ["analyze", str(folder), "--workers", "1", "--out"]
+    status, err = run([*argv, str(first)], capsys)
+    assert_one_line(status, err, f"{first}: is a recording, which the table would replace")
+    assert fingerprint(folder) == kept
+    # an earlier table in the folder is written again, and not read as a recording
+    table = folder / "reps.csv"
+    assert run([*argv, str(table)], capsys)[0] == 0
+    assert run([*argv, str(table)], capsys)[0] == 0
+    assert fingerprint(first)[str(first)] == kept[str(first)] and second.exists()

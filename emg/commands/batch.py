@@ -26,6 +26,7 @@ from emg.commands.options import OPTIONS, default_config, setting_overrides
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs, is_glob, is_recording_folder
 from emg.io.channel_map import parse_channel_overrides
+from emg.io.output_guard import check_not_a_recording, check_output_path
 from emg.io.rep_table import failures_path, table_format, write_table
 
 
@@ -159,6 +160,8 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     out: Path = args.out
     table_format(out)
+    check_output_path(out)
+    check_not_a_recording(out)
     default_config(args)  # the options checked before any recording is read
     failed_out = failures_path(out)
     inputs = expand_inputs(args.inputs, exclude=(out, failed_out))

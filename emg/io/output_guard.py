@@ -3,11 +3,15 @@
 A command's output is a new file: a report, an exported copy, a synthetic set, a decoded
 capture. Named by mistake after its own input (``emg report set.csv --out set.csv``) or after
 a file of a recorded session, writing it would destroy the recording it came from, and no
-later step could bring it back.
+later step could bring it back. And a file written again (a report made twice) is replaced
+only by a complete one: written beside it first, then moved over it, so that a full disk or a
+failure half-way leaves the earlier one as it was.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from emg.errors import EmgInputError
@@ -53,3 +57,46 @@ def check_output_path(out: Path, reads: Path | None = None) -> None:
             "name an output elsewhere",
             source=str(out),
         )
+
+
+def check_not_a_recording(out: Path) -> None:
+    """Refuse to replace a file that is a recording (a table written over a set's CSV).
+
+    An output that already exists is normally the same command's earlier output, written again;
+    one that reads as a recording is not.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``out`` when it exists and reads as a recording.
+    """
+    from emg.io.open_recording import open_recording
+
+    if not out.is_file():
+        return
+    try:
+        open_recording(out)
+    except (EmgInputError, OSError, ValueError):
+        return  # not a recording: an earlier table, or anything else the user named
+    raise EmgInputError(
+        "is a recording, which the table would replace: name another output", source=str(out)
+    )
+
+
+def write_bytes_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either as before or complete: into a
+    temporary file in the same folder, then moved over ``path`` (one rename).
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be written or the disk is full (``path`` left as it was).
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,47 @@
+"""Outputs that would replace a recording, and files replaced only by complete ones."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from emg.errors import EmgInputError
+from emg.io.output_guard import check_output_path, write_bytes_whole
+
+
+def test_an_output_is_refused_where_it_would_replace_what_is_read(tmp_path: Path) -> None:
+    recording = tmp_path / "set.csv"
+    session = tmp_path / "session"
+    session.mkdir()
+    (session / "session.json").write_text("{}")
+    for out, reads in [
+        (recording, recording),
+        (tmp_path / "." / "set.csv", recording),  # the same file, another spelling
+        (session / "samples.f32", session / "session.json"),
+        (session / "bids", session),
+        (session / "copy.csv", None),  # a session's folder holds only what was recorded
+    ]:
+        with pytest.raises(EmgInputError, match=str(out).replace(".", r"\.")):
+            check_output_path(out, reads=reads)
+    check_output_path(tmp_path / "set-report.html", reads=recording)
+    check_output_path(tmp_path / "copy", reads=session)
+
+
+def test_a_file_is_replaced_only_by_a_complete_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "report.html"
+    write_bytes_whole(path, b"first")
+    assert path.read_bytes() == b"first"
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # the disk fills before the new file is in place: the earlier one stays, no leftovers
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_bytes_whole(path, b"second, longer")
+    assert path.read_bytes() == b"first"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
