@@ -142,8 +142,9 @@ def map_channels(
     Raises
     ------
     EmgInputError
-        Naming the file and channel: an override naming a channel the file lacks, a channel
-        name that is not a muscle, no EMG channel at all, a muscle that appears twice.
+        Naming the file and channel: an override naming a channel the file lacks or one
+        already given for another muscle, a channel name that is not a muscle, no EMG channel
+        at all, a muscle that appears twice.
     """
     names = [c.name for c in found]
     taken: list[tuple[int, Channel]] = []
@@ -153,6 +154,14 @@ def map_channels(
             if index is None:
                 raise EmgInputError(
                     f"no channel '{name}' (channels: {channel_list(names)})",
+                    source=source,
+                    field=f"--channel {label}={name}",
+                )
+            given = [other for i, other in taken if i == index]
+            if given:
+                raise EmgInputError(
+                    f"channel '{found[index].name}' is given for both '{given[0].label}' and "
+                    f"'{label}'; each muscle needs its own",
                     source=source,
                     field=f"--channel {label}={name}",
                 )

@@ -37,6 +37,11 @@ def test_overrides_select_in_order_and_ignore_case() -> None:
     [
         ([SourceChannel("EMG1")], None, "unknown muscle 'EMG1'.*--channel glute="),
         ([SourceChannel("EMG1")], {"glute": "EMG9"}, "no channel 'EMG9' \\(channels: EMG1\\)"),
+        (
+            [SourceChannel("EMG1"), SourceChannel("EMG2")],
+            {"glute": "EMG1", "hamstring": "emg1"},
+            "channel 'EMG1' is given for both 'glute' and 'hamstring'",
+        ),
         ([SourceChannel("glute"), SourceChannel("gmax")], None, "are all 'glute'"),
         ([SourceChannel("x", kind="ECG")], None, "no EMG channel"),
     ],
