@@ -68,7 +68,8 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
     except pd.errors.EmptyDataError:
         raise EmgInputError("the file is empty", source=name) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise EmgInputError(f"not a readable CSV file ({error})", source=name) from None
+        reason = " ".join(str(error).split())  # pandas' reason may end in a line break
+        raise EmgInputError(f"not a readable CSV file ({reason})", source=name) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if "time" not in frame.columns:
         raise EmgInputError(

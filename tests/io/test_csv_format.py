@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,14 @@ def test_bad_input_names_file_line_and_column(
     assert caught.value.line == line
     assert caught.value.field == field
     assert str(path) in str(caught.value)
+
+
+def test_a_row_with_an_extra_cell_is_one_line() -> None:
+    # pandas' tokenizer message ends in a line break
+    text = "time,glute\n0,1\n0.001,2,7\n0.002,3\n"
+    with pytest.raises(EmgInputError, match="Expected 2 fields in line 3, saw 3") as caught:
+        read_emg_csv(io.StringIO(text))
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
