@@ -125,6 +125,13 @@ OPTION_CASES = {
         ["--margin-ms", "1e9"],
         "command line: --margin-ms: the simultaneity margin must be from 0 ms to 1000 ms",
     ),
+    "--margin-ms -5": (
+        ["--margin-ms=-5"],
+        "command line: --margin-ms: the simultaneity margin must be from 0 ms to 1000 ms, "
+        "got -5 ms",
+    ),
+    "--flag 0/3": (["--flag", "0/3"], "command line: --flag: the flag count (N of N/M) must be"),
+    "--flag 3/2": (["--flag", "3/2"], "command line: --flag: the flag needs COUNT <= WINDOW"),
 }
 
 SESSION_CASES = {
