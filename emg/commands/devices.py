@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from emg.devices.decoding import LOG
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
 from emg.io.output_guard import check_output_path
@@ -133,6 +135,10 @@ def run_decode(args: argparse.Namespace) -> int:
     first = next(lines, None)  # a missing or unreadable capture fails before --out is made
     out = _open_out(args.out, args.capture)
     not_hex = 0
+    # each bad packet is reported below with its file and line, not also by the decoder
+    decoder_log = logging.getLogger(LOG.name)
+    level = decoder_log.level
+    decoder_log.setLevel(logging.ERROR)
     try:
         names = _column_names(profile)
         out.write(",".join(["sample", *names, "lost"]) + "\n")
@@ -156,6 +162,7 @@ def run_decode(args: argparse.Namespace) -> int:
                     f"skipped a malformed packet ({decoder.stats.last_error})",
                 )
     finally:
+        decoder_log.setLevel(level)
         if out is not sys.stdout:
             out.close()
     stats = decoder.stats
@@ -164,6 +171,10 @@ def run_decode(args: argparse.Namespace) -> int:
         f"{stats.lost_samples} lost, {stats.malformed} malformed, {not_hex} not hex",
         file=sys.stderr,
     )
+    if not stats.packets and (stats.malformed or not_hex):
+        raise EmgInputError(
+            f"no packet in it could be decoded as {args.profile}", source=str(args.capture)
+        )
     return 0
 
 

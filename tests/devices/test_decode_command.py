@@ -63,6 +63,19 @@ def test_a_malformed_packet_is_skipped_and_named(
     assert captured.out.splitlines()[1:] == ["0,4.0283,0", "1,8.0566,0"]
 
 
+def test_a_capture_with_no_packet_to_decode_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    capture = tmp_path / "capture.txt"
+    capture.write_text("02 01 01 00\nzz\n")
+    assert main(["decode", "emg-stream-v1", str(capture)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"emg: error: {capture}: no packet in it could be decoded as emg-stream-v1"
+    assert err[0].startswith(f"emg decode: {capture}, line 1: skipped a malformed packet")
+    # each bad packet said once, with its file and line: not again by the decoder's log
+    assert not [r for r in caplog.records if "malformed" in r.getMessage()]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
