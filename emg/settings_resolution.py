@@ -367,6 +367,16 @@ def _mvc_value(group: str, source: str, recording: Recording | None, config: Cha
             period = parse_period(match[2])
         except ValueError as error:
             raise SettingError("mvc", str(error)) from None
+    if (
+        path_text
+        and not Path(path_text).exists()
+        and re.fullmatch(r"[-+]?(\d[\d.e+-]*|nan|inf)\s*(uv)?", path_text, flags=re.IGNORECASE)
+    ):
+        raise SettingError(
+            "mvc",
+            f"{group}={source}: an MVC amplitude is a positive number of microvolts, "
+            f"e.g. {group}=310uv (or give a calibration file, or a segment START-END)",
+        )
     trial = open_recording(Path(path_text)) if path_text or recording is None else recording
     trial_config = resolve_mains(trial, config, "auto") if path_text else config
     try:
