@@ -11,7 +11,7 @@ from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path
+from emg.io.output_guard import check_output_path, staged
 
 
 def add_parser(commands: Any) -> None:
@@ -109,11 +109,13 @@ def run_export(args: argparse.Namespace) -> int:
     elif args.to == "bdf":
         from emg.io.edf_format import recording_events, write_bdf
 
-        write_bdf(out, recording)
+        with staged(out) as path:
+            write_bdf(path, recording)
         print(f"wrote {out} ({len(recording_events(recording))} events as annotations)")
     else:
-        write_emg_csv(out, recording)
-        events = write_events_csv(out, recording.events)
-        sidecar = write_csv_sidecar(out, recording)
+        with staged(out) as path:
+            write_emg_csv(path, recording)
+            events = out.parent / write_events_csv(path, recording.events).name
+            sidecar = out.parent / write_csv_sidecar(path, recording).name
         print(f"wrote {out}, {events} and {sidecar} (sample rate and units)")
     return 0

@@ -11,7 +11,10 @@ failure half-way leaves the earlier one as it was.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from emg.errors import EmgInputError
@@ -100,3 +103,30 @@ def write_bytes_whole(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """Where to write ``out`` (and the files named after it) so that they replace earlier ones
+    only once all are complete: a path of the same name in a new folder beside ``out``, whose
+    files are moved over the old ones when the block ends without error, and removed when it
+    fails (a full disk half-way leaves the earlier files as they were).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with staged(folder / "set.csv") as path:
+    ...     _ = path.write_text("time,glute")
+    ...     _ = path.with_suffix(".json").write_text("{}")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['set.csv', 'set.json']
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)  # as the writers make it
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield folder / out.name
+        for written in sorted(folder.iterdir()):
+            os.replace(written, out.parent / written.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_output_path, write_bytes_whole
+from emg.io.output_guard import check_output_path, staged, write_bytes_whole
 
 
 def test_an_output_is_refused_where_it_would_replace_what_is_read(tmp_path: Path) -> None:
@@ -45,3 +45,20 @@ def test_a_file_is_replaced_only_by_a_complete_one(
         write_bytes_whole(path, b"second, longer")
     assert path.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_staged_files_replace_the_earlier_ones_only_when_all_are_written(tmp_path: Path) -> None:
+    out = tmp_path / "set.csv"
+    with staged(out) as path:
+        path.write_text("first")
+        path.with_suffix(".json").write_text("{}")
+    # the second export fails half-way (a full disk): the first one's files stay whole
+    with pytest.raises(OSError, match="No space left"), staged(out) as path:
+        path.write_text("second")
+        raise OSError(28, "No space left on device")
+    assert out.read_text() == "first" and out.with_suffix(".json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set.csv", "set.json"]
+    # a folder that does not exist yet is made, as the writers make it
+    with staged(tmp_path / "new" / "set.csv") as path:
+        path.write_text("x")
+    assert (tmp_path / "new" / "set.csv").read_text() == "x"
