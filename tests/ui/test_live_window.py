@@ -351,4 +351,6 @@ def test_a_screenshot_that_cannot_be_written_is_one_line_and_no_hang(tmp_path: P
             cwd=tmp_path,
         )
         assert result.returncode == 2, result.stderr[-2000:]
-        assert result.stderr.strip().splitlines() == [f"emg: error: {shot}: {message}"]
+        # one line of ours (older Qt releases add notes of their own, e.g. on QStyleHints)
+        ours = [line for line in result.stderr.splitlines() if line.startswith("emg")]
+        assert ours == [f"emg: error: {shot}: {message}"] and "Traceback" not in result.stderr
