@@ -484,3 +484,14 @@ def test_a_batch_table_never_replaces_a_recording(
     assert run([*argv, str(table)], capsys)[0] == 0
     assert run([*argv, str(table)], capsys)[0] == 0
     assert fingerprint(first)[str(first)] == kept[str(first)] and second.exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_an_empty_athlete_name_is_refused_not_ignored(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    out = ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([command, str(path), "--athlete", " ", *out], capsys)
+    assert_one_line(status, err, "command line: --athlete: ' ' is not a name")
+    assert not (tmp_path / "r.html").exists()

@@ -61,9 +61,9 @@ def athlete_option(args: argparse.Namespace) -> str | None:
     EmgInputError
         Naming ``--athlete``, for a name the history cannot keep.
     """
-    if not getattr(args, "athlete", None):
+    if getattr(args, "athlete", None) is None:
         return None
-    try:
+    try:  # an empty name too is refused, not taken for none
         return athlete_name(args.athlete)
     except SettingError as error:
         raise option_error(error) from None

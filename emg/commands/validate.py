@@ -158,6 +158,11 @@ def run(args: argparse.Namespace) -> int:
     from emg.validation.peers import available_peers
 
     if args.truth is not None or args.recording is not None:
+        if args.family is not None:
+            raise EmgInputError(
+                "--family simulates its own sets; --truth scores a recording: give one of them",
+                source="command line",
+            )
         return run_truth(args)
     if args.family is not None:
         return run_families(args)

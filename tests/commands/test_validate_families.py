@@ -77,6 +77,13 @@ def test_bad_truth_file_is_one_line_naming_file_and_field(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "reps[0].hamstring_onset_s" in err
     assert "500 s is past the end of the recording" in err
+    # a family's sets and a recording's truth are two different validations
+    assert main(["validate", "--family", "spectral", "--truth", str(bad), str(csv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == "emg: error: command line: --family simulates its own sets; --truth scores a "
+        "recording: give one of them"
+    )
 
 
 def test_family_tables(capsys: pytest.CaptureFixture[str]) -> None:
