@@ -131,7 +131,10 @@ OPTION_CASES = {
         "got -5 ms",
     ),
     "--flag 0/3": (["--flag", "0/3"], "command line: --flag: the flag count (N of N/M) must be"),
-    "--flag 3/2": (["--flag", "3/2"], "command line: --flag: the flag needs COUNT <= WINDOW"),
+    "--flag 3/2": (
+        ["--flag", "3/2"],
+        "command line: --flag: the flag needs count <= window, got 3 of 2",
+    ),
     "--mvc glute=-5uv": (
         ["--mvc", "glute=-5uv", "--mvc", "hamstring=300uv"],
         "command line: --mvc: glute=-5uv: an MVC amplitude is a positive number of microvolts",

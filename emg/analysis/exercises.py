@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emg.dsp.chain_limits import SettingError
 from emg.order import EXPECTED_ORDERS, CalledOrder, ExpectedOrder
 
 
@@ -48,11 +49,17 @@ class ExerciseConfig:
                 f"expected order must be one of {', '.join(EXPECTED_ORDERS)}, "
                 f"got '{self.expected_order}'"
             )
-        if self.margin_ms < 0:
-            raise ValueError(f"margin must be >= 0 ms, got {self.margin_ms:g}")
-        if not 1 <= self.flag_count <= self.flag_window:
-            raise ValueError(
-                f"flag needs 1 <= count <= window, got {self.flag_count} of {self.flag_window}"
+        # refusals name their field (the settings resolution adds the part's name)
+        if not self.margin_ms >= 0:  # also NaN
+            raise SettingError("margin_ms", f"margin must be >= 0 ms, got {self.margin_ms:g}")
+        if self.flag_count < 1:
+            raise SettingError(
+                "flag_count", f"the flag count must be at least 1, got {self.flag_count}"
+            )
+        if self.flag_count > self.flag_window:
+            raise SettingError(
+                "flag_count",
+                f"the flag needs count <= window, got {self.flag_count} of {self.flag_window}",
             )
         if not 0 <= self.share_margin < 1:
             raise ValueError(f"share margin must be in [0, 1), got {self.share_margin:g}")
