@@ -290,15 +290,26 @@ def _without_crosstalk(
         [_segment(rows, rows_start, tail, tail_start, c, lo, lo + len(x)) for c in partners]
     )
     coefficients = (
-        given
-        if given is not None
-        else crosstalk_coefficients(
-            x, others, float(rest[channel]), rest[list(partners)], upto, round(CORRELATION_S * fs)
-        )
+        given if given is not None else _crosstalk_fit(x, others, channel, partners, rest, upto, fs)
     )
     if not coefficients.any():
         return x, False
     return subtract_crosstalk(x, others, coefficients), True
+
+
+def _crosstalk_fit(
+    x: FloatArray,
+    others: FloatArray,
+    channel: int,
+    partners: tuple[int, ...],
+    rest: FloatArray,
+    upto: int,
+    fs: float,
+) -> FloatArray:
+    """The crosstalk coefficients of ``channel``'s ``partners`` (their samples ``others``)
+    in ``x``, fitted over ``x[:upto]`` (``rest`` every channel's rest power)."""
+    own, theirs = float(rest[channel]), rest[list(partners)]
+    return crosstalk_coefficients(x, others, own, theirs, upto, round(CORRELATION_S * fs))
 
 
 def _crosstalk_fits(
@@ -322,9 +333,7 @@ def _crosstalk_fits(
         hi, group = crossing + 1, partners[channel]
         x = _segment(rows, rows_start, tail, tail_start, channel, lo, hi)
         others = np.array([_segment(rows, rows_start, tail, tail_start, c, lo, hi) for c in group])
-        own, theirs = float(rest[channel]), rest[list(group)]
-        lag = round(CORRELATION_S * fs)
-        fits.append(crosstalk_coefficients(x, others, own, theirs, len(x), lag))
+        fits.append(_crosstalk_fit(x, others, channel, group, rest, len(x), fs))
     return fits
 
 
