@@ -136,9 +136,8 @@ def run_decode(args: argparse.Namespace) -> int:
     out = _open_out(args.out, args.capture)
     not_hex = 0
     # each bad packet is reported below with its file and line, not also by the decoder
-    decoder_log = logging.getLogger(LOG.name)
-    level = decoder_log.level
-    decoder_log.setLevel(logging.ERROR)
+    level = LOG.level
+    LOG.setLevel(logging.ERROR)
     try:
         names = _column_names(profile)
         out.write(",".join(["sample", *names, "lost"]) + "\n")
@@ -162,7 +161,7 @@ def run_decode(args: argparse.Namespace) -> int:
                     f"skipped a malformed packet ({decoder.stats.last_error})",
                 )
     finally:
-        decoder_log.setLevel(level)
+        LOG.setLevel(level)
         if out is not sys.stdout:
             out.close()
     stats = decoder.stats

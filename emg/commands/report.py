@@ -18,7 +18,7 @@ from emg.commands.options import (
 )
 from emg.errors import EmgInputError
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path, write_bytes_whole
+from emg.io.output_guard import check_output_path, staged
 from emg.recording import Recording
 
 #: Options that change the analysis settings (given: the report says so).
@@ -157,7 +157,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        write_bytes_whole(path, data)
+        with staged(path) as staging:
+            staging.write_bytes(data)
     except OSError as error:
         raise EmgInputError(
             f"cannot write the report: {error.strerror or error}", source=str(path)

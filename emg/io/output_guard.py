@@ -3,9 +3,9 @@
 A command's output is a new file: a report, an exported copy, a synthetic set, a decoded
 capture. Named by mistake after its own input (``emg report set.csv --out set.csv``) or after
 a file of a recorded session, writing it would destroy the recording it came from, and no
-later step could bring it back. And a file written again (a report made twice) is replaced
-only by a complete one: written beside it first, then moved over it, so that a full disk or a
-failure half-way leaves the earlier one as it was.
+later step could bring it back. And files written again (a report made twice) are replaced
+only by complete ones (:func:`staged`): written beside them first, then moved over them, so
+that a full disk or a failure half-way leaves the earlier ones as they were.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.open_recording import open_recording
 from emg.io.session_format import METADATA_FILE
 
 
@@ -73,8 +74,6 @@ def check_not_a_recording(out: Path) -> None:
     EmgInputError
         Naming ``out`` when it exists and reads as a recording.
     """
-    from emg.io.open_recording import open_recording
-
     if not out.is_file():
         return
     try:
@@ -84,25 +83,6 @@ def check_not_a_recording(out: Path) -> None:
     raise EmgInputError(
         "is a recording, which the table would replace: name another output", source=str(out)
     )
-
-
-def write_bytes_whole(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is either as before or complete: into a
-    temporary file in the same folder, then moved over ``path`` (one rename).
-
-    Raises
-    ------
-    OSError
-        When the folder cannot be written or the disk is full (``path`` left as it was).
-    """
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_output_path, staged, write_bytes_whole
+from emg.io.output_guard import check_output_path, staged
 
 
 def test_an_output_is_refused_where_it_would_replace_what_is_read(tmp_path: Path) -> None:
@@ -33,7 +33,8 @@ def test_a_file_is_replaced_only_by_a_complete_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "report.html"
-    write_bytes_whole(path, b"first")
+    with staged(path) as staging:
+        staging.write_bytes(b"first")
     assert path.read_bytes() == b"first"
 
     def full_disk(*args: object) -> None:
@@ -41,8 +42,8 @@ def test_a_file_is_replaced_only_by_a_complete_one(
 
     # the disk fills before the new file is in place: the earlier one stays, no leftovers
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError, match="No space left"):
-        write_bytes_whole(path, b"second, longer")
+    with pytest.raises(OSError, match="No space left"), staged(path) as staging:
+        staging.write_bytes(b"second, longer")
     assert path.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
