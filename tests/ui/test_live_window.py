@@ -153,15 +153,21 @@ def test_a_window_that_never_draws_loses_no_recorded_sample(tmp_path: Path) -> N
     assert np.isfinite(recording.data).all()
 
 
-def test_emg_live_saves_a_screenshot_headless(tmp_path: Path) -> None:
-    path = tmp_path / "out.png"
-    command = [sys.executable, "-m", "emg", "live", "--source", "synthetic", "--duration", "8"]
-    result = subprocess.run(
-        [*command, "--screenshot", str(path), "--no-sound"],
+def _with_screenshot(argv: list[str], shot: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``emg ARGV --screenshot SHOT --no-sound`` in its own process (Qt off screen)."""
+    return subprocess.run(
+        [sys.executable, "-m", "emg", *argv, "--screenshot", str(shot), "--no-sound"],
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=tmp_path,
+        cwd=cwd,
+    )
+
+
+def test_emg_live_saves_a_screenshot_headless(tmp_path: Path) -> None:
+    path = tmp_path / "out.png"
+    result = _with_screenshot(
+        ["live", "--source", "synthetic", "--duration", "8"], path, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"screenshot saved to {path}" in result.stdout
@@ -335,7 +341,7 @@ def test_window_at_1280x720_keeps_its_traces_and_whole_texts(app: QtWidgets.QApp
 def test_a_screenshot_that_cannot_be_written_is_one_line_and_no_hang(tmp_path: Path) -> None:
     recording = tmp_path / "set.csv"
     assert main(["synth", str(recording), "--reps", "2", "--seed", "3"]) == 0
-    command = [sys.executable, "-m", "emg", "replay", str(recording), "--speed", "max"]
+    command = ["replay", str(recording), "--speed", "max"]
     for shot, message in [
         (tmp_path / "missing" / "s.png", "cannot write the screenshot: no such folder"),
         (tmp_path, "the screenshot would replace a folder"),
@@ -343,13 +349,7 @@ def test_a_screenshot_that_cannot_be_written_is_one_line_and_no_hang(tmp_path: P
         # closes all the same
         (tmp_path / "s.unknown-format", "could not write the screenshot"),
     ]:
-        result = subprocess.run(
-            [*command, "--screenshot", str(shot), "--no-sound"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+        result = _with_screenshot(command, shot, cwd=tmp_path)
         assert result.returncode == 2, result.stderr[-2000:]
         # one line of ours (older Qt releases add notes of their own, e.g. on QStyleHints)
         ours = [line for line in result.stderr.splitlines() if line.startswith("emg")]
