@@ -118,31 +118,35 @@ class Block:
 #: damaged rate field cannot make a reader allocate gigabytes.
 MAX_SAMPLE_RATE_HZ = 100_000.0
 
-#: The largest magnitude a float32 sample can hold; anything larger would become ``inf``.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: The largest magnitude a sample can have, in microvolts: 10 V, beyond the input range of any
+#: surface-EMG front end (a biopotential ADC takes a few volts at most: ±4.5 V at gain 1 for the
+#: ADS1299 of OpenBCI's boards; sEMG itself is a few millivolts). A larger value is damaged or
+#: not in microvolts; one such sample wrecks its channel's analysis (the filters spread it, the
+#: noise floor and the bursts are lost). Far inside float32's range (±3.4e38).
+MAX_SAMPLE_UV = 1e7
 
 
-def beyond_float32(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-    """Where finite values are too large to be stored as float32 samples.
+def beyond_sample_range(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Where finite values lie beyond :data:`MAX_SAMPLE_UV`, so cannot be sEMG in microvolts.
 
-    A value such as ``1e39`` passes a finiteness check in float64 but turns into ``inf`` when
-    cast to float32, so every reader and stream checks this mask before the cast and either
-    refuses the input (files: naming the row and column) or marks the samples lost (streams).
+    A value such as ``1e30`` passes a finiteness check (and fits float32), yet no electrode and
+    amplifier gives it, so every reader and stream checks this mask and either refuses the
+    input (files: naming the row and column) or marks the samples lost (streams).
 
     Parameters
     ----------
     values
-        Samples in any float dtype.
+        Samples in microvolts, any float dtype.
 
     Returns
     -------
     numpy.ndarray
-        Boolean mask shaped like ``values``, True where ``|value| > FLOAT32_MAX`` and finite.
+        Boolean mask shaped like ``values``, True where ``|value| > MAX_SAMPLE_UV`` and finite.
 
     Examples
     --------
-    >>> beyond_float32([1.0, 1e39, float("inf")]).tolist()
-    [False, True, False]
+    >>> beyond_sample_range([1.0, -2e6, 1e30, float("inf")]).tolist()
+    [False, False, True, False]
     """
     array = np.asarray(values, dtype=np.float64)
-    return np.isfinite(array) & (np.abs(array) > FLOAT32_MAX)
+    return np.isfinite(array) & (np.abs(array) > MAX_SAMPLE_UV)

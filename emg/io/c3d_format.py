@@ -27,7 +27,7 @@ from emg.io.channel_map import (
     signal_type,
     unit_scale,
 )
-from emg.io.float32_check import refuse_beyond_float32
+from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.recording import Recording
 
 #: What to install to read C3D files.
@@ -97,7 +97,7 @@ def read_c3d(path: str | Path, channels: Mapping[str, str] | None = None) -> Rec
             raise EmgInputError(
                 f"sample {bad} is not a number (NaN or infinite)", source=source, field=name
             )
-        refuse_beyond_float32(values, source, name, "the channel's scale or unit is damaged")
+        refuse_beyond_sample_range(values, source, name, "the channel's scale or unit is damaged")
         out[:, column] = values
     return Recording(
         data=out,

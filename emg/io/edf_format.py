@@ -62,8 +62,8 @@ from emg.io.channel_map import (
     signal_type,
     unit_scale,
 )
-from emg.io.float32_check import refuse_beyond_float32
 from emg.io.read_errors import read_error
+from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.muscles import MUSCLE_ALIASES, MUSCLE_GROUPS, parse_muscle_name
 from emg.recording import Recording
 
@@ -149,13 +149,14 @@ def write_bdf(path: str | Path, recording: Recording) -> None:
     ------
     EmgInputError
         For a recording BDF+ cannot hold: no samples, a non-integer sample rate, NaN or
-        infinite samples, samples beyond ±9.9 V, a channel label that cannot be shortened to
-        16 characters, an event before the start, more events than the annotation space,
-        an unreadable ``started_at``; or when the file cannot be written.
+        infinite samples, samples beyond ±9.9 V (these name the recording read, the channel
+        and the first such sample), a channel label that cannot be shortened to 16
+        characters, an event before the start, more events than the annotation space, an
+        unreadable ``started_at``; or when the file cannot be written.
     """
     source = str(path)
     fs = _integer_rate(recording, source)
-    _check_samples(recording, source)
+    _check_samples(recording)
     labels = bdf_labels(recording.channels)
     events = recording_events(recording)
     layout = record_layout(recording.n_samples, fs, len(events))
@@ -321,8 +322,11 @@ def _integer_rate(recording: Recording, source: str) -> int:
     return int(fs)
 
 
-def _check_samples(recording: Recording, source: str) -> None:
+def _check_samples(recording: Recording) -> None:
+    """Refuse samples BDF cannot store, naming the recording they come from (not the file
+    being written), the channel, and the first such sample by index and time."""
     data = recording.data
+    source = recording.source or None
     if recording.n_samples == 0 or not recording.channels:
         raise EmgInputError("the recording holds no samples to write", source=source)
     if data.ndim != 2 or data.shape[1] != len(recording.channels):
@@ -337,14 +341,23 @@ def _check_samples(recording: Recording, source: str) -> None:
         )
     for c, channel in enumerate(recording.channels):
         column = data[:, c]
-        if not np.isfinite(column).all():
-            raise EmgInputError("NaN or infinite samples", source=source, field=channel.label)
-        if float(np.max(np.abs(column))) > MAX_RANGE_UV:
-            raise EmgInputError(
-                f"samples beyond ±{MAX_RANGE_UV:g} µV do not fit a BDF header in microvolts",
-                source=source,
-                field=channel.label,
-            )
+        bad = np.flatnonzero(~np.isfinite(column) | (np.abs(column) > MAX_RANGE_UV))
+        if not len(bad):
+            continue
+        index = int(bad[0])
+        value = float(column[index])
+        why = (
+            f"{value:g} µV, beyond the ±{MAX_RANGE_UV:g} µV (±{MAX_RANGE_UV / 1e6:g} V) "
+            "that BDF can store (its signal header has 8 characters for the range in "
+            "microvolts); the value is damaged or not in microvolts"
+            if math.isfinite(value)
+            else f"{value:g}: BDF cannot store NaN or infinite samples"
+        )
+        raise EmgInputError(
+            f"sample {index} ({index / recording.sample_rate:.3f} s from the start) is {why}",
+            source=source,
+            field=channel.label,
+        )
 
 
 def _bdf_label(channel: Channel) -> str:
@@ -661,7 +674,7 @@ def _read(
     for column, (index, _) in enumerate(taken):
         scale = unit_scale(found[index].unit, source, found[index].name)
         values = reader.readSignal(index)[:n_samples] * scale
-        refuse_beyond_float32(
+        refuse_beyond_sample_range(
             values, source, found[index].name, "the signal's physical range or unit is damaged"
         )
         data[:, column] = values

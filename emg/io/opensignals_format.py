@@ -32,7 +32,6 @@ import pandas as pd
 
 from emg.errors import EmgInputError
 from emg.io.channel_map import SourceChannel, map_channels
-from emg.io.float32_check import refuse_beyond_float32
 from emg.io.read_errors import read_error
 from emg.recording import Recording
 
@@ -122,10 +121,10 @@ def read_opensignals(path: str | Path, channels: Mapping[str, str] | None = None
     data = np.empty((len(table), len(taken)), dtype=np.float32)
     for column, (index, _) in enumerate(taken):
         counts = table[:, first + index]
-        bits = int(resolution[first + index])
-        values = _microvolts(counts, bits, device, found[index].kind, source, labels[index])
-        refuse_beyond_float32(values, source, labels[index], "the header's resolution is damaged")
-        data[:, column] = values
+        bits = _bits(resolution[first + index], source, labels[index])
+        _refuse_impossible_counts(counts, bits, source, labels[index], lines, end + 1)
+        kind = found[index].kind
+        data[:, column] = _microvolts(counts, bits, device, kind, source, labels[index])
     return Recording(
         data=data,
         sample_rate=fs,
@@ -212,6 +211,40 @@ def _rows(lines: list[str], first: int, n_columns: int, source: str) -> np.ndarr
             line=_line_of(lines, first, at),
         )
     return table
+
+
+#: Widest ADC resolution a PLUX channel has (bits); biosignalsplux channels are 16-bit.
+MAX_BITS = 24
+
+
+def _bits(resolution: float, source: str, label: str) -> int:
+    """A channel's ADC resolution in bits, refused unless a whole number 1 to MAX_BITS."""
+    if resolution != round(resolution) or not 1 <= resolution <= MAX_BITS:
+        raise EmgInputError(
+            f"channel {label}'s resolution {resolution:g} is not a whole number of bits from 1 "
+            f"to {MAX_BITS}",
+            source=source,
+            field="resolution",
+        )
+    return int(resolution)
+
+
+def _refuse_impossible_counts(
+    counts: np.ndarray, bits: int, source: str, label: str, lines: list[str], first: int
+) -> None:
+    """Refuse the first count an ``bits``-bit ADC cannot give (not a whole number in
+    ``0 .. 2**bits - 1``): the row or the header's resolution is damaged."""
+    top = 2**bits - 1
+    impossible = np.flatnonzero((counts < 0) | (counts > top) | (counts != np.round(counts)))
+    if len(impossible):
+        row = int(impossible[0])
+        raise EmgInputError(
+            f"count {counts[row]:g} is not one a {bits}-bit ADC gives (whole numbers 0 to "
+            f"{top}); the row or the header's resolution is damaged",
+            source=source,
+            field=label,
+            line=_line_of(lines, first, row),
+        )
 
 
 def _line_of(lines: list[str], first: int, row: int) -> int:

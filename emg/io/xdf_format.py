@@ -40,8 +40,8 @@ from emg.block import Channel
 from emg.errors import EmgInputError
 from emg.events import Event, event_kind, loss_events
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
-from emg.io.float32_check import refuse_beyond_float32
 from emg.io.read_errors import read_error
+from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.recording import MAX_SAMPLE_RATE_HZ, Recording
 
 #: A step between consecutive time stamps longer than this many sample periods is a gap.
@@ -469,7 +469,7 @@ def _scaled(
                 f"sample {int(bad[0])} is infinite", source=name, field=found[index].name
             )
         scaled = column * unit_scale(found[index].unit, name, found[index].name)
-        refuse_beyond_float32(
+        refuse_beyond_sample_range(
             scaled, name, found[index].name, "the value is damaged or its unit wrong"
         )
         columns.append(scaled)

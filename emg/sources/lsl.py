@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import Block, Channel, beyond_float32
+from emg.block import Block, Channel, beyond_sample_range
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event, EventKind
 from emg.io.channel_map import SourceChannel, map_channels, unit_scale
@@ -455,7 +455,8 @@ class LslSource:
                 return blocks
 
     def _place(self, stamps: FloatArray, values: FloatArray) -> list[Block]:
-        """Blocks of pulled samples: NaN, inf and values beyond float32 become lost samples;
+        """Blocks of pulled samples: NaN, inf and values beyond any amplifier's range
+        (:data:`~emg.block.MAX_SAMPLE_UV`) become lost samples;
         samples without a finite time stamp before the first finite one are dropped."""
         indices = self.clock.place(stamps)
         placed = indices >= 0
@@ -463,7 +464,7 @@ class LslSource:
             indices, values = indices[placed], values[placed]
             if len(indices) == 0:
                 return []
-        lost = ~np.isfinite(values) | beyond_float32(values)
+        lost = ~np.isfinite(values) | beyond_sample_range(values)
         data = np.where(lost, 0.0, values).astype(np.float32)
         blocks: list[Block] = []
         cuts = np.flatnonzero(np.diff(indices) != 1) + 1

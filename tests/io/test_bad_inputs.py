@@ -134,47 +134,47 @@ def huge_signal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pyedflib.EdfReader, "readSignal", read_signal)
 
 
-# --- values beyond float32 ----------------------------------------------------------------
+# --- values beyond any amplifier's range (float32's too) ------------------------------------
 
 
-def csv_beyond_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def csv_beyond_amplifier_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     path = csv_file(tmp_path)
     lines = path.read_text().splitlines()
     cells = lines[6].split(",")
-    cells[2] = "1e39"
+    cells[2] = "1e30"  # fits float32, but wrecked the channel's analysis
     lines[6] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
     return path, (
-        f"{path}, line 7, column 'hamstring': sample 1e+39 is beyond the range of float32 "
-        "samples (±3.4e+38 µV); the value is damaged or not in microvolts"
+        f"{path}, line 7, column 'hamstring': sample 1e+30 is beyond the range of any "
+        "surface-EMG amplifier (±10 V, ±1e+07 µV); the value is damaged or not in microvolts"
     )
 
 
-def bdf_beyond_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def bdf_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     path = bdf_file(tmp_path)
     huge_signal(monkeypatch)
     return path, (
-        f"{path}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of float32 "
-        "samples (±3.4e+38 µV); the signal's physical range or unit is damaged"
+        f"{path}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of any "
+        "surface-EMG amplifier (±10 V, ±1e+07 µV); the signal's physical range or unit is damaged"
     )
 
 
-def bids_beyond_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def bids_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     root = bids_copy(tmp_path)
     huge_signal(monkeypatch)
     return root, (
-        f"{root / BIDS_DATA}, column 'glute': sample 1234 (1e+39 µV) is beyond the range of "
-        "float32 samples (±3.4e+38 µV); the signal's physical range or unit is damaged"
+        f"{root / BIDS_DATA}, column 'glute': sample 1234 (1e+39 µV) is beyond the range of any "
+        "surface-EMG amplifier (±10 V, ±1e+07 µV); the signal's physical range or unit is damaged"
     )
 
 
-def xdf_beyond_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def xdf_beyond_amplifier_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     samples = short_recording().data.astype(np.float64)
-    samples[321, 1] = -1e39
+    samples[321, 1] = -2e7  # 20 V
     path = xdf_file(tmp_path, samples=samples)
     return path, (
-        f"{path}, column 'hamstring': sample 321 (-1e+39 µV) is beyond the range of float32 "
-        "samples (±3.4e+38 µV); the value is damaged or its unit wrong"
+        f"{path}, column 'hamstring': sample 321 (-2e+07 µV) is beyond the range of any "
+        "surface-EMG amplifier (±10 V, ±1e+07 µV); the value is damaged or its unit wrong"
     )
 
 
@@ -274,10 +274,10 @@ def native_t0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, st
 
 
 CASES: dict[str, Callable[..., tuple[Path, str]]] = {
-    "csv beyond float32": csv_beyond_float32,
-    "bdf beyond float32": bdf_beyond_float32,
-    "bids beyond float32": bids_beyond_float32,
-    "xdf beyond float32": xdf_beyond_float32,
+    "csv beyond any amplifier": csv_beyond_amplifier_range,
+    "bdf beyond float32": bdf_beyond_float32_range,
+    "bids beyond float32": bids_beyond_float32_range,
+    "xdf beyond any amplifier": xdf_beyond_amplifier_range,
     "native inf sample": native_not_finite,
     "csv unreadable": unreadable(csv_file),
     "bdf unreadable": unreadable(bdf_file),

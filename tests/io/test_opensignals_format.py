@@ -119,6 +119,31 @@ def test_a_plain_text_recording_is_still_csv(tmp_path: Path) -> None:
             + "\n# EndOfHeader\n0\t0\t1\t2\t3\n",
             "no EMG transfer function for device 'cyton'",
         ),
+        (  # a count a 16-bit ADC cannot give (it wrecked the channel's analysis before)
+            "# OpenSignals Text File Format\n# "
+            + json.dumps({"a": _header()})
+            + "\n# EndOfHeader\n0\t0\t1\t2\t3\n1\t0\t1\t99999999\t3\n",
+            "line 5, column 'CH2': count 1e+08 is not one a 16-bit ADC gives (whole numbers 0 "
+            "to 65535)",
+        ),
+        (
+            "# OpenSignals Text File Format\n# "
+            + json.dumps({"a": _header()})
+            + "\n# EndOfHeader\n0\t0\t-1\t2\t3\n",
+            "line 4, column 'CH1': count -1 is not one",
+        ),
+        (
+            "# OpenSignals Text File Format\n# "
+            + json.dumps({"a": _header()})
+            + "\n# EndOfHeader\n0\t0\t1.5\t2\t3\n",
+            "count 1.5 is not one",
+        ),
+        (
+            "# OpenSignals Text File Format\n# "
+            + json.dumps({"a": _header(resolution=[16, 1, 1e6, BITS, BITS])})
+            + "\n# EndOfHeader\n0\t0\t1\t2\t3\n",
+            "'resolution': channel CH1's resolution 1e+06 is not a whole number of bits",
+        ),
     ],
 )
 def test_bad_files_are_one_line_naming_file_and_field(

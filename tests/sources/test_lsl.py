@@ -385,7 +385,7 @@ def test_lsl_stream_name() -> None:
         lsl_stream_name("lsl:")
 
 
-# ---- hostile input: bad time stamps, absurd rates and widths, values beyond float32 -------
+# ---- hostile input: bad time stamps, absurd rates and widths, values beyond any amplifier --
 
 
 def test_a_far_future_stamp_mid_chunk_is_one_bad_stamp() -> None:
@@ -475,7 +475,8 @@ def test_ten_thousand_channels_are_one_short_line() -> None:
 
 
 def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
-    """float64 1e300 becomes a lost sample (never inf); NaN time stamps and one stamp 10^6 s
+    """float64 1e300 becomes a lost sample (never inf), as does 20 V (beyond any amplifier's
+    range, though float32 holds it); NaN time stamps and one stamp 10^6 s
     ahead mid-stream cost no sample and allocate nothing."""
     name = unique_name("emg-hostile")
     outlet = _outlet(name, ["glute"], rate=1000.0, fmt="double64")
@@ -484,6 +485,7 @@ def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
     values = np.full((300, 1), 5.0)
     values[10, 0] = 1e300
     values[11, 0] = -1e39
+    values[12, 0] = 2e7
     stamps = t + np.arange(300) / 1000.0
     stamps[100] = t + 1e6
     stamps[200:205] = np.nan
@@ -499,7 +501,7 @@ def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
     data = np.concatenate([b.data for b in blocks])
     lost = np.concatenate([b.lost for b in blocks])
     assert data.shape == (300, 1) and np.isfinite(data).all()
-    assert np.flatnonzero(lost[:, 0]).tolist() == [10, 11]
+    assert np.flatnonzero(lost[:, 0]).tolist() == [10, 11, 12]
     assert (data[lost] == 0).all() and (data[~lost] == 5.0).all()
     assert source.clock.bad_stamps == 6 and source.clock.gaps == 0
     assert all(abs(b.t0 - blocks[0].t0 - b.start / 1000.0) < 0.05 for b in blocks)
