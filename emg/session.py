@@ -90,6 +90,9 @@ class LiveSession:
         self.generation = 0
         self._origin: int | None = None
         self.pending_notes: list[Event] = []
+        #: Where the source keeps samples it received but has not handed out yet (a Bluetooth
+        #: source's assembler): taken into the recording when the session is stopped.
+        self.drain: Callable[[], list[Block]] | None = None
 
     def restart(
         self,
@@ -226,6 +229,10 @@ async def run_session(
     """Feed a source into a session until it ends, ``duration_s`` of stream has passed, or the
     task is cancelled (Ctrl-C); the session is finalised in every case.
 
+    Stopped other than by ``duration_s`` or a failure, the session first takes what its source
+    received but had not handed out yet (:attr:`LiveSession.drain`), so that stopping a set
+    loses none of the samples that already reached the host.
+
     Returns
     -------
     str
@@ -234,6 +241,7 @@ async def run_session(
     """
     limit = None if duration_s is None else round(duration_s * session.sample_rate)
     stopped_by = "interrupt"
+    failed = False
     try:
         async for block in blocks:
             if limit is not None and block.start >= limit:
@@ -248,12 +256,28 @@ async def run_session(
     except asyncio.CancelledError as error:
         stopped_by = cancel_reason(error)
         raise
+    except BaseException:
+        failed = True
+        raise
     finally:
-        session.finish(stopped_by)
-        close = getattr(blocks, "aclose", None)
-        if close is not None:  # stop the source now (disconnect sensors), not at exit
-            await close()
+        try:
+            if not failed and stopped_by != "duration":
+                _feed_remaining(session)
+        finally:
+            session.finish(stopped_by)
+            close = getattr(blocks, "aclose", None)
+            if close is not None:  # stop the source now (disconnect sensors), not at exit
+                await close()
     return stopped_by
+
+
+def _feed_remaining(session: LiveSession) -> None:
+    """Feed the session what its source received but had not handed out (once)."""
+    drain, session.drain = session.drain, None
+    if drain is None or session.finished or session.failure is not None:
+        return
+    for block in drain():
+        session.feed(block)
 
 
 def cancel_reason(error: asyncio.CancelledError) -> str:

@@ -11,7 +11,7 @@ from emg.commands.options import add_channel_option
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path, staged
+from emg.io.output_guard import check_output_path, staged, staged_folder
 
 
 def add_parser(commands: Any) -> None:
@@ -104,7 +104,16 @@ def run_export(args: argparse.Namespace) -> int:
             electrode_manufacturer=args.electrode_manufacturer,
             electrode_model=args.electrode_model,
         )
-        written = export_bids(recording, args.out, subject=args.subject, task=args.task, info=info)
+        # only the files this export writes are staged: the dataset's other subjects stay
+        with staged_folder(args.out) as staging:
+            written = export_bids(
+                recording,
+                args.out,
+                subject=args.subject,
+                task=args.task,
+                info=info,
+                staging=staging,
+            )
         print(f"wrote BIDS-EMG dataset {args.out} ({written.name})")
     elif args.to == "bdf":
         from emg.io.edf_format import recording_events, write_bdf

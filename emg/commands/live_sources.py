@@ -30,6 +30,7 @@ from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.json_files import write_json
 from emg.io.open_recording import open_recording
+from emg.io.output_guard import staged_folder
 from emg.io.session_writer import describe_write_error, session_folder
 from emg.session import LiveSession
 from emg.settings_resolution import resolve_live_settings
@@ -130,6 +131,8 @@ class LiveSource:
     mains_hz: float | None
     after: Callable[[Path], None] = lambda folder: None
     on_event: list[Callable[[list[Event]], None]] = dataclasses.field(default_factory=list)
+    #: What it received but had not handed out when stopped (see LiveSession.drain).
+    drain: Callable[[], list[Block]] | None = None
 
 
 def synthetic_source(args: argparse.Namespace) -> LiveSource:
@@ -198,6 +201,7 @@ async def ble_source(args: argparse.Namespace) -> LiveSource:
             ],
         },
         None,
+        drain=source.drain,
     )
 
     def forward(events: list[Event]) -> None:
@@ -288,6 +292,7 @@ def open_live_session(
         keep_events=False,
     )
     source.on_event.append(live.note)
+    live.drain = source.drain
     if getattr(args, "lsl", None) is not None:
         from emg.sinks.lsl_outlet import LslOutlet
 
@@ -358,7 +363,8 @@ def export_session(folder: Path) -> Path:
     out = folder / "bids"
     existed = out.exists()
     try:
-        export_bids(recording, out)
+        with staged_folder(out) as staging:
+            export_bids(recording, out, staging=staging)
     except OSError as error:
         reason = describe_write_error(error, out)
         if not existed:

@@ -256,8 +256,12 @@ def export_bids(
     session: str | None = None,
     run: int | None = None,
     info: DatasetInfo | None = None,
+    staging: Path | None = None,
 ) -> Path:
     """Write a recording into a BIDS-EMG dataset (created, or added to).
+
+    Only the recording's own files and the dataset files that list it are written; the other
+    subjects and sessions of an existing dataset are left as they are.
 
     Parameters
     ----------
@@ -277,11 +281,16 @@ def export_bids(
     info
         Authors, licence, institution, instructions and electrodes; what is given replaces
         the dataset's earlier value.
+    staging
+        A folder to write the files into instead, laid out as under ``out``, for the caller to
+        move into ``out`` once all are written
+        (:func:`emg.io.output_guard.staged_folder`); the dataset's earlier files
+        (``participants.tsv`` ...) are still read from ``out``. Default: write into ``out``.
 
     Returns
     -------
     Path
-        The ``_emg.bdf`` file written.
+        The ``_emg.bdf`` file of the dataset (under ``out``, also when staged).
 
     Raises
     ------
@@ -291,9 +300,11 @@ def export_bids(
         recording BDF+ cannot hold.
     """
     info = info or DatasetInfo()
-    root = _dataset_root(Path(out), info)
+    root = Path(out)
+    target = root if staging is None else staging
+    _dataset_root(root, target, info)
     names = bids_names(recording.metadata, subject, task, session, run)
-    base = names.folder(root) / "emg" / names.stem
+    base = names.folder(target) / "emg" / names.stem
     base.parent.mkdir(parents=True, exist_ok=True)
     data_file = _with_suffix(base, "_emg.bdf")
     write_bdf(data_file, recording)
@@ -302,11 +313,16 @@ def export_bids(
     rows = _channel_rows(recording, bdf_labels(recording.channels))
     _write_tsv(_with_suffix(base, "_channels.tsv"), CHANNEL_COLUMNS, rows)
     _write_events(base, recording_events(recording))
-    _readme(root, info, names.task_name, recording)
-    _participant(root, names.subject)
-    scans = names.folder(root) / f"{names.prefix}_scans.tsv"
-    _scans(scans, f"emg/{data_file.name}", recording.metadata.get("started_at"))
-    return data_file
+    _readme(root, target, info, names.task_name, recording)
+    _participant(root, target, names.subject)
+    scans = f"{names.prefix}_scans.tsv"
+    _scans(
+        names.folder(root) / scans,
+        names.folder(target) / scans,
+        f"emg/{data_file.name}",
+        recording.metadata.get("started_at"),
+    )
+    return names.folder(root) / "emg" / data_file.name
 
 
 def bids_names(
@@ -494,20 +510,20 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
-def _dataset_root(root: Path, info: DatasetInfo) -> Path:
-    """The dataset folder, with a ``dataset_description.json`` (an existing one is kept, with
-    the fields of ``info`` that are given put in)."""
+def _dataset_root(root: Path, target: Path, info: DatasetInfo) -> None:
+    """Write to ``target`` the ``dataset_description.json`` of the dataset ``root``: a new one,
+    or when ``root`` has one and ``info`` gives fields, that one with them put in."""
     if root.exists() and not root.is_dir():
         raise EmgInputError("is a file; expected a dataset folder", source=str(root))
     path = root / "dataset_description.json"
+    target.mkdir(parents=True, exist_ok=True)
     if path.exists():
         description = _read_json(path)
         if info.description_fields():
-            write_json(path, dict(description) | info.description_fields())
-        return root
-    root.mkdir(parents=True, exist_ok=True)
+            write_json(target / path.name, dict(description) | info.description_fields())
+        return
     write_json(
-        path,
+        target / path.name,
         {
             "Name": "Surface EMG recordings (emg-toolkit export)",
             "BIDSVersion": BIDS_VERSION,
@@ -522,17 +538,17 @@ def _dataset_root(root: Path, info: DatasetInfo) -> Path:
             ],
         },
     )
-    return root
 
 
 def _with_suffix(base: Path, suffix: str) -> Path:
     return base.with_name(base.name + suffix)
 
 
-def _readme(root: Path, info: DatasetInfo, task_name: str, recording: Recording) -> None:
+def _readme(
+    root: Path, target: Path, info: DatasetInfo, task_name: str, recording: Recording
+) -> None:
     """A README for people who open the dataset (written once; a lab's own is kept)."""
-    path = root / "README"
-    if any(p.name.startswith("README") for p in root.iterdir()):
+    if root.is_dir() and any(p.name.startswith("README") for p in root.iterdir()):
         return
     muscles = ", ".join(
         dict.fromkeys(ANATOMICAL_NAMES.get(c.muscle, c.muscle) for c in recording.channels)
@@ -566,14 +582,15 @@ def _readme(root: Path, info: DatasetInfo, task_name: str, recording: Recording)
             lines.append(f"Recorded at: {info.institution}.")
         if info.license:
             lines.append(f"Licence: {info.license}.")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (target / "README").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _participant(root: Path, subject: str) -> None:
+def _participant(root: Path, target: Path, subject: str) -> None:
+    """Add ``subject`` to ``participants.tsv`` of ``root``, written to ``target``."""
     path = root / "participants.tsv"
     participant = f"sub-{subject}"
     if not path.exists():
-        _write_tsv(path, ("participant_id",), [[participant]])
+        _write_tsv(target / path.name, ("participant_id",), [[participant]])
         return
     columns, rows = _read_tsv(path)
     if "participant_id" not in columns:
@@ -582,11 +599,12 @@ def _participant(root: Path, subject: str) -> None:
         return
     new = {c: "n/a" for c in columns} | {"participant_id": participant}
     table = [[row[c] for c in columns] for row in [*rows, new]]
-    _write_tsv(path, columns, table)
+    _write_tsv(target / path.name, columns, table)
 
 
-def _scans(path: Path, filename: str, started_at: Any) -> None:
-    """Add the start time of a file to ``scans.tsv`` (nothing if it is unknown)."""
+def _scans(path: Path, written: Path, filename: str, started_at: Any) -> None:
+    """Add the start time of a file to ``scans.tsv`` at ``path``, written to ``written``
+    (nothing if it is unknown)."""
     if not started_at:
         return
     try:
@@ -601,7 +619,7 @@ def _scans(path: Path, filename: str, started_at: Any) -> None:
         rows = [[r.get("filename", ""), r.get("acq_time", "n/a")] for r in old]
         rows = [r for r in rows if r[0] != filename]
     rows.append([filename, acq_time])
-    _write_tsv(path, ("filename", "acq_time"), rows)
+    _write_tsv(written, ("filename", "acq_time"), rows)
 
 
 # --- reading -----------------------------------------------------------------------------

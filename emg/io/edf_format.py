@@ -148,19 +148,21 @@ def write_bdf(path: str | Path, recording: Recording) -> None:
     Raises
     ------
     EmgInputError
-        For a recording BDF+ cannot hold: no samples, a non-integer sample rate, NaN or
-        infinite samples, samples beyond ±9.9 V (these name the recording read, the channel
-        and the first such sample), a channel label that cannot be shortened to 16
-        characters, an event before the start, more events than the annotation space, an
-        unreadable ``started_at``; or when the file cannot be written.
+        For a recording BDF+ cannot hold, naming the recording (its ``source``), not the
+        file written: no samples, a non-integer sample rate, NaN or infinite samples or
+        samples beyond ±9.9 V (naming the channel and the first such sample), a channel
+        label that cannot be shortened to 16 characters, an event before the start, more
+        events than the annotation space, an unreadable ``started_at``. Naming ``path``:
+        when the file cannot be written.
     """
     source = str(path)
-    fs = _integer_rate(recording, source)
-    _check_samples(recording)
+    read = recording.source or None  # what the recording's own faults are named after
+    fs = _integer_rate(recording, read)
+    _check_samples(recording, read)
     labels = bdf_labels(recording.channels)
     events = recording_events(recording)
     layout = record_layout(recording.n_samples, fs, len(events))
-    start = _start_time(recording.metadata, source)
+    start = _start_time(recording.metadata, read)
     headers = [_signal_header(labels[c], recording.data[:, c], fs) for c in range(len(labels))]
     try:
         writer = pyedflib.EdfWriter(source, len(labels), pyedflib.FILETYPE_BDFPLUS)
@@ -170,7 +172,7 @@ def write_bdf(path: str | Path, recording: Recording) -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pyedflib\.")
             _fill(writer, recording, headers, layout, fs, start)
-            _annotate(writer, events, source)
+            _annotate(writer, events, read)
             if layout.padded:  # the zeros that fill the last record, marked bad
                 end = recording.n_samples
                 writer.writeAnnotation(
@@ -310,7 +312,7 @@ def _annotation_signals(n_annotations: int, n_records: int) -> int:
     return needed if needed <= MAX_ANNOTATION_SIGNALS else 0
 
 
-def _integer_rate(recording: Recording, source: str) -> int:
+def _integer_rate(recording: Recording, source: str | None) -> int:
     fs = float(recording.sample_rate)
     if not fs.is_integer() or fs <= 0:
         raise EmgInputError(
@@ -322,11 +324,10 @@ def _integer_rate(recording: Recording, source: str) -> int:
     return int(fs)
 
 
-def _check_samples(recording: Recording) -> None:
-    """Refuse samples BDF cannot store, naming the recording they come from (not the file
-    being written), the channel, and the first such sample by index and time."""
+def _check_samples(recording: Recording, source: str | None) -> None:
+    """Refuse samples BDF cannot store, naming ``source`` (the recording), the channel and the
+    first such sample by index and time."""
     data = recording.data
-    source = recording.source or None
     if recording.n_samples == 0 or not recording.channels:
         raise EmgInputError("the recording holds no samples to write", source=source)
     if data.ndim != 2 or data.shape[1] != len(recording.channels):
@@ -407,7 +408,7 @@ def _signal_header(label: str, values: npt.NDArray[np.float32], fs: int) -> dict
     }
 
 
-def _start_time(metadata: Mapping[str, Any], source: str) -> datetime:
+def _start_time(metadata: Mapping[str, Any], source: str | None) -> datetime:
     value = metadata.get("started_at")
     if value is None:
         return UNKNOWN_START
@@ -473,7 +474,7 @@ def _set_subsecond(writer: Any, microseconds: int) -> None:
     set_starttime_subsecond(writer.handle, microseconds * 10)
 
 
-def _annotate(writer: Any, events: list[Event], source: str) -> None:
+def _annotate(writer: Any, events: list[Event], source: str | None) -> None:
     for event in events:
         if event.time_s < 0:
             raise EmgInputError(

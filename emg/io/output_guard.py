@@ -4,8 +4,9 @@ A command's output is a new file: a report, an exported copy, a synthetic set, a
 capture. Named by mistake after its own input (``emg report set.csv --out set.csv``) or after
 a file of a recorded session, writing it would destroy the recording it came from, and no
 later step could bring it back. And files written again (a report made twice) are replaced
-only by complete ones (:func:`staged`): written beside them first, then moved over them, so
-that a full disk or a failure half-way leaves the earlier ones as they were.
+only by complete ones (:func:`staged`; :func:`staged_folder` for the files an export adds to
+a dataset folder): written beside them first, then moved over them, so that a full disk or a
+failure half-way leaves the earlier ones as they were.
 """
 
 from __future__ import annotations
@@ -102,11 +103,63 @@ def staged(out: Path) -> Iterator[Path]:
     >>> sorted(p.name for p in folder.iterdir())
     ['set.csv', 'set.json']
     """
+    with _staging(out, into=out.parent) as folder:
+        yield folder / out.name
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Where to write files into the folder ``out`` (a dataset) so that they replace earlier
+    ones only once all are complete: a new folder beside ``out``, to be filled as ``out`` would
+    be, whose files are moved to the same places in ``out`` when the block ends without error
+    (the deepest first, so that a list of the files, such as ``participants.tsv``, comes after
+    what it lists), and removed when it fails. Files of ``out`` not written again are kept.
+
+    Parameters
+    ----------
+    out
+        The folder written to (made when the files are moved, if it does not exist yet).
+
+    Yields
+    ------
+    Path
+        The staging folder. A write that fails there names the file in ``out`` it was for.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> dataset = Path(tempfile.mkdtemp()) / "ds"
+    >>> with staged_folder(dataset) as folder:
+    ...     (folder / "sub-01").mkdir()
+    ...     _ = (folder / "sub-01" / "data.bdf").write_text("1")
+    ...     _ = (folder / "participants.tsv").write_text("sub-01")
+    >>> with staged_folder(dataset) as folder:
+    ...     _ = (folder / "participants.tsv").write_text("sub-01 sub-02")
+    >>> sorted(p.relative_to(dataset).as_posix() for p in dataset.rglob("*.*"))
+    ['participants.tsv', 'sub-01/data.bdf']
+    """
+    with _staging(out, into=out) as folder:
+        yield folder
+
+
+@contextmanager
+def _staging(out: Path, into: Path) -> Iterator[Path]:
+    """A new folder beside ``out`` whose files are moved to the same places under ``into``
+    when the block ends without error; removed in any case."""
     out.parent.mkdir(parents=True, exist_ok=True)  # as the writers make it
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        yield folder / out.name
-        for written in sorted(folder.iterdir()):
-            os.replace(written, out.parent / written.name)
+        yield folder
+        written = (p for p in folder.rglob("*") if p.is_file())
+        for path in sorted(written, key=lambda p: (-len(p.relative_to(folder).parts), p)):
+            target = into / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    except OSError as error:  # name the file written, not its place in the staging folder
+        for attribute in ("filename", "filename2"):
+            name = getattr(error, attribute)
+            if isinstance(name, str) and Path(name).is_relative_to(folder):
+                setattr(error, attribute, str(into / Path(name).relative_to(folder)))
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -173,6 +173,7 @@ class BleSource:
         )
         self.channels = self.assembler.channels
         self._out: asyncio.Queue[Block] = asyncio.Queue()
+        self._drained = False  # drain() was called: packets and statuses are no longer taken
         self._resets: list[str] = []
         self._alive = math.nan  # when the event loop was last seen running (once streaming)
 
@@ -194,6 +195,8 @@ class BleSource:
             self._alive = now
 
     def _on_packets(self, name: str, packets: list[DecodedPacket], arrival: float) -> None:
+        if self._drained:
+            return
         self._observe(arrival)
         for packet in packets:
             for block in self.assembler.feed(name, packet, arrival):
@@ -201,6 +204,8 @@ class BleSource:
         self._pass_events()
 
     def _on_status(self, name: str, state: str, detail: str) -> None:
+        if self._drained:
+            return
         if state == "disconnected":
             for block in self.assembler.link_lost(name, self.clock()):
                 self._out.put_nowait(block)
@@ -217,6 +222,33 @@ class BleSource:
         elif state == "reconnected":
             self.assembler.reset_sensor(name)
             self._pass_events()
+
+    def drain(self) -> list[Block]:
+        """The samples received but not yet handed out by :meth:`blocks`, as the stream's
+        last Blocks, for a session that is being stopped (Ctrl-C, the window closed).
+
+        They are the Blocks queued for the consumer, then everything the assembler holds,
+        rendered and padded as at the end of a stream: the packets received since the last
+        whole Block (up to ``latency_s`` of one sensor, where the other is slower), and a
+        sensor that had reconnected but was not yet placed (seconds of samples on a host far
+        behind real time). Packets and statuses that come afterwards are not taken. Call it
+        once the consumer no longer iterates :meth:`blocks`, before closing it; a second call
+        returns nothing.
+
+        Returns
+        -------
+        list of Block
+            Consecutive with the last Block :meth:`blocks` yielded.
+        """
+        if self._drained:
+            return []
+        self._drained = True
+        blocks: list[Block] = []
+        while not self._out.empty():
+            blocks.append(self._out.get_nowait())
+        blocks.extend(self.assembler.close())
+        self._pass_events()
+        return blocks
 
     def _pass_events(self) -> None:
         events = [e for e in self.assembler.take_events() if e.kind != "loss"]
@@ -272,8 +304,10 @@ class BleSource:
                 await asyncio.sleep(wait)
 
     async def _poll(self) -> None:
-        while True:
+        while not self._drained:
             await asyncio.sleep(POLL_S)
+            if self._drained:
+                return
             now = self.clock()
             self._observe(now)
             for block in self.assembler.poll(now):

@@ -397,3 +397,46 @@ def test_no_start_time_reads_back_as_unknown(session: Recording, tmp_path: Path)
         warnings.simplefilter("error")
         write_bdf(path, dataclasses.replace(_cut(session, 4000), metadata={}))
     assert read_edf(path).metadata["started_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (1e30, r"1e\+30 µV, beyond the ±9\.9e\+06 µV \(±9\.9 V\) that BDF can store"),
+        (9.95e6, r"9\.95e\+06 µV, beyond the ±9\.9e\+06 µV \(±9\.9 V\) that BDF can store"),
+        (np.inf, "inf: BDF cannot store NaN or infinite samples"),
+        (np.nan, "nan: BDF cannot store NaN or infinite samples"),
+    ],
+)
+def test_a_sample_bdf_cannot_store_is_named_in_the_recording_not_the_output(
+    session: Recording, tmp_path: Path, value: float, why: str
+) -> None:
+    short = _cut(session, 4000)
+    data = short.data.copy()
+    data[3001, 2] = value
+    data[3500, 2] = value  # a later one too: the first is named
+    recording = dataclasses.replace(short, data=data, source="athlete/set.csv")
+    out = tmp_path / "set.bdf"
+    with pytest.raises(EmgInputError, match=why) as caught:
+        write_bdf(out, recording)
+    error = caught.value
+    assert error.source == "athlete/set.csv" and error.field == session.channels[2].label
+    assert str(error).startswith(
+        f"athlete/set.csv, column '{session.channels[2].label}': "
+        "sample 3001 (1.500 s from the start) is "
+    )
+    assert str(out) not in str(error) and not out.exists()
+
+
+def test_the_recording_s_other_faults_name_it_too(session: Recording, tmp_path: Path) -> None:
+    short = dataclasses.replace(_cut(session, 4000), source="athlete/set.csv")
+    out = tmp_path / "set.bdf"
+    for faulty, match in [
+        (dataclasses.replace(short, sample_rate=1999.5), "not a whole number"),
+        (dataclasses.replace(short, metadata={"started_at": "yesterday"}), "ISO 8601"),
+        (dataclasses.replace(short, events=[Event(-1.0, "mark")]), "before the recording"),
+    ]:
+        with pytest.raises(EmgInputError, match=match) as caught:
+            write_bdf(out, faulty)
+        assert caught.value.source == "athlete/set.csv" and str(out) not in str(caught.value)
+    assert not out.exists()

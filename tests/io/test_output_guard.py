@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_output_path, staged
+from emg.io.output_guard import check_output_path, staged, staged_folder
 
 
 def test_an_output_is_refused_where_it_would_replace_what_is_read(tmp_path: Path) -> None:
@@ -63,3 +63,67 @@ def test_staged_files_replace_the_earlier_ones_only_when_all_are_written(tmp_pat
     with staged(tmp_path / "new" / "set.csv") as path:
         path.write_text("x")
     assert (tmp_path / "new" / "set.csv").read_text() == "x"
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_folder_gets_the_staged_files_only_when_all_are_written_and_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "ds"
+    with staged_folder(out) as folder:
+        (folder / "sub-01").mkdir()
+        (folder / "sub-01" / "data.bdf").write_bytes(b"one")
+        (folder / "participants.tsv").write_text("sub-01\n")
+    assert _tree(out) == {"sub-01/data.bdf": b"one", "participants.tsv": b"sub-01\n"}
+    # a second subject fails half-way: nothing of it is in the folder, nothing is left beside
+    with pytest.raises(OSError, match="No space left"), staged_folder(out) as folder:
+        (folder / "sub-02").mkdir()
+        (folder / "sub-02" / "data.bdf").write_bytes(b"two")
+        raise OSError(28, "No space left on device")
+    assert _tree(out) == {"sub-01/data.bdf": b"one", "participants.tsv": b"sub-01\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+    # once complete it is added, and the files written again replace theirs
+    with staged_folder(out) as folder:
+        (folder / "sub-02").mkdir()
+        (folder / "sub-02" / "data.bdf").write_bytes(b"two")
+        (folder / "participants.tsv").write_text("sub-01\nsub-02\n")
+    assert _tree(out) == {
+        "sub-01/data.bdf": b"one",
+        "sub-02/data.bdf": b"two",
+        "participants.tsv": b"sub-01\nsub-02\n",
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+def test_a_folder_that_fails_is_not_made_and_the_error_names_the_file_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "new" / "ds"
+    with pytest.raises(OSError) as caught, staged_folder(out) as folder:
+        (folder / "sub-01").mkdir()
+        (folder / "sub-01" / "data.bdf").write_bytes(b"one")
+        raise OSError(28, "No space left on device", str(folder / "participants.tsv"))
+    # the staging folder is an inner working: the message names where the file was going
+    assert caught.value.filename == str(out / "participants.tsv")
+    assert not out.exists() and list(out.parent.iterdir()) == []
+
+    moved: list[str] = []
+    replace = os.replace
+
+    def record(source: str, target: str) -> None:
+        moved.append(Path(target).relative_to(out).as_posix())
+        replace(source, target)
+
+    # the files that list others (participants.tsv) are moved after what they list
+    monkeypatch.setattr(os, "replace", record)
+    with staged_folder(out) as folder:
+        (folder / "participants.tsv").write_text("sub-01\n")
+        (folder / "sub-01" / "emg").mkdir(parents=True)
+        (folder / "sub-01" / "emg" / "data.bdf").write_bytes(b"one")
+        (folder / "sub-01" / "scans.tsv").write_text("emg/data.bdf\n")
+    assert moved == ["sub-01/emg/data.bdf", "sub-01/scans.tsv", "participants.tsv"]

@@ -277,3 +277,32 @@ def test_a_dropped_sensor_reconnects_and_the_recording_goes_on(tmp_path: Path) -
     assert sorted(battery) == [("glute", 64), ("glute", 64), ("hamstring", 91)]
     assert [s.status.battery_percent for s in source.streams] == [64, 91]
     assert sum(e.kind == "battery" for e in recording.events) == 3
+
+
+def test_a_stopped_session_records_every_sample_that_reached_the_host(tmp_path: Path) -> None:
+    """Stopped as Ctrl-C stops it, the recording takes what the source held back (the Blocks
+    queued, the packets the assembler had not yet placed, the hamstring's delivered late):
+    every sample received is in it."""
+    folder = tmp_path / "session"
+
+    async def main() -> BleSource:
+        source, _, tasks = await _setup([Impairments(seed=1), Impairments(jitter_s=0.002, seed=2)])
+        live = LiveSession(source.channels, source.sample_rate, AnalysisConfig(), folder)
+        live.drain = source.drain
+        session = asyncio.create_task(run_session(source.blocks(), live))
+        await asyncio.sleep(6.3)
+        session.cancel("interrupt")
+        with pytest.raises(asyncio.CancelledError):
+            await session
+        for task in tasks:
+            task.cancel()
+        assert live.stopped_by == "interrupt"
+        return source
+
+    source = _run_simulated(main)
+    recording = open_recording(folder)
+    for index, name in enumerate(("glute", "hamstring")):
+        stats = source.assembler.stats(name)
+        valid = int((~recording.lost[:, index]).sum())
+        assert stats.late == 0 and stats.lost_in_transit == 0
+        assert valid == stats.received > 2500, name

@@ -1,0 +1,176 @@
+"""``emg export``: a BIDS dataset is added to only once the export is complete, and a sample BDF
+cannot store is named in the recording it comes from."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import emg
+from emg.cli import main
+from emg.events import Event
+from emg.io import bids_format
+from emg.io.bids_format import export_bids
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "recordings" / "examples" / "hip-thrust-synthetic"
+#: The files one export of the example writes into a new dataset (subject 01).
+FILES = [
+    "README",
+    "dataset_description.json",
+    "participants.tsv",
+    "sub-01/emg/sub-01_task-hipthrust_channels.tsv",
+    "sub-01/emg/sub-01_task-hipthrust_emg.bdf",
+    "sub-01/emg/sub-01_task-hipthrust_emg.json",
+    "sub-01/emg/sub-01_task-hipthrust_events.json",
+    "sub-01/emg/sub-01_task-hipthrust_events.tsv",
+    "sub-01/sub-01_scans.tsv",
+]
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``folder``."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def _export(root: Path, *options: str) -> int:
+    return main(["export", str(EXAMPLE), "--to", "bids", str(root), *options])
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+def test_a_bids_export_writes_the_files_it_wrote_in_place(tmp_path: Path) -> None:
+    assert _export(tmp_path / "ds") == 0
+    files = _tree(tmp_path / "ds")
+    assert [name for name, data in files.items() if data is not None] == FILES
+    # the same bytes as written straight into the dataset, and nothing left beside it
+    export_bids(emg.read(EXAMPLE), tmp_path / "in-place")
+    assert files == _tree(tmp_path / "in-place")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "in-place"]
+
+
+def test_a_bids_export_adds_a_recording_and_keeps_the_dataset_s_others(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    assert _export(root) == 0
+    first = _tree(root)
+    assert _export(root, "--subject", "02") == 0
+    both = _tree(root)
+    assert {name: both[name] for name in first if name != "participants.tsv"} == {
+        name: data for name, data in first.items() if name != "participants.tsv"
+    }
+    assert both["participants.tsv"] == b"participant_id\nsub-01\nsub-02\n"
+    assert "sub-02/emg/sub-02_task-hipthrust_emg.bdf" in both
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+def _full_disk_after(name: str) -> object:
+    """A stand-in for the writer ``name`` of bids_format: it writes half of its file and the
+    disk is full (the files written before it are complete)."""
+
+    def events(base: Path, found: Sequence[Event]) -> None:
+        path = base.with_name(base.name + "_events.tsv")
+        path.write_text("onset\tdur")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    def participant(root: Path, target: Path, subject: str) -> None:
+        path = target / "participants.tsv"
+        path.write_text("participant_id\nsub-")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    return {"_write_events": events, "_participant": participant}[name]
+
+
+@pytest.mark.parametrize("subject", ["01", "02"])  # the same recording again, another one
+@pytest.mark.parametrize(
+    ("writer", "half_file"),
+    [
+        ("_write_events", "sub-{}/emg/sub-{}_task-hipthrust_events.tsv"),
+        ("_participant", "participants.tsv"),
+    ],
+)
+def test_a_bids_export_that_fails_half_way_leaves_the_earlier_dataset_as_it_was(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    subject: str,
+    writer: str,
+    half_file: str,
+) -> None:
+    root = tmp_path / "ds"
+    assert _export(root, "--authors", "Jane Doe") == 0
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    monkeypatch.setattr(bids_format, writer, _full_disk_after(writer))
+    # new authors: dataset_description.json is among the files written again
+    assert _export(root, "--subject", subject, "--authors", "John Roe") == 2
+    line = _one_line(capsys)
+    # the message names the file in the dataset, not its place in the staging folder
+    written = root / half_file.format(subject, subject)
+    assert line == f"emg: error: {written}: No space left on device"
+    assert _tree(tmp_path) == before  # byte for byte, and no new folder or file anywhere
+
+
+def test_a_bids_export_refused_after_its_data_is_written_adds_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "ds"
+    assert _export(root) == 0
+    # a lab's participants.tsv the export cannot add to: found only once the data is written
+    (root / "participants.tsv").write_text("subject\tage\nsub-01\t30\n")
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert _export(root, "--subject", "02") == 2
+    participants = root / "participants.tsv"
+    assert _one_line(capsys) == (
+        f"emg: error: {participants}, column 'participant_id': no 'participant_id' column"
+    )
+    assert _tree(tmp_path) == before
+
+
+def test_an_exception_while_staging_leaves_a_new_dataset_unmade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emg.io.output_guard import staged_folder
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a writer's bug")
+
+    monkeypatch.setattr(bids_format, "_write_events", broken)
+    root = tmp_path / "ds"
+    with pytest.raises(RuntimeError, match="a writer's bug"), staged_folder(root) as staging:
+        export_bids(emg.read(EXAMPLE), root, staging=staging)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _csv_with(tmp_path: Path, value: float, at: int) -> Path:
+    """A 2 s set at 1 kHz whose right hamstring has ``value`` µV at sample ``at``."""
+    lines = ["time,glute_right,hamstring_right"]
+    lines += [f"{i / 1000:.3f},1.5,{value if i == at else -2.0}" for i in range(2000)]
+    path = tmp_path / "set.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("kind", "out"), [("bdf", "set.bdf"), ("bids", "ds")])
+def test_a_sample_bdf_cannot_store_names_the_recording_the_channel_and_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, out: str
+) -> None:
+    # 9.95 V: a sample a reader takes, beyond the ±9.9 V a BDF header holds in microvolts
+    csv = _csv_with(tmp_path, 9.95e6, at=1234)
+    assert main(["export", str(csv), "--to", kind, str(tmp_path / out)]) == 2
+    line = _one_line(capsys)
+    assert line.startswith(
+        f"emg: error: {csv}, column 'hamstring_right': sample 1234 (1.234 s from the start) is "
+        "9.95e+06 µV, beyond the ±9.9e+06 µV (±9.9 V) that BDF can store"
+    )
+    assert str(tmp_path / out) not in line
+    assert [p.name for p in tmp_path.iterdir()] == ["set.csv"]  # nothing written, no leftover
