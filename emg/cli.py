@@ -18,6 +18,7 @@ from emg.commands.history import athlete_option
 from emg.commands.options import add_chain_options, add_channel_option, add_recruitment_options
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
+from emg.io.batch_inputs import refuse_empty_paths
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
 from emg.io.open_recording import READABLE
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
+    refuse_empty_paths(args.inputs, source="command line")
     if is_batch(args):
         if args.athlete:
             raise EmgInputError(
@@ -171,12 +173,17 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Options that take a list of numbers, which may start with a negative one.
+_NUMBER_LISTS = ("--lead-ms", "--snr-db")
+
+
 def _join_negative_lists(argv: list[str]) -> list[str]:
-    """Let ``--lead-ms -80,-60`` through: argparse would take ``-80,-60`` for an option."""
+    """Let ``--lead-ms -80,-60`` (and ``--snr-db -5,0``) through: argparse would take
+    ``-80,-60`` for an option."""
     joined: list[str] = []
     for token in argv:
-        if joined and joined[-1] == "--lead-ms" and re.fullmatch(r"-[\d.]+(,[-\d.]+)*", token):
-            joined[-1] = f"--lead-ms={token}"
+        if joined and joined[-1] in _NUMBER_LISTS and re.fullmatch(r"-[\d.]+(,[-\d.]+)*", token):
+            joined[-1] = f"{joined[-1]}={token}"
         else:
             joined.append(token)
     return joined

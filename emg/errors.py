@@ -41,6 +41,26 @@ class EmgInputError(ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class SettingError(EmgInputError):
+    """A setting the method does not accept (an analysis setting, a synthetic set's or an
+    emulated sensor's), named as the library names it; the command line names the option
+    that gave it.
+
+    Parameters
+    ----------
+    setting
+        The field at fault, as in the settings (``hold_s``; ``chain.hold_s`` once a part is
+        known).
+    reason
+        What is wrong, without the field's name.
+    """
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+
+
 class EmgDeviceError(RuntimeError):
     """A sensor or the Bluetooth stack failed in a way the user can act on.
 

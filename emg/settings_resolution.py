@@ -29,6 +29,7 @@ from emg.analysis.reps import RepConfig
 from emg.analysis.settings import recorded_settings, settings_source
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
+from emg.dsp.onset import EDGE_REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.order import ExpectedOrder
@@ -62,7 +63,8 @@ class SettingOverrides:
         (``FILE``, ``FILE:START-END``, ``START-END`` of the recording, ``310uv``).
     lead
         Where the lead comes from with the edge refinements (``steady`` or ``edges``,
-        :attr:`emg.analysis.reps.RepConfig.lead`).
+        :attr:`emg.analysis.reps.RepConfig.lead`); the others give the steady lead only, and
+        ``edges`` is refused with them (:func:`check_lead`).
     """
 
     chain: Mapping[str, Any] = field(default_factory=dict)
@@ -132,6 +134,7 @@ def resolve_settings(
     stored = recorded_settings(recording)
     base = stored or AnalysisConfig()
     chain = chain_settings(given, base.chain)
+    check_lead(given, chain)
     _check_rate(chain, recording, given, stored is not None)
     mains = given.mains if given.mains is not None else (None if stored else "auto")
     if mains is not None:
@@ -177,6 +180,7 @@ def resolve_live_settings(
     """
     given = overrides or SettingOverrides()
     chain = chain_settings(given, None)
+    check_lead(given, chain)
     if given.mains in (None, "auto"):
         mains: float | None = source_mains_hz or LIVE_MAINS_HZ
     else:
@@ -222,9 +226,39 @@ def default_settings(given: SettingOverrides) -> AnalysisConfig:
     SettingError
         Naming the setting at fault.
     """
-    return AnalysisConfig(
-        chain=chain_settings(given), exercise=exercise_settings(given), reps=rep_settings(given)
-    )
+    chain = chain_settings(given)
+    check_lead(given, chain)
+    return AnalysisConfig(chain=chain, exercise=exercise_settings(given), reps=rep_settings(given))
+
+
+def check_lead(given: SettingOverrides, chain: ChainConfig) -> None:
+    """Refuse a lead given that the refinement cannot give.
+
+    The lead is ``edges`` or ``steady`` only with the refinements that fit rising edges
+    (:data:`~emg.dsp.onset.EDGE_REFINEMENTS`); the others have no edge to move the lead
+    towards, so their lead is always the steady one: ``steady`` is what they give anyway,
+    ``edges`` would be ignored.
+
+    Parameters
+    ----------
+    given
+        The settings given (only an explicit ``lead`` is checked: the default ``edges`` of
+        the rep settings is what every refinement starts from).
+    chain
+        The signal-chain settings resolved, with the refinement in use.
+
+    Raises
+    ------
+    SettingError
+        ``reps.lead``, for ``edges`` with a refinement that fits no edge.
+    """
+    if given.lead == "edges" and chain.refinement not in EDGE_REFINEMENTS:
+        raise SettingError(
+            "reps.lead",
+            "'edges' moves the lead towards the fitted rising edges, which only the "
+            f"{', '.join(EDGE_REFINEMENTS)} refinements fit; with {chain.refinement} the lead "
+            "is always the steady one: leave the lead out or choose one of those refinements",
+        )
 
 
 def rep_settings(given: SettingOverrides, base: RepConfig | None = None) -> RepConfig:

@@ -498,3 +498,165 @@ def test_an_empty_athlete_name_is_refused_not_ignored(
     status, err = run([command, str(path), "--athlete", " ", *out], capsys)
     assert_one_line(status, err, "command line: --athlete: ' ' is not a name")
     assert not (tmp_path / "r.html").exists()
+
+
+# --- values an option or a file cannot mean -------------------------------------------------
+
+
+def test_validate_snr_db_takes_what_the_generator_simulates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    grid = ["validate", "--lead-ms", "80", "--seeds", "1", "--reps", "2", "--cramp-rep", "0"]
+    # a negative SNR (noise above the muscle) is simulated, alone or in a list
+    for snr in (["--snr-db=-5"], ["--snr-db", "-5,-10"]):
+        status, err = run([*grid, *snr, "--json"], capsys)
+        assert status == 0, err
+    status, err = run([*grid, "--snr-db=-500"], capsys)
+    assert_one_line(status, err, "command line: --snr-db: must be from -100 to 100, got -500")
+    assert status == 2 and "non-negative integer" not in err
+    status, err = run(["validate", "--snr-db", "10", "--lead-ms=-20000"], capsys)
+    assert_one_line(status, err, "command line: --lead-ms: -20000 ms cannot be simulated")
+
+
+@pytest.mark.parametrize("command", list(READERS))
+def test_a_column_named_twice_is_named_with_its_file(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[0] = "time,glute,glute"
+    path.write_text("\n".join(lines) + "\n")
+    before = fingerprint(path)
+    out = [str(tmp_path / "out.csv")] if command == "export" else []
+    out += ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(path), *out], capsys)
+    assert_one_line(status, err, f"{path}, line 1, column 'glute': appears twice in the header")
+    assert status == 2 and "glute.1" not in err and fingerprint(path) == before
+
+
+def test_analyze_says_what_is_wrong_with_its_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    for argv in (["analyze", ""], ["analyze", str(path), ""]):
+        status, err = run(argv, capsys)
+        assert_one_line(status, err, "command line: an empty path ('') names no recording")
+        assert status == 2 and "several recordings" not in err
+    # --workers sizes a cluster one recording does not need: it is analysed as alone
+    status, err = run(["analyze", "--workers", "3", str(path), "--json"], capsys)
+    assert status == 0, err
+    status, err = run(["analyze", "--scheduler", "tcp://127.0.0.1:1", str(path)], capsys)
+    assert_one_line(status, err, "--scheduler analyses on a Dask cluster into a table: give --out")
+
+
+def test_profiles_from_a_folder_that_is_not_there_name_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nonexist"
+    status, err = run(["profiles", "--dir", str(missing)], capsys)
+    assert_one_line(status, err, f"{missing}: no such folder of sensor profiles")
+    assert status == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status, err = run(["profiles", "--dir", str(empty)], capsys)
+    assert_one_line(status, err, f"{empty}: no sensor profiles (*.toml files) in this folder")
+
+
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf"])
+def test_scan_refuses_a_timeout_that_is_not_a_time(
+    timeout: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, err = run(["scan", "--timeout", timeout], capsys)
+    assert_one_line(
+        status, err, f"command line: --timeout: must be a number of seconds above 0, got {timeout}"
+    )
+    assert status == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--loss", "2"], "--loss: must be a probability from 0 to below 1, got 2"),
+        (["--loss", "nan"], "--loss: must be a probability from 0 to below 1, got nan"),
+        (["--jitter-ms", "-5"], "--jitter-ms: the mean extra delay must be 0 ms or more, got -5"),
+        (["--drift-ppm", "nan"], "--drift-ppm: the clock drift must be from -1000 to 1000 ppm"),
+        (["--drift-ppm", "1e6"], "--drift-ppm: the clock drift must be from -1000 to 1000 ppm"),
+        (["--disconnect-at", "-3"], "--disconnect-at: a stream time must be 0 s or later"),
+        (["--duration", "-1"], "--duration: must be a number of seconds above 0, got -1"),
+        (["--duration", "inf"], "--duration: must be a number of seconds above 0, got inf"),
+        (["--count", "1000000"], "--count: must be from 1 to 8 sensors"),
+        (["--count", "0"], "--count: must be from 1 to 8 sensors"),
+    ],
+)
+def test_emulate_refuses_what_it_cannot_emulate_before_opening_anything(
+    options: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # nothing to open here: a value that got through would fail on the transport, not here
+    argv = ["emulate", "emg-stream-v1", "--host-transport", "no-such-transport", "--duration"]
+    status, err = run([*argv, "1", *options], capsys)
+    assert_one_line(status, err, f"command line: {expected}")
+    assert status == 2
+
+
+def test_lead_from_edges_with_a_refinement_without_edges_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import emg
+
+    path = csv_set(tmp_path)
+    status, err = run(
+        ["analyze", str(path), "--refinement", "bonato", "--lead-from", "edges"], capsys
+    )
+    assert_one_line(
+        status,
+        err,
+        "command line: --lead-from edges with --refinement bonato: 'edges' moves the lead "
+        "towards the fitted rising edges",
+    )
+    assert status == 2
+    # the same in code, naming the setting; steady is what bonato gives, and is kept
+    with pytest.raises(SettingError, match=r"^reps\.lead: 'edges' moves the lead"):
+        emg.analyze(path, refinement="bonato", lead="edges")
+    status, err = run(
+        ["analyze", str(path), "--refinement", "bonato", "--lead-from", "steady", "--json"], capsys
+    )
+    assert status == 0, err
+
+
+def test_a_sidecar_rate_that_contradicts_the_time_column_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    rate = json.loads((EXAMPLE / "session.json").read_text())["sample_rate"]
+    sidecar = path.with_suffix(".json")
+    sidecar.write_text(json.dumps({"SamplingFrequency": rate / 2}))
+    before = fingerprint(tmp_path)
+    status, err = run(["analyze", str(path)], capsys)
+    assert_one_line(
+        status,
+        err,
+        f"{sidecar}: field 'SamplingFrequency': {rate / 2:g} Hz, but the time column of "
+        f"set.csv is sampled at {rate:g} Hz",
+    )
+    assert status == 2 and fingerprint(tmp_path) == before
+    sidecar.write_text(json.dumps({"SamplingFrequency": rate * (1 + 1e-5)}))  # rounding
+    assert run(["analyze", str(path), "--json"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("command", list(READERS))
+def test_session_samples_described_as_int16_are_refused_and_kept(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = session(tmp_path, **{"samples.dtype": "int16"})
+    before = fingerprint(folder)
+    out = [str(tmp_path / "out.csv")] if command == "export" else []
+    out += ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(folder), *out], capsys)
+    assert_one_line(
+        status,
+        err,
+        f"{folder / 'session.json'}: field 'samples.dtype': 'int16', but samples.f32 is read "
+        "as float32 little-endian only",
+    )
+    assert status == 2 and fingerprint(folder) == before
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "r.html").exists()

@@ -58,7 +58,8 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=positive_int,
         metavar="N",
-        help="worker processes of the local Dask cluster (default: one per core)",
+        help="worker processes of the local Dask cluster (default: one per core; one "
+        "recording is analysed in this process, whatever N)",
     )
     group.add_argument(
         "--scheduler",
@@ -70,8 +71,9 @@ def add_batch_options(parser: argparse.ArgumentParser) -> None:
 
 def is_batch(args: argparse.Namespace) -> bool:
     """True unless ``args`` name one recording and no batch option: several paths, a pattern,
-    a folder that is not itself a recording, or ``--out`` / ``--workers`` / ``--scheduler``."""
-    if args.out is not None or args.workers is not None or args.scheduler is not None:
+    a folder that is not itself a recording, or ``--out`` / ``--scheduler`` (``--workers``
+    alone sizes a cluster that one recording does not need: it is analysed as alone)."""
+    if args.out is not None or args.scheduler is not None:
         return True
     if len(args.inputs) != 1:
         return True
@@ -146,7 +148,13 @@ def run_batch(args: argparse.Namespace) -> int:
             source="command line",
         )
     if args.out is None:
-        expand_inputs(args.inputs)  # says so when there is no recording at all
+        inputs = expand_inputs(args.inputs)  # says so when there is no recording at all
+        if len(args.inputs) == 1 and inputs == [Path(args.inputs[0])]:  # one, with --scheduler
+            raise EmgInputError(
+                "--scheduler analyses on a Dask cluster into a table: give --out REPS.parquet "
+                f"or --out REPS.csv, or leave --scheduler out to analyse {args.inputs[0]} here",
+                source="command line",
+            )
         raise EmgInputError(
             "several recordings (more than one path, a pattern or a folder of recordings) "
             "are analysed into a table: give --out REPS.parquet or --out REPS.csv",

@@ -57,8 +57,12 @@ def run_profiles(args: argparse.Namespace) -> int:
     """``emg profiles``."""
     profiles = _profiles(args)
     if not profiles:
-        print("no profiles found")
-        return 1
+        folders = [str(folder) for folder in args.dir or ["firmware_configs"]]
+        raise EmgInputError(
+            "no sensor profiles (*.toml files) in "
+            + ("this folder" if len(folders) == 1 else "these folders"),
+            source=", ".join(folders),
+        )
     print(f"{'profile':<16} {'rate Hz':>8} {'ch':>3}  {'decoder':<14} file")
     for profile in profiles.values():
         print(

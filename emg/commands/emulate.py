@@ -11,10 +11,17 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.commands.synthetic_options import floats
-from emg.devices.emulation import device_mode_device, emulate, host_mode_devices
+from emg.devices.emulation import (
+    MAX_SENSORS,
+    check_emulation,
+    device_mode_device,
+    emulate,
+    host_mode_devices,
+)
 from emg.devices.emulator import Impairments
 from emg.devices.profiles import SensorProfile, load_profiles
-from emg.errors import EmgInputError
+from emg.devices.sample_clock import MAX_DRIFT_PPM
+from emg.errors import EmgInputError, SettingError
 from emg.sources.synthetic import DEMO_SET, generate_session
 
 
@@ -36,11 +43,31 @@ def add_parser(commands: Any) -> None:
     where.add_argument(
         "--host-transport", metavar="T", help="bumble transport to a Bluetooth host (e.g. vhci)"
     )
-    emulate_parser.add_argument("--count", type=int, default=1, help="sensors (host mode) (1)")
-    emulate_parser.add_argument("--duration", type=float, metavar="S", help="stop after S s")
-    emulate_parser.add_argument("--loss", type=float, default=0.0, help="packet loss (0)")
-    emulate_parser.add_argument("--jitter-ms", type=float, default=0.0, help="mean delay (0)")
-    emulate_parser.add_argument("--drift-ppm", type=float, default=0.0, help="clock drift (0)")
+    emulate_parser.add_argument(
+        "--count",
+        type=int,
+        default=1,
+        help=f"sensors in host mode, 1 to {MAX_SENSORS}: a Bluetooth LE controller holds a "
+        "handful of connections and the analysis uses at most four sensors (1)",
+    )
+    emulate_parser.add_argument(
+        "--duration", type=float, metavar="S", help="stop after S s (above 0; default: Ctrl-C)"
+    )
+    emulate_parser.add_argument(
+        "--loss",
+        type=float,
+        default=0.0,
+        help="probability of losing each packet, 0 to below 1 (0)",
+    )
+    emulate_parser.add_argument(
+        "--jitter-ms", type=float, default=0.0, help="mean extra delay of a packet, >= 0 ms (0)"
+    )
+    emulate_parser.add_argument(
+        "--drift-ppm",
+        type=float,
+        default=0.0,
+        help=f"sensor clock drift, -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g} ppm (0)",
+    )
     emulate_parser.add_argument(
         "--disconnect-at",
         type=floats,
@@ -50,6 +77,17 @@ def add_parser(commands: Any) -> None:
     )
     emulate_parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     emulate_parser.set_defaults(handler=run_emulate)
+
+
+#: The option that gives each emulation setting, for messages.
+OPTIONS = {
+    "count": "--count",
+    "duration_s": "--duration",
+    "loss": "--loss",
+    "jitter_s": "--jitter-ms",
+    "drift_ppm": "--drift-ppm",
+    "disconnect_at_s": "--disconnect-at",
+}
 
 
 def sensor_signals(profile: SensorProfile, count: int) -> list[npt.NDArray[np.float64]]:
@@ -76,18 +114,21 @@ def run_emulate(args: argparse.Namespace) -> int:
         )
     profile = profiles[args.profile]
     count = args.count if args.host_transport else 1
-    if count < 1:
-        raise EmgInputError("--count must be at least 1", source="command line")
-    impairments = [
-        Impairments(
-            loss=args.loss,
-            jitter_s=args.jitter_ms / 1000,
-            drift_ppm=args.drift_ppm,
-            disconnect_at_s=tuple(args.disconnect_at),
-            seed=args.seed + i,
-        )
-        for i in range(count)
-    ]
+    try:  # every value checked before anything is opened
+        check_emulation(args.count, args.duration)
+        impairments = [
+            Impairments(
+                loss=args.loss,
+                jitter_s=args.jitter_ms / 1000,
+                drift_ppm=args.drift_ppm,
+                disconnect_at_s=tuple(args.disconnect_at),
+                seed=args.seed + i,
+            )
+            for i in range(count)
+        ]
+    except SettingError as error:
+        option = OPTIONS.get(error.setting, error.setting)
+        raise EmgInputError(f"{option}: {error.reason}", source="command line") from None
     names = sensor_names(profile, count)
     # the signals are built before a controller is opened: a host waiting on an open
     # controller (BlueZ on /dev/vhci) must not wait for numerics

@@ -64,6 +64,10 @@ def option_error(error: SettingError, args: argparse.Namespace | None = None) ->
             source="command line",
         )
     option = OPTIONS.get(error.setting, error.setting)
+    refinement = getattr(args, "refinement", None)
+    if error.setting == "reps.lead" and refinement:
+        # refused with the refinement given: name both options
+        option = f"--lead-from {getattr(args, 'lead_from', '')} with --refinement {refinement}"
     return EmgInputError(f"{option}: {error.reason}", source="command line")
 
 
@@ -159,7 +163,8 @@ def add_recruitment_options(parser: argparse.ArgumentParser) -> None:
         "the steady lead moved towards the fitted edges' where the two disagree; unbiased by "
         "a slowly recruiting muscle, more scattered at 5-10 dB) or steady (the CUSUM change "
         "points and the rise alignment alone: the CUSUM's lead and orders, with the edges' "
-        "onsets). A recorded session keeps the one it was recorded with",
+        "onsets). The other refinements fit no edge: their lead is always steady, and "
+        "edges is refused with them. A recorded session keeps the one it was recorded with",
     )
     group.add_argument(
         "--flag",

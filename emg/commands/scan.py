@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,9 @@ def add_parser(commands: Any) -> None:
         description="Scan for Bluetooth LE devices and list those that match a sensor profile "
         "(name, address, signal strength, profile). --all lists every device seen.",
     )
-    scan.add_argument("--timeout", type=float, default=5.0, help="seconds to scan (5)")
+    scan.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="seconds to scan, above 0 (5)"
+    )
     scan.add_argument("--all", action="store_true", help="also list devices without a profile")
     add_radio_option(scan)
     scan.set_defaults(handler=run_scan)
@@ -64,6 +67,11 @@ def add_parser(commands: Any) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     """``emg scan``."""
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise EmgInputError(
+            f"--timeout: must be a number of seconds above 0, got {args.timeout:g}",
+            source="command line",
+        )
     profiles = list(load_profiles(extra=args.profiles).values())
 
     async def scan() -> list[Any]:

@@ -25,6 +25,7 @@ from emg.errors import EmgInputError
 from emg.io.json_files import to_json, truth_path
 from emg.io.open_recording import READABLE
 from emg.sources.families import family_names
+from emg.sources.synthetic import RANGES
 from emg.validation.families import (
     EARLY_MS,
     FamilyGrid,
@@ -63,6 +64,7 @@ def add_parser(commands: Any) -> None:
     """Register ``emg validate``."""
     grid = ValidationGrid()
     families = FamilyGrid(families=())
+    low_snr, high_snr = RANGES["snr_db"]
     parser = commands.add_parser(
         "validate",
         help="accuracy of onset, order, flag and cramp risk on synthetic sets",
@@ -77,7 +79,9 @@ def add_parser(commands: Any) -> None:
         type=_numbers,
         default=grid.snr_db,
         metavar="DB[,DB...]",
-        help=f"SNRs (default {','.join(f'{v:g}' for v in grid.snr_db)})",
+        help=f"SNRs in dB, each from {low_snr:g} to {high_snr:g} (what the generator "
+        "simulates; below 0 dB the noise is stronger than the muscle; default "
+        f"{','.join(f'{v:g}' for v in grid.snr_db)})",
     )
     parser.add_argument(
         "--lead-ms",

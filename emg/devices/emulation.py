@@ -16,6 +16,7 @@ Two ways to reach a central:
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,38 @@ import numpy.typing as npt
 
 from emg.devices.emulator import EmulatedSensor, Impairments
 from emg.devices.profiles import SensorProfile
-from emg.errors import EmgDeviceError
+from emg.errors import EmgDeviceError, SettingError
+
+#: Most sensors emulated at once (``count`` of :func:`check_emulation`). A Bluetooth LE
+#: controller holds only a handful of connections at once (commonly 5 to 8; many laptop
+#: adapters fewer), and the analysis uses at most four sensors (glute and hamstring, each
+#: side): more emulated sensors than this cannot all be connected and streamed.
+MAX_SENSORS = 8
+
+
+def check_emulation(count: int, duration_s: float | None) -> None:
+    """Refuse a number of sensors or a duration that cannot be emulated.
+
+    Parameters
+    ----------
+    count
+        Sensors to emulate: 1 to :data:`MAX_SENSORS`.
+    duration_s
+        Seconds to stream (above 0, finite), or None to stream until cancelled.
+
+    Raises
+    ------
+    SettingError
+        Naming ``count`` or ``duration_s``.
+    """
+    if not 1 <= count <= MAX_SENSORS:
+        raise SettingError(
+            "count",
+            f"must be from 1 to {MAX_SENSORS} sensors (a Bluetooth LE controller holds a "
+            f"handful of connections; the analysis uses at most four sensors), got {count}",
+        )
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise SettingError("duration_s", f"must be a number of seconds above 0, got {duration_s:g}")
 
 
 def sensor_addresses(count: int) -> list[str]:
@@ -98,7 +130,15 @@ async def emulate(
     duration_s: float | None = None,
     ready: asyncio.Event | None = None,
 ) -> list[EmulatedSensor]:
-    """Start the sensors on ``devices`` and stream until ``duration_s`` (or cancelled)."""
+    """Start the sensors on ``devices`` and stream until ``duration_s`` (or cancelled).
+
+    Raises
+    ------
+    SettingError
+        For a number of sensors or a duration that cannot be emulated
+        (:func:`check_emulation`).
+    """
+    check_emulation(len(devices), duration_s)
     epoch = time.monotonic()
     sensors = [
         EmulatedSensor(device, profile, signal, name, imp, epoch=epoch)

@@ -28,6 +28,8 @@ import numpy.typing as npt
 
 from emg.devices.encoding import Encoder, Notification, make_encoder
 from emg.devices.profiles import SensorProfile, full_uuid
+from emg.devices.sample_clock import MAX_DRIFT_PPM
+from emg.errors import SettingError
 
 #: The Bluetooth SIG's Battery Service.
 BATTERY_SERVICE = full_uuid("180f")
@@ -64,6 +66,39 @@ class Impairments:
     seed: int = 0
     battery_percent: int = 87
     battery_drain_s: float = 600.0
+
+    def __post_init__(self) -> None:
+        """Refuse impairments that cannot be emulated.
+
+        Raises
+        ------
+        SettingError
+            Naming the field: ``loss`` outside [0, 1), ``jitter_s`` below 0, ``drift_ppm``
+            beyond :data:`~emg.devices.sample_clock.MAX_DRIFT_PPM` either way (what a
+            receiving :class:`~emg.devices.sample_clock.SampleClock` follows), a
+            ``disconnect_at_s`` time below 0; any of them not finite.
+        """
+        if not 0 <= self.loss < 1:  # also NaN
+            raise SettingError(
+                "loss", f"must be a probability from 0 to below 1, got {self.loss:g}"
+            )
+        if not (math.isfinite(self.jitter_s) and self.jitter_s >= 0):
+            raise SettingError(
+                "jitter_s",
+                f"the mean extra delay must be 0 ms or more, got {self.jitter_s * 1000:g} ms",
+            )
+        if not abs(self.drift_ppm) <= MAX_DRIFT_PPM:
+            raise SettingError(
+                "drift_ppm",
+                f"the clock drift must be from -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g} ppm (a "
+                f"crystal is within a few hundred; the receiving clock fit follows up to "
+                f"{MAX_DRIFT_PPM:g}), got {self.drift_ppm:g}",
+            )
+        for when in self.disconnect_at_s:
+            if not (math.isfinite(when) and when >= 0):
+                raise SettingError(
+                    "disconnect_at_s", f"a stream time must be 0 s or later, got {when:g}"
+                )
 
 
 @dataclass

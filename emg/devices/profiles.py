@@ -311,12 +311,13 @@ def load_profiles(
     Raises
     ------
     EmgInputError
-        For a bad profile, a missing ``extra`` folder, or two profiles with one name in one
-        folder.
+        For a bad profile, a missing folder given (``folders`` or ``extra``), or two profiles
+        with one name in one folder.
     """
-    for folder in extra:
+    for folder in [*extra, *(folders or [])]:
         if not Path(folder).is_dir():
-            raise EmgInputError("no such folder of sensor profiles", source=str(folder))
+            what = "not a folder" if Path(folder).exists() else "no such folder"
+            raise EmgInputError(f"{what} of sensor profiles", source=str(folder))
     profiles: dict[str, SensorProfile] = {}
     for folder in [*extra, *(folders if folders is not None else profile_folders())]:
         for path in sorted(Path(folder).glob("*.toml")):

@@ -65,6 +65,9 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Largest crystal error the clock fit believes by default, in ppm: a sensor's crystal is
+#: within a few hundred ppm; the fit's slope is limited to ``1 +- MAX_DRIFT_PPM * 1e-6``.
+MAX_DRIFT_PPM = 1000.0
 #: Closed windows needed before :attr:`SampleClock.offset_uncertainty` is given.
 MIN_WINDOWS_FOR_UNCERTAINTY = 4
 
@@ -240,7 +243,7 @@ class SampleClock:
         *,
         window_s: float = 0.25,
         history_s: float = 60.0,
-        max_drift_ppm: float = 1000.0,
+        max_drift_ppm: float = MAX_DRIFT_PPM,
         prior_rate: float | None = None,
     ) -> None:
         if nominal_rate <= 0 or window_s <= 0 or history_s < window_s or max_drift_ppm < 0:

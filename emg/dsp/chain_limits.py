@@ -18,29 +18,12 @@ from typing import Any
 from emg.block import MAX_SAMPLE_RATE_HZ
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
+from emg.errors import SettingError as SettingError  # re-exported: imported from here too
 
 #: Lowest sample rate the analysis runs at: the slowest supported sensors (Myo, Ganglion) run
 #: at 200 Hz; below it the band-pass (20 Hz up to 0.45 x the rate) and the mains check (50/60
 #: Hz and their neighbourhood) no longer fit.
 MIN_SAMPLE_RATE_HZ = 200.0
-
-
-class SettingError(EmgInputError):
-    """An analysis setting the method does not accept.
-
-    Parameters
-    ----------
-    setting
-        The field at fault, as in the settings (``hold_s``; ``chain.hold_s`` once a part is
-        known).
-    reason
-        What is wrong, without the field's name.
-    """
-
-    def __init__(self, setting: str, reason: str) -> None:
-        super().__init__(f"{setting}: {reason}")
-        self.setting = setting
-        self.reason = reason
 
 
 @dataclass(frozen=True)

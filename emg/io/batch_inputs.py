@@ -76,9 +76,10 @@ def expand_inputs(paths: Sequence[str | Path], exclude: Iterable[Path] = ()) -> 
     Raises
     ------
     EmgInputError
-        For a path that does not exist, a pattern that matches nothing, a folder that cannot
-        be read, or when no recording is found at all.
+        For an empty path, a path that does not exist, a pattern that matches nothing, a
+        folder that cannot be read, or when no recording is found at all.
     """
+    refuse_empty_paths(paths)
     skip = {p.resolve() for p in exclude}
     found: list[Path] = []
     for given in paths:
@@ -103,6 +104,29 @@ def expand_inputs(paths: Sequence[str | Path], exclude: Iterable[Path] = ()) -> 
             source=listed,
         )
     return inputs
+
+
+def refuse_empty_paths(paths: Sequence[str | Path], source: str | None = None) -> None:
+    """Refuse an empty path among ``paths``: ``Path("")`` is the current folder, which an
+    empty argument (an unset shell variable, ``''``) never meant.
+
+    Parameters
+    ----------
+    paths
+        As given (strings; a :class:`~pathlib.Path` cannot be empty).
+    source
+        Where they were given, for the message (e.g. ``command line``).
+
+    Raises
+    ------
+    EmgInputError
+        For an empty path.
+    """
+    if any(isinstance(p, str) and not p for p in paths):
+        raise EmgInputError(
+            "an empty path ('') names no recording: give a file, a folder or a pattern",
+            source=source,
+        )
 
 
 def _expand(text: str) -> list[Path]:

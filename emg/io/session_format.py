@@ -65,8 +65,9 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     EmgInputError
         Naming the file and field: a folder that is not a session, unreadable or invalid
         ``session.json`` (unknown format, bad sample rate, no channels), a finished session
-        whose samples file is shorter than recorded, samples that are not finite, a damaged
-        line in ``events.jsonl`` other than a partly written last one.
+        whose samples file is shorter than recorded, samples described as other than float32
+        little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite,
+        a damaged line in ``events.jsonl`` other than a partly written last one.
     """
     folder = Path(path)
     if folder.name == METADATA_FILE:
@@ -81,6 +82,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     meta = _read_metadata(folder / METADATA_FILE)
     fs = _sample_rate(meta, folder / METADATA_FILE)
     found = _channels(meta, folder / METADATA_FILE)
+    _check_sample_layout(meta, folder / METADATA_FILE)
     complete = meta.get("status") == "complete"
     recovered: list[str] = []
     data = _samples(folder / SAMPLES_FILE, len(found), meta, complete, recovered)
@@ -149,6 +151,31 @@ def _sample_rate(meta: Mapping[str, Any], path: Path) -> float:
             field="sample_rate",
         )
     return float(fs)
+
+
+#: How ``samples.f32`` is laid out (``session.json``'s ``samples``): the only layout read.
+SAMPLE_LAYOUT = {"dtype": "float32", "byte_order": "little"}
+
+
+def _check_sample_layout(meta: Mapping[str, Any], path: Path) -> None:
+    """Refuse a ``samples`` description other than the float32 little-endian samples read
+    (an absent one, or an absent field of it, is taken as that layout)."""
+    samples = meta.get("samples", {})
+    if not isinstance(samples, dict):
+        raise EmgInputError(
+            f"field 'samples': expected a mapping describing {SAMPLES_FILE}, got "
+            f"{type(samples).__name__}",
+            source=str(path),
+        )
+    for key, expected in SAMPLE_LAYOUT.items():
+        value = samples.get(key, expected)
+        if value != expected:
+            raise EmgInputError(
+                f"field 'samples.{key}': {value!r}, but {SAMPLES_FILE} is read as float32 "
+                "little-endian only; this session was not written by emg, or its description "
+                "was changed",
+                source=str(path),
+            )
 
 
 def _channels(meta: Mapping[str, Any], path: Path) -> list[SourceChannel]:

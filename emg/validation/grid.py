@@ -73,7 +73,7 @@ class ValidationGrid:
         # one seed stream per grid cell, so cells are independent but reproducible
         cell_seed = int(
             np.random.SeedSequence(
-                [seed, round(snr * 10), round(lead) + 10_000, cramp]
+                cell_entropy(seed, round(snr * 10), round(lead) + 10_000, cramp)
             ).generate_state(1)[0]
         )
         return dataclasses.replace(
@@ -85,6 +85,27 @@ class ValidationGrid:
             seed=cell_seed,
             cramp_rep=cramp,
         )
+
+
+def cell_entropy(*values: int) -> list[int]:
+    """Seed entropy of a grid cell from its whole numbers, any of which may be negative (an
+    SNR below 0 dB, a lead beyond -10 s); a seed sequence takes only non-negative ones.
+
+    Cells whose numbers are all non-negative keep the entropy they always had (the values
+    themselves), so their sets do not change; the others get the magnitudes followed by a
+    non-zero word saying which were negative, which no all-non-negative cell has.
+
+    Examples
+    --------
+    >>> cell_entropy(3, 50, 9920, 0)
+    [3, 50, 9920, 0]
+    >>> cell_entropy(3, -50, 9920, 0)
+    [3, 50, 9920, 0, 3]
+    """
+    if all(v >= 0 for v in values):
+        return list(values)
+    signs = sum(1 << i for i, v in enumerate(values) if v < 0)
+    return [abs(v) for v in values] + [1 + signs]
 
 
 @dataclass

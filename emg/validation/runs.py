@@ -81,10 +81,22 @@ def validation_grid(
     )
     try:
         first.validate()
+        # each SNR and lead checked before a set's seed is made from it
+        for snr in grid.snr_db:
+            dataclasses.replace(first, snr_db=snr).validate()
+    except ValueError as error:
+        # the generator's messages start with the setting they refuse
+        setting, _, reason = str(error).partition(" ")
+        raise SettingError(setting, reason) from None
+    for lead in grid.leads_ms:
+        try:
+            dataclasses.replace(first, lead_ms=lead).validate()
+        except ValueError as error:
+            raise SettingError("leads_ms", f"{lead:g} ms cannot be simulated ({error})") from None
+    try:
         for _, config in grid.sets():
             config.validate()
     except ValueError as error:
-        # the generator's messages start with the setting they refuse
         setting, _, reason = str(error).partition(" ")
         raise SettingError(setting, reason) from None
     return grid

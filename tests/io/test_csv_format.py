@@ -105,3 +105,60 @@ def test_the_sidecar_carries_the_analysis_settings(tmp_path: Path) -> None:
         read_emg_csv(path)
     sidecar.write_text(json.dumps({"SamplingFrequency": 2000}))
     assert recorded_settings(read_emg_csv(path)) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("time,glute,glute", "appears twice in the header (columns: time, glute, glute)"),
+        ("time, glute , glute", "appears twice in the header (columns: time, glute, glute)"),
+        ("time,glute,hamstring,glute", "appears twice in the header"),
+        ("time,glute,glute,glute", "appears three times in the header"),
+    ],
+)
+def test_a_column_named_twice_in_the_header_is_named_not_renamed(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    # pandas reads "glute,glute" as glute and glute.1: the message names the column written
+    path = _write(tmp_path, f"{header}\n0,1,2,3\n0.001,2,3,4\n0.002,3,4,5\n")
+    with pytest.raises(EmgInputError) as caught:
+        read_emg_csv(path)
+    message = str(caught.value)
+    assert caught.value.field == "glute" and caught.value.source == str(path)
+    assert message.startswith(f"{path}, line 1, column 'glute': {expected}"), message
+    assert "glute.1" not in message
+    # a column really called glute.1 (none repeated) is still read
+    path.write_text("time,glute,hamstring\n0,1,2\n0.001,2,3\n")
+    assert [c.label for c in read_emg_csv(path).channels] == ["glute", "hamstring"]
+
+
+def test_a_sidecar_rate_that_is_not_the_time_columns_is_refused(tmp_path: Path) -> None:
+    import json
+
+    from emg.io.csv_format import SIDECAR_RATE_TOLERANCE, write_csv_sidecar
+
+    recording = generate_session(SynthConfig(reps=2, seed=1, fs=2048)).recording
+    path = tmp_path / "set.csv"
+    write_emg_csv(path, recording)
+    sidecar = write_csv_sidecar(path, recording)
+    assert read_emg_csv(path).sample_rate == 2048  # as written: accepted
+    for stated in (2048 * (1 + SIDECAR_RATE_TOLERANCE / 2), 2047.9):  # rounding: accepted
+        sidecar.write_text(json.dumps({"SamplingFrequency": stated}))
+        assert read_emg_csv(path).sample_rate == 2048
+    for stated, expected in [
+        (
+            2000,
+            "field 'SamplingFrequency': 2000 Hz, but the time column of set.csv is sampled "
+            "at 2048 Hz",
+        ),
+        (1024.0, "field 'SamplingFrequency': 1024 Hz, but the time column"),
+        ("fast", "field 'SamplingFrequency': 'fast' is not a number of samples per second"),
+        (-2048, "field 'SamplingFrequency': -2048 is not a number of samples per second"),
+        (True, "field 'SamplingFrequency': True is not a number"),
+    ]:
+        sidecar.write_text(json.dumps({"SamplingFrequency": stated}))
+        with pytest.raises(EmgInputError) as caught:
+            read_emg_csv(path)
+        message = str(caught.value)
+        assert message.startswith(f"{sidecar}: {expected}"), message
+        assert "\n" not in message

@@ -204,6 +204,33 @@ def test_bad_sessions_get_clear_errors(
     assert where in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ({"dtype": "int16"}, "field 'samples.dtype': 'int16', but samples.f32 is read as float32"),
+        ({"dtype": "float64"}, "field 'samples.dtype': 'float64'"),
+        ({"byte_order": "big"}, "field 'samples.byte_order': 'big', but samples.f32 is read"),
+        ("int16", "field 'samples': expected a mapping describing samples.f32, got str"),
+    ],
+)
+def test_samples_described_as_other_than_float32_are_refused_not_misread(
+    tmp_path: Path, lossy_set: Recording, samples: object, expected: str
+) -> None:
+    folder = _session(tmp_path, lossy_set)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    described = {**meta["samples"], **samples} if isinstance(samples, dict) else samples
+    _edit_meta(folder, samples=described)
+    with pytest.raises(EmgInputError) as caught:
+        read_session(folder)
+    assert str(caught.value).startswith(f"{folder / METADATA_FILE}: {expected}"), caught.value
+    # as written, or without the description (older sessions), the samples are read
+    _edit_meta(folder, samples={**meta["samples"]})
+    assert read_session(folder).n_samples == 5000
+    del meta["samples"]
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    assert read_session(folder).n_samples == 5000
+
+
 def test_folder_that_is_not_a_session(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(EmgInputError, match="not a recorded session") as caught:
