@@ -21,9 +21,9 @@ import pandas as pd
 from emg.errors import EmgInputError
 from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
-from emg.io.float32_check import refuse_beyond_float32
 from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.read_errors import read_error
+from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.
@@ -100,7 +100,7 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
 
     values = {c: _numeric(frame[c], name, c) for c in ["time", *selected, *loss_columns]}
     for column in selected:
-        refuse_beyond_float32(
+        refuse_beyond_sample_range(
             values[column], name, column, "the value is damaged or not in microvolts", _line
         )
     time = values["time"]

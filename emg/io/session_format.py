@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import Channel
+from emg.block import MAX_SAMPLE_UV, Channel
 from emg.errors import EmgInputError
 from emg.events import Event, loss_mask
 from emg.io.channel_map import SourceChannel, map_channels
+from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.recording import Recording
 
 FORMAT_NAME = "emg-session"
@@ -66,8 +67,8 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         Naming the file and field: a folder that is not a session, unreadable or invalid
         ``session.json`` (unknown format, bad sample rate, no channels), a finished session
         whose samples file is shorter than recorded, samples described as other than float32
-        little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite,
-        a damaged line in ``events.jsonl`` other than a partly written last one.
+        little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite
+        or beyond ±10 V, a damaged line in ``events.jsonl`` other than a partly written last one.
     """
     folder = Path(path)
     if folder.name == METADATA_FILE:
@@ -92,7 +93,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     channels_out = tuple(_with_device(channel, meta["channels"][index]) for index, channel in taken)
     columns = [index for index, _ in taken]
     lost = loss_mask(events, labels_in_file, fs, data.shape[0])[:, columns]
-    _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
+    _check_samples(data, labels_in_file, folder / SAMPLES_FILE)
     metadata = {**meta, "complete": complete, "recovered": recovered, "source_format": "native"}
     return Recording(
         data=np.ascontiguousarray(data[:, columns]),
@@ -250,13 +251,20 @@ def _events(path: Path, complete: bool, recovered: list[str]) -> list[Event]:
     return events
 
 
-def _check_finite(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:
+def _check_samples(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:
+    """Refuse the first sample that is not a finite number or lies beyond any amplifier's
+    range (:data:`~emg.block.MAX_SAMPLE_UV`): the samples file is damaged."""
     bad = ~np.isfinite(data)
     if bad.any():
         row, column = (int(v) for v in np.argwhere(bad)[0])
         raise EmgInputError(
             f"sample {row} is not a finite number", source=str(path), field=labels[column]
         )
+    beyond = np.argwhere(np.abs(data) > MAX_SAMPLE_UV)
+    if len(beyond):
+        column = int(beyond[0][1])
+        values = data[:, column].astype(np.float64)
+        refuse_beyond_sample_range(values, str(path), labels[column], "the samples file is damaged")
 
 
 def _with_device(channel: Channel, entry: Mapping[str, Any]) -> Channel:

@@ -187,6 +187,19 @@ def native_not_finite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[
     return folder, f"{folder / 'samples.f32'}, column 'hamstring': sample 4321 is not a finite"
 
 
+def native_beyond_amplifier_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, str]:
+    folder = session_copy(tmp_path)
+    with (folder / "samples.f32").open("r+b") as file:
+        file.seek((1234 * 2 + 0) * 4)
+        file.write(np.float32(1e30).tobytes())
+    return folder, (
+        f"{folder / 'samples.f32'}, column 'glute': sample 1234 (1e+30 µV) is beyond the range "
+        "of any surface-EMG amplifier (±10 V, ±1e+07 µV); the samples file is damaged"
+    )
+
+
 # --- unreadable files -----------------------------------------------------------------------
 
 
@@ -279,6 +292,7 @@ CASES: dict[str, Callable[..., tuple[Path, str]]] = {
     "bids beyond float32": bids_beyond_float32_range,
     "xdf beyond any amplifier": xdf_beyond_amplifier_range,
     "native inf sample": native_not_finite,
+    "native sample beyond any amplifier": native_beyond_amplifier_range,
     "csv unreadable": unreadable(csv_file),
     "bdf unreadable": unreadable(bdf_file),
     "bids data unreadable": unreadable(bids_copy, BIDS_DATA),
