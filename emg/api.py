@@ -87,7 +87,7 @@ def read(path: PathLike, channels: Mapping[str, str] | Sequence[str] | None = No
         overrides = parse_channel_overrides([f"{m}={c}" for m, c in channels.items()])
     else:
         overrides = parse_channel_overrides(list(channels))
-    return open_recording(Path(path), overrides or None)
+    return open_recording(path if isinstance(path, str) else Path(path), overrides or None)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+import emg
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import check_duration, settings_to_dict
 from emg.cli import main
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
+from emg.errors import EmgInputError
 from emg.io.csv_format import write_emg_csv
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
@@ -547,6 +549,33 @@ def test_analyze_says_what_is_wrong_with_its_paths(
     assert status == 0, err
     status, err = run(["analyze", "--scheduler", "tcp://127.0.0.1:1", str(path)], capsys)
     assert_one_line(status, err, "--scheduler analyses on a Dask cluster into a table: give --out")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["report", ""], ["export", "", "out.csv"], ["replay", "", "--headless"], ["decode", "x", ""]],
+)
+def test_an_empty_input_path_names_no_recording(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """'' is refused as a path, not taken for the current folder (a report or an export of it
+    said it would replace the recording it is made from)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:  # refused as the command line is read
+        main(argv)
+    status, err = int(stop.value.code or 0), capsys.readouterr().err
+    assert_one_line(status, err, "an empty path ('') names no recording")
+    assert status == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_the_library_refuses_an_empty_path() -> None:
+    with pytest.raises(EmgInputError, match=r"an empty path \(''\) names no recording"):
+        emg.read("")
+    with pytest.raises(EmgInputError, match=r"an empty path \(''\) names no recording"):
+        emg.analyze("")
 
 
 def test_profiles_from_a_folder_that_is_not_there_name_it(

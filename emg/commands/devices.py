@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from emg.commands.options import input_path
 from emg.devices.decoding import LOG
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
@@ -43,7 +44,7 @@ def add_parsers(commands: Any) -> None:
         "are counted and reported with their line, and skipped.",
     )
     decode.add_argument("profile", metavar="PROFILE")
-    decode.add_argument("capture", type=Path, metavar="CAPTURE")
+    decode.add_argument("capture", type=input_path, metavar="CAPTURE")
     decode.add_argument("--out", type=Path, metavar="FILE.csv", help="write here, not stdout")
     decode.add_argument("--dir", type=Path, action="append", metavar="DIR", help=argparse.SUPPRESS)
     decode.set_defaults(handler=run_decode)

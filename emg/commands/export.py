@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.api import read
-from emg.commands.options import add_channel_option
+from emg.commands.options import add_channel_option, input_path
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
@@ -24,7 +24,7 @@ def add_parser(commands: Any) -> None:
         "the events as annotations (EDFbrowser, MNE), or CSV (time, channels in "
         "microvolts, loss columns) with the events in OUT.events.csv.",
     )
-    export.add_argument("input", type=Path, metavar="SESSION")
+    export.add_argument("input", type=input_path, metavar="SESSION")
     export.add_argument("--to", choices=["bids", "bdf", "csv"], required=True)
     export.add_argument(
         "out",

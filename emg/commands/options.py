@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 from emg.analysis.exercises import EXERCISES
 from emg.analysis.lead import LEADS
@@ -69,6 +70,17 @@ def option_error(error: SettingError, args: argparse.Namespace | None = None) ->
         # refused with the refinement given: name both options
         option = f"--lead-from {getattr(args, 'lead_from', '')} with --refinement {refinement}"
     return EmgInputError(f"{option}: {error.reason}", source="command line")
+
+
+def input_path(text: str) -> Path:
+    """A recording or capture named on the command line (an ``argparse`` type): an empty
+    argument (``''``, an unset shell variable) is refused, where :class:`~pathlib.Path` would
+    have taken it for the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "an empty path ('') names no recording: give a file or a folder"
+        )
+    return Path(text)
 
 
 def parse_period(text: str) -> tuple[float, float]:

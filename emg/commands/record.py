@@ -26,6 +26,7 @@ from emg.commands.options import (
     add_channel_option,
     add_recruitment_options,
     analysis_config,
+    input_path,
 )
 from emg.errors import EmgInputError
 from emg.events import Event
@@ -73,7 +74,7 @@ def add_parsers(commands: Any) -> None:
         f"{READABLE}. A recorded session is analysed with the settings it was recorded with "
         "(options given here change them).",
     )
-    replay.add_argument("session", type=Path, metavar="SESSION")
+    replay.add_argument("session", type=input_path, metavar="SESSION")
     replay.add_argument(
         "--speed",
         type=parse_speed_option,

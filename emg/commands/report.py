@@ -14,6 +14,7 @@ from emg.commands.options import (
     add_channel_option,
     add_recruitment_options,
     analysis_config,
+    input_path,
     recorded_settings,
 )
 from emg.errors import EmgInputError
@@ -52,7 +53,7 @@ def add_parser(commands: Any) -> None:
         "signal-quality and packet-loss notes, and a table of every rep. Images are "
         f"embedded; no network, no script. Reads {READABLE}.",
     )
-    report.add_argument("input", type=Path, metavar="SESSION")
+    report.add_argument("input", type=input_path, metavar="SESSION")
     report.add_argument(
         "--out",
         type=Path,

@@ -79,8 +79,11 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
     Raises
     ------
     EmgInputError
-        With the file, field or channel at fault.
+        With the file, field or channel at fault; for an empty path (``''``, which
+        :class:`~pathlib.Path` would take for the current folder).
     """
+    if isinstance(path, str) and not path:
+        raise EmgInputError("an empty path ('') names no recording: give a file or a folder")
     path = Path(path)
     try:
         kind = recording_format(path)
