@@ -118,12 +118,14 @@ class Block:
 #: damaged rate field cannot make a reader allocate gigabytes.
 MAX_SAMPLE_RATE_HZ = 100_000.0
 
-#: The largest magnitude a sample can have, in microvolts: 10 V, beyond the input range of any
+#: The largest magnitude a sample can have, in microvolts: 20 V, beyond the input range of any
 #: surface-EMG front end (a biopotential ADC takes a few volts at most: ±4.5 V at gain 1 for the
-#: ADS1299 of OpenBCI's boards; sEMG itself is a few millivolts). A larger value is damaged or
-#: not in microvolts; one such sample wrecks its channel's analysis (the filters spread it, the
-#: noise floor and the bursts are lost). Far inside float32's range (±3.4e38).
-MAX_SAMPLE_UV = 1e7
+#: ADS1299 of OpenBCI's boards; sEMG itself is a few millivolts) and the ±10 V full scale of the
+#: lab analog boards that record amplified EMG into C3D or EDF, with room for a rail sample
+#: read through a float32 scale. A larger value is damaged or not in microvolts; one such
+#: sample wrecks its channel's analysis (the filters spread it, the noise floor and the bursts
+#: are lost). Far inside float32's range (±3.4e38).
+MAX_SAMPLE_UV = 2e7
 
 
 def beyond_sample_range(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -145,7 +147,7 @@ def beyond_sample_range(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
 
     Examples
     --------
-    >>> beyond_sample_range([1.0, -2e6, 1e30, float("inf")]).tolist()
+    >>> beyond_sample_range([1.0, -1e7, 1e30, float("inf")]).tolist()
     [False, False, True, False]
     """
     array = np.asarray(values, dtype=np.float64)

@@ -262,7 +262,7 @@ async def run_session(
     finally:
         try:
             if not failed and stopped_by != "duration":
-                _feed_remaining(session)
+                _feed_remaining(session, limit)
         finally:
             session.finish(stopped_by)
             close = getattr(blocks, "aclose", None)
@@ -271,12 +271,15 @@ async def run_session(
     return stopped_by
 
 
-def _feed_remaining(session: LiveSession) -> None:
-    """Feed the session what its source received but had not handed out (once)."""
+def _feed_remaining(session: LiveSession, limit: int | None) -> None:
+    """Feed the session what its source received but had not handed out (once), up to the
+    block that reaches ``limit`` samples (``duration_s``), as the stream itself is fed."""
     drain, session.drain = session.drain, None
     if drain is None or session.finished or session.failure is not None:
         return
     for block in drain():
+        if limit is not None and block.start >= limit:
+            break
         session.feed(block)
 
 

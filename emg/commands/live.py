@@ -26,7 +26,7 @@ from emg.commands.live_sources import (
     open_live_session,
     synthetic_source,
 )
-from emg.commands.options import add_channel_option
+from emg.commands.options import add_channel_option, input_path
 from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
@@ -98,7 +98,10 @@ def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
     if kind == "replay":
         if len(rest) != 1:
             raise EmgInputError("--source replay needs one PATH", source="command line")
-        return kind, Path(rest[0])
+        try:
+            return kind, input_path(rest[0])
+        except argparse.ArgumentTypeError as error:
+            raise EmgInputError(f"--source replay: {error}", source="command line") from None
     if rest:
         raise EmgInputError(f"--source {kind} takes no PATH", source="command line")
     return kind, None

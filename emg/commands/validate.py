@@ -17,6 +17,7 @@ from emg.commands.options import (
     add_recruitment_options,
     analysis_config,
     default_config,
+    input_path,
     option_error,
 )
 from emg.dsp.chain_limits import SettingError
@@ -147,7 +148,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "recording",
         nargs="?",
-        type=Path,
+        type=input_path,
         metavar="RECORDING",
         help=f"with --truth: the recording to score ({READABLE}), analysed as emg analyze would",
     )

@@ -35,7 +35,9 @@ restarts after a gap) exactly on its clock's estimate.
 
 Gaps
 ----
-- Lost packets (``DecodedPacket.lost``) become lost inputs, hence lost outputs, in place.
+- Lost packets (``DecodedPacket.lost``) become lost inputs, hence lost outputs, in place; so
+  do received samples no amplifier gives (not finite, or beyond
+  :data:`~emg.block.MAX_SAMPLE_UV`: a decoder's glitch), which would wreck the analysis.
 - A sensor that delivers nothing for ``latency_s`` (host time, measured by the arrival times
   fed and :meth:`StreamAssembler.poll`) does not hold the others back: its channels are filled
   with 0 and masked up to ``now - latency_s``. ``latency_s`` (1 s by default) is a trade-off:
@@ -73,7 +75,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import Block, Channel
+from emg.block import Block, Channel, beyond_sample_range
 from emg.devices.decoding import DecodedPacket
 from emg.devices.sample_clock import SampleClock
 from emg.events import Event
@@ -101,6 +103,9 @@ class SensorStats:
         (masked) when they came, or that fell in a reset.
     output_valid, output_lost
         Grid samples rendered with data / masked.
+    damaged
+        Received samples not finite or beyond :data:`~emg.block.MAX_SAMPLE_UV` (no amplifier
+        gives them): placed as lost.
     timeouts
         Times the sensor was silent for longer than ``latency_s``.
     resets
@@ -110,6 +115,7 @@ class SensorStats:
     received: int = 0
     lost_in_transit: int = 0
     late: int = 0
+    damaged: int = 0
     output_valid: int = 0
     output_lost: int = 0
     timeouts: int = 0
@@ -208,10 +214,12 @@ class _Track:
         self.buffer = np.zeros((0, width), np.float32)
         self.out_data = np.zeros((0, width), np.float32)
 
-    def append_input(self, samples: Float32Array, available: bool) -> None:
-        """Append received (or lost, zero-filled) input rows."""
+    def append_input(self, samples: Float32Array, available: bool | BoolArray) -> None:
+        """Append received (or lost, zero-filled) input rows (``available``: for all of them,
+        or row by row)."""
         self.buffer = np.concatenate([self.buffer, samples])
-        self.available = np.concatenate([self.available, np.full(len(samples), available)])
+        rows = np.broadcast_to(np.asarray(available, dtype=bool), (len(samples),))
+        self.available = np.concatenate([self.available, rows])
         self.next_index += len(samples)
 
     def append_output(self, values: Float32Array, lost: BoolArray) -> None:
@@ -331,7 +339,13 @@ class StreamAssembler:
             track.stats.lost_in_transit += packet.lost
         if len(samples):
             track.clock.update(track.next_index, len(samples), arrival, packet.device_time_s)
-            track.append_input(samples, True)
+            # a value no amplifier gives (a decoder's glitch) is a lost sample, not a spike
+            bad = ~np.isfinite(samples) | beyond_sample_range(samples)
+            damaged: BoolArray = np.asarray(bad.any(axis=1), dtype=bool)
+            if damaged.any():
+                samples = np.where(damaged[:, None], np.float32(0.0), samples)
+                track.stats.damaged += int(damaged.sum())
+            track.append_input(samples, ~damaged)
             track.stats.received += len(samples)
         return self._pump()
 
@@ -413,7 +427,7 @@ class StreamAssembler:
         end = max(track.rendered for track in self._tracks.values())
         for track in self._tracks.values():
             self._fill_lost(track, end, timeout=False)
-            self._close_gap(track, track.rendered)
+            self._close_gap(track, track.rendered, delivers=False)
         return self._emit(final=True)
 
     def take_events(self) -> list[Event]:
@@ -538,8 +552,9 @@ class StreamAssembler:
             )
         )
 
-    def _close_gap(self, track: _Track, stop: int) -> None:
-        """The sensor delivers again from grid sample ``stop`` (or the stream ends there)."""
+    def _close_gap(self, track: _Track, stop: int, delivers: bool = True) -> None:
+        """The sensor delivers again from grid sample ``stop`` (``delivers``), or the stream
+        ends there: the loss is said, and a ``reconnect`` only where it delivers again."""
         if track.gap_from is None:
             return
         start = track.gap_from
@@ -555,6 +570,8 @@ class StreamAssembler:
                     data={"start": start, "stop": stop, "sensor": track.name, "cause": "timeout"},
                 )
             )
+        if not delivers:
+            return
         self._events.append(
             Event(
                 stop / self.sample_rate,

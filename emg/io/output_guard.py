@@ -103,14 +103,14 @@ def staged(out: Path) -> Iterator[Path]:
     >>> sorted(p.name for p in folder.iterdir())
     ['set.csv', 'set.json']
     """
-    with _staging(out, into=out.parent) as folder:
+    with _staging(out, into=out.parent, inside=out.parent) as folder:
         yield folder / out.name
 
 
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
     """Where to write files into the folder ``out`` (a dataset) so that they replace earlier
-    ones only once all are complete: a new folder beside ``out``, to be filled as ``out`` would
+    ones only once all are complete: a new hidden folder in ``out``, to be filled as ``out`` would
     be, whose files are moved to the same places in ``out`` when the block ends without error
     (the deepest first, so that a list of the files, such as ``participants.tsv``, comes after
     what it lists), and removed when it fails. Files of ``out`` not written again are kept.
@@ -118,7 +118,8 @@ def staged_folder(out: Path) -> Iterator[Path]:
     Parameters
     ----------
     out
-        The folder written to (made when the files are moved, if it does not exist yet).
+        The folder written to (made if it does not exist yet, and removed again when the
+        block fails).
 
     Yields
     ------
@@ -138,16 +139,25 @@ def staged_folder(out: Path) -> Iterator[Path]:
     >>> sorted(p.relative_to(dataset).as_posix() for p in dataset.rglob("*.*"))
     ['participants.tsv', 'sub-01/data.bdf']
     """
-    with _staging(out, into=out) as folder:
-        yield folder
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        # inside the folder itself, so that the moves stay on its file system (a dataset on
+        # a mounted drive, or reached through a link, is on another than its parent)
+        with _staging(out, into=out, inside=out) as folder:
+            yield folder
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 @contextmanager
-def _staging(out: Path, into: Path) -> Iterator[Path]:
-    """A new folder beside ``out`` whose files are moved to the same places under ``into``
+def _staging(out: Path, into: Path, inside: Path) -> Iterator[Path]:
+    """A new folder in ``inside`` whose files are moved to the same places under ``into``
     when the block ends without error; removed in any case."""
-    out.parent.mkdir(parents=True, exist_ok=True)  # as the writers make it
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    inside.mkdir(parents=True, exist_ok=True)  # as the writers make it
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=inside))
     try:
         yield folder
         written = (p for p in folder.rglob("*") if p.is_file())

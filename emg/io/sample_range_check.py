@@ -44,13 +44,12 @@ def refuse_beyond_sample_range(
         return
     index = int(beyond[0])
     limit = (
-        f"beyond the range of any surface-EMG amplifier (±{MAX_SAMPLE_UV / 1e6:g} V, "
-        f"±{MAX_SAMPLE_UV:.0e} µV); {cause}"
+        f"beyond the range of any surface-EMG amplifier or analog board (±{MAX_SAMPLE_UV / 1e6:g}"
+        f" V, ±{MAX_SAMPLE_UV:.0e} µV); {cause}"
     )
+    value = f"{values[index]:.8g}"
     if line is not None:
         raise EmgInputError(
-            f"sample {values[index]:g} is {limit}", source=source, field=field, line=line(index)
+            f"sample {value} is {limit}", source=source, field=field, line=line(index)
         )
-    raise EmgInputError(
-        f"sample {index} ({values[index]:g} µV) is {limit}", source=source, field=field
-    )
+    raise EmgInputError(f"sample {index} ({value} µV) is {limit}", source=source, field=field)

@@ -32,7 +32,6 @@ from emg.block import MAX_SAMPLE_UV, Channel
 from emg.errors import EmgInputError
 from emg.events import Event, loss_mask
 from emg.io.channel_map import SourceChannel, map_channels
-from emg.io.sample_range_check import refuse_beyond_sample_range
 from emg.recording import Recording
 
 FORMAT_NAME = "emg-session"
@@ -68,7 +67,8 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         ``session.json`` (unknown format, bad sample rate, no channels), a finished session
         whose samples file is shorter than recorded, samples described as other than float32
         little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite
-        or beyond ±10 V, a damaged line in ``events.jsonl`` other than a partly written last one.
+        (samples beyond any amplifier's range are masked as lost, and ``recovered`` says so), a
+        damaged line in ``events.jsonl`` other than a partly written last one.
     """
     folder = Path(path)
     if folder.name == METADATA_FILE:
@@ -92,8 +92,10 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     labels_in_file = [c.name for c in found]
     channels_out = tuple(_with_device(channel, meta["channels"][index]) for index, channel in taken)
     columns = [index for index, _ in taken]
-    lost = loss_mask(events, labels_in_file, fs, data.shape[0])[:, columns]
-    _check_samples(data, labels_in_file, folder / SAMPLES_FILE)
+    lost = loss_mask(events, labels_in_file, fs, data.shape[0])
+    _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
+    _mask_beyond_range(data, lost, labels_in_file, recovered)
+    lost = lost[:, columns]
     metadata = {**meta, "complete": complete, "recovered": recovered, "source_format": "native"}
     return Recording(
         data=np.ascontiguousarray(data[:, columns]),
@@ -251,20 +253,35 @@ def _events(path: Path, complete: bool, recovered: list[str]) -> list[Event]:
     return events
 
 
-def _check_samples(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:
-    """Refuse the first sample that is not a finite number or lies beyond any amplifier's
-    range (:data:`~emg.block.MAX_SAMPLE_UV`): the samples file is damaged."""
+def _check_finite(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:
+    """Refuse the first sample that is not a finite number: the samples file is damaged (the
+    recorder writes none)."""
     bad = ~np.isfinite(data)
     if bad.any():
         row, column = (int(v) for v in np.argwhere(bad)[0])
         raise EmgInputError(
             f"sample {row} is not a finite number", source=str(path), field=labels[column]
         )
-    beyond = np.argwhere(np.abs(data) > MAX_SAMPLE_UV)
-    if len(beyond):
-        column = int(beyond[0][1])
-        values = data[:, column].astype(np.float64)
-        refuse_beyond_sample_range(values, str(path), labels[column], "the samples file is damaged")
+
+
+def _mask_beyond_range(
+    data: npt.NDArray[np.float32],
+    lost: npt.NDArray[np.bool_],
+    labels: list[str],
+    recovered: list[str],
+) -> None:
+    """Mask samples beyond :data:`~emg.block.MAX_SAMPLE_UV` as lost (zero-filled), saying so
+    in ``recovered``: a session recorded before the live path masked them (a sensor's glitch)
+    is read with them left out of the analysis rather than refused."""
+    beyond = np.abs(data) > MAX_SAMPLE_UV
+    if not beyond.any():
+        return
+    data[beyond], lost[beyond] = 0.0, True
+    counts = ", ".join(f"{labels[c]} {int(n)}" for c, n in enumerate(beyond.sum(axis=0)) if n)
+    recovered.append(
+        f"samples beyond ±{MAX_SAMPLE_UV / 1e6:g} V (no amplifier gives them: a sensor's "
+        f"glitch) were masked as lost ({counts})"
+    )
 
 
 def _with_device(channel: Channel, entry: Mapping[str, Any]) -> Channel:

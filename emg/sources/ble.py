@@ -227,7 +227,8 @@ class BleSource:
         """The samples received but not yet handed out by :meth:`blocks`, as the stream's
         last Blocks, for a session that is being stopped (Ctrl-C, the window closed).
 
-        They are the Blocks queued for the consumer, then everything the assembler holds,
+        They are the Blocks queued for the consumer, then (with the notifications each sensor
+        stream had not decoded yet) everything the assembler holds,
         rendered and padded as at the end of a stream: the packets received since the last
         whole Block (up to ``latency_s`` of one sensor, where the other is slower), and a
         sensor that had reconnected but was not yet placed (seconds of samples on a host far
@@ -242,6 +243,8 @@ class BleSource:
         """
         if self._drained:
             return []
+        for stream in self.streams:  # notifications received, not yet decoded
+            stream.decode_queued()
         self._drained = True
         blocks: list[Block] = []
         while not self._out.empty():

@@ -273,13 +273,17 @@ class SensorStream:
                 continue
             if get in done:
                 self._decode(*get.result())
-                while not self._queue.empty():
-                    self._decode(*self._queue.get_nowait())
+                self.decode_queued()
                 continue
-            while not self._queue.empty():  # what arrived before the drop, with the old state
-                self._decode(*self._queue.get_nowait())
+            self.decode_queued()  # what arrived before the drop, with the old state
             if not self._stopping:
                 await self._reconnect()
+
+    def decode_queued(self) -> None:
+        """Decode the notifications received and not decoded yet (a stop hands their samples
+        over too: :meth:`emg.sources.ble.BleSource.drain`)."""
+        while not self._queue.empty():
+            self._decode(*self._queue.get_nowait())
 
     def _decode(self, arrival: float, uuid: str, payload: bytes) -> None:
         packets = self.decoder.decode(payload, uuid)

@@ -388,6 +388,49 @@ def test_poll_times_out_everyone_and_keeps_emitting() -> None:
     assert assembler.take_events() == []
 
 
+def test_samples_no_amplifier_gives_are_placed_as_lost() -> None:
+    """A decoder's glitch (two ASCII values run together: 8e7 µV; NaN) is a lost sample in
+    place, not a spike that wrecks the channel's analysis or a session no reader takes."""
+    assembler = StreamAssembler([("a", channels("glute")), ("b", channels("hamstring"))], RATE)
+    blocks: list[Block] = []
+    for j in range(300):
+        for name in ("a", "b"):
+            samples = np.full((PACKET, 2), 5.0, np.float32)
+            if name == "a" and j == 100:
+                samples[3, 0], samples[7, 1] = 8.25e7, np.nan
+            if name == "b" and j == 150:
+                samples[0, 1] = -2.1e7
+            blocks += assembler.feed(name, DecodedPacket(samples, j), 10.0 + j * 0.01 + 0.012)
+    blocks += assembler.close()
+    data = np.concatenate([b.data for b in blocks])
+    lost = np.concatenate([b.lost for b in blocks])
+    assert np.isfinite(data).all() and np.abs(data).max() == 5.0
+    # one lost sample per damaged input row, on both channels of its sensor only
+    assert lost[:, :2].all(axis=1).sum() == 2 and lost[:, 2:].all(axis=1).sum() == 1
+    assert lost[:, :2].any(axis=1).sum() == 2 and lost[:, 2:].any(axis=1).sum() == 1
+    assert (data[lost] == 0).all()
+    assert assembler.stats("a").damaged == 2 and assembler.stats("b").damaged == 1
+    assert assembler.stats("a").received == assembler.stats("b").received == 3000
+
+
+def test_a_sensor_still_away_at_the_end_is_lost_to_the_end_not_reconnected() -> None:
+    """The end of a stream (or a stop) closes a sensor's gap with its loss, and says no
+    ``reconnect``: it never delivered again."""
+    assembler = StreamAssembler([("a", channels("glute")), ("b", channels("hamstring"))], RATE)
+    for j in range(200):
+        for name in ("a", "b") if j < 150 else ("b",):
+            samples = np.ones((PACKET, 2), np.float32)
+            assembler.feed(name, DecodedPacket(samples, j), 10.0 + j * 0.01 + 0.012)
+        if j == 150:
+            assembler.link_lost("a", 10.0 + j * 0.01 + 0.012)
+    blocks = assembler.close()
+    events = assembler.take_events()
+    assert [e.kind for e in events] == ["disconnect", "loss", "loss"]
+    lost = np.concatenate([b.lost for b in blocks])
+    end = assembler.emitted
+    assert events[1].data["stop"] == end and lost[-1, :2].all() and not lost[-1, 2:].any()
+
+
 # ---------------------------------------------------------------------- pieces
 
 

@@ -146,7 +146,8 @@ def csv_beyond_amplifier_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path.write_text("\n".join(lines) + "\n")
     return path, (
         f"{path}, line 7, column 'hamstring': sample 1e+30 is beyond the range of any "
-        "surface-EMG amplifier (±10 V, ±1e+07 µV); the value is damaged or not in microvolts"
+        "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the value is damaged or not in "
+        "microvolts"
     )
 
 
@@ -155,7 +156,8 @@ def bdf_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     huge_signal(monkeypatch)
     return path, (
         f"{path}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of any "
-        "surface-EMG amplifier (±10 V, ±1e+07 µV); the signal's physical range or unit is damaged"
+        "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the signal's physical range or "
+        "unit is damaged"
     )
 
 
@@ -164,17 +166,19 @@ def bids_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     huge_signal(monkeypatch)
     return root, (
         f"{root / BIDS_DATA}, column 'glute': sample 1234 (1e+39 µV) is beyond the range of any "
-        "surface-EMG amplifier (±10 V, ±1e+07 µV); the signal's physical range or unit is damaged"
+        "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the signal's physical range or "
+        "unit is damaged"
     )
 
 
 def xdf_beyond_amplifier_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     samples = short_recording().data.astype(np.float64)
-    samples[321, 1] = -2e7  # 20 V
+    samples[321, 1] = -20000001.5  # just over 20 V
     path = xdf_file(tmp_path, samples=samples)
     return path, (
-        f"{path}, column 'hamstring': sample 321 (-2e+07 µV) is beyond the range of any "
-        "surface-EMG amplifier (±10 V, ±1e+07 µV); the value is damaged or its unit wrong"
+        f"{path}, column 'hamstring': sample 321 (-20000002 µV) is beyond the range of any "
+        "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the value is damaged or its "
+        "unit wrong"
     )
 
 
@@ -185,19 +189,6 @@ def native_not_finite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[
         file.seek((4321 * 2 + 1) * 4)
         file.write(np.float32(np.inf).tobytes())
     return folder, f"{folder / 'samples.f32'}, column 'hamstring': sample 4321 is not a finite"
-
-
-def native_beyond_amplifier_range(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, str]:
-    folder = session_copy(tmp_path)
-    with (folder / "samples.f32").open("r+b") as file:
-        file.seek((1234 * 2 + 0) * 4)
-        file.write(np.float32(1e30).tobytes())
-    return folder, (
-        f"{folder / 'samples.f32'}, column 'glute': sample 1234 (1e+30 µV) is beyond the range "
-        "of any surface-EMG amplifier (±10 V, ±1e+07 µV); the samples file is damaged"
-    )
 
 
 # --- unreadable files -----------------------------------------------------------------------
@@ -292,7 +283,6 @@ CASES: dict[str, Callable[..., tuple[Path, str]]] = {
     "bids beyond float32": bids_beyond_float32_range,
     "xdf beyond any amplifier": xdf_beyond_amplifier_range,
     "native inf sample": native_not_finite,
-    "native sample beyond any amplifier": native_beyond_amplifier_range,
     "csv unreadable": unreadable(csv_file),
     "bdf unreadable": unreadable(bdf_file),
     "bids data unreadable": unreadable(bids_copy, BIDS_DATA),

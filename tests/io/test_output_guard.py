@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,38 @@ def test_a_folder_that_fails_is_not_made_and_the_error_names_the_file_in_it(
         (folder / "sub-01" / "emg" / "data.bdf").write_bytes(b"one")
         (folder / "sub-01" / "scans.tsv").write_text("emg/data.bdf\n")
     assert moved == ["sub-01/emg/data.bdf", "sub-01/scans.tsv", "participants.tsv"]
+
+
+def _another_file_system(tmp_path: Path) -> Path | None:
+    """A writable folder on another file system than ``tmp_path`` (shared memory), if any."""
+    shm = Path("/dev/shm")
+    try:
+        if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+            return shm
+    except OSError:
+        pass
+    return None
+
+
+def test_a_folder_reached_through_a_link_to_another_file_system_is_written(
+    tmp_path: Path,
+) -> None:
+    """A dataset on a mounted drive (here: a link to one) is staged on its own file system;
+    staged beside it, the moves failed ("Invalid cross-device link")."""
+    other = _another_file_system(tmp_path)
+    if other is None:
+        pytest.skip("no second writable file system here")
+    target = Path(tempfile.mkdtemp(dir=other))
+    try:
+        (target / "participants.tsv").write_text("sub-01")
+        link = tmp_path / "dataset"
+        link.symlink_to(target)
+        with staged_folder(link) as folder:
+            (folder / "sub-02").mkdir()
+            (folder / "sub-02" / "data.bdf").write_text("2")
+            (folder / "participants.tsv").write_text("sub-01 sub-02")
+        assert (target / "sub-02" / "data.bdf").read_text() == "2"
+        assert (target / "participants.tsv").read_text() == "sub-01 sub-02"
+        assert sorted(p.name for p in target.iterdir()) == ["participants.tsv", "sub-02"]
+    finally:
+        shutil.rmtree(target, ignore_errors=True)

@@ -267,3 +267,30 @@ def test_events_after_the_end_of_a_session_are_not_its(
     live.note([Event(lossy_set.duration_s, "reconnect", "glute delivers again")])
     assert len(live.events) == kept
     assert all(e.kind != "reconnect" for e in open_recording(folder).events)
+
+
+def test_samples_beyond_any_amplifier_are_read_as_lost_and_said(
+    tmp_path: Path, lossy_set: Recording
+) -> None:
+    """A sample beyond ±20 V in samples.f32 (a sensor's glitch, before the live path masked
+    them) is left out of the analysis, with the rest of the session kept, rather than
+    wrecking its channel or making the session unreadable."""
+    folder = _session(tmp_path, lossy_set)
+    before = read_session(folder)
+    width = len(before.channels)
+    with (folder / SAMPLES_FILE).open("r+b") as file:
+        file.seek((1234 * width + 1) * 4)
+        file.write(np.float32(1e30).tobytes())
+        file.seek((4000 * width + 1) * 4)
+        file.write(np.float32(-3e7).tobytes())
+    after = read_session(folder)
+    changed = np.zeros(before.lost.shape, bool)
+    changed[[1234, 4000], 1] = True
+    assert after.lost[changed].all() and (after.data[changed] == 0).all()
+    np.testing.assert_array_equal(after.lost[~changed], before.lost[~changed])
+    np.testing.assert_array_equal(after.data[~changed], before.data[~changed])
+    assert after.metadata["recovered"] == [
+        "samples beyond ±20 V (no amplifier gives them: a sensor's glitch) were masked as lost "
+        f"({before.channels[1].label} 2)"
+    ]
+    assert before.metadata["recovered"] == []

@@ -475,7 +475,7 @@ def test_ten_thousand_channels_are_one_short_line() -> None:
 
 
 def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
-    """float64 1e300 becomes a lost sample (never inf), as does 20 V (beyond any amplifier's
+    """float64 1e300 becomes a lost sample (never inf), as does 21 V (beyond any amplifier's
     range, though float32 holds it); NaN time stamps and one stamp 10^6 s
     ahead mid-stream cost no sample and allocate nothing."""
     name = unique_name("emg-hostile")
@@ -485,7 +485,7 @@ def test_hostile_samples_and_stamps_never_allocate_or_become_inf() -> None:
     values = np.full((300, 1), 5.0)
     values[10, 0] = 1e300
     values[11, 0] = -1e39
-    values[12, 0] = 2e7
+    values[12, 0] = 2.1e7
     stamps = t + np.arange(300) / 1000.0
     stamps[100] = t + 1e6
     stamps[200:205] = np.nan
