@@ -553,7 +553,13 @@ def test_analyze_says_what_is_wrong_with_its_paths(
 
 @pytest.mark.parametrize(
     "argv",
-    [["report", ""], ["export", "", "out.csv"], ["replay", "", "--headless"], ["decode", "x", ""]],
+    [
+        ["report", ""],
+        ["export", "", "out.csv"],
+        ["replay", "", "--headless"],
+        ["decode", "x", ""],
+        ["validate", "--truth", "x.truth.json", ""],
+    ],
 )
 def test_an_empty_input_path_names_no_recording(
     argv: list[str],
@@ -569,6 +575,15 @@ def test_an_empty_input_path_names_no_recording(
     status, err = int(stop.value.code or 0), capsys.readouterr().err
     assert_one_line(status, err, "an empty path ('') names no recording")
     assert status == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_live_replay_of_an_empty_path_names_no_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, err = run(["live", "--source", "replay", "", "--no-record"], capsys)
+    assert_one_line(status, err, "--source replay: an empty path ('') names no recording")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_library_refuses_an_empty_path() -> None:
