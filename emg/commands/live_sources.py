@@ -220,7 +220,14 @@ async def lsl_source(args: argparse.Namespace, name: str) -> LiveSource:
     overrides = parse_channel_overrides(getattr(args, "channel", None) or [])
     print(f"looking for LSL stream '{name}' ({args.scan_timeout:g} s) ...", flush=True)
     source = await open_lsl_source(name, overrides or None, args.scan_timeout)
-    result = LiveSource(source.channels, source.sample_rate, source.blocks, source.metadata, None)
+    result = LiveSource(
+        source.channels,
+        source.sample_rate,
+        source.blocks,
+        source.metadata,
+        None,
+        drain=source.drain,
+    )
 
     def forward(events: list[Event]) -> None:
         for listen in result.on_event:

@@ -404,6 +404,7 @@ class LslSource:
         self._offset = clock_offset(lsl.local_clock)  # LSL time minus host monotonic time
         self.emitted = 0
         self.received = 0
+        self._held: list[Block] = []  # kept for drain() when the stream is stopped
         self.lost_samples = 0
 
     def _connect(self, lsl: Any, timeout_s: float) -> Any:
@@ -501,10 +502,12 @@ class LslSource:
         return block
 
     async def blocks(self) -> AsyncIterator[Block]:
-        """Yield blocks until cancelled (or closed); the inlet is closed at the end."""
+        """Yield blocks until cancelled (or closed); the inlet is closed at the end, once what
+        it held and the blocks pulled but not yet yielded are kept for :meth:`drain`."""
         loop = asyncio.get_running_loop()
         last = loop.time()
         stalled = False
+        unyielded: list[Block] = []
         try:
             while True:
                 blocks = self.pull()
@@ -519,10 +522,27 @@ class LslSource:
                 if stalled:
                     stalled = False
                     self._tell("reconnect", f"{self.name} streaming")
-                for block in blocks:
+                for index, block in enumerate(blocks):
+                    unyielded = blocks[index + 1 :]
                     yield block
+                unyielded = []
         finally:
+            if self.inlet is not None:
+                self._held = [*unyielded, *self.pull()]
             self.close()
+
+    def drain(self) -> list[Block]:
+        """The samples the stream had delivered to this host but :meth:`blocks` had not
+        yielded when it was stopped (for a session being stopped: Ctrl-C, the window
+        closed); a second call returns nothing.
+
+        Returns
+        -------
+        list of Block
+            Consecutive with the last Block :meth:`blocks` yielded.
+        """
+        held, self._held = self._held, []
+        return held
 
     def _tell(self, kind: EventKind, description: str) -> None:
         if self.on_event is not None:

@@ -358,6 +358,34 @@ def test_silence_is_a_disconnect_and_samples_again_a_reconnect(
     assert events[before].data["sensor"] == name
 
 
+def test_a_stopped_stream_hands_over_what_the_inlet_held() -> None:
+    """Samples that reached this host's inlet but were not yet yielded when the stream was
+    stopped are kept for the session (drain), consecutive with what it had."""
+    name = unique_name("emg-drain")
+    outlet = _outlet(name, ["glute"], rate=1000.0)
+    source = LslSource(name, timeout_s=PATIENCE_S)
+    values = np.arange(500, dtype=np.float32)[:, None]
+
+    async def run() -> list[Block]:
+        stream = source.blocks()
+        outlet.push_chunk(values[:200])
+        got: list[Block] = []
+        while sum(b.n_samples for b in got) < 200:
+            got.append(await asyncio.wait_for(stream.__anext__(), PATIENCE_S))
+        outlet.push_chunk(values[200:])
+        deadline = time.monotonic() + PATIENCE_S
+        while source.inlet.samples_available() < 300 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await stream.aclose()  # type: ignore[attr-defined]
+        return got + source.drain()
+
+    blocks = asyncio.run(run())
+    assert source.inlet is None and source.drain() == []
+    assert [b.start for b in blocks] == list(np.cumsum([0] + [b.n_samples for b in blocks[:-1]]))
+    data = np.concatenate([b.data for b in blocks])
+    np.testing.assert_array_equal(data, values)
+
+
 def test_grid_clock_smooths_jitter_and_turns_steps_into_gaps() -> None:
     fs = 1000.0
     clock = GridClock(fs, jitter_s=0.02)
