@@ -195,8 +195,8 @@ class LslOutlet:
             data[lost] = np.nan
         self._next_t = block.t0 + n / fs
         stamp = block.t0 + (n - 1) / fs + self._offset
-        self.samples += n - skip
-        self._put(("emg", data, stamp))
+        if self._put(("emg", data, stamp)):  # not once closed (a stopped session's last)
+            self.samples += n - skip
 
     def on_events(self, events: list[Event]) -> None:
         """A session's listener: queue a marker for every event of :data:`MARKER_KINDS`."""
@@ -211,8 +211,8 @@ class LslOutlet:
                 self.errors += 1
                 self.last_error = error
                 continue
-            self.markers += 1
-            self._put(("marker", text, self._offset + self._origin + event.time_s))
+            if self._put(("marker", text, self._offset + self._origin + event.time_s)):
+                self.markers += 1
 
     def attach(self, session: LiveSession) -> None:
         """Hook into a session after whatever listens to it already (console, window)."""
@@ -269,15 +269,17 @@ class LslOutlet:
             return clock_offset(self._local_clock)
         return float(self._local_clock()) - last
 
-    def _put(self, item: tuple[str, Any, float]) -> None:
+    def _put(self, item: tuple[str, Any, float]) -> bool:
+        """Queue an item for the pushing thread; False once the outlet is closed."""
         with self._wake:
             if self._closing:
-                return
+                return False
             if len(self._queue) >= self._size:
                 self._queue.popleft()
                 self.dropped += 1
             self._queue.append(item)
             self._wake.notify()
+            return True
 
     def _run(self) -> None:
         while True:
