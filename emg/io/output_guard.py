@@ -126,6 +126,11 @@ def staged_folder(out: Path) -> Iterator[Path]:
     Path
         The staging folder. A write that fails there names the file in ``out`` it was for.
 
+    Raises
+    ------
+    EmgInputError
+        When ``out`` is a file.
+
     Examples
     --------
     >>> import tempfile
@@ -139,6 +144,8 @@ def staged_folder(out: Path) -> Iterator[Path]:
     >>> sorted(p.relative_to(dataset).as_posix() for p in dataset.rglob("*.*"))
     ['participants.tsv', 'sub-01/data.bdf']
     """
+    if out.exists() and not out.is_dir():
+        raise EmgInputError("is a file; expected a folder to write into", source=str(out))
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:

@@ -94,11 +94,11 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     columns = [index for index, _ in taken]
     lost = loss_mask(events, labels_in_file, fs, data.shape[0])
     _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
-    _mask_beyond_range(data, lost, labels_in_file, recovered)
-    lost = lost[:, columns]
+    data, lost = data[:, columns], lost[:, columns]
+    _mask_beyond_range(data, lost, [c.label for c in channels_out], recovered)
     metadata = {**meta, "complete": complete, "recovered": recovered, "source_format": "native"}
     return Recording(
-        data=np.ascontiguousarray(data[:, columns]),
+        data=np.ascontiguousarray(data),
         sample_rate=fs,
         channels=channels_out,
         lost=lost,

@@ -405,6 +405,7 @@ class LslSource:
         self.emitted = 0
         self.received = 0
         self._held: list[Block] = []  # kept for drain() when the stream is stopped
+        self._unyielded: list[Block] = []  # pulled, not yet yielded by blocks()
         self.lost_samples = 0
 
     def _connect(self, lsl: Any, timeout_s: float) -> Any:
@@ -507,7 +508,6 @@ class LslSource:
         loop = asyncio.get_running_loop()
         last = loop.time()
         stalled = False
-        unyielded: list[Block] = []
         try:
             while True:
                 blocks = self.pull()
@@ -523,13 +523,15 @@ class LslSource:
                     stalled = False
                     self._tell("reconnect", f"{self.name} streaming")
                 for index, block in enumerate(blocks):
-                    unyielded = blocks[index + 1 :]
+                    self._unyielded = blocks[index + 1 :]
                     yield block
-                unyielded = []
+                self._unyielded = []
         finally:
-            if self.inlet is not None:
-                self._held = [*unyielded, *self.pull()]
-            self.close()
+            try:
+                if self.inlet is not None:
+                    self._held += self._take_held()
+            finally:
+                self.close()
 
     def drain(self) -> list[Block]:
         """The samples the stream had delivered to this host but :meth:`blocks` had not
@@ -542,7 +544,18 @@ class LslSource:
             Consecutive with the last Block :meth:`blocks` yielded.
         """
         held, self._held = self._held, []
+        if self.inlet is not None:  # not closed yet: what it holds now
+            held += self._take_held()
         return held
+
+    def _take_held(self) -> list[Block]:
+        """The blocks pulled but not yet yielded, and what the inlet holds; only those when
+        the inlet fails (stopping must not fail with it)."""
+        held, self._unyielded = self._unyielded, []
+        try:
+            return [*held, *self.pull()]
+        except Exception:  # liblsl's errors, a lost stream: best effort, as close() is
+            return held
 
     def _tell(self, kind: EventKind, description: str) -> None:
         if self.on_event is not None:

@@ -164,3 +164,12 @@ def test_a_folder_reached_through_a_link_to_another_file_system_is_written(
         assert sorted(p.name for p in target.iterdir()) == ["participants.tsv", "sub-02"]
     finally:
         shutil.rmtree(target, ignore_errors=True)
+
+
+def test_a_file_where_the_folder_should_be_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "dataset"
+    out.write_text("not a folder")
+    with pytest.raises(EmgInputError, match="is a file; expected a folder to write into"):
+        with staged_folder(out):
+            pass
+    assert out.read_text() == "not a folder"

@@ -294,3 +294,10 @@ def test_samples_beyond_any_amplifier_are_read_as_lost_and_said(
         f"({before.channels[1].label} 2)"
     ]
     assert before.metadata["recovered"] == []
+    # read with --channel: counted in the columns taken, under the names they are given
+    name = before.channels[1].label
+    renamed = read_session(folder, {"glute": name})
+    assert renamed.lost[[1234, 4000], 0].all()
+    assert renamed.metadata["recovered"][0].endswith("(glute 2)")
+    other = read_session(folder, {"glute": before.channels[0].label})
+    assert other.metadata["recovered"] == []

@@ -386,6 +386,31 @@ def test_a_stopped_stream_hands_over_what_the_inlet_held() -> None:
     np.testing.assert_array_equal(data, values)
 
 
+def test_a_stream_whose_inlet_fails_still_stops_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopping must not fail with the inlet: what it held is lost then, but the stop is
+    clean and the inlet closed."""
+    name = unique_name("emg-drain-fails")
+    outlet = _outlet(name, ["glute"], rate=1000.0)
+    source = LslSource(name, timeout_s=PATIENCE_S)
+
+    async def run() -> int:
+        stream = source.blocks()
+        outlet.push_chunk(np.zeros((200, 1), np.float32))
+        received = 0
+        while received < 200:
+            received += (await asyncio.wait_for(stream.__anext__(), PATIENCE_S)).n_samples
+
+        def fails() -> list[Block]:
+            raise RuntimeError("liblsl: the stream was lost")
+
+        monkeypatch.setattr(source, "pull", fails)
+        await stream.aclose()  # type: ignore[attr-defined]
+        return received
+
+    assert asyncio.run(run()) == 200
+    assert source.inlet is None and source.drain() == []
+
+
 def test_grid_clock_smooths_jitter_and_turns_steps_into_gaps() -> None:
     fs = 1000.0
     clock = GridClock(fs, jitter_s=0.02)
