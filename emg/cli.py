@@ -22,7 +22,7 @@ from emg.io.batch_inputs import refuse_empty_paths
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path
+from emg.io.output_guard import check_output_path, check_output_suffix
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
 from emg.version import __version__
 
@@ -138,6 +138,7 @@ def _run_synth(args: argparse.Namespace) -> int:
         raise EmgInputError(str(error), source="command line") from None
     for out in (args.out, truth_path(args.out)):
         check_output_path(out)
+    check_output_suffix(args.out, (".csv",), "a synthetic set", "OUT.csv")
     write_emg_csv(args.out, session.recording)
     write_json(truth_path(args.out), session.truth)
     recording = session.recording

@@ -586,6 +586,51 @@ def test_live_replay_of_an_empty_path_names_no_recording(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["report", "SET", "--out", "victim.csv"], "--out: a report is written as .html or .htm"),
+        (["report", "SET", "--out", "r.pdf"], "which 'r.pdf' does not end in"),
+        (["synth", "set.truth.json"], "OUT.csv: a synthetic set is written as .csv"),
+        (["synth", "set.bdf"], "which 'set.bdf' does not end in"),
+    ],
+)
+def test_an_output_named_for_another_format_is_refused(
+    argv: list[str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A report is HTML and a synthetic set CSV: named otherwise they overwrote a recording
+    (report --out victim.csv) or a truth file with another format, exit 0."""
+    path = csv_set(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    victim = tmp_path / "victim.csv"
+    shutil.copy(path, victim)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    status, err = run([str(path) if a == "SET" else a for a in argv], capsys)
+    assert_one_line(status, err, expected)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["validate", "--seeds", "1000000000"], "--seeds: must be at most 1000 per cell"),
+        (["validate", "--family", "own", "--seeds", "100000"], "--seeds: must be at most 1000"),
+        (["validate", "--family", "own", "--reps", "5001"], "--reps: must be from 1 to 5000"),
+    ],
+)
+def test_validation_runs_it_cannot_make_are_refused_at_once(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A billion seeds grew to 24 GB before it was killed; 5,001 reps was a traceback."""
+    status, err = run(argv, capsys)
+    assert_one_line(status, err, expected)
+    assert status == 2
+
+
 def test_the_library_refuses_an_empty_path() -> None:
     with pytest.raises(EmgInputError, match=r"an empty path \(''\) names no recording"):
         emg.read("")
@@ -704,3 +749,66 @@ def test_session_samples_described_as_int16_are_refused_and_kept(
     )
     assert status == 2 and fingerprint(folder) == before
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "r.html").exists()
+
+
+# --- BIDS labels, plot files and LSL names ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--subject", "0-1"], "--subject '0-1' is not a BIDS subject label"),
+        (["--subject", "../x"], "--subject '../x' is not a BIDS subject label"),
+        (["--subject", ""], "--subject '' is not a BIDS subject label"),
+        (["--task", "hip_thrust"], "--task 'hip_thrust' is not a BIDS task label"),
+    ],
+)
+def test_export_refuses_a_bids_label_it_would_rewrite(
+    options: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    dataset = tmp_path / "ds"
+    assert (
+        run(["export", str(path), "--to", "bids", str(dataset), "--subject", "01"], capsys)[0] == 0
+    )
+    before = fingerprint(dataset)
+    status, err = run(["export", str(path), "--to", "bids", str(dataset), *options], capsys)
+    assert_one_line(status, err, expected)
+    assert status == 2 and fingerprint(dataset) == before
+
+
+@pytest.mark.parametrize("command", ["record", "live"])
+def test_record_refuses_a_subject_its_export_would_refuse_before_recording(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sessions"
+    extra = ["--record"] if command == "live" else []
+    argv = [command, "--source", "synthetic", "--duration", "1", "--out", str(out), *extra]
+    status, err = run([*argv, "--subject", "../x"], capsys)
+    assert_one_line(status, err, "command line: --subject '../x' is not a BIDS subject label")
+    assert status == 2 and not out.exists()
+
+
+def test_history_refuses_a_plot_file_matplotlib_cannot_write_before_printing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "athletes.sqlite"
+    assert main(["analyze", str(csv_set(tmp_path)), "--athlete", "Dana", "--db", str(db)]) == 0
+    for name in ("p.txt", "p.csv"):
+        capsys.readouterr()
+        status = main(["history", "Dana", "--db", str(db), "--plot", str(tmp_path / name)])
+        captured = capsys.readouterr()
+        assert_one_line(status, captured.err, f"command line: --plot '{tmp_path / name}'")
+        assert "cannot write '.txt' files" in captured.err or name == "p.csv"
+        assert status == 2 and captured.out == "" and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_record_refuses_an_empty_lsl_name(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sessions"
+    argv = ["record", "--source", "synthetic", "--duration", "1", "--out", str(out)]
+    status, err = run([*argv, "--lsl", name], capsys)
+    assert_one_line(status, err, f"command line: --lsl '{name}' is empty")
+    assert status == 2 and not out.exists()

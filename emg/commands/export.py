@@ -86,6 +86,13 @@ def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
     check_output_path(out, reads=args.input)
+    if args.to == "bids" or args.anonymise:
+        from emg.io.bids_format import bids_label
+
+        if args.subject is not None:
+            bids_label(args.subject, "subject", "--subject")
+        if args.task is not None and args.to == "bids":
+            bids_label(args.task, "task", "--task")
     recording = read(args.input, args.channel)
     if args.anonymise:
         from emg.io.anonymise import anonymised

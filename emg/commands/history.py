@@ -128,6 +128,10 @@ def _db(args: argparse.Namespace) -> Path:
 
 def run_history(args: argparse.Namespace) -> int:
     """``emg history``."""
+    if args.plot is not None:
+        from emg.report.history_figure import check_figure_path
+
+        check_figure_path(args.plot, "--plot")
     db = _db(args)
     if args.rebuild:
         done = rebuild(db)

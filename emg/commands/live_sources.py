@@ -109,10 +109,19 @@ def check_live_options(args: argparse.Namespace) -> None:
     Raises
     ------
     EmgInputError
-        Naming the option (``--duration``) and its accepted range.
+        Naming the option (``--duration``) and its accepted range, a ``--subject`` that is
+        not a BIDS label, an empty ``--lsl`` name.
     """
     if getattr(args, "reuse_mvc", False) and not getattr(args, "athlete", None):
         raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
+    if getattr(args, "subject", None) is not None:  # as the session's BIDS export will need it
+        from emg.io.bids_format import bids_label
+
+        bids_label(args.subject, "subject", "--subject")
+    if getattr(args, "lsl", None) is not None:
+        from emg.sinks.lsl_outlet import check_outlet_name
+
+        check_outlet_name(args.lsl, "--lsl")
     if args.duration is not None:
         try:
             check_duration(args.duration, "--duration")

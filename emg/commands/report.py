@@ -19,7 +19,7 @@ from emg.commands.options import (
 )
 from emg.errors import EmgInputError
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path, staged
+from emg.io.output_guard import check_output_path, check_output_suffix, staged
 from emg.recording import Recording
 
 #: Options that change the analysis settings (given: the report says so).
@@ -129,6 +129,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     out = args.out if args.out is not None else default_output(args.input)
     check_output_path(out, reads=args.input)
+    check_output_suffix(out, (".html", ".htm"), "a report", "--out")
     if args.png is not None:
         check_output_path(args.png, reads=args.input)
     if not out.parent.is_dir():

@@ -270,10 +270,11 @@ def export_bids(
     out
         Dataset root folder.
     subject
-        Subject label; default ``metadata["subject"]``, else ``01``.
+        Subject label (letters and digits, :func:`bids_label`); default
+        ``metadata["subject"]``, else ``01``.
     task
-        Task name; default ``metadata["exercise"]``, else ``emg``. The file-name label keeps
-        its letters and digits only (``hip_thrust`` -> ``hipthrust``).
+        Task label (letters and digits); default from ``metadata["exercise"]`` (its letters
+        and digits: ``hip_thrust`` -> ``hipthrust``), else ``emg``.
     session
         Session label, if any.
     run
@@ -295,9 +296,9 @@ def export_bids(
     Raises
     ------
     EmgInputError
-        For a label with no letter or digit, a negative run, a root that is a file, a
-        malformed existing ``dataset_description.json`` or ``participants.tsv``, or a
-        recording BDF+ cannot hold.
+        For a label that is not a BIDS label (never rewritten), a negative run, a root
+        that is a file, a malformed existing ``dataset_description.json`` or
+        ``participants.tsv``, or a recording BDF+ cannot hold.
     """
     info = info or DatasetInfo()
     root = Path(out)
@@ -337,15 +338,24 @@ def bids_names(
     Raises
     ------
     EmgInputError
-        For a label without a letter or digit, or a negative run.
+        For a subject, session or given task that is not a BIDS label (:func:`bids_label`;
+        never rewritten), or a negative run.
     """
-    task_name = str(task or metadata.get("exercise") or "emg")
+    task_name = str(task if task is not None else metadata.get("exercise") or "emg")
     if run is not None and run < 0:
         raise EmgInputError(f"run must be 0 or more, got {run}", field="run")
+    if subject is None:
+        subject = str(metadata.get("subject") or "01")
+        if not _LABEL.fullmatch(subject.removeprefix("sub-")):
+            raise EmgInputError(
+                f"the recording's subject '{subject}' is not a BIDS subject label (letters "
+                "and digits only): give one (emg export --subject 01)",
+                field="subject",
+            )
     return BidsNames(
-        subject=_label(str(subject or metadata.get("subject") or "01"), "sub", "subject"),
-        task=_label(task_name, "task", "task"),
-        session=_label(session, "ses", "session") if session else None,
+        subject=bids_label(subject, "subject"),
+        task=bids_label(task, "task") if task is not None else _task_label(task_name),
+        session=bids_label(session, "session") if session is not None else None,
         run=run,
         task_name=task_name,
     )
@@ -385,12 +395,52 @@ def placement_description(muscles: Sequence[str]) -> str:
     return f"{SENIAM}: {'; '.join(sites)}." if sites else f"{SENIAM}."
 
 
-def _label(value: str, prefix: str, field: str) -> str:
-    text = value.strip().removeprefix(f"{prefix}-")
-    label = re.sub(r"[^0-9a-zA-Z]", "", text)
+def bids_label(value: str, entity: str, option: str | None = None) -> str:
+    """A BIDS entity label as given, checked: letters and digits only, not empty (the BIDS
+    ``label`` rule); a leading ``sub-`` / ``ses-`` / ``task-`` is dropped. Never rewritten, so
+    that two labels given differently never land on the same files.
+
+    Parameters
+    ----------
+    value
+        The label as given.
+    entity
+        ``subject``, ``session`` or ``task``.
+    option
+        The command-line option that gave it (``--subject``), to name in the error.
+
+    Raises
+    ------
+    EmgInputError
+        For a label with anything but letters and digits (``a_b``, ``../x``, ``é1``, ``""``).
+    """
+    label = value.removeprefix(f"{_ENTITY_PREFIXES.get(entity, entity)}-")
+    if not _LABEL.fullmatch(label):
+        where = option or entity
+        raise EmgInputError(
+            f"{where} '{value}' is not a BIDS {entity} label: use letters and digits only "
+            "(A-Z, a-z, 0-9)",
+            source="command line" if option else None,
+            field=None if option else entity,
+        )
+    return label
+
+
+#: Entity keys in file names.
+_ENTITY_PREFIXES = {"subject": "sub", "session": "ses", "task": "task"}
+
+#: A BIDS label: alphanumeric, not empty (ASCII only).
+_LABEL = re.compile(r"[0-9A-Za-z]+")
+
+
+def _task_label(exercise: str) -> str:
+    """The task label made from an exercise's name (``hip_thrust`` -> ``hipthrust``)."""
+    label = re.sub(r"[^0-9a-zA-Z]", "", exercise)
     if not label:
         raise EmgInputError(
-            f"'{value}' has no letter or digit to make a BIDS {field} label", field=field
+            f"exercise '{exercise}' has no letter or digit to make a BIDS task label: "
+            "give the task",
+            field="task",
         )
     return label
 

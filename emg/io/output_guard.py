@@ -64,6 +64,34 @@ def check_output_path(out: Path, reads: Path | None = None) -> None:
         )
 
 
+def check_output_suffix(out: Path, suffixes: tuple[str, ...], what: str, option: str) -> None:
+    """Refuse an output whose name says another format than the one written (a report named
+    ``r.pdf`` is HTML; ``emg synth s.truth.json`` would write CSV into the truth file).
+
+    Parameters
+    ----------
+    out
+        The output path given.
+    suffixes
+        The suffixes the format may have, lower case with the dot (``(".html", ".htm")``).
+    what
+        What is written (``a report``).
+    option
+        The option or argument that named it (``--out``).
+
+    Raises
+    ------
+    EmgInputError
+        Naming the option, the file and the format.
+    """
+    if out.suffix.lower() not in suffixes:
+        raise EmgInputError(
+            f"{option}: {what} is written as {' or '.join(suffixes)}, which '{out.name}' does "
+            "not end in",
+            source="command line",
+        )
+
+
 def check_not_a_recording(out: Path) -> None:
     """Refuse to replace a file that is a recording (a table written over a set's CSV).
 

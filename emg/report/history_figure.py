@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from emg.errors import EmgInputError
 from emg.wording import RISK_NOTE
 
 
@@ -45,6 +46,27 @@ def history_figure(table: pd.DataFrame, athlete: str) -> Figure:
 
 
 def write_history_figure(table: pd.DataFrame, path: Path, athlete: str) -> None:
-    """Draw :func:`history_figure` into a PNG file."""
+    """Draw :func:`history_figure` into a file (its format from its ending, see
+    :func:`check_figure_path`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     history_figure(table, athlete).savefig(path, dpi=120)
+
+
+def check_figure_path(path: Path, option: str | None = None) -> Path:
+    """A file a figure can be written to: its ending one matplotlib writes (``.png``,
+    ``.svg``, ``.pdf`` ...; none: PNG, ``.png`` added).
+
+    Raises
+    ------
+    EmgInputError
+        For another ending (``.txt``, ``.csv``), naming ``option`` (``--plot``) when given.
+    """
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = path.suffix.lower().removeprefix(".")
+    if suffix and suffix not in formats:
+        raise EmgInputError(
+            f"{option or 'figure'} '{path}': matplotlib cannot write '.{suffix}' files; "
+            "use one of " + ", ".join(f".{f}" for f in sorted(formats)),
+            source="command line" if option else str(path),
+        )
+    return path

@@ -45,6 +45,7 @@ import numpy as np
 
 from emg.analysis.pipeline import PipelineOutput
 from emg.block import Block, Channel
+from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io.lsl_meta import clock_offset, load_pylsl, write_channels
 from emg.session import LiveSession
@@ -78,6 +79,24 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def check_outlet_name(name: str, option: str | None = None) -> str:
+    """An LSL outlet name, checked: not empty or blank (liblsl cannot describe such a stream).
+
+    Raises
+    ------
+    EmgInputError
+        For an empty or blank name, naming ``option`` (``--lsl``) when given.
+    """
+    if not name.strip():
+        raise EmgInputError(
+            f"{option or 'the LSL outlet name'} '{name}' is empty: give the stream a name "
+            "(e.g. emg)",
+            source="command line" if option else None,
+            field=None if option else "name",
+        )
+    return name
 
 
 def default_source_id(channels: Iterable[Channel]) -> str:
@@ -120,6 +139,7 @@ class LslOutlet:
         host_clock: bool | None = None,
         queue_items: int = QUEUE_ITEMS,
     ) -> None:
+        check_outlet_name(name)
         lsl = load_pylsl()
         self.channels, self.sample_rate, self.name = channels, float(sample_rate), name
         self.source_id = source_id or default_source_id(channels)

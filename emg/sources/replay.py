@@ -12,13 +12,17 @@ from emg.recording import Recording
 REPLAY_BLOCK_S = 0.02
 
 
+#: Slowest replay: a tenth of real time (slower, a set of a minute would take hours).
+MIN_SPEED = 0.1
+
+
 def parse_speed(text: str) -> float | None:
     """``"1"``, ``"2.5"`` or ``"max"`` -> a speed factor (None = as fast as possible).
 
     Raises
     ------
     ValueError
-        For anything else, or a factor that is not positive.
+        For anything else, or a factor that is not positive or below :data:`MIN_SPEED`.
     """
     if text.strip().lower() == "max":
         return None
@@ -28,6 +32,10 @@ def parse_speed(text: str) -> float | None:
         raise ValueError(f"speed must be a positive factor or 'max', got '{text}'") from None
     if not speed > 0 or speed == float("inf"):
         raise ValueError(f"speed must be a positive factor or 'max', got '{text}'")
+    if speed < MIN_SPEED:
+        raise ValueError(
+            f"speed must be at least {MIN_SPEED:g} (a tenth of real time), got '{text}'"
+        )
     return speed
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from emg.analysis.pipeline import AnalysisConfig
 from emg.dsp.chain_limits import SettingError
 from emg.sources.families import family_names
+from emg.sources.synthetic import MAX_REPS
 from emg.validation.families import FamilyGrid, run_family_validation, summarize_families
 from emg.validation.grid import PeerDetector, ValidationGrid, run_validation, summarize_validation
 from emg.validation.targets import hamstring_first_calls, judge_targets
@@ -61,6 +62,7 @@ def validation_grid(
     SettingError
         Naming the setting at fault (``seeds``, ``fs``, ``reps`` ...), or an empty grid.
     """
+    check_seeds(seeds)
     default = ValidationGrid()
     grid = ValidationGrid(
         snr_db=default.snr_db if snr_db is None else tuple(float(v) for v in snr_db),
@@ -102,6 +104,23 @@ def validation_grid(
     return grid
 
 
+#: Most seeds per cell a validation run takes (each is a whole set per cell: 1,000 already
+#: takes hours; more only exhausts the memory).
+MAX_SEEDS = 1000
+
+
+def check_seeds(seeds: int | None) -> None:
+    """Refuse a number of seeds per cell a run cannot take (None: the default).
+
+    Raises
+    ------
+    SettingError
+        ``seeds``, beyond :data:`MAX_SEEDS`.
+    """
+    if seeds is not None and seeds > MAX_SEEDS:
+        raise SettingError("seeds", f"must be at most {MAX_SEEDS} per cell, got {seeds}")
+
+
 def family_grid(
     family: str,
     *,
@@ -132,6 +151,7 @@ def family_grid(
     if family != "all" and family not in known:
         raise SettingError("family", f"unknown family '{family}'; one of {', '.join(known)} or all")
     names = known if family == "all" else (family,)
+    check_seeds(seeds)
     default = FamilyGrid(families=names)
     rates = default.fs if fs is None else tuple(float(v) for v in _sequence(fs))
     grid = FamilyGrid(
@@ -143,7 +163,7 @@ def family_grid(
     )
     problems = [
         ("seeds", not grid.seeds, "give at least one seed"),
-        ("reps", grid.reps < 1, "give at least one rep per set"),
+        ("reps", not 1 <= grid.reps <= MAX_REPS, f"must be from 1 to {MAX_REPS} per set"),
         ("fs", not grid.fs or any(not 200 <= v <= 20000 for v in grid.fs), "must be 200-20000 Hz"),
         ("leads_ms", not grid.leads_ms, "give at least one lead"),
         (

@@ -21,7 +21,13 @@ from emg import __version__
 from emg.block import Channel
 from emg.errors import EmgInputError
 from emg.events import Event
-from emg.io.bids_format import BIDS_VERSION, CHANNEL_COLUMNS, export_bids, read_bids
+from emg.io.bids_format import (
+    BIDS_VERSION,
+    CHANNEL_COLUMNS,
+    bids_label,
+    export_bids,
+    read_bids,
+)
 from emg.io.edf_format import recording_events
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
@@ -248,8 +254,49 @@ def test_defaults_for_subject_and_task(session: Recording, tmp_path: Path) -> No
     assert sidecar["PowerLineFrequency"] == "n/a"
     assert "Manufacturer" not in sidecar
     assert not list((tmp_path / "ds").rglob("*_scans.tsv"))
-    named = export_bids(plain, tmp_path / "ds2", subject="sub-A_1", task="Hip Thrust")
+    named = export_bids(plain, tmp_path / "ds2", subject="sub-A1", task="HipThrust")
     assert named.name == "sub-A1_task-HipThrust_emg.bdf"
+
+
+@pytest.mark.parametrize(
+    ("labels", "field"),
+    [
+        ({"subject": "a_b"}, "subject"),
+        ({"subject": "0-1"}, "subject"),
+        ({"subject": "../x"}, "subject"),
+        ({"subject": "é1"}, "subject"),
+        ({"subject": ""}, "subject"),
+        ({"task": "Hip Thrust"}, "task"),
+        ({"task": ""}, "task"),
+        ({"session": "1.2"}, "session"),
+        ({"session": ""}, "session"),
+    ],
+)
+def test_a_label_bids_does_not_allow_is_refused_not_rewritten(
+    session: Recording, tmp_path: Path, labels: dict[str, str], field: str
+) -> None:
+    root = tmp_path / "ds"
+    export_bids(session, root, subject="01")
+    before = sorted(p for p in root.rglob("*"))
+    with pytest.raises(EmgInputError, match=r"is not a BIDS .* label") as caught:
+        export_bids(session, root, **labels)
+    assert caught.value.field == field
+    assert sorted(p for p in root.rglob("*")) == before
+
+
+def test_bids_label_names_the_option() -> None:
+    assert bids_label("sub-07", "subject") == "07"
+    with pytest.raises(EmgInputError, match=r"--subject '0-1' is not a BIDS subject label"):
+        bids_label("0-1", "subject", "--subject")
+
+
+def test_a_recorded_subject_bids_does_not_allow_asks_for_one(
+    session: Recording, tmp_path: Path
+) -> None:
+    odd = dataclasses.replace(session, metadata={**session.metadata, "subject": "a_b"})
+    with pytest.raises(EmgInputError, match=r"the recording's subject 'a_b'.*--subject"):
+        export_bids(odd, tmp_path / "ds")
+    assert export_bids(odd, tmp_path / "ds", subject="ab").parent.parent.name == "sub-ab"
 
 
 def test_several_recordings_need_the_file(session: Recording, tmp_path: Path) -> None:

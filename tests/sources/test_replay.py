@@ -56,6 +56,7 @@ def test_start_offset_and_speed_parsing(lossy_set: Recording) -> None:
     assert blocks[0].start == 2000 and blocks[0].t0 == pytest.approx(1.0)
     assert sum(b.n_samples for b in blocks) == lossy_set.n_samples - 2000
     assert parse_speed("max") is None and parse_speed("2.5") == 2.5
-    for bad in ("0", "-1", "fast", "inf"):
+    for bad in ("0", "-1", "fast", "inf", "1e-9", "0.09"):  # 1e-9 would never end
         with pytest.raises(ValueError, match="speed"):
             parse_speed(bad)
+    assert parse_speed("0.1") == 0.1
