@@ -651,15 +651,18 @@ def test_profiles_from_a_folder_that_is_not_there_name_it(
     assert_one_line(status, err, f"{empty}: no sensor profiles (*.toml files) in this folder")
 
 
-@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf"])
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "1e+12"])
 def test_scan_refuses_a_timeout_that_is_not_a_time(
     timeout: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    expected = "must be a number of seconds above 0 and at most 600, got " + timeout
     status, err = run(["scan", "--timeout", timeout], capsys)
-    assert_one_line(
-        status, err, f"command line: --timeout: must be a number of seconds above 0, got {timeout}"
-    )
+    assert_one_line(status, err, f"command line: --timeout: {expected}")
     assert status == 2
+    # the search for an LSL stream too (-1 and 1e12 s searched for ever, deaf to Ctrl-C)
+    argv = ["record", "--source", "lsl:nosuch", "--scan-timeout", timeout, "--out", "unused"]
+    status, err = run(argv, capsys)
+    assert_one_line(status, err, f"command line: --scan-timeout: {expected}")
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from emg.commands.options import (
     option_error,
     setting_overrides,
 )
-from emg.commands.scan import add_radio_option
+from emg.commands.scan import add_radio_option, check_scan_timeout
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
@@ -122,6 +122,7 @@ def check_live_options(args: argparse.Namespace) -> None:
         from emg.sinks.lsl_outlet import check_outlet_name
 
         check_outlet_name(args.lsl, "--lsl")
+    check_scan_timeout(args.scan_timeout, "--scan-timeout")
     if args.duration is not None:
         try:
             check_duration(args.duration, "--duration")

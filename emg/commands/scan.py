@@ -65,13 +65,24 @@ def add_parser(commands: Any) -> None:
     scan.set_defaults(handler=run_scan)
 
 
-def run_scan(args: argparse.Namespace) -> int:
-    """``emg scan``."""
-    if not (math.isfinite(args.timeout) and args.timeout > 0):
+#: Longest scan or search for a stream, seconds.
+MAX_SCAN_S = 600.0
+
+
+def check_scan_timeout(seconds: float, option: str) -> None:
+    """Refuse a scan time that is not a number of seconds above 0 and up to
+    :data:`MAX_SCAN_S` (1e12 s searched for an LSL stream for ever)."""
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_SCAN_S):
         raise EmgInputError(
-            f"--timeout: must be a number of seconds above 0, got {args.timeout:g}",
+            f"{option}: must be a number of seconds above 0 and at most {MAX_SCAN_S:g}, "
+            f"got {seconds:g}",
             source="command line",
         )
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """``emg scan``."""
+    check_scan_timeout(args.timeout, "--timeout")
     profiles = list(load_profiles(extra=args.profiles).values())
 
     async def scan() -> list[Any]:
