@@ -15,6 +15,7 @@ from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
+from emg.io.open_recording import refuse_empty_path
 from emg.order import EXPECTED_ORDERS
 from emg.recording import Recording
 from emg.settings_resolution import (
@@ -76,10 +77,10 @@ def input_path(text: str) -> Path:
     """A recording or capture named on the command line (an ``argparse`` type): an empty
     argument (``''``, an unset shell variable) is refused, where :class:`~pathlib.Path` would
     have taken it for the current folder."""
-    if not text:
-        raise argparse.ArgumentTypeError(
-            "an empty path ('') names no recording: give a file or a folder"
-        )
+    try:
+        refuse_empty_path(text)
+    except EmgInputError as error:
+        raise argparse.ArgumentTypeError(error.detail) from None
     return Path(text)
 
 

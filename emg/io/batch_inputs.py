@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.open_recording import refuse_empty_path
 from emg.io.read_errors import read_error
 
 #: File endings taken from a folder that is not itself a recording.
@@ -122,11 +123,8 @@ def refuse_empty_paths(paths: Sequence[str | Path], source: str | None = None) -
     EmgInputError
         For an empty path.
     """
-    if any(isinstance(p, str) and not p for p in paths):
-        raise EmgInputError(
-            "an empty path ('') names no recording: give a file, a folder or a pattern",
-            source=source,
-        )
+    for path in paths:
+        refuse_empty_path(path, source, give="a file, a folder or a pattern")
 
 
 def _expand(text: str) -> list[Path]:

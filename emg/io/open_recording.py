@@ -60,6 +60,30 @@ def recording_format(path: Path) -> str:
     raise EmgInputError(f"unknown kind of file '{suffix}'; expected {READABLE}", source=str(path))
 
 
+def refuse_empty_path(
+    path: str | Path, source: str | None = None, give: str = "a file or a folder"
+) -> None:
+    """Refuse an empty path (``''``, an unset shell variable): :class:`~pathlib.Path` would
+    take it for the current folder, which it never meant.
+
+    Parameters
+    ----------
+    path
+        As given (a string; a :class:`~pathlib.Path` cannot be empty).
+    source
+        Where it was given, for the message (e.g. ``command line``).
+    give
+        What may be given instead, for the message.
+
+    Raises
+    ------
+    EmgInputError
+        For an empty path.
+    """
+    if isinstance(path, str) and not path:
+        raise EmgInputError(f"an empty path ('') names no recording: give {give}", source=source)
+
+
 def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
     """Read any supported recording.
 
@@ -82,8 +106,7 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
         With the file, field or channel at fault; for an empty path (``''``, which
         :class:`~pathlib.Path` would take for the current folder).
     """
-    if isinstance(path, str) and not path:
-        raise EmgInputError("an empty path ('') names no recording: give a file or a folder")
+    refuse_empty_path(path)
     path = Path(path)
     try:
         kind = recording_format(path)
