@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -150,5 +151,8 @@ def beyond_sample_range(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     >>> beyond_sample_range([1.0, -1e7, 1e30, float("inf")]).tolist()
     [False, False, True, False]
     """
-    array = np.asarray(values, dtype=np.float64)
-    return np.isfinite(array) & (np.abs(array) > MAX_SAMPLE_UV)
+    array: npt.NDArray[np.floating[Any]] = np.asarray(values)
+    if not np.issubdtype(array.dtype, np.floating):  # float32 as it is (no float64 copy)
+        array = array.astype(np.float64)
+    beyond: npt.NDArray[np.bool_] = np.isfinite(array) & (np.abs(array) > MAX_SAMPLE_UV)
+    return beyond

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from emg.block import MAX_SAMPLE_UV, Channel
+from emg.block import MAX_SAMPLE_UV, Channel, beyond_sample_range
 from emg.errors import EmgInputError
 from emg.events import Event, loss_mask
 from emg.io.channel_map import SourceChannel, map_channels
@@ -273,7 +273,7 @@ def _mask_beyond_range(
     """Mask samples beyond :data:`~emg.block.MAX_SAMPLE_UV` as lost (zero-filled), saying so
     in ``recovered``: a session recorded before the live path masked them (a sensor's glitch)
     is read with them left out of the analysis rather than refused."""
-    beyond = np.abs(data) > MAX_SAMPLE_UV
+    beyond = beyond_sample_range(data)
     if not beyond.any():
         return
     data[beyond], lost[beyond] = 0.0, True

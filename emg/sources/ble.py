@@ -228,13 +228,13 @@ class BleSource:
         last Blocks, for a session that is being stopped (Ctrl-C, the window closed).
 
         They are the Blocks queued for the consumer, then (with the notifications each sensor
-        stream had not decoded yet) everything the assembler holds,
-        rendered and padded as at the end of a stream: the packets received since the last
-        whole Block (up to ``latency_s`` of one sensor, where the other is slower), and a
-        sensor that had reconnected but was not yet placed (seconds of samples on a host far
-        behind real time). Packets and statuses that come afterwards are not taken. Call it
-        once the consumer no longer iterates :meth:`blocks`, before closing it; a second call
-        returns nothing.
+        stream had not decoded yet) everything the assembler holds, rendered and padded as at
+        the end of a stream: the packets received since the last whole Block (up to
+        ``latency_s`` of one sensor, where the other is slower), and a sensor that had
+        reconnected but was not yet placed (seconds of samples on a host far behind real
+        time). Packets and statuses that come afterwards are not taken. Call it once the
+        consumer no longer iterates :meth:`blocks`, before closing it; a second call returns
+        nothing.
 
         Returns
         -------
@@ -307,7 +307,7 @@ class BleSource:
                 await asyncio.sleep(wait)
 
     async def _poll(self) -> None:
-        while not self._drained:
+        while True:
             await asyncio.sleep(POLL_S)
             if self._drained:
                 return
