@@ -58,9 +58,17 @@ def device_error(error: Exception, what: str) -> EmgDeviceError:
 
 
 class BleakLink:
-    """One sensor connection through bleak."""
+    """One sensor connection through bleak.
 
-    def __init__(self, address: str, timeout: float = 20.0) -> None:
+    Parameters
+    ----------
+    address
+        The sensor's address.
+    timeout
+        Seconds bleak may take to connect (and discover the services); bleak's own default.
+    """
+
+    def __init__(self, address: str, timeout: float = 10.0) -> None:
         self.address, self.timeout = address, timeout
         self._client: Any = None
 

@@ -28,9 +28,12 @@ BATTERY_EVERY_S = 60.0
 #: Seconds one connect attempt (connect, subscribe, start) may take before it is given up (a
 #: reconnect makes it again after the backoff): a stack that stops answering part-way (seen
 #: with BlueZ on a machine far behind real time) must not keep the sensor away for the rest
-#: of the set.
-#: Longer than bleak's own 20 s connect timeout, so that one ends first where it applies.
-ATTEMPT_S = 30.0
+#: of the set, and each attempt that stalls costs the athlete this much of the set. A connect
+#: that works takes a few seconds even there (about 3 s in the test VM), and one made again
+#: after a stall has gone through at once.
+#: Longer than the Bluetooth link's own connect timeout (:class:`~emg.sources.bleak_radio.
+#: BleakLink`, 10 s), so that one ends first where it applies.
+ATTEMPT_S = 15.0
 #: Seconds a link's release (each stop command, the disconnect) or a battery reading may take
 #: before it is given up.
 RELEASE_S = 5.0
