@@ -13,11 +13,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from emg.commands.options import input_path
+from emg.commands.options import add_overwrite_option, input_path
 from emg.devices.decoding import LOG
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_output_path
+from emg.io.output_guard import check_new_output, check_output_path
 
 
 def add_parsers(commands: Any) -> None:
@@ -46,6 +46,7 @@ def add_parsers(commands: Any) -> None:
     decode.add_argument("profile", metavar="PROFILE")
     decode.add_argument("capture", type=input_path, metavar="CAPTURE")
     decode.add_argument("--out", type=Path, metavar="FILE.csv", help="write here, not stdout")
+    add_overwrite_option(decode, "the --out file")
     decode.add_argument("--dir", type=Path, action="append", metavar="DIR", help=argparse.SUPPRESS)
     decode.set_defaults(handler=run_decode)
 
@@ -138,7 +139,7 @@ def run_decode(args: argparse.Namespace) -> int:
     decoder = profile.decoder()
     lines = capture_lines(args.capture)
     first = next(lines, None)  # a missing or unreadable capture fails before --out is made
-    out = _open_out(args.out, args.capture)
+    out = _open_out(args.out, args.capture, args.overwrite)
     not_hex = 0
     # each bad packet is reported below with its file and line, not also by the decoder
     level = LOG.level
@@ -186,11 +187,13 @@ def _warn(capture: Path, number: int, message: str) -> None:
     print(f"emg decode: {capture}, line {number}: {message}", file=sys.stderr)
 
 
-def _open_out(path: Path | None, capture: Path) -> TextIO:
-    """The CSV output: ``path`` opened for writing (never the ``capture`` read), or stdout."""
+def _open_out(path: Path | None, capture: Path, overwrite: bool) -> TextIO:
+    """The CSV output: ``path`` opened for writing (never the ``capture`` read, nor an existing
+    file unless ``overwrite``), or stdout."""
     if path is None:
         return sys.stdout
     check_output_path(path, reads=capture)
+    check_new_output(path, overwrite)
     try:
         return path.open("w", encoding="utf-8")
     except OSError as error:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from emg.api import read
-from emg.commands.options import add_channel_option, input_path
+from emg.commands.options import add_channel_option, add_overwrite_option, input_path
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_output_path, staged, staged_folder
+from emg.io.output_guard import check_new_output, check_output_path, staged, staged_folder
 
 
 def add_parser(commands: Any) -> None:
@@ -31,6 +31,9 @@ def add_parser(commands: Any) -> None:
         type=Path,
         metavar="OUT",
         help="dataset folder or file to write (.bdf or .csv added when OUT has no ending)",
+    )
+    add_overwrite_option(
+        export, "OUT (with --to bids, the dataset's recording of this subject and task)"
     )
     export.add_argument("--subject", help="BIDS subject label (default: the session's, or 01)")
     export.add_argument("--task", help="BIDS task label (default: from the exercise)")
@@ -86,6 +89,8 @@ def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
     check_output_path(out, reads=args.input)
+    if args.to != "bids":
+        check_new_output(out, args.overwrite)
     if args.to == "bids" or args.anonymise:
         from emg.io.bids_format import bids_label
 
@@ -120,6 +125,7 @@ def run_export(args: argparse.Namespace) -> int:
                 task=args.task,
                 info=info,
                 staging=staging,
+                overwrite=args.overwrite,
             )
         print(f"wrote BIDS-EMG dataset {args.out} ({written.name})")
     elif args.to == "bdf":

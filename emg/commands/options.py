@@ -293,6 +293,15 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
         raise option_error(error, args) from None
 
 
+def add_overwrite_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--overwrite``: replace ``what`` if it exists (refused otherwise)."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"replace {what} if it exists (refused otherwise: it may be a recording)",
+    )
+
+
 def add_channel_option(parser: argparse.ArgumentParser) -> None:
     """``--channel MUSCLE=NAME`` (repeatable)."""
     parser.add_argument(

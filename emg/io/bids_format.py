@@ -37,6 +37,7 @@ from emg.events import EVENT_KINDS, REP_COLUMNS, Event, event_kind, loss_mask, r
 from emg.io.channel_map import SourceChannel, signal_type
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
 from emg.io.json_files import SETTINGS_KEY, read_json, write_json
+from emg.io.output_guard import check_new_output
 from emg.io.read_errors import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
@@ -257,6 +258,7 @@ def export_bids(
     run: int | None = None,
     info: DatasetInfo | None = None,
     staging: Path | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write a recording into a BIDS-EMG dataset (created, or added to).
 
@@ -287,6 +289,9 @@ def export_bids(
         move into ``out`` once all are written
         (:func:`emg.io.output_guard.staged_folder`); the dataset's earlier files
         (``participants.tsv`` ...) are still read from ``out``. Default: write into ``out``.
+    overwrite
+        Replace the dataset's recording of the same subject, session, task and run, if it
+        has one (refused otherwise, as mne-bids does).
 
     Returns
     -------
@@ -296,15 +301,17 @@ def export_bids(
     Raises
     ------
     EmgInputError
-        For a label that is not a BIDS label (never rewritten), a negative run, a root
-        that is a file, a malformed existing ``dataset_description.json`` or
-        ``participants.tsv``, or a recording BDF+ cannot hold.
+        For a label that is not a BIDS label (never rewritten), a negative run, a
+        recording the dataset already holds (without ``overwrite``), a root that is a file,
+        a malformed existing ``dataset_description.json`` or ``participants.tsv``, or a
+        recording BDF+ cannot hold.
     """
     info = info or DatasetInfo()
     root = Path(out)
     target = root if staging is None else staging
-    _dataset_root(root, target, info)
     names = bids_names(recording.metadata, subject, task, session, run)
+    check_new_output(_with_suffix(names.folder(root) / "emg" / names.stem, "_emg.bdf"), overwrite)
+    _dataset_root(root, target, info)
     base = names.folder(target) / "emg" / names.stem
     base.parent.mkdir(parents=True, exist_ok=True)
     data_file = _with_suffix(base, "_emg.bdf")

@@ -11,6 +11,7 @@ import pytest
 
 import emg
 from emg.cli import main
+from emg.errors import EmgInputError
 from emg.events import Event
 from emg.io import bids_format
 from emg.io.bids_format import export_bids
@@ -111,7 +112,7 @@ def test_a_bids_export_that_fails_half_way_leaves_the_earlier_dataset_as_it_was(
     capsys.readouterr()
     monkeypatch.setattr(bids_format, writer, _full_disk_after(writer))
     # new authors: dataset_description.json is among the files written again
-    assert _export(root, "--subject", subject, "--authors", "John Roe") == 2
+    assert _export(root, "--subject", subject, "--authors", "John Roe", "--overwrite") == 2
     line = _one_line(capsys)
     # the message names the file in the dataset, not its place in the staging folder
     written = root / half_file.format(subject, subject)
@@ -174,3 +175,45 @@ def test_a_sample_bdf_cannot_store_names_the_recording_the_channel_and_the_sampl
     )
     assert str(tmp_path / out) not in line
     assert [p.name for p in tmp_path.iterdir()] == ["set.csv"]  # nothing written, no leftover
+
+
+@pytest.mark.parametrize(("kind", "name"), [("csv", "set.csv"), ("bdf", "set.bdf")])
+def test_an_export_over_an_existing_file_is_refused_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, name: str
+) -> None:
+    # an exported file is a recording: one written over another recording by mistake
+    # (here a CSV made by hand) would be lost for good
+    out = tmp_path / name
+    out.write_bytes(b"time,glute,hamstring\n0,1,2\n")
+    assert main(["export", str(EXAMPLE), "--to", kind, str(out)]) == 2
+    line = _one_line(capsys)
+    assert line == (
+        f"emg: error: {out}: exists already: pass --overwrite to replace it, or name another output"
+    )
+    assert out.read_bytes() == b"time,glute,hamstring\n0,1,2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert main(["export", str(EXAMPLE), "--to", kind, str(out), "--overwrite"]) == 0
+    assert emg.read(out).n_samples == emg.read(EXAMPLE).n_samples
+
+
+def test_a_bids_export_of_a_recording_the_dataset_holds_is_refused_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "ds"
+    assert _export(root) == 0
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert _export(root, "--authors", "John Roe") == 2
+    held = root / "sub-01" / "emg" / "sub-01_task-hipthrust_emg.bdf"
+    assert _one_line(capsys) == (
+        f"emg: error: {held}: exists already: pass --overwrite to replace it, or name another "
+        "output"
+    )
+    assert _tree(tmp_path) == before
+    # another subject is added beside it; the same one again with --overwrite
+    assert _export(root, "--subject", "02") == 0
+    assert _export(root, "--authors", "John Roe", "--overwrite") == 0
+    description = (root / "dataset_description.json").read_text()
+    assert '"John Roe"' in description
+    with pytest.raises(EmgInputError, match="exists already"):
+        export_bids(emg.read(EXAMPLE), root)

@@ -96,3 +96,21 @@ def test_bad_arguments_are_one_line(
     assert main(["decode", *(a.format(**names) for a in argv)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(message.format(**names))
+
+
+def test_an_existing_out_file_is_kept_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capture = tmp_path / "capture.txt"
+    capture.write_text(f"{packet(0, 0, [1, 2])}\n")
+    out = tmp_path / "recording.csv"  # another recording, named by mistake
+    out.write_text("time,glute\n0,1\n")
+    assert main(["decode", "emg-stream-v1", str(capture), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"emg: error: {out}: exists already: pass --overwrite to replace it, or name another output"
+    ]
+    assert out.read_text() == "time,glute\n0,1\n"
+    args = ["decode", "emg-stream-v1", str(capture), "--out", str(out), "--overwrite"]
+    assert main(args) == 0
+    assert out.read_text().splitlines()[1:] == ["0,4.0283,0", "1,8.0566,0"]
