@@ -17,7 +17,10 @@ A muscle whose samples were lost (its sensor dropped out) for :data:`UNRECORDED_
 of the stretch in which its onset was looked for, of the :data:`RISE_LOOKBACK_S` before its
 onset (its sensor came back mid-burst), or of the rep, is *not recorded* in that rep, not
 missing: the order and lead of the rep stay unknown, and its ratio too, so a glute sensor that
-drops out raises no hamstring-first flag.
+drops out raises no hamstring-first flag. So is a muscle whose filtered signal was flat over
+that stretch (RMS below :data:`~emg.analysis.signal_quality.FLAT_SD_UV`, an order of magnitude
+below any front end's noise: an electrode or lead that came off, a channel stuck at one
+value): it could not have been seen to switch on (``no_signal``).
 
 Every decision carries the stream sample at which it became decidable (``decided_at``), which
 depends only on the signal, never on how it was split into blocks. The ratio and the levels are
@@ -52,6 +55,7 @@ from emg.analysis.rep_measures import (
     level_before,
     rep_levels,
 )
+from emg.analysis.signal_quality import FLAT_SD_UV
 from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import Burst, Onset
@@ -180,6 +184,9 @@ class Rep:
         decided, the order and lead stay None (the group may have switched on unseen); found
         at the rep's end, the order stands. Their level and median frequency, and the ratio,
         are None (NaN level); the rep counts towards no flag or cramp-risk reason.
+    no_signal
+        Those of ``unrecorded`` whose signal was flat there (no samples lost, nothing
+        measured).
     lead_ms, order
         Hamstring onset minus glute onset, and the order (``glute-first``,
         ``hamstring-first``, ``simultaneous``); None until decided; ``lead_ms`` stays None
@@ -221,6 +228,7 @@ class Rep:
     carried: tuple[str, ...] = ()
     under_way: bool = False
     unrecorded: tuple[str, ...] = ()
+    no_signal: tuple[str, ...] = ()
     end: int | None = None
     lead_ms: float | None = None
     order: Order | None = None
@@ -544,15 +552,17 @@ class RepTracker:
         unseen = tuple(
             g
             for g in GROUPS
-            if g not in rep.carried
-            and (
-                self._unrecorded(g, lo, at + 1)
+            if (
+                self._silent(g, lo, at + 1)  # "active" on a flat channel: a filter's residue
+                if g in rep.carried
+                else self._unseen(g, lo, at + 1)
                 if (onset := rep.onsets[g]) is None
                 else self._unrecorded(g, onset - lookback, onset)
             )
         )
         if unseen:
             rep.unrecorded = unseen
+            rep.no_signal = tuple(g for g in unseen if self._silent(g, lo, at + 1))
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
@@ -575,6 +585,24 @@ class RepTracker:
         lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
         span = hi - max(lo, 0)
         return span > 0 and float(lost.sum()) >= UNRECORDED_SHARE * span
+
+    def _unseen(self, group: str, lo: int, hi: int) -> bool:
+        """Whether ``group`` could not have been seen to switch on in ``lo .. hi``: its
+        samples were lost there (:meth:`_unrecorded`) or its signal was flat (:meth:`_silent`;
+        not asked of the stretch before an onset, which a clean rest may be)."""
+        return self._unrecorded(group, lo, hi) or self._silent(group, lo, hi)
+
+    def _silent(self, group: str, lo: int, hi: int) -> bool:
+        """Whether ``group``'s filtered signal, over the samples of ``lo .. hi`` that were
+        not lost, has an RMS below :data:`~emg.analysis.signal_quality.FLAT_SD_UV`."""
+        column = GROUPS.index(group)
+        lo = max(lo, 0)
+        kept = self._lost.slice(lo, hi)[:, column] == 0
+        filtered = self._history.slice(lo, hi)[:, 2 + column]
+        if len(filtered) != len(kept) or not kept.any():
+            return False
+        values = filtered[kept]
+        return float(np.sqrt(np.mean(values * values))) < FLAT_SD_UV
 
     def _lead(self, rep: Rep) -> LeadEstimate | None:
         """The lead of a rep whose muscles both switched on in it (else None)."""
@@ -630,9 +658,11 @@ class RepTracker:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
         hi = max(end, rep.start + 1)
-        rep.unrecorded += tuple(
-            g for g in GROUPS if g not in rep.unrecorded and self._unrecorded(g, rep.start, hi)
+        later = tuple(
+            g for g in GROUPS if g not in rep.unrecorded and self._unseen(g, rep.start, hi)
         )
+        rep.unrecorded += later
+        rep.no_signal += tuple(g for g in later if self._silent(g, rep.start, hi))
         history = self._history.slice(rep.start, hi)
         references = tuple(
             self.normalisation.reference(group, self._rest_at(rep.start, i))

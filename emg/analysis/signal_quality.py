@@ -66,6 +66,11 @@ RATIO_CEILING_DB = 120.0
 MOTION_SEGMENT_S = 4.0
 
 
+#: Standard deviation (microvolts) below which a channel is flat: an order of magnitude below
+#: the input noise of any EMG front end the toolkit supports (see ``QualityConfig.flat_sd_uv``).
+FLAT_SD_UV = 0.1
+
+
 @dataclass(frozen=True)
 class QualityConfig:
     """Thresholds of the rest signal-quality check; each default with its reason.
@@ -135,7 +140,7 @@ class QualityConfig:
     bandpass_order: int = 4
     mains_hz: float | None = None
     settle_s: float = 0.5
-    flat_sd_uv: float = 0.1
+    flat_sd_uv: float = FLAT_SD_UV
     flat_run_s: float = 0.5
     clip_run: int = 3
     adc_tolerance: float = 1e-4

@@ -144,10 +144,14 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 def onset_notes(row: Mapping[str, Any]) -> list[str]:
     """What a rep row (or a rep event's data) says about onsets it has not: a muscle that did
-    not switch on, and one whose samples were lost (rows written before that was told have no
-    ``not_recorded``)."""
+    not switch on, and one whose samples were lost or whose signal was flat (rows written
+    before that was told have no ``not_recorded`` or ``no_signal``)."""
     notes = [f"no {m} onset" for m in row.get("missing", [])]
-    notes += [f"{m} not recorded (samples lost)" for m in row.get("not_recorded", [])]
+    silent = row.get("no_signal", [])
+    notes += [
+        f"{m} not recorded ({'no signal' if m in silent else 'samples lost'})"
+        for m in row.get("not_recorded", [])
+    ]
     return notes
 
 
@@ -174,6 +178,7 @@ def rep_summary(rep: Rep, fs: float) -> RepRow:
         "hamstring_median_frequency_hz": _round(rep.median_frequency_hz.get("hamstring"), 1),
         "missing": list(rep.missing),
         "not_recorded": list(rep.unrecorded),
+        "no_signal": list(rep.no_signal),
         "already_active": list(rep.carried),
         "under_way_at_start": rep.under_way,
         "hamstring_elevated_before": rep.hamstring_elevated_before,

@@ -87,6 +87,7 @@ class RepRow(TypedDict):
     hamstring_median_frequency_hz: float | None
     missing: list[str]
     not_recorded: list[str]
+    no_signal: list[str]
     already_active: list[str]
     under_way_at_start: bool
     hamstring_elevated_before: bool | None

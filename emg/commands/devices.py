@@ -17,7 +17,8 @@ from emg.commands.options import add_overwrite_option, input_path
 from emg.devices.decoding import LOG
 from emg.devices.profiles import SensorProfile, load_profiles
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_new_output, check_output_path
+from emg.io.new_output import check_new_output
+from emg.io.output_guard import check_output_path
 
 
 def add_parsers(commands: Any) -> None:

@@ -10,8 +10,9 @@ from emg.api import read
 from emg.commands.options import add_channel_option, add_overwrite_option, input_path
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
+from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
-from emg.io.output_guard import check_new_output, check_output_path, staged, staged_folder
+from emg.io.output_guard import check_output_path, staged, staged_folder
 
 
 def add_parser(commands: Any) -> None:

@@ -37,7 +37,7 @@ from emg.events import EVENT_KINDS, REP_COLUMNS, Event, event_kind, loss_mask, r
 from emg.io.channel_map import SourceChannel, signal_type
 from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_events, write_bdf
 from emg.io.json_files import SETTINGS_KEY, read_json, write_json
-from emg.io.output_guard import check_new_output
+from emg.io.new_output import check_new_output
 from emg.io.read_errors import read_error
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording

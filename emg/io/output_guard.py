@@ -92,36 +92,6 @@ def check_output_suffix(out: Path, suffixes: tuple[str, ...], what: str, option:
         )
 
 
-def check_new_output(out: Path, overwrite: bool) -> None:
-    """Refuse to replace an existing file, unless ``overwrite`` (MNE's and mne-bids' rule).
-
-    An exported or decoded file is a recording like the one it came from: written over an
-    earlier recording by mistake, nothing could bring that back, and nothing tells the two
-    apart.
-
-    Parameters
-    ----------
-    out
-        The file the command is about to write.
-    overwrite
-        Replace it if it exists (``--overwrite``).
-
-    Raises
-    ------
-    EmgInputError
-        Naming ``out`` when it exists and ``overwrite`` is False.
-
-    Examples
-    --------
-    >>> check_new_output(Path("no-such-file.csv"), overwrite=False)
-    """
-    if out.exists() and not overwrite:
-        raise EmgInputError(
-            "exists already: pass --overwrite to replace it, or name another output",
-            source=str(out),
-        )
-
-
 def check_not_a_recording(out: Path) -> None:
     """Refuse to replace a file that is a recording (a table written over a set's CSV).
 

@@ -14,6 +14,7 @@ from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig, SessionPipeline
 from emg.analysis.recruitment import RecruitmentTracker, RiskConfig, mdf_drop
 from emg.analysis.reps import Rep, RepConfig, RepEvent
+from emg.analysis.summary import onset_notes, rep_summary
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, SyntheticSession, generate_session
 from emg.validation.grid import ValidationGrid
@@ -382,6 +383,39 @@ def test_a_sensor_that_drops_out_leaves_the_order_unknown_and_raises_no_flag() -
     bridged = analyze_recording(sparse, AnalysisConfig(), keep_envelope=False)
     assert [r.order for r in bridged.reps] == ["glute-first"] * 8
     assert all(not r.unrecorded for r in bridged.reps)
+
+
+@pytest.mark.parametrize("value_uv", [0.0, 1234.5])  # a lead off, a channel stuck at a value
+def test_a_channel_with_no_signal_leaves_the_order_unknown_and_raises_no_flag(
+    value_uv: float,
+) -> None:
+    """The glute's electrode comes off (its channel reads one value, nothing lost) from 1 s
+    before the fifth rep of a glute-first set: the glutes cannot be seen to switch on there.
+    Those reps are not recorded for the glute, for want of a signal (``no_signal``), not
+    hamstring-first (before: every rep after it hamstring-first, and a flag). The reps before
+    keep their order and say nothing of it."""
+    session = generate_session(SynthConfig(reps=8, lead_ms=100.0, snr_db=20, seed=3))
+    recording, fs = session.recording, session.recording.sample_rate
+    cut = round((session.truth["reps"][4]["glute_onset_s"] - 1.0) * fs)
+    data = recording.data.copy()
+    data[cut:, 0] = value_uv
+    result = analyze_recording(
+        dataclasses.replace(recording, data=data), AnalysisConfig(), keep_envelope=False
+    )
+    assert [r.order for r in result.reps[:4]] == ["glute-first"] * 4
+    assert all(r.unrecorded == r.no_signal == () for r in result.reps[:4])
+    after = result.reps[4:]
+    assert len(after) == 4
+    for rep in after:
+        assert rep.order is None and rep.lead_ms is None
+        assert rep.unrecorded == rep.no_signal == ("glute",)
+        assert rep.onsets["hamstring"] is not None and rep.ratio is None
+    assert result.flags == []
+    assert all(risk.level == "ok" for risk in result.risks)
+    notes = onset_notes(rep_summary(after[0], fs))
+    assert notes == ["no glute onset", "glute not recorded (no signal)"] or notes == [
+        "glute not recorded (no signal)"
+    ]
 
 
 def _glute_lost(session: SyntheticSession, lo_s: float, hi_s: float | None) -> Recording:
