@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -48,6 +50,10 @@ PREFIX = "lsl:"
 
 #: Seconds to look for the stream by default.
 RESOLVE_TIMEOUT_S = 5.0
+#: Seconds of each look for the stream: a search is stopped (Ctrl-C) between two. pylsl's
+#: search blocks in liblsl, where no stop reaches it, and a search of up to 600 s had to run
+#: out before the command could stop.
+RESOLVE_SLICE_S = 0.5
 
 #: Seconds without a sample before a ``disconnect`` event.
 STALL_S = 2.0
@@ -267,8 +273,19 @@ def _describe(info: Any) -> str:
     )
 
 
-def resolve_stream(name: str, timeout_s: float = RESOLVE_TIMEOUT_S) -> Any:
+def resolve_stream(
+    name: str, timeout_s: float = RESOLVE_TIMEOUT_S, stop: threading.Event | None = None
+) -> Any:
     """Find the LSL stream called ``name``.
+
+    Parameters
+    ----------
+    name
+        The stream's name.
+    timeout_s
+        Seconds to look for it.
+    stop
+        Set (from another thread) to give up the search within :data:`RESOLVE_SLICE_S`.
 
     Returns
     -------
@@ -279,10 +296,18 @@ def resolve_stream(name: str, timeout_s: float = RESOLVE_TIMEOUT_S) -> Any:
     ------
     EmgDeviceError
         When no stream has the name within ``timeout_s`` (listing the EMG streams seen), or
-        several EMG streams do.
+        several EMG streams do, or the search was stopped.
     """
     lsl = load_pylsl()
-    found = list(lsl.resolve_byprop("name", name, minimum=1, timeout=timeout_s))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        remaining = deadline - time.monotonic()
+        look = max(0.0, min(RESOLVE_SLICE_S, remaining))
+        found = list(lsl.resolve_byprop("name", name, minimum=1, timeout=look))
+        if stop is not None and stop.is_set():
+            raise EmgDeviceError(f"the search for LSL stream '{name}' was stopped")
+        if found or remaining <= RESOLVE_SLICE_S:
+            break
     if not found:
         seen = list(lsl.resolve_streams(wait_time=min(1.0, timeout_s)))
         emg = [s for s in seen if str(s.type()).strip().upper() == "EMG"]
@@ -335,6 +360,8 @@ class LslSource:
         Called with ``disconnect`` and ``reconnect`` events (stream time).
     jitter_s
         Tolerated time-stamp jitter (:class:`GridClock`).
+    stop
+        Set from another thread to give up looking for the stream (:func:`resolve_stream`).
 
     Raises
     ------
@@ -352,11 +379,12 @@ class LslSource:
         timeout_s: float = RESOLVE_TIMEOUT_S,
         on_event: Callable[[list[Event]], None] | None = None,
         jitter_s: float = JITTER_S,
+        stop: threading.Event | None = None,
     ) -> None:
         lsl = load_pylsl()
         self.name, self.on_event = name, on_event
         self.where = f"LSL stream '{name}'"
-        short = resolve_stream(name, timeout_s)
+        short = resolve_stream(name, timeout_s, stop)
         rate = float(short.nominal_srate())
         if not rate > 0:
             raise EmgInputError(
@@ -581,5 +609,11 @@ async def open_lsl_source(
     name: str, overrides: Mapping[str, str] | None = None, timeout_s: float = RESOLVE_TIMEOUT_S
 ) -> LslSource:
     """:class:`LslSource` opened in a worker thread (resolving waits up to ``timeout_s``),
-    so the event loop goes on meanwhile."""
-    return await asyncio.to_thread(LslSource, name, overrides, timeout_s)
+    so the event loop goes on meanwhile; cancelled (Ctrl-C), the search ends within
+    :data:`RESOLVE_SLICE_S`, so the worker thread does not hold the program's exit."""
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(LslSource, name, overrides, timeout_s, stop=stop)
+    except asyncio.CancelledError:
+        stop.set()
+        raise

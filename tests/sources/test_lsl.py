@@ -253,6 +253,23 @@ def test_stream_not_found_lists_the_emg_streams_seen() -> None:
     del outlet
 
 
+def test_a_stopped_search_ends_at_once_not_when_its_time_is_up() -> None:
+    # Ctrl-C cancels the search's task; liblsl's search in the worker thread ended only when
+    # its time ran out (up to 600 s), and asyncio.run waited for that thread before exiting
+    async def stopped_after_a_moment() -> None:
+        search = asyncio.ensure_future(
+            lsl_module.open_lsl_source(unique_name("emg-missing"), timeout_s=600.0)
+        )
+        await asyncio.sleep(0.3)
+        search.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await search
+
+    began = time.monotonic()
+    asyncio.run(stopped_after_a_moment())  # returns once the worker thread has ended
+    assert time.monotonic() - began < 60.0  # a slice of 0.5 s, however busy the machine
+
+
 def test_emg_record_reports_a_missing_stream(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["record", "--source", "lsl:" + unique_name("nope"), "--scan-timeout", "0.3"])
     assert status == 3
