@@ -40,6 +40,12 @@ FloatArray = npt.NDArray[np.float64]
 #: power).
 SETTLED_ENERGY = 1e-4
 
+#: Rest envelope (RMS, microvolts) below which a channel measures nothing: a lead that came
+#: off reads zero, an input stuck at one value is filtered to numerical residue (1e-12 uV).
+#: No onset is detected there, where the threshold would fall to that residue and take it for
+#: a burst. Three orders of magnitude below the quietest electrode's noise (about 1 uV).
+NO_SIGNAL_UV = 1e-3
+
 #: How far before its crossing each refinement places an onset at most, seconds: a fitted
 #: edge needs room for a slow ramp (300 ms) to be seen rising from the noise; the
 #: ``cusum-edge`` onset lies at most ``BEFORE_CHANGE_S`` before the CUSUM's change, itself at
@@ -529,7 +535,7 @@ class SignalChain:
             mean, std = detection.mean[:, None], detection.std[:, None]
             rest_mean, rest_std = amplitude.mean[:, None], amplitude.std[:, None]
             values = (
-                mean + config.k * std,
+                _measuring(mean + config.k * std, rest_mean),
                 mean + config.offset_k * std,
                 rest_mean**2 + rest_std**2,
             )
@@ -542,7 +548,7 @@ class SignalChain:
         std = np.array([e.std for e in detections]).T
         rest_mean = np.array([e.mean for e in amplitudes]).T
         rest_std = np.array([e.std for e in amplitudes]).T
-        on, off = mean + config.k * std, mean + config.offset_k * std
+        on, off = _measuring(mean + config.k * std, rest_mean), mean + config.offset_k * std
         power = rest_mean**2 + rest_std**2
         if not np.array_equal(counts, amplitude_counts):
             # the two baselines change at different samples: spans between any two changes
@@ -593,3 +599,9 @@ class BaselineTimeline:
             estimates.pop(0)
         boundaries = [min(max(e.valid_from - start, 0), n) for e in estimates[1:]]
         return list(estimates), np.diff([0, *boundaries, n])
+
+
+def _measuring(on_threshold: FloatArray, rest_mean: FloatArray) -> FloatArray:
+    """The onset threshold, infinite where the rest envelope is below :data:`NO_SIGNAL_UV`
+    (the channel measures nothing: no onset there)."""
+    return np.where(rest_mean < NO_SIGNAL_UV, np.inf, on_threshold)

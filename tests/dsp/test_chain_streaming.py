@@ -102,3 +102,19 @@ def test_any_number_of_channels_gives_each_channels_own_result() -> None:
                 np.testing.assert_array_equal(filtered[:, k], alone[c][1][:, 0])
                 own = [dataclasses.replace(e, channel=0) for e in events if e.channel == k]
                 assert own == alone[c][2]
+
+
+def test_a_channel_stuck_at_one_value_has_no_burst_after_its_step() -> None:
+    # a lead that comes off leaves the input at one value: filtered to numerical residue
+    # (1e-12 uV), on which the adapting threshold fell and found a burst lasting to the end
+    data = SESSION.data.astype(np.float64)
+    cut = SESSION.n_samples // 2
+    data[cut:, 0] = 1234.5
+    stuck = dataclasses.replace(SESSION, data=data.astype(np.float32))
+    for sizes in ([stuck.n_samples], [997]):
+        _, filtered, events, _ = _run(stuck, ChainConfig(), sizes)
+        assert np.abs(filtered[-stuck.n_samples // 4 :, 0]).max() < 1e-6  # residue
+        onsets = [e.onset for e in events if e.channel == 0 and hasattr(e, "onset")]
+        step = round(0.15 * stuck.sample_rate)  # the step itself is a transient
+        assert all(onset < cut + step for onset in onsets), [o - cut for o in onsets]
+        assert any(onset < cut for onset in onsets)  # the reps before it are found
