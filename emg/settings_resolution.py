@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emg.analysis.calibration import mvc_from_recording
+from emg.analysis.calibration import mvc_channel, mvc_from_recording
 from emg.analysis.exercises import ExerciseConfig, exercise_preset
-from emg.analysis.normalisation import Normalisation
+from emg.analysis.normalisation import MIN_MVC_UV, Normalisation
 from emg.analysis.offline import resolve_mains
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.reps import RepConfig
@@ -124,11 +124,11 @@ def resolve_settings(
     Raises
     ------
     SettingError
-        A setting given that is out of range or cannot run at the recording's sample rate,
-        naming it.
+        A setting given that is out of range, cannot run at the recording's sample rate or
+        (the rest period) lies beyond the recording's end, naming it.
     EmgInputError
-        Damaged recorded settings (naming the file and field), or a recording too short or
-        sampled too slowly for the analysis.
+        Damaged recorded settings (naming the file and field), a recorded rest period beyond
+        the recording's end, or a recording too short or sampled too slowly for the analysis.
     """
     given = overrides or SettingOverrides()
     stored = recorded_settings(recording)
@@ -136,6 +136,7 @@ def resolve_settings(
     chain = chain_settings(given, base.chain)
     check_lead(given, chain)
     _check_rate(chain, recording, given, stored is not None)
+    _check_rest(chain, recording, given, stored is not None)
     mains = given.mains if given.mains is not None else (None if stored else "auto")
     if mains is not None:
         chain = resolve_mains(recording, chain, mains)
@@ -408,11 +409,35 @@ def _mvc_value(group: str, source: str, recording: Recording | None, config: Cha
     trial = open_recording(Path(path_text)) if path_text or recording is None else recording
     trial_config = resolve_mains(trial, config, "auto") if path_text else config
     try:
-        return mvc_from_recording(trial, group, trial_config, period)
+        value = mvc_from_recording(trial, group, trial_config, period)
     except ValueError as error:
         raise EmgInputError(
             f"MVC of {group}: {error}", source=path_text or trial.source or None
         ) from None
+    _refuse_no_signal(value, group, source, trial, period)
+    return value
+
+
+def _refuse_no_signal(
+    value: float,
+    group: str,
+    source: str,
+    trial: Recording,
+    period: tuple[float, float] | None,
+) -> None:
+    """Refuse an MVC amplitude of ``group`` taken from a channel with no signal (below
+    :data:`~emg.analysis.normalisation.MIN_MVC_UV`), naming the source as given, the
+    recording and the channel."""
+    if value >= MIN_MVC_UV:
+        return
+    label = trial.channels[mvc_channel(trial, group)].label
+    where = f" from {period[0]:g} to {period[1]:g} s" if period is not None else ""
+    raise SettingError(
+        "mvc",
+        f"{group}={source}: channel '{label}' of {trial.source or 'the recording'} has no "
+        f"signal{where} (MVC amplitude {value:.2g} uV: flat, or its electrode was off); give "
+        f"a trial in which the muscle contracts, or a value ({group}=310uv)",
+    )
 
 
 def _check_rate(
@@ -434,3 +459,34 @@ def _check_rate(
         raise EmgInputError(error.reason, source=recording.source or None) from None
     except EmgInputError as error:
         raise EmgInputError(error.detail, source=recording.source or None) from None
+
+
+def _check_rest(
+    chain: ChainConfig, recording: Recording, given: SettingOverrides, recorded: bool
+) -> None:
+    """The rest period within the recording, blamed on the setting given, else on the recorded
+    settings (a period past the end gave no baseline, and was told as too little data)."""
+    if chain.rest is None:
+        return
+    reason = _rest_beyond_end(chain.rest, recording)
+    if reason is None:
+        return
+    if given.chain.get("rest") is not None or not recorded:
+        raise SettingError("chain.rest", reason)
+    raise EmgInputError(f"field 'analysis.chain.rest': {reason}", source=settings_source(recording))
+
+
+def _rest_beyond_end(rest: tuple[float, float], recording: Recording) -> str | None:
+    """Why the rest period ``(start_s, end_s)`` cannot be taken from ``recording`` (it starts
+    or ends after the recording's end), naming the period, the recording and its duration;
+    None when it lies within."""
+    start, end = rest
+    duration = recording.duration_s
+    if end <= duration:
+        return None
+    where = "starts" if start >= duration else "ends"
+    name = recording.source or "the recording"
+    return (
+        f"the rest period {start:g}-{end:g} s {where} after the end of {name}, which is "
+        f"{duration:.2f} s long; give a quiet period within 0-{duration:.2f} s"
+    )

@@ -766,6 +766,14 @@ def test_session_samples_described_as_int16_are_refused_and_kept(
         (["--subject", "../x"], "--subject '../x' is not a BIDS subject label"),
         (["--subject", ""], "--subject '' is not a BIDS subject label"),
         (["--task", "hip_thrust"], "--task 'hip_thrust' is not a BIDS task label"),
+        # too long for a file name: "File name too long" from the system, or "no such file"
+        (
+            ["--subject", "a" * 300],
+            "command line: --subject 'aaaaaaaaaaaaaaaa...' is 300 characters long: a BIDS "
+            "subject label may have at most 64 here, which keeps every file name of the dataset "
+            "under 255 bytes",
+        ),
+        (["--task", "t" * 65], "command line: --task 'tttttttttttttttt...' is 65 characters"),
     ],
 )
 def test_export_refuses_a_bids_label_it_would_rewrite(
@@ -817,3 +825,111 @@ def test_record_refuses_an_empty_lsl_name(
     status, err = run([*argv, "--lsl", name], capsys)
     assert_one_line(status, err, f"command line: --lsl '{name}' is empty")
     assert status == 2 and not out.exists()
+
+
+# --- a rest period, an MVC trial and a JSON file beside the recording -----------------------
+
+
+@pytest.mark.parametrize("command", ["analyze", "replay", "report"])
+@pytest.mark.parametrize(
+    ("rest", "expected"),
+    [
+        ("0-100", "the rest period 0-100 s ends after the end of {path}, which is 8.00 s long"),
+        ("7.5-8.5", "the rest period 7.5-8.5 s ends after the end of {path}"),
+        ("40-50", "the rest period 40-50 s starts after the end of {path}, which is 8.00 s"),
+        ("8-9", "the rest period 8-9 s starts after the end of {path}"),
+    ],
+)
+def test_a_rest_period_beyond_the_recording_says_so(
+    command: str, rest: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "too little data for a baseline: 8.00 s recorded, at least 100 s needed"."""
+    path = csv_set(tmp_path)
+    out = ["--out", str(tmp_path / "r.html")] if command == "report" else []
+    status, err = run([*READERS[command], str(path), "--rest", rest, *out], capsys)
+    line = f"emg: error: command line: --rest: {expected.format(path=path)}"
+    assert_one_line(status, err, line)
+    assert status == 2 and err.startswith(line)
+    assert err.strip().endswith("; give a quiet period within 0-8.00 s")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_rest_period_within_the_recording_and_one_ending_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_set(tmp_path)
+    assert run(["analyze", str(path), "--rest", "0-8", "--json"], capsys)[0] == 0
+    with pytest.raises(SystemExit) as stop:  # refused as the command line is read
+        main(["analyze", str(path), "--rest", "5-3"])
+    status, err = int(stop.value.code or 0), capsys.readouterr().err
+    assert_one_line(status, err, "argument --rest: period end must be after its start: '5-3'")
+    assert status == 2
+
+
+def test_a_recorded_rest_period_beyond_the_recording_names_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = session(tmp_path, **{"analysis.chain.rest": [100, 200]})
+    status, err = run(["analyze", str(folder)], capsys)
+    assert_one_line(
+        status,
+        err,
+        f"{folder / 'session.json'}: field 'analysis.chain.rest': the rest period 100-200 s "
+        f"starts after the end of {folder}, which is",
+    )
+    # given on the command line, the rest period replaces the recorded one
+    assert run(["analyze", str(folder), "--rest", "0-2", "--json"], capsys)[0] == 0
+
+
+def test_an_mvc_trial_with_no_signal_names_the_file_and_the_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "--mvc: MVC amplitude of glute must be > 0 uV, got 0", naming no file."""
+    path = csv_set(tmp_path)
+    recording = open_recording(path)
+    flat = tmp_path / "flat.csv"
+    data = recording.data.copy()
+    data[:, [c.muscle for c in recording.channels].index("glute")] = 0.0
+    write_emg_csv(flat, Recording(data, recording.sample_rate, recording.channels))
+    for given, where in ((f"{flat}", ""), (f"{flat}:1-3", " from 1 to 3 s")):
+        argv = ["analyze", str(path), "--mvc", f"glute={given}", "--mvc", f"hamstring={flat}"]
+        expected = (
+            f"command line: --mvc: glute={given}: channel 'glute' of {flat} has no "
+            f"signal{where} (MVC amplitude 0 uV: flat, or its electrode was off); give a trial "
+            "in which the muscle contracts, or a value (glute=310uv)"
+        )
+        status, err = run(argv, capsys)
+        assert_one_line(status, err, expected)
+        assert status == 2 and err.strip() == f"emg: error: {expected}"
+    # its hamstring has a signal, and gives an MVC
+    argv = ["analyze", str(path), "--mvc", "glute=300uv", "--mvc", f"hamstring={flat}"]
+    assert run([*argv, "--json"], capsys)[0] == 0
+
+
+def test_the_analysis_written_beside_the_recording_is_not_read_as_its_sidecar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``emg analyze x.csv --json > x.json``: the shell makes x.json (empty) before the
+    analysis runs, which then read it as x.csv's sidecar ("not valid JSON"), as the next
+    analysis read the summary written there."""
+    path = csv_set(tmp_path, name="x.csv")
+    beside = path.with_suffix(".json")
+    beside.write_text("")
+    status = main(["analyze", str(path), "--json"])
+    printed = capsys.readouterr()
+    assert status == 0, printed.err
+    beside.write_text(printed.out)
+    summary = json.loads(beside.read_text())
+    status, err = run(["analyze", str(path), "--json"], capsys)
+    assert status == 0 and err == ""
+    assert beside.read_text() == printed.out and summary["reps"]
+    # a file there that is no JSON at all: one line saying what it was taken for
+    beside.write_text('{"reps": [1,\n')
+    status, err = run(["analyze", str(path)], capsys)
+    assert_one_line(
+        status,
+        err,
+        f"{beside}, line 2: taken for the sidecar of x.csv (same name, .json), but not valid "
+        "JSON (Expecting value); correct it, or move it away if it is not x.csv's sidecar",
+    )
+    assert status == 2

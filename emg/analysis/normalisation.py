@@ -14,10 +14,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from emg.analysis.signal_quality import FLAT_SD_UV
+
 FloatArray = npt.NDArray[np.float64]
 
 #: moving-average window over the RMS envelope for the MVC value (SENIAM-style 0.5 s plateau)
 MVC_WINDOW_S = 0.5
+
+#: An MVC amplitude (µV) below this was taken from a channel with no signal (all zeros, stuck,
+#: or its electrode off), not from a contraction: the flat-channel bound of the signal-quality
+#: check (:data:`~emg.analysis.signal_quality.FLAT_SD_UV`), an order of magnitude below the
+#: input noise of any EMG front end the toolkit supports.
+MIN_MVC_UV = FLAT_SD_UV
 
 
 @dataclass(frozen=True)

@@ -353,10 +353,12 @@ def bids_names(
         raise EmgInputError(f"run must be 0 or more, got {run}", field="run")
     if subject is None:
         subject = str(metadata.get("subject") or "01")
-        if not _LABEL.fullmatch(subject.removeprefix("sub-")):
+        recorded = subject.removeprefix("sub-")
+        if not _LABEL.fullmatch(recorded) or len(recorded) > MAX_LABEL_LENGTH:
             raise EmgInputError(
-                f"the recording's subject '{subject}' is not a BIDS subject label (letters "
-                "and digits only): give one (emg export --subject 01)",
+                f"the recording's subject '{_shown(subject)}' is not a BIDS subject label "
+                f"(letters and digits only, at most {MAX_LABEL_LENGTH}): give one (emg export "
+                "--subject 01)",
                 field="subject",
             )
     return BidsNames(
@@ -404,8 +406,9 @@ def placement_description(muscles: Sequence[str]) -> str:
 
 def bids_label(value: str, entity: str, option: str | None = None) -> str:
     """A BIDS entity label as given, checked: letters and digits only, not empty (the BIDS
-    ``label`` rule); a leading ``sub-`` / ``ses-`` / ``task-`` is dropped. Never rewritten, so
-    that two labels given differently never land on the same files.
+    ``label`` rule), at most :data:`MAX_LABEL_LENGTH` of them; a leading ``sub-`` / ``ses-`` /
+    ``task-`` is dropped. Never rewritten, so that two labels given differently never land on
+    the same files.
 
     Parameters
     ----------
@@ -419,18 +422,41 @@ def bids_label(value: str, entity: str, option: str | None = None) -> str:
     Raises
     ------
     EmgInputError
-        For a label with anything but letters and digits (``a_b``, ``../x``, ``é1``, ``""``).
+        For a label with anything but letters and digits (``a_b``, ``../x``, ``é1``, ``""``),
+        or longer than :data:`MAX_LABEL_LENGTH`.
     """
     label = value.removeprefix(f"{_ENTITY_PREFIXES.get(entity, entity)}-")
+    where = option or entity
+    if len(label) > MAX_LABEL_LENGTH:
+        raise _label_error(
+            f"{where} '{_shown(value)}' is {len(label)} characters long: a BIDS {entity} label "
+            f"may have at most {MAX_LABEL_LENGTH} here, which keeps every file name of the "
+            "dataset under 255 bytes",
+            entity,
+            option,
+        )
     if not _LABEL.fullmatch(label):
-        where = option or entity
-        raise EmgInputError(
+        raise _label_error(
             f"{where} '{value}' is not a BIDS {entity} label: use letters and digits only "
             "(A-Z, a-z, 0-9)",
-            source="command line" if option else None,
-            field=None if option else entity,
+            entity,
+            option,
         )
     return label
+
+
+def _shown(value: str) -> str:
+    """``value`` for a message: its start only when it is longer than a label may be."""
+    return value if len(value) <= MAX_LABEL_LENGTH else f"{value[:16]}..."
+
+
+def _label_error(message: str, entity: str, option: str | None) -> EmgInputError:
+    """A refused label, from the command line (``option``) or naming the ``entity``."""
+    return EmgInputError(
+        message,
+        source="command line" if option else None,
+        field=None if option else entity,
+    )
 
 
 #: Entity keys in file names.
@@ -438,6 +464,12 @@ _ENTITY_PREFIXES = {"subject": "sub", "session": "ses", "task": "task"}
 
 #: A BIDS label: alphanumeric, not empty (ASCII only).
 _LABEL = re.compile(r"[0-9A-Za-z]+")
+
+#: Most characters (ASCII, so bytes) of a label: with a subject, a session and a task label
+#: this long, the longest file name of a recording
+#: (``sub-<s>_ses-<x>_task-<t>_run-<n>_channels.tsv``) is 225 bytes and a run number, under the
+#: 255 bytes most file systems allow in a name.
+MAX_LABEL_LENGTH = 64
 
 
 def _task_label(exercise: str) -> str:

@@ -4,7 +4,8 @@ Channel columns are named by muscle (``glute``, ``hamstring``, ... optionally wi
 ``_right``). Optional loss columns, ``lost`` (all channels) or ``<channel>_lost``, hold 1 where a
 sample was lost in transit and filled. A JSON sidecar beside the file (``set.csv`` ->
 ``set.json``, as ``emg export`` writes it) describes the columns and may carry the analysis
-settings the session was recorded with, which are then the recording's.
+settings the session was recorded with, which are then the recording's; a JSON file there
+that is no sidecar (``emg analyze set.csv --json > set.json``) is left alone.
 """
 
 from __future__ import annotations
@@ -310,6 +311,11 @@ def write_csv_sidecar(path: str | Path, recording: Recording) -> Path:
 def read_csv_sidecar(path: str | Path, sample_rate: float | None = None) -> dict[str, Any]:
     """The metadata a CSV recording's JSON sidecar (:func:`write_csv_sidecar`) gives it.
 
+    The JSON file beside the recording is taken for its sidecar only if it is one: an empty
+    file (``emg analyze set.csv --json > set.json`` creates it before the analysis runs), a
+    JSON value that is not an object, or an object with none of :data:`SIDECAR_FIELDS` (the
+    analysis summary that command writes) is some other file, and is left alone.
+
     Parameters
     ----------
     path
@@ -328,23 +334,68 @@ def read_csv_sidecar(path: str | Path, sample_rate: float | None = None) -> dict
     Raises
     ------
     EmgInputError
-        Naming the sidecar, for one that is not a JSON object, or naming its field
-        ``SamplingFrequency`` when that is not a rate or not the ``time`` column's (within
-        :data:`SIDECAR_RATE_TOLERANCE`).
+        Naming the sidecar, for one that cannot be read or is not valid JSON (saying which
+        recording it was taken for), or naming its field ``SamplingFrequency`` when that is
+        not a rate or not the ``time`` column's (within :data:`SIDECAR_RATE_TOLERANCE`).
     """
-    sidecar = csv_sidecar_path(path)
-    if not sidecar.is_file():
+    content = _sidecar_content(path)
+    if content is None:
         return {}
-    content = read_json(sidecar)
-    if isinstance(content, dict) and sample_rate is not None:
-        _check_sidecar_rate(content.get("SamplingFrequency"), sample_rate, sidecar, path)
-    if not isinstance(content, dict) or SETTINGS_KEY not in content:
+    if sample_rate is not None:
+        _check_sidecar_rate(
+            content.get("SamplingFrequency"), sample_rate, csv_sidecar_path(path), path
+        )
+    if SETTINGS_KEY not in content:
         return {}
     return {
         "analysis": content[SETTINGS_KEY],
-        "settings_file": str(sidecar),
+        "settings_file": str(csv_sidecar_path(path)),
         "settings_key": SETTINGS_KEY,
     }
+
+
+#: The fields :func:`write_csv_sidecar` writes: a JSON object beside a CSV recording with none
+#: of them is not its sidecar.
+SIDECAR_FIELDS = ("SamplingFrequency", "Columns", "Events", SETTINGS_KEY)
+
+
+def _sidecar_content(path: str | Path) -> dict[str, Any] | None:
+    """The sidecar of the CSV recording ``path`` as a JSON object; None when there is no JSON
+    file beside it or that file is not a sidecar (see :func:`read_csv_sidecar`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file, for one that cannot be read or is not valid JSON.
+    """
+    sidecar = csv_sidecar_path(path)
+    if not sidecar.is_file():
+        return None
+    try:
+        if not sidecar.read_bytes().strip():
+            return None
+        content = read_json(sidecar)
+    except OSError as error:
+        raise _not_read(sidecar, path, read_error(error)) from None
+    except EmgInputError as error:
+        raise _not_read(sidecar, path, error.detail, error.line) from None
+    if not isinstance(content, dict) or not any(key in content for key in SIDECAR_FIELDS):
+        return None
+    return content
+
+
+def _not_read(
+    sidecar: Path, recording: str | Path, reason: str, line: int | None = None
+) -> EmgInputError:
+    """A JSON file beside a CSV recording, taken for its sidecar (same name), that cannot be
+    read."""
+    name = Path(recording).name
+    return EmgInputError(
+        f"taken for the sidecar of {name} (same name, .json), but {reason}; correct it, or "
+        f"move it away if it is not {name}'s sidecar",
+        source=str(sidecar),
+        line=line,
+    )
 
 
 def _check_sidecar_rate(

@@ -301,18 +301,32 @@ def _pick_stream(infos: Sequence[dict[str, Any]], stream: str | None, name: str)
     else:
         matches = [i for i in infos if i["type"].lower() == "emg"]
         if not matches:
+            numeric = [
+                i for i in infos if i["channel_format"] != "string" and i["nominal_srate"] > 0
+            ]
+            advice = f"; {_choose(numeric[0], name, ' as EMG')}" if numeric else ""
             raise EmgInputError(
-                f"no EMG stream (no stream of type 'EMG'; streams: {_describe(infos)}); pass "
-                "the name of the stream to read",
+                f"no EMG stream (no stream of type 'EMG'; streams: {_describe(infos)}){advice}",
                 source=name,
             )
     if len(matches) > 1:
         names = ", ".join(f"'{i['name']}'" for i in matches)
         raise EmgInputError(
-            f"several EMG streams: {names}; choose one by passing the stream's name",
+            f"several EMG streams: {names}; emg's commands and emg.read take a file with one "
+            f"EMG stream only: {_choose(matches[0], name)}",
             source=name,
         )
     return _checked_stream(matches[0], name)
+
+
+def _choose(info: Mapping[str, Any], name: str, what: str = "") -> str:
+    """How to read the stream ``info`` of the file ``name`` (``what``: as what): by the
+    ``stream`` argument of :func:`read_xdf`, the one way to choose a stream (for messages)."""
+    stream = info["name"] or info["source_id"]
+    return (
+        f"to read '{stream}'{what}, name it in Python: emg.io.xdf_format.read_xdf({name!r}, "
+        f"stream={stream!r}), which gives a Recording as emg.read does"
+    )
 
 
 def _checked_stream(info: dict[str, Any], name: str) -> dict[str, Any]:

@@ -40,3 +40,20 @@ def test_mvc_trial_gives_the_true_mvc() -> None:
     assert 1.0 * truth < value < 1.2 * truth
     with pytest.raises(ValueError, match="outside the recording"):
         mvc_from_recording(trial.recording, "glute", ChainConfig(), (5.0, 99.0))
+
+
+def test_a_channel_with_no_signal_gives_an_mvc_below_the_bound() -> None:
+    """The bound :func:`emg.settings_resolution.normalisation` refuses an MVC trial's channel
+    under: a flat or stuck channel falls below it, the quietest real trial far above."""
+    from emg.analysis.normalisation import MIN_MVC_UV
+    from emg.analysis.signal_quality import FLAT_SD_UV
+    from emg.recording import Recording
+
+    assert MIN_MVC_UV == FLAT_SD_UV
+    trial = generate_session(SynthConfig(reps=1, seed=2, snr_db=0)).recording
+    assert mvc_from_recording(trial, "glute", ChainConfig()) > 10 * MIN_MVC_UV
+    for value in (0.0, 250.0):  # all zeros, or stuck at one value
+        data = trial.data.copy()
+        data[:, 0] = value
+        flat = Recording(data, trial.sample_rate, trial.channels)
+        assert mvc_from_recording(flat, "glute", ChainConfig()) < MIN_MVC_UV

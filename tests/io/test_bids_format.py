@@ -24,6 +24,7 @@ from emg.events import Event
 from emg.io.bids_format import (
     BIDS_VERSION,
     CHANNEL_COLUMNS,
+    MAX_LABEL_LENGTH,
     bids_label,
     export_bids,
     read_bids,
@@ -288,6 +289,31 @@ def test_bids_label_names_the_option() -> None:
     assert bids_label("sub-07", "subject") == "07"
     with pytest.raises(EmgInputError, match=r"--subject '0-1' is not a BIDS subject label"):
         bids_label("0-1", "subject", "--subject")
+
+
+def test_a_label_too_long_for_a_file_name_is_refused(session: Recording, tmp_path: Path) -> None:
+    """300 characters failed with "File name too long" from the system."""
+    longest = "a" * MAX_LABEL_LENGTH
+    assert bids_label(f"sub-{longest}", "subject") == longest
+    with pytest.raises(EmgInputError) as caught:
+        bids_label("a" * 300, "subject", "--subject")
+    assert str(caught.value) == (
+        "command line: --subject 'aaaaaaaaaaaaaaaa...' is 300 characters long: a BIDS subject "
+        "label may have at most 64 here, which keeps every file name of the dataset under 255 "
+        "bytes"
+    )
+    with pytest.raises(EmgInputError, match=r"^column 'task': task 'tt.*' is 65 characters"):
+        export_bids(session, tmp_path / "ds", task="t" * 65)
+    long_subject = dataclasses.replace(session, metadata={**session.metadata, "subject": "b" * 99})
+    with pytest.raises(EmgInputError, match=r"'bbbbbbbbbbbbbbbb\.\.\.' is not a BIDS subject"):
+        export_bids(long_subject, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+    # every label at its longest, with a session and a run: each name under 255 bytes
+    root = export_bids(
+        session, tmp_path / "ds", subject=longest, task=longest, session=longest, run=10**9
+    ).parents[3]
+    names = [p.name for p in root.rglob("*")]
+    assert len(names) > 8 and max(len(n.encode()) for n in names) < 255
 
 
 def test_a_recorded_subject_bids_does_not_allow_asks_for_one(

@@ -162,3 +162,58 @@ def test_a_sidecar_rate_that_is_not_the_time_columns_is_refused(tmp_path: Path) 
         message = str(caught.value)
         assert message.startswith(f"{sidecar}: {expected}"), message
         assert "\n" not in message
+
+
+def test_a_json_file_beside_the_recording_that_is_no_sidecar_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """``emg analyze x.csv --json > x.json`` makes x.json empty before the analysis reads
+    x.csv, then writes the analysis there: neither is x.csv's sidecar."""
+    import json
+
+    from emg.io.csv_format import SIDECAR_FIELDS, read_csv_sidecar, write_csv_sidecar
+
+    recording = generate_session(SynthConfig(reps=2, seed=1)).recording
+    path = tmp_path / "x.csv"
+    write_emg_csv(path, recording)
+    beside = path.with_suffix(".json")
+    summary = {"file": str(path), "sample_rate": 2000.0, "settings": {}, "reps": [{"index": 1}]}
+    for text in ("", " \n", json.dumps(summary), "[1, 2]", "{}", '"x"'):
+        beside.write_text(text)
+        assert read_csv_sidecar(path, 2000.0) == {}
+        assert read_emg_csv(path).sample_rate == 2000.0
+    # what write_csv_sidecar writes is a sidecar: each of its fields makes one
+    assert set(json.loads(write_csv_sidecar(path, recording).read_text())) <= set(SIDECAR_FIELDS)
+    beside.write_text(json.dumps({"Columns": {}, "reps": []}))
+    assert read_csv_sidecar(path, 2000.0) == {}  # read (rate not stated), no settings
+    beside.write_text(json.dumps({"Events": "x.events.csv", "SamplingFrequency": 1000}))
+    with pytest.raises(EmgInputError, match="field 'SamplingFrequency': 1000 Hz"):
+        read_emg_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b'{"reps": [1,\n',
+            "{sidecar}, line 2: taken for the sidecar of x.csv (same name, .json), but not valid "
+            "JSON (Expecting value); correct it, or move it away if it is not x.csv's sidecar",
+        ),
+        (
+            b"\xff\xfe{",
+            "{sidecar}: taken for the sidecar of x.csv (same name, .json), but cannot read: "
+            "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte; correct it",
+        ),
+    ],
+)
+def test_a_json_file_beside_the_recording_that_cannot_be_read_says_what_it_was_taken_for(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "x.csv"
+    write_emg_csv(path, generate_session(SynthConfig(reps=1, seed=1)).recording)
+    sidecar = path.with_suffix(".json")
+    sidecar.write_bytes(content)
+    with pytest.raises(EmgInputError) as caught:
+        read_emg_csv(path)
+    assert str(caught.value).startswith(expected.format(sidecar=sidecar)), str(caught.value)
+    assert caught.value.source == str(sidecar) and "\n" not in str(caught.value)

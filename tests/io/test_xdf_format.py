@@ -189,8 +189,13 @@ def test_two_emg_streams_need_a_choice(
     path = write_xdf(tmp_path / "two.xdf", [left, right])
     with pytest.raises(EmgInputError, match="several EMG streams") as caught:
         read_xdf(path)
-    assert "'Left leg'" in str(caught.value) and "'Right leg'" in str(caught.value)
-    assert "name" in str(caught.value)
+    # it said "choose one by passing the stream's name", which no command can
+    assert str(caught.value) == (
+        f"{path}: several EMG streams: 'Left leg', 'Right leg'; emg's commands and emg.read "
+        "take a file with one EMG stream only: to read 'Left leg', name it in Python: "
+        f"emg.io.xdf_format.read_xdf({str(path)!r}, stream='Left leg'), which gives a "
+        "Recording as emg.read does"
+    )
     rec = read_xdf(path, stream="Right leg")
     np.testing.assert_array_equal(rec.data, session_data[4000:8000])
     assert rec.metadata["stream_name"] == "Right leg"
@@ -203,13 +208,50 @@ def test_no_emg_stream(tmp_path: Path, session_data: npt.NDArray[np.float32]) ->
     path = write_xdf(tmp_path / "none.xdf", [acc, marker_stream([0.1], ["x"])])
     with pytest.raises(EmgInputError, match="no EMG stream") as caught:
         read_xdf(path)
-    assert "'Accel' (type 'ACC')" in str(caught.value)
-    assert "'Markers' (type 'Markers')" in str(caught.value)
+    assert caught.value.detail == (
+        "no EMG stream (no stream of type 'EMG'; streams: 'Accel' (type 'ACC'), 'Markers' "
+        "(type 'Markers')); to read 'Accel' as EMG, name it in Python: "
+        f"emg.io.xdf_format.read_xdf({str(path)!r}, stream='Accel'), which gives a Recording as "
+        "emg.read does"
+    )
     assert caught.value.source == str(path)
-    # naming a numeric stream of another type reads it
+    # naming a numeric stream of another type reads it, as the message says
     assert read_xdf(path, stream="Accel").n_samples == 1000
     with pytest.raises(EmgInputError, match="text"):
         read_xdf(path, stream="Markers")
+
+
+def test_a_file_with_no_stream_to_read_advises_none(tmp_path: Path) -> None:
+    path = write_xdf(tmp_path / "markers.xdf", [marker_stream([0.1], ["x"])])
+    with pytest.raises(EmgInputError) as caught:
+        read_xdf(path)
+    # nothing to name: no advice
+    expected = "no EMG stream (no stream of type 'EMG'; streams: 'Markers' (type 'Markers'))"
+    assert caught.value.detail == expected
+
+
+@pytest.mark.parametrize("command", ["analyze", "export"])
+def test_several_emg_streams_on_the_command_line_is_one_line_saying_what_to_do(
+    command: str,
+    tmp_path: Path,
+    session_data: npt.NDArray[np.float32],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from emg.cli import main
+
+    left = emg_stream(session_data[:4000], name="Left leg")
+    right = emg_stream(session_data[4000:8000], name="Right leg", seed=1)
+    path = write_xdf(tmp_path / "two.xdf", [left, right])
+    out = [str(tmp_path / "out.csv"), "--to", "csv"] if command == "export" else []
+    capsys.readouterr()
+    status = main([command, str(path), *out])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"emg: error: {path}: several EMG streams: 'Left leg', 'Right leg'; ")
+    assert err.strip().endswith(
+        f"read_xdf({str(path)!r}, stream='Left leg'), which gives a Recording as emg.read does"
+    )
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_irregular_rate_is_not_emg(tmp_path: Path, session_data: npt.NDArray[np.float32]) -> None:
