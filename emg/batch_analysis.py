@@ -14,10 +14,12 @@ time works without it.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +42,8 @@ from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs
 from emg.io.channel_map import parse_channel_overrides
 from emg.io.open_recording import open_recording
+from emg.io.output_guard import check_not_a_recording, check_output_path
+from emg.io.rep_table import TABLE_SUFFIXES, failures_path, table_format
 from emg.settings_resolution import (
     LIBRARY_SETTINGS,
     SettingOverrides,
@@ -55,6 +59,16 @@ DASK_HINT = "python -m pip install -e '.[batch]' in the toolkit's checkout"
 
 #: Dask's settings of the environment its worker processes start with.
 _PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
+
+#: Seconds a running Dask cluster's scheduler has to answer (connection, handshake and the
+#: client's registration, each).
+SCHEDULER_TIMEOUT_S = 20.0
+
+#: What a scheduler's address looks like, for the messages.
+_ADDRESS = "tcp://HOST:PORT"
+
+#: The Dask servers (``identity()["type"]``) a client cannot use as its scheduler.
+_NOT_SCHEDULERS = ("Worker", "Nanny")
 
 #: Called after each finished recording with (finished, failed).
 Progress = Callable[[int, int], None]
@@ -220,6 +234,46 @@ def _results(
         yield index, result
 
 
+def check_table_output(out: Path) -> Path:
+    """Refuse a reps table the batch could not write, before any recording is analysed.
+
+    Parameters
+    ----------
+    out
+        Where the table of reps is to be written (``.parquet`` or ``.csv``).
+
+    Returns
+    -------
+    Path
+        Where the failures are written beside it (:func:`emg.io.rep_table.failures_path`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file: it, or the failures file beside it, is a folder (which Parquet and
+        CSV writers only said once every recording had been analysed); it ends in neither
+        ``.parquet`` nor ``.csv``; it would be written into a recorded session's folder, or
+        over a recording.
+    """
+    if out.is_dir():
+        suffix = out.suffix.lower() if out.suffix.lower() in TABLE_SUFFIXES else ".parquet"
+        raise EmgInputError(
+            f"is a folder; the table is written to a file: name one, e.g. {out / f'reps{suffix}'}",
+            source=str(out),
+        )
+    table_format(out)
+    failures = failures_path(out)
+    if failures.is_dir():
+        raise EmgInputError(
+            f"is a folder; the recordings that fail are listed in this file beside the table "
+            f"{out.name}: move it, or name another table",
+            source=str(failures),
+        )
+    check_output_path(out)
+    check_not_a_recording(out)
+    return failures
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     if hasattr(os, "sched_getaffinity"):
@@ -261,17 +315,112 @@ def local_client(workers: int) -> Iterator[Client]:
 
 
 @contextmanager
-def remote_client(address: str) -> Iterator[Client]:
-    """A client of the running cluster at ``address``, closed after."""
-    require_dask()
+def remote_client(
+    address: str, option: str | None = None, timeout_s: float | None = None
+) -> Iterator[Client]:
+    """A client of the running cluster at ``address``, closed after.
+
+    Parameters
+    ----------
+    address
+        The scheduler's address (``tcp://HOST:PORT``).
+    option
+        The option that gave it (``--scheduler``), for the messages.
+    timeout_s
+        Seconds the scheduler has to answer (default :data:`SCHEDULER_TIMEOUT_S`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``option`` (else the address): a missing Dask, an address that is none, or no
+        Dask scheduler answering there in time (see :func:`check_scheduler`).
+    """
+    timeout = SCHEDULER_TIMEOUT_S if timeout_s is None else timeout_s
+    check_scheduler(address, option, timeout)
     from distributed import Client
 
     try:
-        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
-    except (OSError, ValueError) as error:
-        raise EmgInputError(f"cannot reach the Dask scheduler ({error})", source=address) from None
+        client = Client(address, timeout=timeout)  # type: ignore[no-untyped-call]
+    except (OSError, ValueError):  # it stopped answering since
+        raise _scheduler_error(address, option, _no_answer(timeout)) from None
     with client:
         yield client
+
+
+def check_scheduler(
+    address: str, option: str | None = None, timeout_s: float | None = None
+) -> None:
+    """Refuse an address where no Dask scheduler answers within ``timeout_s``.
+
+    ``distributed.Client(address, timeout=...)`` bounds the connection, not the handshake
+    after it: a server that takes the connection and never answers (an HTTP server) held it
+    for ever, and a reply that is not Dask's was read as the length of a message (exabytes
+    asked for). The handshake is made here first, bounded as a whole, in a thread of its own
+    (so that it works beside a running event loop, as in a notebook).
+
+    Parameters
+    ----------
+    address
+        The scheduler's address (``tcp://HOST:PORT``).
+    option
+        The option that gave it (``--scheduler``), for the messages.
+    timeout_s
+        Seconds to wait for its answer (default :data:`SCHEDULER_TIMEOUT_S`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``option`` and the address (else the address): a missing Dask, an address
+        Dask cannot read, nothing answering within ``timeout_s``, or an answer that is not a
+        Dask server's.
+    """
+    require_dask()
+    timeout = SCHEDULER_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            identity = pool.submit(asyncio.run, _identity(address, timeout)).result()
+    except ValueError as error:  # raised before any connection: an address Dask cannot read
+        hint = f"give the one the scheduler printed ({_ADDRESS})"
+        reason = f"not a Dask scheduler's address: {error}; {hint}"
+        raise _scheduler_error(address, option, reason) from None
+    except OSError:  # nothing answered (TimeoutError is one), or the connection was closed
+        raise _scheduler_error(address, option, _no_answer(timeout)) from None
+    except Exception:  # an answer, but not Dask's (its first bytes taken for a length ...)
+        identity = None
+    kind = identity.get("type") if isinstance(identity, dict) else None
+    if kind in _NOT_SCHEDULERS:
+        reason = f"is a Dask {kind.lower()}, not the scheduler: give the scheduler's address"
+        raise _scheduler_error(address, option, f"{reason} ({_ADDRESS})")
+    if kind is None:
+        reason = "what answers there is not a Dask scheduler"
+        hint = f"is this the address the scheduler printed ({_ADDRESS})?"
+        raise _scheduler_error(address, option, f"{reason}: {hint}")
+
+
+async def _identity(address: str, timeout_s: float) -> Any:
+    """What the Dask server at ``address`` says it is, asked within ``timeout_s`` in all
+    (connection, handshake and answer)."""
+    from distributed import rpc
+
+    async def ask() -> Any:
+        async with rpc(address, timeout=timeout_s) as server:  # type: ignore[no-untyped-call]
+            return await server.identity()
+
+    return await asyncio.wait_for(ask(), timeout_s)
+
+
+def _no_answer(timeout_s: float) -> str:
+    return (
+        f"no Dask scheduler answered within {timeout_s:g} s: is it running, and is this the "
+        f"address it printed ({_ADDRESS})?"
+    )
+
+
+def _scheduler_error(address: str, option: str | None, reason: str) -> EmgInputError:
+    """``OPTION ADDRESS: reason`` from the command line, else ``ADDRESS: reason``."""
+    if option is None:
+        return EmgInputError(reason, source=address)
+    return EmgInputError(f"{option} {address}: {reason}", source="command line")
 
 
 def analyze_many(

@@ -18,6 +18,7 @@ from typing import TextIO
 from emg.batch_analysis import (
     BatchJob,
     analyze_batch,
+    check_table_output,
     default_workers,
     local_client,
     remote_client,
@@ -26,8 +27,7 @@ from emg.commands.options import OPTIONS, default_config, setting_overrides
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs, is_glob, is_recording_folder
 from emg.io.channel_map import parse_channel_overrides
-from emg.io.output_guard import check_not_a_recording, check_output_path
-from emg.io.rep_table import failures_path, table_format, write_table
+from emg.io.rep_table import write_table
 
 
 def positive_int(text: str) -> int:
@@ -139,8 +139,9 @@ def run_batch(args: argparse.Namespace) -> int:
     Raises
     ------
     EmgInputError
-        For options that do not fit a batch, paths that do not exist or match nothing, no
-        recording found, a missing Dask or pyarrow, an unreachable scheduler.
+        For options that do not fit a batch, a table that cannot be written (a folder ...),
+        paths that do not exist or match nothing, no recording found, a missing Dask or
+        pyarrow, an address where no Dask scheduler answers.
     """
     if args.json:
         raise EmgInputError(
@@ -167,18 +168,15 @@ def run_batch(args: argparse.Namespace) -> int:
             source="command line",
         )
     out: Path = args.out
-    table_format(out)
-    check_output_path(out)
-    check_not_a_recording(out)
+    failed_out = check_table_output(out)
     default_config(args)  # the options checked before any recording is read
-    failed_out = failures_path(out)
     inputs = expand_inputs(args.inputs, exclude=(out, failed_out))
     options = analysis_options(args)
     progress = TextProgress(len(inputs))
     started = time.monotonic()
     try:
         if args.scheduler is not None:
-            with remote_client(args.scheduler) as client:
+            with remote_client(args.scheduler, "--scheduler") as client:
                 where = f"on {args.scheduler}"
                 result = analyze_batch(inputs, options, client, progress, absolute=True)
         elif len(inputs) > 1:

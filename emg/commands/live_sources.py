@@ -110,8 +110,10 @@ def check_live_options(args: argparse.Namespace) -> None:
     ------
     EmgInputError
         Naming the option (``--duration``) and its accepted range, a ``--subject`` that is
-        not a BIDS label, an empty ``--lsl`` name.
+        not a BIDS label, an empty ``--lsl`` name, ``--sensor`` or ``--channel`` with a
+        source that does not use it (:func:`check_source_options`).
     """
+    check_source_options(args)
     if getattr(args, "reuse_mvc", False) and not getattr(args, "athlete", None):
         raise EmgInputError("--reuse-mvc needs --athlete", source="command line")
     if getattr(args, "subject", None) is not None:  # as the session's BIDS export will need it
@@ -128,6 +130,41 @@ def check_live_options(args: argparse.Namespace) -> None:
             check_duration(args.duration, "--duration")
         except SettingError as error:
             raise EmgInputError(str(error), source="command line") from None
+
+
+#: Why ``--channel`` does not apply to a source, by source (the others use it: an LSL stream's
+#: channels, a replayed recording's).
+CHANNEL_UNUSED = {
+    "synthetic": "its channels are generated, named by muscle already",
+    "ble": "--sensor MUSCLE=NAME gives each sensor's muscle",
+}
+
+
+def check_source_options(args: argparse.Namespace) -> None:
+    """Refuse ``--sensor`` with a source other than ``ble`` (the only one with sensors to
+    name), and ``--channel`` with one whose channels are named already (``synthetic``,
+    ``ble``): given, they were ignored.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the option, the source and why it does not apply.
+    """
+    given = args.source if isinstance(args.source, str) else args.source[0]  # live: KIND [PATH]
+    kind = "lsl" if given.lower().startswith("lsl:") else given
+    if kind not in ("synthetic", "ble", "lsl", "replay"):
+        return  # the command says which sources there are
+    if args.sensor and kind != "ble":
+        raise EmgInputError(
+            f"--sensor does not apply to --source {given}: it names the Bluetooth sensors of "
+            "--source ble",
+            source="command line",
+        )
+    if getattr(args, "channel", None) and kind in CHANNEL_UNUSED:
+        raise EmgInputError(
+            f"--channel does not apply to --source {kind}: {CHANNEL_UNUSED[kind]}",
+            source="command line",
+        )
 
 
 @dataclass

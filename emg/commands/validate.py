@@ -78,7 +78,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--snr-db",
         type=_numbers,
-        default=grid.snr_db,
         metavar="DB[,DB...]",
         help=f"SNRs in dB, each from {low_snr:g} to {high_snr:g} (what the generator "
         "simulates; below 0 dB the noise is stronger than the muscle; default "
@@ -109,13 +108,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--cramp-rep",
         type=int,
-        default=grid.cramp_rep,
         help=f"rep at which the cramp sets' episode starts; 0 = no cramp sets ({grid.cramp_rep})",
     )
     parser.add_argument(
         "--loss",
         type=_loss,
-        default=grid.base.loss,
         help="probability of losing each 20 ms packet, as over Bluetooth "
         f"({grid.base.loss:g}); lost samples arrive zero-filled and marked",
     )
@@ -158,6 +155,68 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+#: Options of the project's grid only, by attribute: the option, and why ``--family`` does
+#: without it (its conditions are its own).
+GRID_ONLY = {
+    "snr_db": ("--snr-db", "each family's conditions set their own SNRs"),
+    "loss": ("--loss", "its sets are simulated without packet loss"),
+    "cramp_rep": ("--cramp-rep", "its sets have no cramp episode"),
+}
+
+#: Options of the synthetic sets (the grid's and ``--family``'s), by attribute.
+SYNTHETIC_ONLY = {
+    "lead_ms": "--lead-ms",
+    "seeds": "--seeds",
+    "reps": "--reps",
+    "fs": "--fs",
+    "compare": "--compare",
+}
+
+
+def check_options_apply(args: argparse.Namespace) -> None:
+    """Refuse an option the validation asked for would ignore.
+
+    ``--family`` simulates its own conditions (no ``--snr-db``, ``--loss``, ``--cramp-rep``);
+    ``--truth`` scores a recording (none of the synthetic sets' options); ``--channel`` names
+    the channels of that recording (none without ``--truth``).
+
+    Raises
+    ------
+    EmgInputError
+        Naming the option given and why it does not apply.
+    """
+    if args.truth is not None:
+        synthetic = {a: option for a, (option, _) in GRID_ONLY.items()} | SYNTHETIC_ONLY
+        for attribute, option in synthetic.items():
+            if _given(getattr(args, attribute)):
+                raise EmgInputError(
+                    f"{option} does not apply to --truth: it scores the recording given, not "
+                    "synthetic sets",
+                    source="command line",
+                )
+        return
+    if args.recording is not None:
+        return  # without --truth: run_truth says what is missing
+    if args.channel:
+        raise EmgInputError(
+            "--channel does not apply without --truth: it names the channels of the recording "
+            "scored, and synthetic sets have their own",
+            source="command line",
+        )
+    if args.family is None:
+        return
+    for attribute, (option, reason) in GRID_ONLY.items():
+        if _given(getattr(args, attribute)):
+            raise EmgInputError(
+                f"{option} does not apply to --family: {reason}", source="command line"
+            )
+
+
+def _given(value: object) -> bool:
+    """An option given (0 included), not left at None or a flag's False."""
+    return value is not None and value is not False
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the validation and print its tables."""
     from emg.validation.peers import available_peers
@@ -168,7 +227,9 @@ def run(args: argparse.Namespace) -> int:
                 "--family simulates its own sets; --truth scores a recording: give one of them",
                 source="command line",
             )
+        check_options_apply(args)
         return run_truth(args)
+    check_options_apply(args)
     if args.family is not None:
         return run_families(args)
     try:
