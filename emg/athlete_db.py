@@ -5,16 +5,22 @@ The session folders stay the source of truth; the database is an index of them t
 journaling lets two recordings on one machine (two athletes at two stations) write at once,
 each waiting for the other's short transaction; a recording killed mid-write leaves the
 database as it was before that transaction. The schema carries its version
-(``PRAGMA user_version``) and is brought up to date by :data:`MIGRATIONS` on opening.
+(``PRAGMA user_version``) and is brought up to date by :data:`MIGRATIONS` on opening. A new
+database is made whole beside its path and then put in place, so a file at the path is either
+one of these databases or refused (another program's, empty, not SQLite): the toolkit never
+writes its tables into a file it did not make.
 
 Names are personal data: they stay in this file, on this computer.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,40 +72,193 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sessions_by_athlete ON sessions(athlete_id, date);
     """,
 )
+#: The tables :data:`MIGRATIONS` make: a database with others (or without these) is not ours.
+TABLES = frozenset({"athletes", "sessions", "reps"})
+#: What to do about a path that holds something else.
+_ANOTHER_PATH = "give another path (a new one is created)"
 
 
 @contextmanager
 def open_db(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """The database at ``path`` (created, or migrated to the current schema), in WAL mode.
+    """The database at ``path`` (created if there is no file there, or migrated to the current
+    schema), in WAL mode.
 
     Raises
     ------
     EmgInputError
-        Naming the file: not an SQLite database, from a newer toolkit, or not writable.
+        Naming the file: not an athletes' database (another program's, empty, not SQLite),
+        from a newer toolkit, read-only (or in a read-only folder), or locked by another
+        program.
     """
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except (OSError, sqlite3.Error) as error:
-        raise EmgInputError(
-            f"cannot open the athletes' database ({error})", source=str(path)
-        ) from None
+        if not path.exists():
+            _create(path)
+        _refuse_other_file(path)
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=rw",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+    except OSError as error:
+        raise _os_error(error, path) from None
+    except sqlite3.DatabaseError as error:
+        raise _database_error(error, path) from None
     try:
-        connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _refuse_other_database(connection, path)
+        connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA journal_mode = WAL")
         _migrate(connection, path)
         yield connection
     except sqlite3.DatabaseError as error:
-        raise EmgInputError(
-            f"not a readable athletes' database ({error})", source=str(path)
-        ) from None
+        raise _database_error(error, path) from None
     finally:
         connection.close()
 
 
+def _create(path: Path) -> None:
+    """A database of the current schema at ``path``: made whole in a scratch file beside it,
+    then linked into place (one made there meanwhile by another process is kept)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(handle)
+    scratch = Path(name)
+    try:
+        connection = sqlite3.connect(scratch, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            _migrate(connection, path)
+        finally:
+            connection.close()
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is as good
+        except OSError:  # a file system without hard links (FAT on a stick)
+            if not path.exists():
+                os.replace(scratch, path)
+    finally:
+        for leftover in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
+def refuse_folder(path: str | Path) -> None:
+    """Refuse a folder given for the database (naming the database it would hold).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``path``, when it is a folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise EmgInputError(
+            f"a folder, not an athletes' database (the one in it: {path / DB_NAME})",
+            source=str(path),
+        )
+
+
+def _refuse_other_file(path: Path) -> None:
+    """Refuse a folder or an empty file at ``path`` (SQLite would take either for a new
+    database)."""
+    refuse_folder(path)
+    if path.stat().st_size == 0:
+        raise EmgInputError(
+            f"an empty file, not an athletes' database; {_ANOTHER_PATH}", source=str(path)
+        )
+
+
+def _refuse_other_database(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse an SQLite database that is not an athletes' database (before anything is
+    written into it): one without :data:`TABLES` or, unless from a newer toolkit, with other
+    tables."""
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master "
+            "WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        )
+    }
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    if not tables:
+        what = "an empty SQLite database"
+    elif version < 1 or not TABLES <= tables:
+        what = f"an SQLite database with other tables ({', '.join(sorted(tables))})"
+    elif version <= len(MIGRATIONS) and tables - TABLES:
+        what = f"an SQLite database with other tables too ({', '.join(sorted(tables - TABLES))})"
+    else:
+        return
+    raise EmgInputError(f"{what}, not an athletes' database; {_ANOTHER_PATH}", source=str(path))
+
+
+def _database_error(error: sqlite3.DatabaseError, path: Path) -> EmgInputError:
+    """What SQLite's ``error`` means for the database at ``path``, in one line."""
+    code = getattr(error, "sqlite_errorname", "")
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        reason = (
+            f"locked: another program holds the athletes' database (waited "
+            f"{BUSY_TIMEOUT_MS / 1000:g} s); try again when it is done"
+        )
+    elif code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+        folder = _read_only_folder(path)
+        where = _read_only_file(path) or (
+            f"{folder} is read-only (SQLite keeps its journal beside the file)" if folder else None
+        )
+        reason = f"cannot write the athletes' database: {where or error}"
+    elif code == "SQLITE_NOTADB":
+        reason = f"not an athletes' database (not SQLite at all); {_ANOTHER_PATH}"
+    elif code.startswith("SQLITE_FULL"):
+        reason = "cannot write the athletes' database: the disk is full"
+    else:
+        reason = f"not a readable athletes' database ({error})"
+    return EmgInputError(reason, source=str(path))
+
+
+def _os_error(error: OSError, path: Path) -> EmgInputError:
+    """Why the database at ``path`` could not be created or looked at, in one line."""
+    denied = error.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    folder = _read_only_folder(path) if denied else None
+    above = next((p for p in path.parents if p.exists()), path.parent)
+    if folder:
+        where = f"{folder} is read-only"
+    elif not above.is_dir():
+        where = f"{above} is a file, not a folder"
+    else:
+        where = error.strerror or str(error)
+    return EmgInputError(f"cannot create the athletes' database: {where}", source=str(path))
+
+
+def _read_only_file(path: Path) -> str | None:
+    """Which of the database's files cannot be written, in words (None: none)."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists() and not _writable(file):
+            return (
+                "the file is read-only" if file == path else f"its journal {file.name} is read-only"
+            )
+    return None
+
+
+def _read_only_folder(path: Path) -> str | None:
+    """The folder the database is (or would be) in, when it cannot be written (else None)."""
+    folder = next((p for p in path.parents if p.exists()), path.parent)
+    if _writable(folder):
+        return None
+    return "its folder" if folder == path.parent else f"the folder {folder}"
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` can be written (its mode too: root may write whatever the mode)."""
+    try:
+        return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    if int(connection.execute("PRAGMA user_version").fetchone()[0]) == len(MIGRATIONS):
+        return  # up to date: no write lock (a reader need not wait for another's writing)
     connection.execute("BEGIN IMMEDIATE")
     try:
         version = int(connection.execute("PRAGMA user_version").fetchone()[0])
@@ -121,9 +280,16 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
 
 
 def store_session(connection: sqlite3.Connection, entry: SessionEntry) -> None:
-    """Index a session (replacing what was indexed for the same folder), in one transaction."""
+    """Index a session (replacing what was indexed for the same folder), in one transaction.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the session, when it is indexed under another athlete (it stays there).
+    """
     connection.execute("BEGIN IMMEDIATE")
     try:
+        _refuse_other_athlete(connection, entry)
         connection.execute("INSERT OR IGNORE INTO athletes(name) VALUES (?)", (entry.athlete,))
         (athlete_id,) = connection.execute(
             "SELECT id FROM athletes WHERE name = ?", (entry.athlete,)
@@ -173,6 +339,19 @@ def store_session(connection: sqlite3.Connection, entry: SessionEntry) -> None:
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def _refuse_other_athlete(connection: sqlite3.Connection, entry: SessionEntry) -> None:
+    row = connection.execute(
+        "SELECT a.name FROM sessions s JOIN athletes a ON a.id = s.athlete_id WHERE s.folder = ?",
+        (entry.folder,),
+    ).fetchone()
+    if row is not None and row[0] != entry.athlete:
+        raise EmgInputError(
+            f"already indexed under the athlete '{row[0]}': not moved to '{entry.athlete}' "
+            "(a session stays with the athlete it was first indexed under)",
+            source=entry.folder,
+        )
 
 
 def athlete_names(connection: sqlite3.Connection) -> list[str]:
@@ -236,13 +415,20 @@ def sessions_of(connection: sqlite3.Connection, athlete: str) -> list[SessionEnt
     return entries
 
 
-def clear(connection: sqlite3.Connection) -> None:
-    """Forget every session and athlete (before a rebuild from the folders)."""
+def clear(connection: sqlite3.Connection, keep: Collection[str] = ()) -> None:
+    """Forget every session but those of the folders or files in ``keep``, and every athlete
+    left without one, in one transaction (before a rebuild from the folders)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
-        connection.execute("DELETE FROM reps")
-        connection.execute("DELETE FROM sessions")
-        connection.execute("DELETE FROM athletes")
+        kept = set(keep)
+        gone = [
+            (session_id,)
+            for session_id, folder in connection.execute("SELECT id, folder FROM sessions")
+            if folder not in kept
+        ]
+        connection.executemany("DELETE FROM reps WHERE session_id = ?", gone)
+        connection.executemany("DELETE FROM sessions WHERE id = ?", gone)
+        connection.execute("DELETE FROM athletes WHERE id NOT IN (SELECT athlete_id FROM sessions)")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,18 +59,44 @@ HISTORY_COLUMNS = (
 )
 
 
+#: The longest name the history keeps, in characters.
+NAME_MAX = 200
+#: Characters that reorder how a terminal shows the text around them (bidirectional
+#: embeddings, overrides and isolates): refused as the control characters are.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def athlete_name(name: str) -> str:
-    """``name`` as the history keeps it (surrounding blanks dropped).
+    """``name`` as the history keeps it (surrounding blanks dropped, inner ones one space).
 
     Raises
     ------
     SettingError
-        For a name without a letter or digit.
+        For a name with a control character (a terminal escape, a tab, a line break) or
+        bytes that are not text, one longer than :data:`NAME_MAX` characters (the reason
+        names the character or the length, not the name), or one without a letter or digit.
     """
-    text = " ".join(str(name).split())
+    text = str(name)
+    odd = next((c for c in text if _control(c)), None)
+    if odd is not None:
+        what = "an undecodable" if unicodedata.category(odd) == "Cs" else "a control"
+        raise SettingError(
+            "athlete",
+            f"the name holds {what} character (U+{ord(odd):04X}); give it as plain text",
+        )
+    if len(text) > NAME_MAX:
+        raise SettingError(
+            "athlete", f"the name is {len(text)} characters long; at most {NAME_MAX}"
+        )
+    text = " ".join(text.split())
     if not any(c.isalnum() for c in text):
         raise SettingError("athlete", f"'{name}' is not a name (no letter or digit)")
     return text
+
+
+def _control(character: str) -> bool:
+    """Whether ``character`` is a control character (or a lone surrogate: undecodable bytes)."""
+    return unicodedata.category(character) in ("Cc", "Cs") or character in _BIDI_CONTROLS
 
 
 def default_db(path: str | Path) -> Path:
@@ -233,6 +260,12 @@ def index_session(
     -------
     SessionEntry
         What was indexed.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the session, when it is indexed under another athlete (it stays there); naming
+        the database, when it cannot be opened or written.
     """
     location = _location(path)
     entry = session_entry(summary, athlete_name(athlete), str(location), recording.metadata)
@@ -252,38 +285,77 @@ def index_recording(path: str | Path, athlete: str, db: str | Path | None = None
 
 @dataclass(frozen=True)
 class Rebuilt:
-    """What a rebuild found: the sessions indexed, and those that could not be read."""
+    """What a rebuild did.
+
+    Attributes
+    ----------
+    indexed
+        The session folders analysed again and indexed.
+    failed
+        Each session folder that could not be, with its one-line reason.
+    kept
+        The sessions kept as they were indexed: files (``emg analyze set.csv --athlete``) and
+        folders whose ``session.json`` names no athlete or which are not below the database.
+    dropped
+        Each session that is no longer where it was indexed, with its athlete.
+    """
 
     indexed: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    kept: tuple[str, ...] = ()
+    dropped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 def rebuild(db: str | Path) -> Rebuilt:
     """Recreate the database from the session folders beside it (and below).
 
     Every folder with a ``session.json`` that names an ``athlete`` is analysed again, as
-    ``emg analyze FOLDER`` would; sessions indexed from plain files (``emg analyze set.csv
-    --athlete``) are not in any folder's record and are not kept.
+    ``emg analyze FOLDER`` would. A session indexed otherwise (a file, ``emg analyze set.csv
+    --athlete``; a folder indexed under an athlete its record does not name, or kept
+    elsewhere) is known to the database alone: it is kept as indexed while it is still
+    there, and dropped (and listed in :attr:`Rebuilt.dropped`) once it is not.
 
     Returns
     -------
     Rebuilt
-        The folders indexed, and each folder that failed with its one-line reason.
+        The folders indexed, each folder that failed with its one-line reason, the sessions
+        kept and those dropped.
     """
     db = Path(db)
+    recorded = _recorded_sessions(db.parent)
+    again = {str(_location(folder)) for folder, _ in recorded}
     with open_db(db) as connection:
-        clear(connection)
-    indexed, failed = [], []
-    for description in sorted(db.parent.rglob("session.json")):
-        athlete = _recorded_athlete(description)
-        if athlete is None:
-            continue
+        before = [e for name in athlete_names(connection) for e in sessions_of(connection, name)]
+        others = [e for e in before if e.folder not in again]
+        kept = tuple(e.folder for e in others if Path(e.folder).exists())
+        clear(connection, keep=kept)
+    indexed, failed, moved = [], [], set()
+    for folder, athlete in recorded:
         try:
-            index_recording(description.parent, athlete, db)
-            indexed.append(str(description.parent))
+            entry = index_recording(folder, athlete, db)
         except EmgInputError as error:
-            failed.append((str(description.parent), str(error)))
-    return Rebuilt(tuple(indexed), tuple(failed))
+            failed.append((str(folder), str(error)))
+            continue
+        indexed.append(str(folder))
+        if entry.date:  # a folder moved: the same session (athlete, start, name) elsewhere
+            moved.add((entry.athlete, entry.date, Path(entry.folder).name))
+    dropped = tuple(
+        (e.folder, e.athlete)
+        for e in others
+        if e.folder not in kept and (e.athlete, e.date, Path(e.folder).name) not in moved
+    )
+    return Rebuilt(tuple(indexed), tuple(failed), kept, dropped)
+
+
+def _recorded_sessions(parent: Path) -> list[tuple[Path, str]]:
+    """Each session folder below ``parent`` whose ``session.json`` names its athlete, with
+    the athlete."""
+    recorded = []
+    for description in sorted(parent.rglob("session.json")):
+        athlete = _recorded_athlete(description)
+        if athlete is not None:
+            recorded.append((description.parent, athlete))
+    return recorded
 
 
 def _recorded_athlete(description: Path) -> str | None:

@@ -123,11 +123,11 @@ def _run_analyze(args: argparse.Namespace) -> int:
         return run_batch(args)
     athlete_option(args)
     summary, recording = analyze_input(Path(args.inputs[0]), args)
-    print(to_json(summary) if args.json else format_table(summary))
-    if args.athlete:
+    if args.athlete:  # before printing: a session the history refuses prints nothing
         from emg.athlete_history import index_session
 
         index_session(summary, recording, args.athlete, args.inputs[0], args.db)
+    print(to_json(summary) if args.json else format_table(summary))
     return 0
 
 

@@ -236,3 +236,56 @@ def test_the_library_reuses_an_mvc_as_the_command_does(tmp_path: Path) -> None:
     assert emg.analyze(second).settings.normalisation.mvc_uv == {}
     with pytest.raises(EmgInputError, match="reuse_mvc"):
         emg.analyze(second, reuse_mvc=True)
+
+
+def test_a_session_indexed_under_one_athlete_is_not_moved_to_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import emg
+
+    csv = tmp_path / "set.csv"
+    assert main(["synth", str(csv), "--reps", "3", "--seed", "4"]) == 0
+    db = tmp_path / DB_NAME
+    assert main(["analyze", str(csv), "--athlete", "Ana", "--json"]) == 0
+    (indexed,) = history("Ana", db)
+    capsys.readouterr()
+    assert main(["analyze", str(csv), "--athlete", "Ben", "--json"]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"emg: error: {csv.resolve()}: already indexed under the athlete 'Ana': not moved to "
+        "'Ben' (a session stays with the athlete it was first indexed under)\n",
+    )
+    with pytest.raises(EmgInputError, match="already indexed under the athlete 'Ana'"):
+        emg.analyze(csv, athlete="Ben")
+    assert athletes(db) == ["Ana"] and history("Ana", db) == [indexed]
+    assert main(["analyze", str(csv), "--athlete", " Ana ", "--json"]) == 0  # the same: again
+    assert history("Ana", db) == [indexed]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("\x1b[31mRed", "the name holds a control character (U+001B); give it as plain text"),
+        ("Dana\tLee", "the name holds a control character (U+0009); give it as plain text"),
+        ("\udcffAna", "the name holds an undecodable character (U+DCFF); give it as plain text"),
+        ("a" * 100_000, "the name is 100000 characters long; at most 200"),
+        ("a" * 201, "the name is 201 characters long; at most 200"),
+    ],
+    ids=["escape", "tab", "undecodable", "100000-long", "201-long"],
+)
+def test_an_athlete_name_that_is_not_plain_text_is_refused(
+    name: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import emg
+
+    csv = tmp_path / "set.csv"
+    assert main(["synth", str(csv), "--reps", "3", "--seed", "4"]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(csv), "--athlete", name]) == 2
+    assert capsys.readouterr() == ("", f"emg: error: command line: --athlete: {reason}\n")
+    with pytest.raises(EmgInputError) as raised:
+        emg.analyze(csv, athlete=name)
+    assert str(raised.value) == f"athlete: {reason}"
+    assert not (tmp_path / DB_NAME).exists()
+    assert main(["analyze", str(csv), "--athlete", "a" * 200]) == 0  # as long as may be
+    assert athletes(tmp_path / DB_NAME) == ["a" * 200]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
-from emg.athlete_db import DB_NAME
+from emg.athlete_db import DB_NAME, refuse_folder
 from emg.athlete_history import (
     DEFAULT_RECORDINGS,
     ReusedMvc,
@@ -123,7 +123,9 @@ def add_parsers(commands: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db else DEFAULT_RECORDINGS / DB_NAME
+    db = Path(args.db) if args.db else DEFAULT_RECORDINGS / DB_NAME
+    refuse_folder(db)
+    return db
 
 
 def run_history(args: argparse.Namespace) -> int:
@@ -133,20 +135,28 @@ def run_history(args: argparse.Namespace) -> int:
 
         check_figure_path(args.plot, "--plot")
     db = _db(args)
+    name = None if args.athlete is None else _name_argument(args.athlete)
     if args.rebuild:
         done = rebuild(db)
         for _, reason in done.failed:
             print(f"not indexed: {reason}")
-        print(f"rebuilt {db}: {len(done.indexed)} sessions")
-        if args.athlete is None:
+        for folder, athlete in done.dropped:
+            print(f"dropped: {folder} (indexed under {athlete}): no longer there")
+        kept = (
+            f", {len(done.kept)} kept as indexed (no session folder names them)"
+            if done.kept
+            else ""
+        )
+        print(f"rebuilt {db}: {len(done.indexed)} sessions from the session folders{kept}")
+        if name is None:
             return 1 if done.failed else 0
-    if args.athlete is None:
+    if name is None:
         raise EmgInputError("name an athlete (emg athletes lists them)", source="command line")
     if not db.is_file():
         raise EmgInputError(
             "no athletes' database here yet (record with --athlete)", source=str(db)
         )
-    entries = history(args.athlete, db)
+    entries = history(name, db)
     table = history_table(entries)
     change = history_trend(entries)
     if args.plot is not None:
@@ -176,6 +186,20 @@ def run_history(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _name_argument(text: str) -> str:
+    """The athlete ``NAME`` given to ``emg history``, as the history keeps it.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``NAME``, for a name the history cannot keep.
+    """
+    try:
+        return athlete_name(text)
+    except SettingError as error:
+        raise EmgInputError(f"NAME: {error.reason}", source="command line") from None
 
 
 def run_athletes(args: argparse.Namespace) -> int:
