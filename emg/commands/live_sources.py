@@ -25,7 +25,11 @@ from emg.commands.options import (
     setting_overrides,
 )
 from emg.commands.scan import add_radio_option, check_scan_timeout
-from emg.commands.synthetic_options import add_synthetic_options, synth_config
+from emg.commands.synthetic_options import (
+    add_synthetic_options,
+    given_synthetic_options,
+    synth_config,
+)
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.json_files import write_json
@@ -142,8 +146,9 @@ CHANNEL_UNUSED = {
 
 def check_source_options(args: argparse.Namespace) -> None:
     """Refuse ``--sensor`` with a source other than ``ble`` (the only one with sensors to
-    name), and ``--channel`` with one whose channels are named already (``synthetic``,
-    ``ble``): given, they were ignored.
+    name), ``--channel`` with one whose channels are named already (``synthetic``, ``ble``),
+    and the synthetic set's options with any other source than ``synthetic``: given, they
+    were ignored.
 
     Raises
     ------
@@ -163,6 +168,13 @@ def check_source_options(args: argparse.Namespace) -> None:
     if getattr(args, "channel", None) and kind in CHANNEL_UNUSED:
         raise EmgInputError(
             f"--channel does not apply to --source {kind}: {CHANNEL_UNUSED[kind]}",
+            source="command line",
+        )
+    synthetic = given_synthetic_options(args)
+    if synthetic and kind != "synthetic":
+        raise EmgInputError(
+            f"{synthetic[0]} does not apply to --source {given}: it describes the set "
+            "--source synthetic generates",
             source="command line",
         )
 

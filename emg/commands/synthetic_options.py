@@ -68,6 +68,31 @@ def add_synthetic_options(parser: argparse.ArgumentParser, defaults: SynthConfig
     )
 
 
+#: The options of a synthetic set: (their argparse name, as written).
+SYNTHETIC_OPTIONS = (
+    ("reps", "--reps"),
+    ("lead_ms", "--lead-ms"),
+    ("snr_db", "--snr-db"),
+    ("fs", "--fs"),
+    ("seed", "--seed"),
+    ("sides", "--sides"),
+    ("ramp_ms", "--ramp-ms"),
+    ("noise_uv", "--noise-uv"),
+    ("mains_hz", "--mains-hz"),
+    ("mains_uv", "--mains-uv"),
+    ("artefact_uv", "--artefact-uv"),
+    ("crosstalk", "--crosstalk"),
+    ("fatigue", "--fatigue"),
+    ("cramp_rep", "--cramp-rep"),
+    ("loss", "--loss"),
+)
+
+
+def given_synthetic_options(args: argparse.Namespace) -> list[str]:
+    """The synthetic-set options given on the command line (as written)."""
+    return [flag for name, flag in SYNTHETIC_OPTIONS if getattr(args, name, None) is not None]
+
+
 def _leads(config: SynthConfig) -> str:
     leads = config.leads_ms()
     return f"{leads[0]:g}" if len(set(leads)) == 1 else ",".join(f"{v:g}" for v in leads)

@@ -1,5 +1,6 @@
-"""``emg record`` and ``emg live`` refuse ``--sensor`` and ``--channel`` with a source that
-does not use them (given, they were ignored), in one line and before anything is recorded."""
+"""``emg record`` and ``emg live`` refuse ``--sensor``, ``--channel`` and the synthetic set's
+options with a source that does not use them (given, they were ignored), in one line and before
+anything is recorded."""
 
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ SENSOR = "it names the Bluetooth sensors of --source ble"
             ["--source", "lsl:Trigno", "--sensor", "glute=EMG-01A3"],
             f"--sensor does not apply to --source lsl:Trigno: {SENSOR}",
         ),
+        (
+            ["--source", "ble", "--sensor", "glute=EMG-01A3", "--snr-db", "5"],
+            "--snr-db does not apply to --source ble: it describes the set --source synthetic "
+            "generates",
+        ),
+        (
+            ["--source", "lsl:Trigno", "--reps", "3", "--loss", "0.1"],
+            "--reps does not apply to --source lsl:Trigno: it describes the set --source "
+            "synthetic generates",
+        ),
     ],
 )
 def test_an_option_the_source_does_not_use_is_refused(
@@ -63,6 +74,12 @@ def test_live_replay_takes_channels_not_sensors(capsys: pytest.CaptureFixture[st
     )
     args = ["live", "--source", "replay", "set.csv", "--channel", "glute=EMG1"]
     check_source_options(build_parser().parse_args(args))
+    status = main(["live", "--source", "replay", "set.csv", "--cramp-rep", "3"])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "emg: error: command line: --cramp-rep does not apply to --source replay: it describes "
+        "the set --source synthetic generates\n"
+    )
 
 
 @pytest.mark.parametrize(
