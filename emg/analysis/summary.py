@@ -11,6 +11,7 @@ import numpy as np
 from emg.analysis.offline import OfflineResult
 from emg.analysis.recruitment import RISK_LEVELS, CrampRisk, Flag, RiskLevel
 from emg.analysis.reps import Rep
+from emg.analysis.rest_quality import quality_check
 from emg.analysis.summary_schema import (
     BandInfo,
     BurstRow,
@@ -45,7 +46,9 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         ``median_frequency_hz`` (per channel: median over the windows that lie wholly inside a
         burst; None without such windows); and the recruitment analysis: ``exercise``,
         ``normalisation``, ``pairs``, ``reps``, ``flags``, ``cramp_risk`` (highest level
-        reached, with its reasons), ``cramp_risk_timeline`` and ``note``.
+        reached, with its reasons), ``cramp_risk_timeline`` and ``note``; ``rest_quality``,
+        the rest signal-quality check (:mod:`emg.analysis.rest_quality`: ``origin``, ``ok``,
+        ``verdict``, ``channels`` with their ``problems``), None without a rest stretch.
     """
     fs = result.sample_rate
     labels = [c.label for c in result.channels]
@@ -85,8 +88,28 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         "median_frequency_hz": {
             label: _active_median_frequency(result, i) for i, label in enumerate(labels)
         },
+        "rest_quality": _rest_quality(recording, result),
         **recruitment_summary(result),
     }
+
+
+def _rest_quality(recording: Recording, result: OfflineResult) -> dict[str, Any] | None:
+    """The rest signal-quality check (:func:`emg.analysis.rest_quality.quality_check`) as plain
+    data: where it ran (``origin``) and its report; None when no rest stretch was long enough."""
+    check = quality_check(recording, result)
+    return None if check is None else {"origin": check.origin, **check.report}
+
+
+def rest_quality_lines(summary: SessionSummary) -> list[str]:
+    """One line per problem the rest check found (none when it found none)."""
+    quality = summary.get("rest_quality")
+    if not quality or quality.get("ok"):
+        return []
+    return [
+        f"rest check ({quality['origin']}): {channel['label']}: {problem['message']}"
+        for channel in quality.get("channels", [])
+        for problem in channel.get("problems", [])
+    ]
 
 
 def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
@@ -230,6 +253,7 @@ def format_table(summary: SessionSummary) -> str:
         f"{settings['envelope_s'] * 1000:g} ms, onset at baseline + {settings['k']:g} SD held "
         f"{settings['hold_s'] * 1000:g} ms ({settings['detector']})"
     )
+    lines.extend(rest_quality_lines(summary))
     lines.extend(_recruitment_lines(summary))
     for label, bursts in summary["bursts"].items():
         base = summary["baseline"][label]

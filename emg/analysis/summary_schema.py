@@ -165,3 +165,4 @@ class SessionSummary(RecruitmentSummary):
     baseline: dict[str, BaselineLevel | None]
     bursts: dict[str, list[BurstRow]]
     median_frequency_hz: dict[str, float | None]
+    rest_quality: dict[str, Any] | None

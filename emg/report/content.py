@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from emg.analysis.history import SessionEntry, trend
 from emg.analysis.offline import OfflineResult, resolve_mains
-from emg.analysis.signal_quality import QualityConfig, check_signal_quality
+from emg.analysis.rest_quality import QualityCheck, quality_check
 from emg.analysis.summary import cramp_risk_summary, summarize
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.recording import Recording
@@ -41,10 +41,6 @@ FLAG_NAMES = {
 }
 #: A ratio trend smaller than this (relative change) is "about the same".
 RATIO_STEADY = 0.10
-#: The quiet lead-in before the first onset is checked like a rest when at least this long.
-LEAD_IN_MIN_S = 2.0
-#: Gap kept between the end of that lead-in and the first onset.
-LEAD_IN_GUARD_S = 0.25
 #: Guided-calibration step names in plain words.
 STEP_NAMES = {
     "quality": "signal check",
@@ -163,22 +159,6 @@ class ChannelNote:
     def longest_loss_ms(self) -> float:
         """Longest run of lost samples, milliseconds."""
         return max((stop - start for start, stop in self.loss_runs), default=0.0) * 1000
-
-
-@dataclass(frozen=True)
-class QualityCheck:
-    """A rest signal-quality check (see :mod:`emg.analysis.signal_quality`).
-
-    Attributes
-    ----------
-    origin
-        Where it comes from (stored by the guided calibration, or run on which stretch).
-    report
-        :meth:`QualityReport.to_dict` form.
-    """
-
-    origin: str
-    report: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -807,58 +787,6 @@ def _guided_notes(guided: Mapping[str, Any]) -> list[str]:
     for warning in found.get("warnings") or []:
         notes.append(f"Calibration warning: {warning}")
     return notes
-
-
-def quality_check(recording: Recording, result: OfflineResult) -> QualityCheck | None:
-    """The rest signal-quality check to show: the guided calibration's, if stored; else
-    :func:`check_signal_quality` run on the rest period, or on the quiet lead-in before the
-    first onset when it is long enough.
-
-    Parameters
-    ----------
-    recording
-        The recording (its metadata may hold the guided calibration's report).
-    result
-        Its analysis (rest period, band and notch, onsets).
-
-    Returns
-    -------
-    QualityCheck or None
-        None when no rest stretch is known or long enough.
-    """
-    calibration = recording.metadata.get("calibration")
-    guided = calibration.get("guided") if isinstance(calibration, Mapping) else None
-    if isinstance(guided, Mapping):
-        found = guided.get("result")
-        stored = found.get("quality") if isinstance(found, Mapping) else None
-        if isinstance(stored, Mapping):
-            return QualityCheck("by the guided calibration (stored with the session)", stored)
-    fs, chain = recording.sample_rate, result.config
-    if chain.rest is not None:
-        start, stop = chain.rest
-        origin = f"on the rest period {start:g}–{stop:g} s"
-    else:
-        first = min((o.index for o in result.onsets), default=recording.n_samples)
-        start, stop = 0.0, max(0.0, first / fs - LEAD_IN_GUARD_S)
-        if first >= recording.n_samples:
-            stop = recording.duration_s
-        origin = (
-            f"on the quiet stretch before the first onset, 0–{stop:.1f} s (no rest period given)"
-        )
-    x = recording.data[round(start * fs) : round(stop * fs)].astype(np.float64)
-    if len(x) < LEAD_IN_MIN_S * fs:
-        return None
-    config = QualityConfig(
-        highpass_hz=chain.highpass_hz,
-        lowpass_hz=chain.lowpass_hz,
-        bandpass_order=chain.bandpass_order,
-        mains_hz=chain.mains_hz,
-    )
-    try:
-        report = check_signal_quality(x, fs, [c.label for c in result.channels], config)
-    except ValueError:
-        return None
-    return QualityCheck(origin, report.to_dict())
 
 
 # ---------------------------------------------------------------------- facts and settings

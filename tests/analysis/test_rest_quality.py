@@ -1,0 +1,70 @@
+"""The rest signal-quality check in the analysis (``emg analyze`` prints its problems, the JSON
+summary and the report carry it): a dead channel and a rest period laid over the reps are
+said, a clean set says nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emg.cli import main
+from emg.io.csv_format import write_emg_csv
+from emg.sources.synthetic import SynthConfig, generate_session
+
+
+@pytest.fixture
+def set_csv(tmp_path: Path) -> Path:
+    session = generate_session(SynthConfig(reps=4, snr_db=20, seed=2))
+    path = tmp_path / "set.csv"
+    write_emg_csv(path, session.recording)
+    return path
+
+
+def _analyze(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    capsys.readouterr()
+    assert main(["analyze", *argv]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_a_clean_set_has_no_rest_check_line_and_an_ok_check(
+    set_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not [line for line in _analyze(capsys, str(set_csv)) if "rest check" in line]
+    summary = json.loads("\n".join(_analyze(capsys, str(set_csv), "--json")))
+    quality = summary["rest_quality"]
+    assert quality["ok"] is True and quality["origin"].startswith("on the quiet stretch")
+    assert [c["label"] for c in quality["channels"]] == ["glute", "hamstring"]
+
+
+def test_a_dead_channel_is_said_in_the_analysis(
+    set_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = set_csv.read_text().splitlines()
+    header = text[0].split(",")
+    column = header.index("glute")
+    rows = [line.split(",") for line in text[1:]]
+    for row in rows:
+        row[column] = "0"
+    set_csv.write_text("\n".join([text[0], *(",".join(r) for r in rows)]) + "\n")
+    lines = [line for line in _analyze(capsys, str(set_csv)) if "rest check" in line]
+    assert len(lines) == 1
+    assert re.fullmatch(
+        r"rest check \(on the quiet stretch before the first onset, 0–\d+\.\d s \(no rest "
+        r"period given\)\): glute: no signal: stuck at one value \(0 uV\) for \d+\.\d s, as if "
+        r"the electrode or the lead were disconnected",
+        lines[0],
+    ), lines[0]
+
+
+def test_a_rest_period_over_the_reps_is_said(
+    set_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [line for line in _analyze(capsys, str(set_csv), "--rest", "3-8") if "rest" in line]
+    said = [line for line in lines if line.startswith("rest check (on the rest period 3–8 s)")]
+    assert [line.split(": ")[1] for line in said] == ["glute", "hamstring"]
+    levels = [float(line.split("resting noise is ")[1].split(" uV")[0]) for line in said]
+    assert all(level > 20 for level in levels) and np.isfinite(levels).all()
