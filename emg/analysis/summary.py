@@ -277,6 +277,31 @@ def format_table(summary: SessionSummary) -> str:
     return "\n".join(lines)
 
 
+#: A median rep level above this (% of the MVC given) says the MVC trial was no maximal
+#: contraction: dynamic reps reach 100-200 %MVC of an isometric MVC at most.
+IMPLAUSIBLE_MVC_PERCENT = 300.0
+
+
+def mvc_warnings(summary: RecruitmentSummary) -> list[str]:
+    """One line per muscle whose reps' median level is above :data:`IMPLAUSIBLE_MVC_PERCENT`
+    of the MVC given (none when the levels are not in %MVC)."""
+    if summary["normalisation"]["method"] != "mvc":
+        return []
+    lines = []
+    by_muscle = {
+        "glute": [rep["glute_level"] for rep in summary["reps"]],
+        "hamstring": [rep["hamstring_level"] for rep in summary["reps"]],
+    }
+    for muscle, values in by_muscle.items():
+        levels = [v for v in values if v is not None and np.isfinite(v)]
+        if levels and (median := float(np.median(levels))) > IMPLAUSIBLE_MVC_PERCENT:
+            lines.append(
+                f"{muscle}: the reps' median level is {median:.0f} %MVC: the --mvc value or trial "
+                "was no maximal contraction (a rest stretch?); give one"
+            )
+    return lines
+
+
 def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
     exercise = summary["exercise"]
     if not summary["pairs"]:
@@ -302,6 +327,7 @@ def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
             f"  {_level(rep['hamstring_level'])}  {rep['decided_at_s']:>9.3f}"
             + (f"  ({'; '.join(notes)})" if notes else "")
         )
+    lines += [f"  {line}" for line in mvc_warnings(summary)]
     for flag in summary["flags"]:
         side = f" ({flag['side']})" if flag["side"] else ""
         lines.append(
