@@ -65,10 +65,12 @@ class BleakLink:
     address
         The sensor's address.
     timeout
-        Seconds bleak may take to connect (and discover the services); bleak's own default.
+        Seconds bleak may take to connect (and discover the services): beyond a first
+        reconnect attempt's time (:data:`~emg.sources.sensor_stream.ATTEMPT_S`), within
+        the longer ones that follow it.
     """
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float = 20.0) -> None:
         self.address, self.timeout = address, timeout
         self._client: Any = None
 

@@ -29,11 +29,12 @@ BATTERY_EVERY_S = 60.0
 #: reconnect makes it again after the backoff): a stack that stops answering part-way (seen
 #: with BlueZ on a machine far behind real time) must not keep the sensor away for the rest
 #: of the set, and each attempt that stalls costs the athlete this much of the set. A connect
-#: that works takes a few seconds even there (about 3 s in the test VM), and one made again
-#: after a stall has gone through at once.
-#: Longer than the Bluetooth link's own connect timeout (:class:`~emg.sources.bleak_radio.
-#: BleakLink`, 10 s), so that one ends first where it applies.
+#: that works takes a second or two (about 3 s in the test VM, 14 s once when it was starved),
+#: so each reconnect attempt given up doubles the next one's time, up to
+#: :data:`MAX_ATTEMPT_S`: a stall costs 15 s, and a stack that is merely slow still gets there.
 ATTEMPT_S = 15.0
+#: The longest a reconnect attempt may be given (see :data:`ATTEMPT_S`).
+MAX_ATTEMPT_S = 60.0
 #: Seconds a link's release (each stop command, the disconnect) or a battery reading may take
 #: before it is given up.
 RELEASE_S = 5.0
@@ -107,7 +108,9 @@ class SensorStream:
     backoff_s
         Reconnect delays.
     attempt_s
-        Longest one connect attempt may take (:data:`ATTEMPT_S`).
+        Longest one connect attempt may take (:data:`ATTEMPT_S`); each reconnect attempt
+        given up doubles it for the next, up to :data:`MAX_ATTEMPT_S` (or ``attempt_s``, if
+        longer).
     connecting
         Held during each reconnect attempt: shared by the streams of one radio, so that
         they reconnect one at a time (None: not shared).
@@ -147,9 +150,9 @@ class SensorStream:
     def _on_disconnect(self) -> None:
         self._dropped.set()
 
-    async def connect(self) -> None:
-        """Connect, subscribe and start streaming (given up after ``attempt_s``), then read
-        the battery level.
+    async def connect(self, attempt_s: float | None = None) -> None:
+        """Connect, subscribe and start streaming (given up after ``attempt_s``, default the
+        stream's), then read the battery level.
 
         Raises
         ------
@@ -157,13 +160,13 @@ class SensorStream:
             If the sensor cannot be reached, lacks the profile's characteristics, or the
             stack gave no answer within ``attempt_s`` (the link is released in each case).
         """
+        limit = self.attempt_s if attempt_s is None else attempt_s
         try:
-            await within(self._start_link(), self.attempt_s)
+            await within(self._start_link(), limit)
         except TimeoutError:
             await self._release()
             raise EmgDeviceError(
-                f"{self.name} ({self.address}): no answer within {self.attempt_s:g} s "
-                f"({self._step})"
+                f"{self.name} ({self.address}): no answer within {limit:g} s ({self._step})"
             ) from None
         except EmgDeviceError:
             await self._release()  # what the attempt left half-made
@@ -309,7 +312,8 @@ class SensorStream:
                 async with self._connecting:  # the attempt's time counts once it is its turn
                     if self._stopping:
                         return
-                    await self.connect()
+                    longest = max(self.attempt_s, MAX_ATTEMPT_S)
+                    await self.connect(min(self.attempt_s * 2 ** (attempt - 1), longest))
             except EmgDeviceError as error:
                 self._notify("reconnecting", f"attempt {attempt}: {error}")
                 continue
