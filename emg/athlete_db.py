@@ -265,7 +265,7 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         if version > len(MIGRATIONS):
             raise EmgInputError(
                 f"schema version {version} is newer than this toolkit's ({len(MIGRATIONS)}); "
-                "update emg-toolkit or rebuild the database with emg history --rebuild",
+                "it was written by a newer emg-toolkit: update this one, or give another --db",
                 source=str(path),
             )
         for number in range(version, len(MIGRATIONS)):

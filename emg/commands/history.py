@@ -147,7 +147,9 @@ def run_history(args: argparse.Namespace) -> int:
             if done.kept
             else ""
         )
-        print(f"rebuilt {db}: {len(done.indexed)} sessions from the session folders{kept}")
+        count = len(done.indexed)
+        sessions = f"{count} session{'' if count == 1 else 's'}"
+        print(f"rebuilt {db}: {sessions} from the session folders{kept}")
         if name is None:
             return 1 if done.failed else 0
     if name is None:

@@ -58,7 +58,7 @@ def test_the_rebuild_keeps_sessions_only_the_database_knows_and_names_those_it_d
     assert main(["history", "--rebuild", "--db", str(db)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"dropped: {gone_set.resolve()} (indexed under Ben): no longer there",
-        f"rebuilt {db}: 1 sessions from the session folders, 2 kept as indexed "
+        f"rebuilt {db}: 1 session from the session folders, 2 kept as indexed "
         "(no session folder names them)",
     ]
     assert athletes(db) == ["Ana", "Cleo"]
