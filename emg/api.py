@@ -60,7 +60,11 @@ if TYPE_CHECKING:
 PathLike = str | os.PathLike[str]
 
 
-def read(path: PathLike, channels: Mapping[str, str] | Sequence[str] | None = None) -> Recording:
+def read(
+    path: PathLike,
+    channels: Mapping[str, str] | Sequence[str] | None = None,
+    stream: str | None = None,
+) -> Recording:
     """Read a recording in any format the toolkit reads.
 
     Parameters
@@ -70,6 +74,9 @@ def read(path: PathLike, channels: Mapping[str, str] | Sequence[str] | None = No
     channels
         Which column is which muscle, as ``emg analyze --channel`` takes it: a mapping
         ``{"glute": "EMG1"}`` or strings ``["glute=EMG1"]``; None: from the column names.
+    stream
+        In an XDF file with several EMG streams, the name (or source id) of the one to read,
+        as ``emg analyze --stream`` takes it.
 
     Returns
     -------
@@ -87,7 +94,7 @@ def read(path: PathLike, channels: Mapping[str, str] | Sequence[str] | None = No
         overrides = parse_channel_overrides([f"{m}={c}" for m, c in channels.items()])
     else:
         overrides = parse_channel_overrides(list(channels))
-    return open_recording(path if isinstance(path, str) else Path(path), overrides or None)
+    return open_recording(path if isinstance(path, str) else Path(path), overrides or None, stream)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs
 from emg.io.channel_map import parse_channel_overrides
-from emg.io.open_recording import open_recording
+from emg.io.open_recording import open_recording, recording_format
 from emg.io.output_guard import check_not_a_recording, check_output_path
 from emg.io.rep_table import TABLE_SUFFIXES, failures_path, table_format
 from emg.settings_resolution import (
@@ -88,11 +88,16 @@ class BatchJob:
         The option that gave each setting (``chain.highpass_hz`` -> ``--highpass``), so
         that a setting a recording cannot run with is reported as the command line gave it;
         empty: by the setting's own name.
+    stream
+        In the XDF files, the stream to read (``--stream``; see
+        :func:`~emg.io.open_recording.open_recording`; the other recordings have one); None:
+        the one EMG stream.
     """
 
     channels: Mapping[str, str] = field(default_factory=dict)
     overrides: SettingOverrides = field(default_factory=SettingOverrides)
     option_names: Mapping[str, str] = field(default_factory=dict)
+    stream: str | None = None
 
 
 def analyze_session(path: str, session: str, job: BatchJob) -> SessionRows | SessionFailure:
@@ -116,7 +121,9 @@ def analyze_session(path: str, session: str, job: BatchJob) -> SessionRows | Ses
     """
     try:
         overrides = parse_channel_overrides([f"{m}={c}" for m, c in job.channels.items()])
-        recording = open_recording(Path(path), overrides or None)
+        # the stream is chosen in the batch's XDF files; its other recordings have one
+        xdf = job.stream is not None and recording_format(Path(path)) == "xdf"
+        recording = open_recording(Path(path), overrides or None, job.stream if xdf else None)
         try:
             config = resolve_settings(recording, job.overrides)
         except SettingError as error:

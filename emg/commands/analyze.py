@@ -40,7 +40,7 @@ def analyze_input(path: Path, args: argparse.Namespace) -> tuple[SessionSummary,
     EmgInputError
         Naming the file, field or option at fault.
     """
-    recording = read(path, args.channel)
+    recording = read(path, args.channel, args.stream)
     config = with_athlete_band(analysis_config(args, recording), args, recording, path)
     result = analyze_recording(recording, config)
     return summarize(result, recording), recording

@@ -90,7 +90,9 @@ def is_batch(args: argparse.Namespace) -> bool:
 def analysis_options(args: argparse.Namespace) -> BatchJob:
     """How each recording of the batch is analysed: the ``--channel``, signal-chain and
     recruitment options given, to send to the workers."""
-    return BatchJob(parse_channel_overrides(args.channel), setting_overrides(args), OPTIONS)
+    return BatchJob(
+        parse_channel_overrides(args.channel), setting_overrides(args), OPTIONS, args.stream
+    )
 
 
 class TextProgress:

@@ -99,7 +99,7 @@ def run_export(args: argparse.Namespace) -> int:
             bids_label(args.subject, "subject", "--subject")
         if args.task is not None and args.to == "bids":
             bids_label(args.task, "task", "--task")
-    recording = read(args.input, args.channel)
+    recording = read(args.input, args.channel, args.stream)
     if args.anonymise:
         from emg.io.anonymise import anonymised
 

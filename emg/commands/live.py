@@ -109,7 +109,7 @@ def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
 
 def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
     """A recording played at ``--speed`` as a live source."""
-    recording = read(path, args.channel)
+    recording = read(path, args.channel, args.stream)
     return LiveSource(
         recording.channels,
         recording.sample_rate,

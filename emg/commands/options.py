@@ -312,3 +312,8 @@ def add_channel_option(parser: argparse.ArgumentParser) -> None:
         help="name a channel of the file as a muscle, e.g. --channel glute=EMG1 --channel "
         "hamstring_left=EMG3; with it only the named channels are read",
     )
+    parser.add_argument(
+        "--stream",
+        metavar="NAME",
+        help="in an XDF file with several EMG streams, the one to read (its name or source id)",
+    )

@@ -170,7 +170,7 @@ def _count(n: int, noun: str) -> str:
 
 def run_replay(args: argparse.Namespace) -> int:
     """``emg replay``."""
-    recording = read(args.session, args.channel)
+    recording = read(args.session, args.channel, args.stream)
     config = analysis_config(args, recording)
     if not (args.headless or args.json):
         from emg.commands.live import replay_window

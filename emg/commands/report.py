@@ -134,7 +134,7 @@ def run_report(args: argparse.Namespace) -> int:
         check_output_path(args.png, reads=args.input)
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
-    recording = read(args.input, args.channel)
+    recording = read(args.input, args.channel, args.stream)
     config = with_athlete_band(analysis_config(args, recording), args, recording, args.input)
     result = analyze_recording(recording, config, keep_envelope=True)
     content = build_content(

@@ -197,10 +197,11 @@ def check_options_apply(args: argparse.Namespace) -> None:
         return
     if args.recording is not None:
         return  # without --truth: run_truth says what is missing
-    if args.channel:
+    if args.channel or args.stream is not None:
+        option = "--channel" if args.channel else "--stream"
         raise EmgInputError(
-            "--channel does not apply without --truth: it names the channels of the recording "
-            "scored, and synthetic sets have their own",
+            f"{option} does not apply without --truth: it chooses what is read of the "
+            "recording scored, and synthetic sets have their own channels",
             source="command line",
         )
     if args.family is None:
@@ -397,7 +398,7 @@ def run_truth(args: argparse.Namespace) -> int:
         )
     recording_path = args.recording or _recording_beside(args.truth)
     true_reps = parse_truth(_read_json(args.truth), str(args.truth))
-    recording = read(recording_path, args.channel)
+    recording = read(recording_path, args.channel, args.stream)
     check_truth_within(true_reps, recording.duration_s, str(args.truth))
     analysis = analysis_config(args, recording)
     result = analyze_recording(recording, analysis, keep_envelope=False)

@@ -84,7 +84,9 @@ def refuse_empty_path(
         raise EmgInputError(f"an empty path ('') names no recording: give {give}", source=source)
 
 
-def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
+def open_recording(
+    path: str | Path, channels: Mapping[str, str] | None = None, stream: str | None = None
+) -> Recording:
     """Read any supported recording.
 
     Parameters
@@ -94,6 +96,9 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
     channels
         ``--channel`` overrides: target muscle label -> channel name in the file. With them,
         only the named channels are read; without, channels are named by their muscle.
+    stream
+        ``--stream``: in an XDF file, the name (or source id) of the stream to read (see
+        :func:`emg.io.xdf_format.read_xdf`); refused for other formats.
 
     Returns
     -------
@@ -104,13 +109,20 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
     ------
     EmgInputError
         With the file, field or channel at fault; for an empty path (``''``, which
-        :class:`~pathlib.Path` would take for the current folder).
+        :class:`~pathlib.Path` would take for the current folder); for a ``stream`` given
+        with a recording that is not XDF.
     """
     refuse_empty_path(path)
     path = Path(path)
     try:
         kind = recording_format(path)
-        recording = _read(kind, path, channels)
+        if stream is not None and kind != "xdf":
+            raise EmgInputError(
+                "--stream chooses a stream of an XDF file; this recording is not one (it has "
+                "one set of channels: --channel names them)",
+                source=str(path),
+            )
+        recording = _read(kind, path, channels, stream)
     except OSError as error:  # a reader that let one through: still one line, naming the file
         raise EmgInputError(read_error(error), source=str(error.filename or path)) from None
     if kind == "native":
@@ -118,7 +130,9 @@ def open_recording(path: str | Path, channels: Mapping[str, str] | None = None) 
     return recording
 
 
-def _read(kind: str, path: Path, channels: Mapping[str, str] | None) -> Recording:
+def _read(
+    kind: str, path: Path, channels: Mapping[str, str] | None, stream: str | None
+) -> Recording:
     if kind == "native":
         from emg.io.session_format import read_session
 
@@ -134,7 +148,7 @@ def _read(kind: str, path: Path, channels: Mapping[str, str] | None) -> Recordin
     if kind == "xdf":
         from emg.io.xdf_format import read_xdf
 
-        return read_xdf(path, channels)
+        return read_xdf(path, channels, stream)
     if kind == "c3d":
         from emg.io.c3d_format import read_c3d
 

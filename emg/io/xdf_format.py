@@ -27,6 +27,7 @@ regularly; LabRecorder keeps those stamps).
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -312,20 +313,19 @@ def _pick_stream(infos: Sequence[dict[str, Any]], stream: str | None, name: str)
     if len(matches) > 1:
         names = ", ".join(f"'{i['name']}'" for i in matches)
         raise EmgInputError(
-            f"several EMG streams: {names}; emg's commands and emg.read take a file with one "
-            f"EMG stream only: {_choose(matches[0], name)}",
+            f"several EMG streams: {names}; {_choose(matches[0], name)}",
             source=name,
         )
     return _checked_stream(matches[0], name)
 
 
 def _choose(info: Mapping[str, Any], name: str, what: str = "") -> str:
-    """How to read the stream ``info`` of the file ``name`` (``what``: as what): by the
-    ``stream`` argument of :func:`read_xdf`, the one way to choose a stream (for messages)."""
+    """How to read the stream ``info`` of the file ``name`` (``what``: as what): ``--stream``
+    on the command line, ``stream=`` in Python (for messages)."""
     stream = info["name"] or info["source_id"]
     return (
-        f"to read '{stream}'{what}, name it in Python: emg.io.xdf_format.read_xdf({name!r}, "
-        f"stream={stream!r}), which gives a Recording as emg.read does"
+        f"to read '{stream}'{what}, give --stream {shlex.quote(stream)} (in Python: "
+        f"emg.read({name!r}, stream={stream!r}))"
     )
 
 

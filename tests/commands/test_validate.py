@@ -10,10 +10,11 @@ from emg.commands.validate import check_options_apply
 
 TRUTH = ["--truth", "set.truth.json", "set.csv"]
 NOT_SYNTHETIC = "does not apply to --truth: it scores the recording given, not synthetic sets"
-CHANNEL = (
-    "--channel does not apply without --truth: it names the channels of the recording scored, "
-    "and synthetic sets have their own"
+WITHOUT_TRUTH = (
+    "does not apply without --truth: it chooses what is read of the recording scored, and "
+    "synthetic sets have their own channels"
 )
+CHANNEL = f"--channel {WITHOUT_TRUTH}"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,7 @@ CHANNEL = (
         ),
         (["--family", "spectral", "--channel", "glute=EMG1"], CHANNEL),
         (["--seeds", "1", "--channel", "glute=EMG1"], CHANNEL),
+        (["--family", "spectral", "--stream", "Left leg"], f"--stream {WITHOUT_TRUTH}"),
         ([*TRUTH, "--snr-db", "10"], f"--snr-db {NOT_SYNTHETIC}"),
         ([*TRUTH, "--cramp-rep", "0"], f"--cramp-rep {NOT_SYNTHETIC}"),
         ([*TRUTH, "--seeds", "3"], f"--seeds {NOT_SYNTHETIC}"),

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xdf_writer import XdfStream, write_xdf
 
+import emg
 from emg.errors import EmgInputError
 from emg.io.xdf_format import read_xdf
 from emg.sources.synthetic import SynthConfig, generate_session
@@ -189,12 +190,10 @@ def test_two_emg_streams_need_a_choice(
     path = write_xdf(tmp_path / "two.xdf", [left, right])
     with pytest.raises(EmgInputError, match="several EMG streams") as caught:
         read_xdf(path)
-    # it said "choose one by passing the stream's name", which no command can
+    # it said "choose one by passing the stream's name", which no command could
     assert str(caught.value) == (
-        f"{path}: several EMG streams: 'Left leg', 'Right leg'; emg's commands and emg.read "
-        "take a file with one EMG stream only: to read 'Left leg', name it in Python: "
-        f"emg.io.xdf_format.read_xdf({str(path)!r}, stream='Left leg'), which gives a "
-        "Recording as emg.read does"
+        f"{path}: several EMG streams: 'Left leg', 'Right leg'; to read 'Left leg', give "
+        f"--stream 'Left leg' (in Python: emg.read({str(path)!r}, stream='Left leg'))"
     )
     rec = read_xdf(path, stream="Right leg")
     np.testing.assert_array_equal(rec.data, session_data[4000:8000])
@@ -210,9 +209,8 @@ def test_no_emg_stream(tmp_path: Path, session_data: npt.NDArray[np.float32]) ->
         read_xdf(path)
     assert caught.value.detail == (
         "no EMG stream (no stream of type 'EMG'; streams: 'Accel' (type 'ACC'), 'Markers' "
-        "(type 'Markers')); to read 'Accel' as EMG, name it in Python: "
-        f"emg.io.xdf_format.read_xdf({str(path)!r}, stream='Accel'), which gives a Recording as "
-        "emg.read does"
+        "(type 'Markers')); to read 'Accel' as EMG, give --stream Accel (in Python: "
+        f"emg.read({str(path)!r}, stream='Accel'))"
     )
     assert caught.value.source == str(path)
     # naming a numeric stream of another type reads it, as the message says
@@ -239,8 +237,8 @@ def test_several_emg_streams_on_the_command_line_is_one_line_saying_what_to_do(
 ) -> None:
     from emg.cli import main
 
-    left = emg_stream(session_data[:4000], name="Left leg")
-    right = emg_stream(session_data[4000:8000], name="Right leg", seed=1)
+    left = emg_stream(session_data[:, ::-1], name="Left leg")  # long enough to analyse
+    right = emg_stream(session_data, name="Right leg", seed=1)
     path = write_xdf(tmp_path / "two.xdf", [left, right])
     out = [str(tmp_path / "out.csv"), "--to", "csv"] if command == "export" else []
     capsys.readouterr()
@@ -249,9 +247,33 @@ def test_several_emg_streams_on_the_command_line_is_one_line_saying_what_to_do(
     assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"emg: error: {path}: several EMG streams: 'Left leg', 'Right leg'; ")
     assert err.strip().endswith(
-        f"read_xdf({str(path)!r}, stream='Left leg'), which gives a Recording as emg.read does"
+        f"give --stream 'Left leg' (in Python: emg.read({str(path)!r}, stream='Left leg'))"
     )
     assert not (tmp_path / "out.csv").exists()
+    # as the message says: the stream named is read, by the command and by emg.read
+    capsys.readouterr()
+    assert main([command, str(path), *out, "--stream", "Right leg"]) == 0
+    if command == "export":
+        exported = emg.read(tmp_path / "out.csv")
+        np.testing.assert_allclose(exported.data, session_data, atol=1e-3)
+    assert emg.read(path, stream="Right leg").metadata["stream_name"] == "Right leg"
+
+
+def test_a_stream_is_chosen_only_in_an_xdf_file(
+    tmp_path: Path, session_data: npt.NDArray[np.float32], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from emg.cli import main
+
+    example = Path(__file__).resolve().parents[2] / "recordings" / "examples"
+    session = example / "hip-thrust-synthetic"
+    capsys.readouterr()
+    assert main(["analyze", str(session), "--stream", "Left leg"]) == 2
+    assert capsys.readouterr().err == (
+        f"emg: error: {session}: --stream chooses a stream of an XDF file; this recording is not "
+        "one (it has one set of channels: --channel names them)\n"
+    )
+    with pytest.raises(EmgInputError, match="--stream chooses a stream of an XDF file"):
+        emg.read(session, stream="Left leg")
 
 
 def test_irregular_rate_is_not_emg(tmp_path: Path, session_data: npt.NDArray[np.float32]) -> None:
@@ -372,3 +394,23 @@ def test_every_sample_lands_at_its_index(
     expected_lost[index] = False
     np.testing.assert_array_equal(rec.lost, np.column_stack([expected_lost] * 2))
     assert rec.metadata["dropped_samples"] == 0
+
+
+def test_a_batch_reads_the_stream_named_in_its_xdf_files_only(
+    tmp_path: Path, session_data: npt.NDArray[np.float32]
+) -> None:
+    from emg.analysis.batch import SessionRows
+    from emg.batch_analysis import BatchJob, analyze_session
+    from emg.io.csv_format import write_emg_csv
+
+    left = emg_stream(session_data[:, ::-1], name="Left leg")
+    right = emg_stream(session_data, name="Right leg", seed=1)
+    xdf = write_xdf(tmp_path / "two.xdf", [left, right])
+    csv = tmp_path / "set.csv"
+    write_emg_csv(csv, generate_session(SynthConfig(reps=2, seed=1)).recording)
+    job = BatchJob(stream="Right leg")
+    done = [analyze_session(str(p), p.name, job) for p in (xdf, csv)]
+    assert all(isinstance(d, SessionRows) and d.rows for d in done), done
+    alone = analyze_session(str(xdf), "two.xdf", BatchJob())
+    assert not isinstance(alone, SessionRows)  # which of the two: it cannot tell
+    assert "several EMG streams" in alone.error
