@@ -549,20 +549,21 @@ class RepTracker:
         # samples had been lost just before its onset switched on somewhere in the gap (its
         # sensor came back mid-burst)
         lo, lookback = rep.start - self._margin, self._s(RISE_LOOKBACK_S)
+        silent = {g: self._silent(g, lo, at + 1) for g in GROUPS}
         unseen = tuple(
             g
             for g in GROUPS
             if (
-                self._silent(g, lo, at + 1)  # "active" on a flat channel: a filter's residue
+                silent[g]  # "active" on a flat channel: a filter's residue
                 if g in rep.carried
-                else self._unseen(g, lo, at + 1)
+                else silent[g] or self._unrecorded(g, lo, at + 1)
                 if (onset := rep.onsets[g]) is None
                 else self._unrecorded(g, onset - lookback, onset)
             )
         )
         if unseen:
             rep.unrecorded = unseen
-            rep.no_signal = tuple(g for g in unseen if self._silent(g, lo, at + 1))
+            rep.no_signal = tuple(g for g in unseen if silent[g])
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
@@ -586,15 +587,10 @@ class RepTracker:
         span = hi - max(lo, 0)
         return span > 0 and float(lost.sum()) >= UNRECORDED_SHARE * span
 
-    def _unseen(self, group: str, lo: int, hi: int) -> bool:
-        """Whether ``group`` could not have been seen to switch on in ``lo .. hi``: its
-        samples were lost there (:meth:`_unrecorded`) or its signal was flat (:meth:`_silent`;
-        not asked of the stretch before an onset, which a clean rest may be)."""
-        return self._unrecorded(group, lo, hi) or self._silent(group, lo, hi)
-
     def _silent(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s filtered signal, over the samples of ``lo .. hi`` that were
-        not lost, has an RMS below :data:`~emg.analysis.signal_quality.FLAT_SD_UV`."""
+        not lost, has an RMS below :data:`~emg.analysis.signal_quality.FLAT_SD_UV` (not asked
+        of the stretch before an onset, which a clean rest may be)."""
         column = GROUPS.index(group)
         lo = max(lo, 0)
         kept = self._lost.slice(lo, hi)[:, column] == 0
@@ -658,11 +654,10 @@ class RepTracker:
             estimate = self._lead(rep)
             rep.lead_ms = estimate.lead_ms if estimate is not None else None
         hi = max(end, rep.start + 1)
-        later = tuple(
-            g for g in GROUPS if g not in rep.unrecorded and self._unseen(g, rep.start, hi)
-        )
+        silent = {g: self._silent(g, rep.start, hi) for g in GROUPS if g not in rep.unrecorded}
+        later = tuple(g for g in silent if silent[g] or self._unrecorded(g, rep.start, hi))
         rep.unrecorded += later
-        rep.no_signal += tuple(g for g in later if self._silent(g, rep.start, hi))
+        rep.no_signal += tuple(g for g in later if silent[g])
         history = self._history.slice(rep.start, hi)
         references = tuple(
             self.normalisation.reference(group, self._rest_at(rep.start, i))

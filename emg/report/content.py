@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from emg.analysis.history import SessionEntry, trend
 from emg.analysis.offline import OfflineResult, resolve_mains
-from emg.analysis.rest_quality import QualityCheck, quality_check
+from emg.analysis.rest_quality import QualityCheck
 from emg.analysis.summary import cramp_risk_summary, summarize
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.recording import Recording
@@ -343,7 +343,7 @@ def build_content(
         channels=channels,
         signal_notes=tuple(_signal_notes(recording, result, channels)),
         calibration_notes=tuple(_calibration_notes(recording, result)),
-        quality=quality_check(recording, result),
+        quality=_rest_quality(summary),
         settings=tuple(_settings(summary, settings_from)),
         trends=trends,
         summary=summary,
@@ -787,6 +787,16 @@ def _guided_notes(guided: Mapping[str, Any]) -> list[str]:
     for warning in found.get("warnings") or []:
         notes.append(f"Calibration warning: {warning}")
     return notes
+
+
+def _rest_quality(summary: SessionSummary) -> QualityCheck | None:
+    """The rest signal-quality check the analysis made (its summary's ``rest_quality``, from
+    :func:`emg.analysis.rest_quality.quality_check`), not made again."""
+    found = summary["rest_quality"]
+    if found is None:
+        return None
+    report = {key: value for key, value in found.items() if key != "origin"}
+    return QualityCheck(str(found["origin"]), report)
 
 
 # ---------------------------------------------------------------------- facts and settings

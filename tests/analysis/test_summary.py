@@ -8,16 +8,6 @@ from pathlib import Path
 import pytest
 
 from emg.cli import main
-from emg.io.csv_format import write_emg_csv
-from emg.sources.synthetic import SynthConfig, generate_session
-
-
-@pytest.fixture
-def set_csv(tmp_path: Path) -> Path:
-    session = generate_session(SynthConfig(reps=4, snr_db=20, seed=2))
-    path = tmp_path / "set.csv"
-    write_emg_csv(path, session.recording)
-    return path
 
 
 def _said(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
