@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from emg.analysis.history import RepEntry, SessionEntry
+from emg.athlete_name_text import shown_name
 from emg.errors import EmgInputError
 
 #: The database file's name beside the recordings.
@@ -348,7 +349,8 @@ def _refuse_other_athlete(connection: sqlite3.Connection, entry: SessionEntry) -
     ).fetchone()
     if row is not None and row[0] != entry.athlete:
         raise EmgInputError(
-            f"already indexed under the athlete '{row[0]}': not moved to '{entry.athlete}' "
+            f"already indexed under the athlete '{shown_name(row[0])}': not moved to "
+            f"'{shown_name(entry.athlete)}' "
             "(a session stays with the athlete it was first indexed under)",
             source=entry.folder,
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +35,7 @@ from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
 from emg.analysis.summary_schema import SessionSummary
 from emg.athlete_db import DB_NAME, athlete_names, clear, open_db, sessions_of, store_session
-from emg.dsp.chain_limits import SettingError
+from emg.athlete_name_text import athlete_name, shown_name
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
@@ -57,46 +56,6 @@ HISTORY_COLUMNS = (
     "highest_cramp_risk",
     "folder",
 )
-
-
-#: The longest name the history keeps, in characters.
-NAME_MAX = 200
-#: Characters that reorder how a terminal shows the text around them (bidirectional
-#: embeddings, overrides and isolates): refused as the control characters are.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def athlete_name(name: str) -> str:
-    """``name`` as the history keeps it (surrounding blanks dropped, inner ones one space).
-
-    Raises
-    ------
-    SettingError
-        For a name with a control character (a terminal escape, a tab, a line break) or
-        bytes that are not text, one longer than :data:`NAME_MAX` characters (the reason
-        names the character or the length, not the name), or one without a letter or digit.
-    """
-    text = str(name)
-    odd = next((c for c in text if _control(c)), None)
-    if odd is not None:
-        what = "an undecodable" if unicodedata.category(odd) == "Cs" else "a control"
-        raise SettingError(
-            "athlete",
-            f"the name holds {what} character (U+{ord(odd):04X}); give it as plain text",
-        )
-    if len(text) > NAME_MAX:
-        raise SettingError(
-            "athlete", f"the name is {len(text)} characters long; at most {NAME_MAX}"
-        )
-    text = " ".join(text.split())
-    if not any(c.isalnum() for c in text):
-        raise SettingError("athlete", f"'{name}' is not a name (no letter or digit)")
-    return text
-
-
-def _control(character: str) -> bool:
-    """Whether ``character`` is a control character (or a lone surrogate: undecodable bytes)."""
-    return unicodedata.category(character) in ("Cc", "Cs") or character in _BIDI_CONTROLS
 
 
 def default_db(path: str | Path) -> Path:
@@ -293,6 +252,9 @@ class Rebuilt:
         The session folders analysed again and indexed.
     failed
         Each session folder that could not be, with its one-line reason.
+    kept_earlier
+        The folders of :attr:`failed` that had been indexed before: their earlier entries
+        are kept as they were (a folder that cannot be read today loses nothing it had).
     kept
         The sessions kept as they were indexed: files (``emg analyze set.csv --athlete``) and
         folders whose ``session.json`` names no athlete or which are not below the database.
@@ -302,6 +264,7 @@ class Rebuilt:
 
     indexed: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    kept_earlier: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     dropped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
@@ -313,7 +276,8 @@ def rebuild(db: str | Path) -> Rebuilt:
     ``emg analyze FOLDER`` would. A session indexed otherwise (a file, ``emg analyze set.csv
     --athlete``; a folder indexed under an athlete its record does not name, or kept
     elsewhere) is known to the database alone: it is kept as indexed while it is still
-    there, and dropped (and listed in :attr:`Rebuilt.dropped`) once it is not.
+    there, and dropped (and listed in :attr:`Rebuilt.dropped`) once it is not. A folder that
+    fails to be analysed again keeps the entry it had (:attr:`Rebuilt.kept_earlier`).
 
     Returns
     -------
@@ -329,12 +293,18 @@ def rebuild(db: str | Path) -> Rebuilt:
         others = [e for e in before if e.folder not in again]
         kept = tuple(e.folder for e in others if Path(e.folder).exists())
         clear(connection, keep=kept)
-    indexed, failed, moved = [], [], set()
+    earlier = {e.folder: e for e in before if e.folder in again}
+    indexed, failed, kept_earlier, moved = [], [], [], set()
     for folder, athlete in recorded:
         try:
             entry = index_recording(folder, athlete, db)
         except EmgInputError as error:
             failed.append((str(folder), str(error)))
+            previous = earlier.get(str(_location(folder)))
+            if previous is not None:
+                with open_db(db) as connection:
+                    store_session(connection, previous)
+                kept_earlier.append(previous.folder)
             continue
         indexed.append(str(folder))
         if entry.date:  # a folder moved: the same session (athlete, start, name) elsewhere
@@ -344,7 +314,7 @@ def rebuild(db: str | Path) -> Rebuilt:
         for e in others
         if e.folder not in kept and (e.athlete, e.date, Path(e.folder).name) not in moved
     )
-    return Rebuilt(tuple(indexed), tuple(failed), kept, dropped)
+    return Rebuilt(tuple(indexed), tuple(failed), tuple(kept_earlier), kept, dropped)
 
 
 def _recorded_sessions(parent: Path) -> list[tuple[Path, str]]:
@@ -384,11 +354,14 @@ def history(athlete: str, db: str | Path) -> list[SessionEntry]:
     name = athlete_name(athlete)
     with open_db(db) as connection:
         entries = sessions_of(connection, name)
+        known = athlete_names(connection)
+        if not entries:  # a name kept with control characters, given as it is printed
+            stored = next((k for k in known if k != name and shown_name(k) == name), None)
+            entries = [] if stored is None else sessions_of(connection, stored)
         if not entries:
-            known = athlete_names(connection)
+            listed = ", ".join(shown_name(k) for k in known) or "none yet"
             raise EmgInputError(
-                f"no sessions of '{name}'; athletes: {', '.join(known) or 'none yet'}",
-                source=str(db),
+                f"no sessions of '{shown_name(name)}'; athletes: {listed}", source=str(db)
             )
     return entries
 

@@ -14,7 +14,6 @@ from emg.athlete_db import DB_NAME, refuse_folder
 from emg.athlete_history import (
     DEFAULT_RECORDINGS,
     ReusedMvc,
-    athlete_name,
     athletes,
     history,
     history_table,
@@ -22,6 +21,7 @@ from emg.athlete_history import (
     rebuild,
     recording_settings,
 )
+from emg.athlete_name_text import athlete_name, shown_name
 from emg.commands.options import option_error
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
@@ -138,10 +138,11 @@ def run_history(args: argparse.Namespace) -> int:
     name = None if args.athlete is None else _name_argument(args.athlete)
     if args.rebuild:
         done = rebuild(db)
-        for _, reason in done.failed:
-            print(f"not indexed: {reason}")
+        for folder, reason in done.failed:
+            earlier = "; its earlier entry kept" if folder in done.kept_earlier else ""
+            print(f"not indexed: {reason}{earlier}")
         for folder, athlete in done.dropped:
-            print(f"dropped: {folder} (indexed under {athlete}): no longer there")
+            print(f"dropped: {folder} (indexed under {shown_name(athlete)}): no longer there")
         kept = (
             f", {len(done.kept)} kept as indexed (no session folder names them)"
             if done.kept
@@ -164,7 +165,7 @@ def run_history(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from emg.report.history_figure import write_history_figure
 
-        write_history_figure(table, args.plot, entries[0].athlete)
+        write_history_figure(table, args.plot, shown_name(entries[0].athlete))
     if args.json:
         print(
             to_json(
@@ -211,5 +212,5 @@ def run_athletes(args: argparse.Namespace) -> int:
         print("no athletes yet")
         return 0
     for name in athletes(db):
-        print(name)
+        print(shown_name(name))
     return 0

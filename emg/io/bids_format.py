@@ -481,6 +481,12 @@ def _task_label(exercise: str) -> str:
             "give the task",
             field="task",
         )
+    if len(label) > MAX_LABEL_LENGTH:
+        raise EmgInputError(
+            f"exercise '{exercise[:40]}...' makes a BIDS task label of {len(label)} "
+            f"characters (at most {MAX_LABEL_LENGTH}): give the task",
+            field="task",
+        )
     return label
 
 

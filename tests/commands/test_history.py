@@ -1,11 +1,14 @@
 """``emg history`` and ``emg athletes``: the rebuild keeps what only the database knows (sessions
 indexed from files, or under an athlete their folder does not name) and names each session it
-drops; an athlete's name that is not plain text is refused naming ``NAME``."""
+drops, and keeps the earlier entry of a folder it cannot read; an athlete's name that is not plain
+text is refused naming ``NAME``, and one kept from before with a control character prints
+escaped and is found so."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,43 @@ def test_history_refuses_a_name_that_is_not_plain_text_naming_the_argument(
     capsys.readouterr()
     assert main(["history", name, "--db", str(db)]) == 2
     assert capsys.readouterr() == ("", f"emg: error: command line: NAME: {reason}\n")
+
+
+def test_a_folder_the_rebuild_cannot_read_keeps_its_earlier_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / DB_NAME
+    damaged = _session(tmp_path, "damaged", "Ana")
+    _index(damaged, "Ana", db)
+    before = history("Ana", db)
+    (damaged / "samples.f32").write_bytes(b"\xff" * 7)  # not whole samples any more
+    capsys.readouterr()
+
+    assert main(["history", "--rebuild", "--db", str(db)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("not indexed: ") and out[0].endswith("; its earlier entry kept")
+    assert "samples.f32" in out[0]
+    assert out[1] == f"rebuilt {db}: 0 sessions from the session folders"
+    assert history("Ana", db) == before
+    done = rebuild(db)
+    assert done.kept_earlier == (str(damaged.resolve()),)
+    assert history("Ana", db) == before
+
+
+def test_a_name_kept_with_a_control_character_prints_escaped_and_is_found_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / DB_NAME
+    _index(_set(tmp_path / "set.csv", 1), "Ana", db)
+    with sqlite3.connect(db) as connection:  # as a database from before names were checked
+        connection.execute("UPDATE athletes SET name = ? WHERE name = 'Ana'", ("\x1b[2JAna",))
+    connection.close()
+    capsys.readouterr()
+
+    assert main(["athletes", "--db", str(db)]) == 0
+    assert capsys.readouterr().out == "\\x1b[2JAna\n"
+    assert main(["history", "\\x1b[2JAna", "--db", str(db)]) == 0
+    assert "set.csv" in capsys.readouterr().out
+    assert [e.athlete for e in history("\\x1b[2JAna", db)] == ["\x1b[2JAna"]
+    assert main(["history", "Ana", "--db", str(db)]) == 2
+    assert capsys.readouterr().err.endswith("no sessions of 'Ana'; athletes: \\x1b[2JAna\n")

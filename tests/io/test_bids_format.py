@@ -304,6 +304,10 @@ def test_a_label_too_long_for_a_file_name_is_refused(session: Recording, tmp_pat
     )
     with pytest.raises(EmgInputError, match=r"^column 'task': task 'tt.*' is 65 characters"):
         export_bids(session, tmp_path / "ds", task="t" * 65)
+    exercise = {**session.metadata, "exercise": "e" * 65}
+    long_exercise = dataclasses.replace(session, metadata=exercise)
+    with pytest.raises(EmgInputError, match=r"makes a BIDS task label of 65 characters.*the task"):
+        export_bids(long_exercise, tmp_path / "ds")
     long_subject = dataclasses.replace(session, metadata={**session.metadata, "subject": "b" * 99})
     with pytest.raises(EmgInputError, match=r"'bbbbbbbbbbbbbbbb\.\.\.' is not a BIDS subject"):
         export_bids(long_subject, tmp_path / "ds")
