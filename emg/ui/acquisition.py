@@ -35,7 +35,7 @@ FRAME_QUEUE = 1000
 EVENT_QUEUE = 100_000
 
 
-def display_frame(block: Block, output: PipelineOutput, k: float) -> DisplayFrame:
+def display_frame(block: Block, output: PipelineOutput, k: float, settle: int = 0) -> DisplayFrame:
     """The part of a block's analysis the window draws.
 
     Parameters
@@ -46,6 +46,11 @@ def display_frame(block: Block, output: PipelineOutput, k: float) -> DisplayFram
         What the analysis made of it.
     k
         Threshold factor of the onset detector (mean + k SD of the baseline).
+    settle
+        Samples at the start of the stream in which the filters settle: not drawn (NaN), as
+        the analysis does not look at them either. Drawn, the start-up transient was up to a
+        hundred times the signal, and the running peak the traces are scaled to made the set
+        a flat line for the first seconds.
     """
     chain = output.chain
     thresholds = None
@@ -53,13 +58,13 @@ def display_frame(block: Block, output: PipelineOutput, k: float) -> DisplayFram
         baseline = chain.amplitude_baselines[-1]
         thresholds = np.asarray(baseline.mean + k * baseline.std, dtype=np.float64)
     lost = block.lost if block.lost.shape == block.data.shape else np.zeros(block.data.shape, bool)
-    return DisplayFrame(
-        block.start,
-        np.asarray(chain.filtered, dtype=np.float32),
-        np.asarray(chain.envelope, dtype=np.float32),
-        lost,
-        thresholds,
-    )
+    filtered = np.asarray(chain.filtered, dtype=np.float32)
+    envelope = np.asarray(chain.envelope, dtype=np.float32)
+    settling = min(max(settle - chain.start, 0), len(filtered))
+    if settling:
+        filtered, envelope = filtered.copy(), envelope.copy()
+        filtered[:settling] = envelope[:settling] = np.nan
+    return DisplayFrame(block.start, filtered, envelope, lost, thresholds)
 
 
 class BoundedQueue(Generic[T]):
@@ -162,7 +167,9 @@ class Acquisition:
     def _on_output(self, block: Block, output: PipelineOutput) -> None:
         session = self.session
         generation = session.generation if session is not None else 0
-        self.frames.put(((self.epoch, generation), display_frame(block, output, self._k)))
+        settle = session.pipeline.chain.settle if session is not None else 0
+        frame = display_frame(block, output, self._k, settle)
+        self.frames.put(((self.epoch, generation), frame))
 
     def start(self) -> LiveSession | None:
         """Start the thread; returns the session once the source is open, or None when
