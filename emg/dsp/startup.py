@@ -13,8 +13,9 @@ and ``r^n sin(w n)`` for each pole pair ``r e^(+-i w)`` (``p^n`` for a real pole
 from the stream's first sample. Each channel's filtered signal is fitted with those modes by
 least squares over its samples so far, and the fit is subtracted. The fit a sample is
 corrected with was solved from earlier samples only (every :data:`GROUP` samples), so it is
-causal and the same for any block size. It stops once every
-mode has decayed below :data:`DECAYED` of its start.
+causal and the same for any block size. A fit is used once the samples determine it
+(:data:`MAX_CONDITION`); it stops once every mode has decayed below :data:`DECAYED` of its
+start.
 
 A sample is never in the fit it is corrected with, so the fit does not take its own value out;
 on noise at rest the power after the settling time (0.09 s) is within about 2 % of the
@@ -35,6 +36,14 @@ DECAYED = 1e-6
 #: ridge added to the fit's normal equations (the modes are of order 1 at the start): keeps the
 #: first samples' fits, with fewer samples than modes, well defined
 RIDGE = 1e-6
+#: fits are used from the first whose Gram matrix's condition number is below this on: before,
+#: the first samples do not tell the modes apart (fewer samples than modes, or modes still
+#: alike over so short a span), the ridge picks one of many fits, and its extrapolation to the
+#: next samples was up to 750 µV against 15 µV of mains ringing (2 kHz, notch at 50 Hz, the
+#: first 32 samples). Those samples are left as filtered. Undetermined, the matrix is near
+#: 1e7 here; determined, a few hundred, rising slowly as the modes decay (which does not make
+#: the fit less determined: later fits are used whatever their condition)
+MAX_CONDITION = 1e3
 #: samples fitted at once (bounds the memory of a long first block)
 CHUNK = 1024
 #: the fit is solved every this many samples (at stream indices ``GROUP - 1``, ``2 GROUP -
@@ -144,6 +153,9 @@ def _design(sections: bytes, shape: tuple[int, ...]) -> tuple[FloatArray, FloatA
         total = total + group.T @ group
         grams[k] = total
     inverses = np.asarray(np.linalg.inv(grams) if len(ends) else grams, dtype=np.float64)
+    if len(ends):  # fits before the first determined one are not used: samples as filtered
+        determined = np.linalg.cond(grams) < MAX_CONDITION
+        inverses[: int(np.argmax(determined)) if determined.any() else len(ends)] = 0.0
     modes.setflags(write=False)
     inverses.setflags(write=False)
     return modes, inverses
