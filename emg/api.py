@@ -138,8 +138,16 @@ class Analysis:
 
     @property
     def bursts(self) -> pd.DataFrame:
-        """One row per burst of each channel (onset, offset, peak; seconds, µV)."""
-        return pd.DataFrame(self.to_dict().get("bursts", []))
+        """One row per burst of each channel: ``channel``, then the burst's fields as in
+        ``to_dict()["bursts"][channel]`` (onset, offset, peak; seconds, µV)."""
+        per_channel: dict[str, list[dict[str, Any]]] = self.to_dict().get("bursts", {})
+        rows = [
+            {"channel": channel, **burst}
+            for channel, bursts in per_channel.items()
+            for burst in bursts
+        ]
+        columns = ["channel", *dict.fromkeys(k for row in rows for k in row if k != "channel")]
+        return pd.DataFrame(rows, columns=columns)
 
     @property
     def flags(self) -> pd.DataFrame:

@@ -42,7 +42,15 @@ def test_analyze_of_a_session_is_what_the_command_prints() -> None:
     assert len(reps) == 8 and {"order", "lead_ms", "ratio", "start_s"} <= set(reps.columns)
     assert list(reps["order"][:4]) == ["glute-first"] * 4
     assert list(reps["order"][4:]) == ["hamstring-first"] * 4
-    assert not analysis.bursts.empty and analysis.cramp_risk is not None
+    assert analysis.cramp_risk is not None
+    # one row per burst, named by its channel, with the summary's fields
+    bursts = analysis.bursts
+    per_channel = analysis.to_dict()["bursts"]
+    assert list(bursts["channel"]) == [c for c, rows in per_channel.items() for _ in rows]
+    assert bursts.groupby("channel").size().to_dict() == {"glute": 8, "hamstring": 8}
+    first = per_channel["glute"][0]
+    assert bursts.iloc[0].drop("channel").to_dict() == first
+    assert (bursts["offset_s"] > bursts["onset_s"]).all()
 
 
 def test_analyze_resolves_mains_auto_as_the_command_does(hum_set: Path) -> None:
@@ -171,6 +179,13 @@ def test_score_is_what_validate_truth_prints(hum_set: Path) -> None:
     printed = json.loads(out.getvalue())
     assert {"file": str(hum_set), "truth": str(truth), **scoring.summary} == printed
     assert len(scoring.reps) == 6 and scoring.summary["onset"]["missed"] == 0
+    reps = scoring.reps  # the lead's error per rep, as the analysis's lead less the truth's
+    truth_leads = [r["lead_ms"] for r in json.loads(truth.read_text())["reps"]]
+    assert list(reps["true_lead_ms"]) == pytest.approx(truth_leads, abs=0.051)
+    assert list(reps["lead_error_ms"]) == pytest.approx(
+        list(reps["lead_ms"] - reps["true_lead_ms"]), abs=0.11
+    )
+    assert reps["lead_error_ms"].abs().max() < 30
     # the truth's contents do as well as its file
     assert emg.score(emg.analyze(hum_set), json.loads(truth.read_text())).summary == scoring.summary
     with pytest.raises(EmgInputError, match="reps"):

@@ -595,14 +595,15 @@ def format_truth(summary: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         f"| {_lead_cells(summary)} |",
         "",
-        "| rep | true lead | lead | order | glute onset error | hamstring onset error |",
-        "|---|---|---|---|---|---|",
+        "| rep | true lead | lead | lead error | order | glute onset error "
+        "| hamstring onset error |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rep in summary["reps"]:
         lines.append(
             f"| {rep['rep']} | {rep['true_lead_ms']:+.1f} ms | {_signed(rep['lead_ms'])} | "
-            f"{rep['order'] or '-'} | {_signed(rep['glute_onset_error_ms'])} | "
-            f"{_signed(rep['hamstring_onset_error_ms'])} |"
+            f"{_signed(rep['lead_error_ms'])} | {rep['order'] or '-'} | "
+            f"{_signed(rep['glute_onset_error_ms'])} | {_signed(rep['hamstring_onset_error_ms'])} |"
         )
     return "\n".join(lines)
 

@@ -477,8 +477,9 @@ def truth_summary(
 
 
 def rep_rows(score: SetScore) -> list[dict[str, Any]]:
-    """Per true rep of one recording: its lead, the analysis's lead and order, and each
-    muscle's onset error (ms; None when missed, the first channel of the muscle)."""
+    """Per true rep of one recording: its lead, the analysis's lead, the lead's error and the
+    order, and each muscle's onset error (ms; None when missed, the first channel of the
+    muscle)."""
     rows = []
     for number, rep in enumerate(score.reps, 1):
         errors = {m: _first_error(score, m, number) for m in MUSCLES}
@@ -487,6 +488,9 @@ def rep_rows(score: SetScore) -> list[dict[str, Any]]:
                 "rep": number,
                 "true_lead_ms": _round(rep.true_lead_ms),
                 "lead_ms": None if rep.lead_ms is None else _round(rep.lead_ms),
+                "lead_error_ms": (
+                    None if rep.lead_ms is None else _round(rep.lead_ms - rep.true_lead_ms)
+                ),
                 "order": rep.order,
                 **{f"{m}_onset_error_ms": errors[m] for m in MUSCLES},
             }
