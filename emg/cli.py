@@ -15,12 +15,18 @@ from emg.commands import devices, emulate, export, history, live, record, report
 from emg.commands.analyze import analyze_input
 from emg.commands.batch import add_batch_options, is_batch, run_batch
 from emg.commands.history import athlete_option
-from emg.commands.options import add_chain_options, add_channel_option, add_recruitment_options
+from emg.commands.options import (
+    add_chain_options,
+    add_channel_option,
+    add_overwrite_option,
+    add_recruitment_options,
+)
 from emg.commands.synthetic_options import add_synthetic_options, synth_config
 from emg.errors import EmgDeviceError, EmgInputError
 from emg.io.batch_inputs import refuse_empty_paths
 from emg.io.csv_format import write_emg_csv
 from emg.io.json_files import to_json, truth_path, write_json
+from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, check_output_suffix
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
@@ -70,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "microvolts) and its ground truth as OUT.truth.json.",
     )
     synth.add_argument("out", type=Path, metavar="OUT.csv")
+    add_overwrite_option(synth, "OUT.csv and OUT.truth.json")
     add_synthetic_options(synth, SynthConfig())
     synth.set_defaults(handler=_run_synth)
 
@@ -139,6 +146,8 @@ def _run_synth(args: argparse.Namespace) -> int:
     for out in (args.out, truth_path(args.out)):
         check_output_path(out)
     check_output_suffix(args.out, (".csv",), "a synthetic set", "OUT.csv")
+    for out in (args.out, truth_path(args.out)):
+        check_new_output(out, args.overwrite)
     write_emg_csv(args.out, session.recording)
     write_json(truth_path(args.out), session.truth)
     recording = session.recording

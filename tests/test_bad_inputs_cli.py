@@ -933,3 +933,20 @@ def test_the_analysis_written_beside_the_recording_is_not_read_as_its_sidecar(
         "JSON (Expecting value); correct it, or move it away if it is not x.csv's sidecar",
     )
     assert status == 2
+
+
+def test_synth_keeps_an_existing_set_unless_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "keep.csv"
+    assert main(["synth", str(out), "--reps", "2"]) == 0
+    kept = out.read_bytes(), out.with_suffix(".truth.json").read_bytes()
+    capsys.readouterr()
+    assert main(["synth", str(out), "--reps", "3", "--seed", "5"]) == 2
+    assert capsys.readouterr().err == (
+        f"emg: error: {out}: exists already: pass --overwrite to replace it, or name another "
+        "output\n"
+    )
+    assert (out.read_bytes(), out.with_suffix(".truth.json").read_bytes()) == kept
+    assert main(["synth", str(out), "--reps", "3", "--seed", "5", "--overwrite"]) == 0
+    assert out.read_bytes() != kept[0]
