@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import emg
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.dsp.chain import ChainConfig
@@ -57,3 +58,12 @@ def test_every_format_reads_the_same_set(example: Recording, tmp_path: Path) -> 
     (bdf,) = (tmp_path / "bids").rglob("*_emg.bdf")
     assert recording_format(bdf) == "bids"
     assert recording_format(EXAMPLE / "session.json") == "native"
+
+
+def test_the_examples_bids_export_gives_the_sessions_numbers() -> None:
+    """The export carries the analysis settings the session was recorded with, so reading it
+    back gives the session's reps, leads and flags (an export from before it carried them
+    did not, with the same samples)."""
+    session, export = emg.analyze(EXAMPLE).to_dict(), emg.analyze(EXAMPLE / "bids").to_dict()
+    assert export["reps"] == session["reps"] and export["flags"] == session["flags"]
+    assert export["settings"] == session["settings"]
