@@ -101,8 +101,10 @@ def parse_flag_rule(text: str) -> tuple[int, int]:
 
 
 def add_chain_options(parser: argparse.ArgumentParser) -> None:
-    """Signal-chain options (defaults from DESIGN.md)."""
-    group = parser.add_argument_group("signal chain (defaults from DESIGN.md)")
+    """Signal-chain options (their defaults and sources: the README, "How it works")."""
+    group = parser.add_argument_group(
+        "signal chain (defaults and their sources: the README, 'How it works')"
+    )
     group.add_argument("--highpass", type=float, metavar="HZ", help="band-pass lower edge (20 Hz)")
     group.add_argument(
         "--lowpass",

@@ -103,7 +103,7 @@ def default_output(path: Path) -> Path:
 
 def settings_origin(args: argparse.Namespace, recording: Recording) -> str:
     """Where the analysis settings came from, in words."""
-    base = "as recorded" if recorded_settings(recording) else "defaults (DESIGN.md)"
+    base = "as recorded" if recorded_settings(recording) else "the defaults"
     changed = [
         "--" + name.replace("_", "-")
         for name in SETTING_OPTIONS
