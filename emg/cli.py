@@ -130,11 +130,16 @@ def _run_analyze(args: argparse.Namespace) -> int:
         return run_batch(args)
     athlete_option(args)
     summary, recording = analyze_input(Path(args.inputs[0]), args)
+    indexed = None
     if args.athlete:  # before printing: a session the history refuses prints nothing
-        from emg.athlete_history import index_session
+        from emg.athlete_history import default_db, index_session
 
-        index_session(summary, recording, args.athlete, args.inputs[0], args.db)
+        db = args.db or default_db(args.inputs[0])
+        entry = index_session(summary, recording, args.athlete, args.inputs[0], db)
+        indexed = f"indexed {len(entry.reps)} reps under {entry.athlete} in {db}"
     print(to_json(summary) if args.json else format_table(summary))
+    if indexed is not None:  # said as emg record says it (beside JSON: on stderr)
+        print(indexed, file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

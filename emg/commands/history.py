@@ -177,7 +177,7 @@ def run_history(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(table.to_string(index=False))
+    print(table.astype(object).where(table.notna(), "-").to_string(index=False))
     if change.glute_first_share is not None:
         print(
             f"\nfirst to last of {change.sessions} sessions: glute-first share "

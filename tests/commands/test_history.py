@@ -140,3 +140,19 @@ def test_a_name_kept_with_a_control_character_prints_escaped_and_is_found_so(
     assert [e.athlete for e in history("\\x1b[2JAna", db)] == ["\x1b[2JAna"]
     assert main(["history", "Ana", "--db", str(db)]) == 2
     assert capsys.readouterr().err.endswith("no sessions of 'Ana'; athletes: \\x1b[2JAna\n")
+
+
+def test_analyze_says_where_it_indexed_a_file_and_its_json_stays_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _set(tmp_path / "set.csv", 1)
+    capsys.readouterr()
+    assert main(["analyze", str(path), "--athlete", "Ana"]) == 0
+    line = f"indexed 3 reps under Ana in {tmp_path / DB_NAME}"
+    assert capsys.readouterr().out.splitlines()[-1] == line
+    assert main(["analyze", str(path), "--athlete", "Ana", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)["reps"]) == 3 and err == line + "\n"
+    assert main(["history", "Ana", "--db", str(tmp_path / DB_NAME)]) == 0
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:3] == ["-", "hip-thrust", "3"]  # a plain file has no recording date
