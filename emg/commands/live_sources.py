@@ -322,6 +322,12 @@ def open_live_session(
     """
     config = live_settings(args, source.mains_hz)
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
+    if record:  # --out itself is made now, so that one that cannot be says so before anything
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = describe_write_error(error, Path(args.out))
+            raise EmgInputError(f"--out cannot be made: {reason}", source=str(args.out)) from None
     athlete = athlete_option(args)
     reused = None
     if athlete is not None:  # the athlete's own band (and MVC), from the sessions before now

@@ -131,7 +131,11 @@ def describe_write_error(error: OSError, where: Path) -> str:
         ).free
     except (OSError, StopIteration):
         free = None
-    full = error.errno in (errno.ENOSPC, errno.EDQUOT) or (free is not None and free < 1 << 20)
+    # the space left decides only for an error without its reason (pyedflib's): a folder that
+    # cannot be made on a file system with no space to give (/proc) is not a full disk
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT) or (
+        error.errno is None and free is not None and free < 1 << 20
+    )
     detail = error.strerror or str(error)
     if full:
         left = f", {free // 1024} kB free" if free is not None else ""

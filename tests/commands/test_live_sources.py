@@ -95,3 +95,15 @@ def test_live_replay_takes_channels_not_sensors(capsys: pytest.CaptureFixture[st
 )
 def test_the_options_a_source_uses_are_taken(argv: list[str]) -> None:
     check_source_options(build_parser().parse_args(argv))
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "recordings"
+    assert main(["record", "--source", "synthetic", "--duration", "2", "--out", str(out)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"emg: error: {out}: --out cannot be made: cannot write (Not a directory)\n",
+    )

@@ -216,3 +216,21 @@ def test_event_write_failure_keeps_whole_lines_only(
     meta = json.loads((tmp_path / "s" / METADATA_FILE).read_text())
     assert meta["n_events"] == 1 and meta["n_samples"] == 200
     assert open_recording(tmp_path / "s").events[0].description == "set 1"
+
+
+def test_a_write_error_with_its_reason_is_not_taken_for_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that cannot be made where no space is given (/proc: 0 kB free) was called a
+    full disk; the free space decides only for an error without its reason (pyedflib's)."""
+    usage = session_writer.shutil.disk_usage(tmp_path)._replace(free=0)
+    monkeypatch.setattr(session_writer.shutil, "disk_usage", lambda _: usage)
+    missing = OSError(errno.ENOENT, "No such file or directory")
+    assert session_writer.describe_write_error(missing, tmp_path) == (
+        "cannot write (No such file or directory)"
+    )
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert session_writer.describe_write_error(full, tmp_path).startswith("the disk is full")
+    assert session_writer.describe_write_error(OSError("write failed"), tmp_path) == (
+        "the disk is full (write failed, 0 kB free)"
+    )
