@@ -79,6 +79,10 @@ NOISE_REMEDY = (
     "Clean the skin (alcohol wipe, let it dry), put on new electrodes, and wait a minute for "
     "the gel to settle."
 )
+ACTIVE_REST_REMEDY = (
+    "Give as the rest period a stretch in which the athlete is still and relaxed (between "
+    "sets, or before the first rep)."
+)
 MOTION_REMEDY = (
     "Keep still and relaxed during the rest check, and tape or clip the cable so that it "
     "does not swing or pull on the electrode."

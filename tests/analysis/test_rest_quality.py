@@ -55,6 +55,27 @@ def test_a_rest_period_over_the_reps_is_said(
 ) -> None:
     lines = [line for line in _analyze(capsys, str(set_csv), "--rest", "3-8") if "rest" in line]
     said = [line for line in lines if line.startswith("rest check (on the rest period 3–8 s)")]
-    assert [line.split(": ")[1] for line in said] == ["glute", "hamstring"]
-    levels = [float(line.split("resting noise is ")[1].split(" uV")[0]) for line in said]
+    noise = [line for line in said if "resting noise is " in line]
+    assert [line.split(": ")[1] for line in noise] == ["glute", "hamstring"]
+    levels = [float(line.split("resting noise is ")[1].split(" uV")[0]) for line in noise]
     assert all(level > 20 for level in levels) and np.isfinite(levels).all()
+    active = [line for line in said if "not at rest there" in line]
+    assert [line.split(": ")[1] for line in active] == ["glute", "hamstring"]
+
+
+@pytest.mark.parametrize("rest", ["2.5-4.5", "3.3-4.6"])
+def test_a_rest_period_over_one_burst_is_said_though_its_noise_is_within_the_limit(
+    rest: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo set with the rest laid over its first rep (3.3-4.6 s is 1.3 s, inside it):
+    nothing was said, and the analysis found no rep at all."""
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    path = str(tmp_path / "demo.csv")
+    lines = [line for line in _analyze(capsys, path, "--rest", rest) if "rest check" in line]
+    active = [line for line in lines if "not at rest there" in line]
+    assert [line.split(": ")[1] for line in active] == ["glute", "hamstring"]
+    ratio = float(active[0].split(" is ")[1].split(" times")[0])
+    assert ratio > 3
+    # a rest where the athlete is at rest says nothing of the kind
+    quiet = _analyze(capsys, path, "--rest", "0.5-2.5")
+    assert not [line for line in quiet if "rest check" in line]
