@@ -165,7 +165,8 @@ def bids_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     root = bids_copy(tmp_path)
     huge_signal(monkeypatch)
     return root, (
-        f"{root / BIDS_DATA}, column 'glute': sample 1234 (1e+39 µV) is beyond the range of any "
+        f"{root / BIDS_DATA}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of "
+        "any "
         "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the signal's physical range or "
         "unit is damaged"
     )
@@ -234,10 +235,16 @@ def bids_loss_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pa
     root = bids_copy(tmp_path)
     events = root / BIDS_EVENTS
     text = events.read_text()
-    row = "\t".join(
-        ["1.0", "0.01", "loss", "glute", "glute 20 samples", '{"start":2000.5,"stop":2020}']
-    )
-    events.write_text(text + row + "\n")
+    given = {
+        "onset": "1.0",
+        "duration": "0.01",
+        "trial_type": "loss",
+        "channel": "glute",
+        "summary": "glute 20 samples",
+        "detail": '{"start":2000.5,"stop":2020}',
+    }
+    header = text.splitlines()[0].split("\t")
+    events.write_text(text + "\t".join(given.get(c, "n/a") for c in header) + "\n")
     line = len(text.splitlines()) + 1
     return root, (
         f"{events}, line {line}, column 'detail': loss event field 'data.start' must be a whole "
