@@ -166,9 +166,8 @@ def bids_beyond_float32_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     huge_signal(monkeypatch)
     return root, (
         f"{root / BIDS_DATA}, column 'EMG glute': sample 1234 (1e+39 µV) is beyond the range of "
-        "any "
-        "surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the signal's physical range or "
-        "unit is damaged"
+        "any surface-EMG amplifier or analog board (±20 V, ±2e+07 µV); the signal's physical "
+        "range or unit is damaged"
     )
 
 
