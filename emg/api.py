@@ -27,21 +27,30 @@ import pandas as pd
 from emg.analysis.offline import OfflineResult, analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import summarize
-from emg.block import Channel
+from emg.analysis.summary_schema import BurstRow, FlagRow, RepRow
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
-from emg.io.channel_map import parse_channel_overrides
 from emg.io.json_files import to_json
+from emg.io.library_input import (
+    LIBRARY_OPTIONS,
+    channel_overrides,
+    checked_recording,
+    recording_from_array,
+    recording_path,
+    stream_name,
+)
 from emg.io.open_recording import open_recording
 from emg.recording import Recording
 from emg.settings_resolution import (
     SettingOverrides,
     default_settings,
+    given_config,
     library_overrides,
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
-from emg.validation.families import parse_truth, truth_summary
+from emg.sources.synthetic_limits import is_number
+from emg.validation.families import check_truth_within, parse_truth, truth_summary
 
 __all__ = [
     "DEMO_SET",
@@ -86,15 +95,15 @@ def read(
     Raises
     ------
     EmgInputError
-        Naming the file, field or row at fault.
+        Naming the file, field or row at fault, or the argument (``path``, ``channels``,
+        ``stream``) that is not one.
     """
-    if channels is None:
-        overrides = None
-    elif isinstance(channels, Mapping):
-        overrides = parse_channel_overrides([f"{m}={c}" for m, c in channels.items()])
-    else:
-        overrides = parse_channel_overrides(list(channels))
-    return open_recording(path if isinstance(path, str) else Path(path), overrides or None, stream)
+    return open_recording(
+        recording_path(path),
+        channel_overrides(channels),
+        stream_name(stream),
+        options=LIBRARY_OPTIONS,
+    )
 
 
 @dataclass(frozen=True)
@@ -133,26 +142,28 @@ class Analysis:
 
     @property
     def reps(self) -> pd.DataFrame:
-        """One row per rep (times in seconds, leads in ms), as in ``to_dict()["reps"]``."""
-        return pd.DataFrame(self.to_dict().get("reps", []))
+        """One row per rep (times in seconds, leads in ms), as in ``to_dict()["reps"]``; its
+        columns (:class:`~emg.analysis.summary_schema.RepRow`) even without a rep."""
+        return pd.DataFrame(self.to_dict().get("reps", []), columns=list(RepRow.__annotations__))
 
     @property
     def bursts(self) -> pd.DataFrame:
         """One row per burst of each channel: ``channel``, then the burst's fields as in
-        ``to_dict()["bursts"][channel]`` (onset, offset, peak; seconds, µV)."""
+        ``to_dict()["bursts"][channel]`` (onset, offset, peak; seconds, µV); these columns
+        even without a burst."""
         per_channel: dict[str, list[dict[str, Any]]] = self.to_dict().get("bursts", {})
         rows = [
             {"channel": channel, **burst}
             for channel, bursts in per_channel.items()
             for burst in bursts
         ]
-        columns = ["channel", *dict.fromkeys(k for row in rows for k in row if k != "channel")]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=["channel", *BurstRow.__annotations__])
 
     @property
     def flags(self) -> pd.DataFrame:
-        """One row per change of the unexpected-order flag."""
-        return pd.DataFrame(self.to_dict().get("flags", []))
+        """One row per change of the unexpected-order flag; its columns
+        (:class:`~emg.analysis.summary_schema.FlagRow`) even without a flag."""
+        return pd.DataFrame(self.to_dict().get("flags", []), columns=list(FlagRow.__annotations__))
 
     @property
     def cramp_risk(self) -> Any:
@@ -199,12 +210,16 @@ def analyze(
     ----------
     data
         A path (any readable format), a :class:`~emg.recording.Recording`, or an array
-        ``(n_samples, n_channels)`` in microvolts with ``fs`` and ``channels``.
+        ``(n_samples, n_channels)`` of real numbers in microvolts with ``fs`` and ``channels``
+        (copied; checked as the readers check a file: no NaN or infinite sample, none beyond
+        :data:`~emg.block.MAX_SAMPLE_UV`). A lost sample is given as a ``Recording`` with its
+        ``lost`` mask.
     fs
-        Sample rate (Hz) of an array.
+        Sample rate (Hz) of an array; a file and a recording have their own.
     channels
-        For an array: one muscle name per column (``"glute"``, ``"hamstring_left"``, ...).
-        For a path: which column is which muscle (see :func:`read`).
+        For an array: a list of one muscle name per column (``"glute"``,
+        ``"hamstring_left"``, ...), each muscle once. For a path: which column is which muscle
+        (see :func:`read`). A recording has its own.
     exercise
         Exercise preset (``hip-thrust``, ``squat``, ``prone-hip-extension``); None: as
         recorded, else the hip thrust.
@@ -223,12 +238,15 @@ def analyze(
         and rises) or ``edges`` (moved towards the fitted edges'); None: as recorded or the
         default (:attr:`emg.analysis.reps.RepConfig.lead`).
     config
-        Complete settings to use as they are (nothing above is then resolved).
+        Complete settings to use as they are (an
+        :class:`~emg.analysis.pipeline.AnalysisConfig`, as ``Analysis.settings`` holds);
+        none of the settings above is then given.
     athlete
         Index the session under this athlete in the database beside the recording (as
         ``emg analyze PATH --athlete NAME``); ``data`` must then be a path.
     db
-        The athletes' database; None: ``athletes.sqlite`` beside the recording.
+        With ``athlete``: the athletes' database; None: ``athletes.sqlite`` beside the
+        recording.
     reuse_mvc
         With ``athlete`` and no ``mvc``: normalise to the MVC of the athlete's latest earlier
         session recorded with the same sensors (as ``--reuse-mvc``; the settings used are in
@@ -241,18 +259,27 @@ def analyze(
     Raises
     ------
     EmgInputError
-        Naming the file, field or setting at fault.
+        Naming the file, field or setting at fault, or the argument (``data``, ``fs``,
+        ``channels``) that is not one, or one given where it would be ignored (``fs`` or
+        ``channels`` with a recording that has its own).
+    SettingError
+        Naming the setting (``mains``, ``mvc``, ``config``, ...) that is not one, one that
+        ``config`` would leave unused, or ``db`` without ``athlete``.
     """
+    given: dict[str, Any] = {"exercise": exercise, "mvc": mvc, "rest": rest, "mains": mains}
+    given |= {"refinement": refinement, "lead": lead}
+    overrides = library_overrides(**given) if config is None else None
+    if config is not None:
+        config = given_config(config, given)
     if athlete is not None and not isinstance(data, str | os.PathLike):
         raise SettingError("athlete", "indexes a recording on disk: give its path as data")
-    recording = _recording(data, fs, channels)
-    if config is None:
-        overrides = library_overrides(
-            exercise=exercise, mvc=mvc, rest=rest, mains=mains, refinement=refinement, lead=lead
-        )
-        config = resolve_settings(recording, overrides)
     if reuse_mvc and athlete is None:
         raise SettingError("reuse_mvc", "needs an athlete whose earlier session to take it from")
+    if db is not None and athlete is None:
+        raise SettingError("db", "is where an athlete's sessions are indexed: give the athlete")
+    recording = _recording(data, fs, channels)
+    if config is None:
+        config = resolve_settings(recording, overrides)
     if athlete is not None:
         from emg.athlete_history import recording_settings
 
@@ -305,21 +332,38 @@ def score(analysis: Analysis, truth: PathLike | Mapping[str, Any]) -> Scoring:
     Raises
     ------
     EmgInputError
-        Naming the file and field of the truth at fault.
+        Naming ``analysis`` when it is not an :class:`Analysis`, ``truth`` when it is neither
+        a path nor a mapping, else the file and field of the truth at fault: one that cannot
+        be read, or a true onset past the end of the recording analysed (another recording's
+        truth, or times in milliseconds), as ``emg validate --truth`` refuses it.
     """
+    if not isinstance(analysis, Analysis):
+        raise EmgInputError(
+            f"must be what emg.analyze returns (an Analysis), got {type(analysis).__name__}",
+            source="analysis",
+        )
     if isinstance(truth, Mapping):
         data, source = dict(truth), "truth"
-    else:
+    elif isinstance(truth, str | os.PathLike):
         source = str(truth)
         try:
-            data = json.loads(Path(truth).read_text())
+            data = json.loads(Path(truth).read_text(encoding="utf-8"))
         except OSError as error:
             raise EmgInputError(f"cannot read: {error.strerror}", source=source) from None
+        except UnicodeDecodeError:
+            raise EmgInputError("not a JSON text file", source=source) from None
         except json.JSONDecodeError as error:
             raise EmgInputError(
                 f"not valid JSON: {error.msg}", source=source, line=error.lineno
             ) from None
+    else:
+        raise EmgInputError(
+            "must be a truth file's path or its parsed contents (a mapping with 'reps'), got "
+            f"{type(truth).__name__}",
+            source="truth",
+        )
     true_reps = parse_truth(data, source)
+    check_truth_within(true_reps, analysis.recording.duration_s, source)
     summary = truth_summary(analysis.result, true_reps, analysis.settings)
     return Scoring(json.loads(to_json(summary)))
 
@@ -336,7 +380,8 @@ def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recordi
         :class:`~emg.sources.synthetic.SynthConfig` fields to change: ``reps``, ``lead_ms``
         (one value, or one per rep; negative: hamstrings first), ``snr_db``, ``fs``,
         ``seed``, ``sides``, ``ramp_s``, ``noise_uv``, ``mains_hz``, ``mains_uv``,
-        ``artefact_uv``, ``crosstalk``, ``fatigue``, ``cramp_rep``, ``loss`` ...
+        ``artefact_uv``, ``crosstalk``, ``fatigue``, ``cramp_rep``, ``loss`` ... (what each
+        may be: :mod:`emg.sources.synthetic_limits`).
 
     Returns
     -------
@@ -347,15 +392,25 @@ def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recordi
     Raises
     ------
     EmgInputError
-        For an option the generator does not have or a value it refuses, naming it.
+        For a ``config`` that is not a :class:`~emg.sources.synthetic.SynthConfig`, an option
+        the generator does not have, or a value it refuses (of the wrong type, out of its
+        range, or one that does not fit the others: a rest below 0, a level of 0), naming it
+        and saying what it may be.
     """
+    if config is not None and not isinstance(config, SynthConfig):
+        raise EmgInputError(
+            f"config must be a SynthConfig (emg.DEMO_SET is one) or None, got "
+            f"{type(config).__name__}: give the set's settings as keywords instead"
+        )
     base = config or SynthConfig()
     known = {f.name for f in dataclasses.fields(SynthConfig)}
     unknown = sorted(set(options) - known)
     if unknown:
         raise EmgInputError(f"no such option of the synthetic set: {', '.join(unknown)}")
-    if isinstance(options.get("lead_ms"), list | tuple):
-        options["lead_ms"] = tuple(float(v) for v in options["lead_ms"])
+    leads = options.get("lead_ms")
+    if isinstance(leads, list | tuple | np.ndarray):
+        # numbers as floats, as emg synth gives them; anything else the generator refuses
+        options["lead_ms"] = tuple(float(v) if is_number(v) else v for v in leads)
     try:
         session = generate_session(dataclasses.replace(base, **options))
     except ValueError as error:
@@ -366,8 +421,8 @@ def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recordi
 def validate(
     family: str | None = None,
     *,
-    snr_db: Sequence[float] | None = None,
-    leads_ms: Sequence[float] | None = None,
+    snr_db: Sequence[float] | float | None = None,
+    leads_ms: Sequence[float] | float | None = None,
     seeds: int | None = None,
     reps: int | None = None,
     fs: Sequence[float] | float | None = None,
@@ -384,7 +439,11 @@ def validate(
         ``spectral``, ``motor-unit``) or ``all``: the family validation (``emg validate
         --family``).
     snr_db, leads_ms, seeds, reps, fs
-        The grid (None: the command's defaults); ``seeds`` is how many.
+        The grid (None: the command's defaults): SNRs (dB), leads (ms) and sample rates (Hz)
+        each a list of numbers or one number (the project's grid takes one rate);
+        ``seeds`` (how many per cell) and ``reps`` (per set) whole numbers. A family
+        validation sets its own SNRs: ``snr_db`` is refused with ``family``, as ``emg validate
+        --family`` refuses ``--snr-db``.
     exercise, refinement, lead
         As :func:`analyze` takes them.
 
@@ -401,30 +460,23 @@ def validate(
     Raises
     ------
     EmgInputError
-        For an unknown family or a setting out of range.
+        Naming the setting at fault (a :class:`~emg.dsp.chain_limits.SettingError`): an
+        unknown family, a value out of range or of the wrong kind (text where numbers are
+        wanted, a fraction for a count), or one that does not apply.
     """
     from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
 
     given = SettingOverrides(refinement=refinement, exercise=exercise, lead=lead)
     settings = default_settings(given)
     if family is None:
-        rates = None if fs is None else np.atleast_1d(fs).astype(float)
-        if rates is not None and len(rates) != 1:
-            raise SettingError("fs", "the project's grid takes one sample rate")
-        grid = validation_grid(
-            snr_db=snr_db,
-            leads_ms=leads_ms,
-            seeds=seeds,
-            reps=reps,
-            fs=None if rates is None else float(rates[0]),
-        )
+        grid = validation_grid(snr_db=snr_db, leads_ms=leads_ms, seeds=seeds, reps=reps, fs=fs)
         summary = validate_grid(grid, settings)
         return {
             key: pd.DataFrame(value) if isinstance(value, list) else pd.DataFrame([value])
             for key, value in summary.items()
             if key not in ("peers", "grid")
         }
-    families = family_grid(family, leads_ms=leads_ms, fs=fs, seeds=seeds, reps=reps)
+    families = family_grid(family, leads_ms=leads_ms, fs=fs, seeds=seeds, reps=reps, snr_db=snr_db)
     (summary,) = validate_families(families, settings)
     return {
         "conditions": pd.json_normalize(summary["conditions"]),
@@ -439,24 +491,20 @@ def _recording(
     fs: float | None,
     channels: Mapping[str, str] | Sequence[str] | None,
 ) -> Recording:
+    """What ``data`` is, checked: a recording (its rate and channels its own), a path (read,
+    ``channels`` naming its columns) or an array (copied, with ``fs`` and ``channels``)."""
+    if isinstance(data, Recording | str | os.PathLike) and fs is not None:
+        what = "a Recording" if isinstance(data, Recording) else "a file"
+        raise EmgInputError(
+            f"{what} has its own sample rate: give fs only with an array", source="fs"
+        )
     if isinstance(data, Recording):
-        return data
+        if channels is not None:
+            raise EmgInputError(
+                "a Recording has its channels named: give channels only with an array or a path",
+                source="channels",
+            )
+        return checked_recording(data)
     if isinstance(data, str | os.PathLike):
         return read(data, channels)
-    samples = np.asarray(data, dtype=np.float32)
-    if samples.ndim != 2:
-        raise EmgInputError(
-            f"an array must be (n_samples, n_channels), not {samples.shape}", field="data"
-        )
-    if fs is None or channels is None or isinstance(channels, Mapping):
-        raise EmgInputError("an array needs fs and a list of channel names", field="fs")
-    names = list(channels)
-    if len(names) != samples.shape[1]:
-        raise EmgInputError(
-            f"{len(names)} channel names for {samples.shape[1]} columns", field="channels"
-        )
-    try:
-        described = tuple(Channel.from_name(name) for name in names)
-    except KeyError as error:
-        raise EmgInputError(str(error.args[0]), field="channels") from None
-    return Recording(samples, float(fs), described, source="array")
+    return recording_from_array(data, fs, channels)

@@ -37,6 +37,8 @@ from emg.analysis.batch import (
 )
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import summarize
+from emg.batch_arguments import ADDRESS as _ADDRESS
+from emg.batch_arguments import channel_names, check_cluster, path_texts
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs
@@ -47,6 +49,7 @@ from emg.io.rep_table import TABLE_SUFFIXES, failures_path, table_format
 from emg.settings_resolution import (
     LIBRARY_SETTINGS,
     SettingOverrides,
+    default_settings,
     library_overrides,
     resolve_settings,
 )
@@ -63,9 +66,6 @@ _PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
 #: Seconds a running Dask cluster's scheduler has to answer (connection, handshake and the
 #: client's registration, each).
 SCHEDULER_TIMEOUT_S = 20.0
-
-#: What a scheduler's address looks like, for the messages.
-_ADDRESS = "tcp://HOST:PORT"
 
 #: The Dask servers (``identity()["type"]``) a client cannot use as its scheduler.
 _NOT_SCHEDULERS = ("Worker", "Nanny")
@@ -446,14 +446,18 @@ def analyze_many(
         Recordings, folders of recordings (searched recursively; a session folder is one
         recording, a BIDS dataset one per EMG file) and glob patterns.
     channels
-        Which column is which muscle, for every recording.
+        Which column is which muscle, for every recording: a mapping ``{"glute": "EMG1"}``
+        (as ``--channel glute=EMG1``); None: from the column names.
     workers
-        Local worker processes (default: one per core); one recording runs in this process.
+        Local worker processes, a whole number from 1 (default: one per core); one recording
+        runs in this process.
     scheduler
-        Address of a running Dask cluster (``tcp://HOST:PORT``) instead.
+        Address of a running Dask cluster (``tcp://HOST:PORT``) instead (then without
+        ``workers``: the cluster's own are used).
     **settings
         As :func:`emg.analyze` takes them (``exercise``, ``mvc``, ``rest``, ``mains``,
-        ``refinement``, ``lead``).
+        ``refinement``, ``lead``); checked before any recording is read, as ``emg analyze
+        PATHS --out`` checks its options.
 
     Returns
     -------
@@ -464,16 +468,20 @@ def analyze_many(
     Raises
     ------
     EmgInputError
-        For paths that match no recording, a missing Dask, an unreachable scheduler or a
-        setting that is not known.
+        Naming the argument at fault (``paths``, ``channels``, ``workers``, ``scheduler``), a
+        setting that is not known or that no recording could be analysed with (a
+        :class:`~emg.dsp.chain_limits.SettingError` naming it, as :func:`emg.analyze` raises
+        it), paths that match no recording, a missing Dask or an unreachable scheduler.
     """
     unknown = sorted(set(settings) - set(LIBRARY_SETTINGS))
     if unknown:
         raise EmgInputError(f"not a setting of an analysis: {', '.join(unknown)}")
     overrides = library_overrides(**settings)
-    texts = [str(paths)] if isinstance(paths, str | os.PathLike) else [str(p) for p in paths]
+    default_settings(overrides)  # the settings checked before any recording is read
+    texts = path_texts(paths)
+    job = BatchJob(channel_names(channels), overrides)
+    check_cluster(workers, scheduler)
     inputs = expand_inputs(texts)
-    job = BatchJob(dict(channels or {}), overrides)
     if scheduler is not None:
         with remote_client(scheduler) as client:
             result = analyze_batch(inputs, job, client, absolute=True)

@@ -10,9 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from emg.block import MAX_SAMPLE_RATE_HZ, Block, Channel
+from emg.errors import EmgInputError
 from emg.events import Event
 
-__all__ = ["MAX_SAMPLE_RATE_HZ", "Recording"]
+__all__ = ["MAX_SAMPLE_RATE_HZ", "Recording", "check_layout"]
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Recording:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_layout(self.data, self.channels, self.lost)
         if self.lost.size == 0:
             self.lost = np.zeros(self.data.shape, dtype=bool)
 
@@ -94,3 +96,45 @@ class Recording:
                 channels=self.channels,
                 lost=self.lost[start:stop],
             )
+
+
+def check_layout(data: Any, channels: Any, lost: Any) -> None:
+    """Refuse a recording whose parts do not fit together: ``data`` not a 2-D array, a
+    channel that is not a :class:`~emg.block.Channel`, a number of channels other than the
+    columns of ``data``, a loss mask (when given) shaped otherwise.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``Recording`` and what does not fit.
+    """
+    if not isinstance(data, np.ndarray) or data.ndim != 2:
+        shape = data.shape if isinstance(data, np.ndarray) else type(data).__name__
+        raise EmgInputError(
+            f"data must be an array (n_samples, n_channels), not {shape}", source="Recording"
+        )
+    if not isinstance(channels, tuple | list):
+        raise EmgInputError(
+            f"channels must be a tuple of Channel, not {type(channels).__name__}",
+            source="Recording",
+        )
+    for index, channel in enumerate(channels):
+        if not isinstance(channel, Channel):
+            make = f"Channel.from_name({channel!r})" if isinstance(channel, str) else "Channel"
+            raise EmgInputError(
+                f"channel {index} is {channel!r} ({type(channel).__name__}), not a Channel: "
+                f"make it with {make}",
+                source="Recording",
+            )
+    if len(channels) != data.shape[1]:
+        labels = ", ".join(c.label for c in channels) or "none"
+        raise EmgInputError(
+            f"{len(channels)} channels ({labels}) for {data.shape[1]} columns of data",
+            source="Recording",
+        )
+    if not isinstance(lost, np.ndarray) or (lost.size and lost.shape != data.shape):
+        shape = lost.shape if isinstance(lost, np.ndarray) else type(lost).__name__
+        raise EmgInputError(
+            f"the loss mask lost is {shape}, not shaped like data {data.shape}",
+            source="Recording",
+        )

@@ -13,6 +13,7 @@ gave it.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from typing import Any
 from emg.analysis.calibration import mvc_channel, mvc_from_recording
 from emg.analysis.exercises import ExerciseConfig, exercise_preset
 from emg.analysis.normalisation import MIN_MVC_UV, Normalisation
-from emg.analysis.offline import resolve_mains
+from emg.analysis.offline import mains_choice, resolve_mains
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.reps import RepConfig
 from emg.analysis.settings import recorded_settings, settings_source
@@ -52,8 +53,9 @@ class SettingOverrides:
         Onset refinement (``cusum-edge``, the default, ``cusum``, ``edge``, ``bayes``,
         ``bonato``, ``aglr``), with its own search span.
     mains
-        ``auto`` (picked from the recording), ``off``, ``50`` or ``60``; None: as recorded,
-        else ``auto``.
+        ``auto`` (picked from the recording), ``off``, ``50`` or ``60`` (the numbers 50 and 60
+        are taken for these); None: as recorded, else ``auto``; anything else is refused
+        (:func:`~emg.analysis.offline.mains_choice`).
     exercise
         Exercise preset name, or ``custom`` (then ``expected_order`` is needed).
     expected_order, margin_ms, flag
@@ -77,6 +79,9 @@ class SettingOverrides:
     mvc: Mapping[str, str | float] = field(default_factory=dict)
     lead: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mains", mains_choice(self.mains))
+
 
 #: The settings a library call takes by name (:func:`library_overrides`).
 LIBRARY_SETTINGS = ("exercise", "mvc", "rest", "mains", "refinement", "lead")
@@ -92,7 +97,20 @@ def library_overrides(
     lead: str | None = None,
 ) -> SettingOverrides:
     """The overrides of :func:`emg.analyze`'s and :func:`emg.analyze_many`'s keyword
-    settings (each None when not given)."""
+    settings (each None when not given).
+
+    Raises
+    ------
+    SettingError
+        ``mvc`` when it is not a mapping of muscle group to MVC, ``mains`` when it is none of
+        the choices.
+    """
+    if mvc is not None and not isinstance(mvc, Mapping):
+        raise SettingError(
+            "mvc",
+            "expects one MVC per muscle group, e.g. {'glute': 310.0, 'hamstring': "
+            f"'trial.csv'}}, got {mvc!r}",
+        )
     return SettingOverrides(
         chain={"rest": rest},
         refinement=refinement,
@@ -101,6 +119,43 @@ def library_overrides(
         mvc=dict(mvc or {}),
         lead=lead,
     )
+
+
+def given_config(config: object, given: Mapping[str, object]) -> AnalysisConfig:
+    """Complete settings given to a library call, to use as they are.
+
+    Parameters
+    ----------
+    config
+        The settings (``Analysis.settings`` holds those of an analysis).
+    given
+        The call's other settings by name (:data:`LIBRARY_SETTINGS`), None when not given:
+        with ``config`` they would be ignored, so none may be given.
+
+    Returns
+    -------
+    AnalysisConfig
+        ``config``.
+
+    Raises
+    ------
+    SettingError
+        ``config`` when it is not an :class:`~emg.analysis.pipeline.AnalysisConfig`, or the
+        first setting given besides it.
+    """
+    if not isinstance(config, AnalysisConfig):
+        raise SettingError(
+            "config",
+            "expects complete settings, an emg.analysis.pipeline.AnalysisConfig (as "
+            f"Analysis.settings holds), got {type(config).__name__}",
+        )
+    for name, value in given.items():
+        if value is not None:
+            raise SettingError(
+                name,
+                "would be ignored: config is used as it is; set it in config, or leave config out",
+            )
+    return config
 
 
 def resolve_settings(
@@ -344,15 +399,21 @@ def normalisation(
     """
     values: dict[str, float] = {}
     for group, source in mvc.items():
-        name = group.strip().lower()
+        name = group.strip().lower() if isinstance(group, str) else None
         if name not in ("glute", "hamstring") or source == "":
             raise SettingError(
                 "mvc", f"expects glute=SOURCE or hamstring=SOURCE, got '{group}={source}'"
             )
-        if isinstance(source, int | float):
+        if isinstance(source, numbers.Real) and not isinstance(source, bool):
             values[name] = float(source)
-        else:
+        elif isinstance(source, str):
             values[name] = _mvc_value(name, source.strip(), recording, config)
+        else:
+            raise SettingError(
+                "mvc",
+                f"{name}: expects a number of µV or a source as --mvc takes it (FILE, "
+                f"FILE:START-END, START-END, 310uv), got {source!r}",
+            )
     try:
         result = Normalisation(values)
         result.method()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,6 +80,35 @@ class OfflineResult:
         return sorted((b for b in self.bursts if b.channel == channel), key=lambda b: b.onset)
 
 
+#: What the mains setting takes (``--mains``, ``mains=``): ``auto`` (picked from the
+#: recording), ``off`` (no notch), or the mains frequency in Hz.
+MAINS_CHOICES = ("auto", "off", "50", "60")
+
+
+def mains_choice(mains: object) -> str | None:
+    """``mains`` as one of :data:`MAINS_CHOICES`, as the command line takes it; the numbers 50
+    and 60 are ``"50"`` and ``"60"``; None stays None.
+
+    Raises
+    ------
+    SettingError
+        Naming ``mains`` and the choices, for anything else.
+
+    Examples
+    --------
+    >>> mains_choice(50), mains_choice("off"), mains_choice(None)
+    ('50', 'off', None)
+    """
+    if mains is None:
+        return None
+    if isinstance(mains, str) and mains in MAINS_CHOICES:
+        return mains
+    if isinstance(mains, numbers.Real) and not isinstance(mains, bool) and mains in (50, 60):
+        return "50" if mains == 50 else "60"
+    choices = f"{', '.join(MAINS_CHOICES[:-1])} or {MAINS_CHOICES[-1]}"
+    raise SettingError("mains", f"expected {choices}, got {mains!r}")
+
+
 def resolve_mains(
     recording: Recording, config: ChainConfig, mains: str | float | None
 ) -> ChainConfig:
@@ -102,7 +132,10 @@ def resolve_mains(
     ------
     EmgInputError
         For ``"auto"`` on a recording the analysis cannot run on (:func:`check_recording`).
+    SettingError
+        For a ``mains`` that is none of these (:func:`mains_choice`).
     """
+    mains = mains_choice(mains)
     if mains is None or mains == "off":
         return dataclasses.replace(config, mains_hz=None)
     if mains == "auto":
@@ -189,12 +222,14 @@ def check_recording(recording: Recording, config: ChainConfig) -> None:
     Raises
     ------
     EmgInputError
-        Naming the recording and saying what is needed: a sample rate of at least
+        Naming the recording and saying what is needed: a channel, a sample rate of at least
         :data:`~emg.dsp.chain_limits.MIN_SAMPLE_RATE_HZ` (and a plausible one), a band-pass
         whose lower edge is below the upper edge the rate leaves (the setting is named), and
         enough samples for the first baseline (the rest period, or the noise-floor warm-up).
     """
     source = recording.source or None
+    if not recording.channels:
+        raise EmgInputError("no channel to analyse", source=source)
     try:
         config.check_rate(recording.sample_rate)
     except SettingError as error:

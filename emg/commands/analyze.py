@@ -12,9 +12,8 @@ from pathlib import Path
 from emg.analysis.offline import analyze_recording
 from emg.analysis.summary import summarize
 from emg.analysis.summary_schema import SessionSummary
-from emg.api import read
 from emg.commands.history import with_athlete_band
-from emg.commands.options import analysis_config
+from emg.commands.options import analysis_config, read_input
 from emg.recording import Recording
 
 
@@ -40,7 +39,7 @@ def analyze_input(path: Path, args: argparse.Namespace) -> tuple[SessionSummary,
     EmgInputError
         Naming the file, field or option at fault.
     """
-    recording = read(path, args.channel, args.stream)
+    recording = read_input(path, args.channel, args.stream)
     config = with_athlete_band(analysis_config(args, recording), args, recording, path)
     result = analyze_recording(recording, config)
     return summarize(result, recording), recording

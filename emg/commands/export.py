@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from emg.api import read
-from emg.commands.options import add_channel_option, add_overwrite_option, input_path
+from emg.commands.options import add_channel_option, add_overwrite_option, input_path, read_input
 from emg.errors import EmgInputError
 from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.new_output import check_new_output
@@ -99,7 +98,7 @@ def run_export(args: argparse.Namespace) -> int:
             bids_label(args.subject, "subject", "--subject")
         if args.task is not None and args.to == "bids":
             bids_label(args.task, "task", "--task")
-    recording = read(args.input, args.channel, args.stream)
+    recording = read_input(args.input, args.channel, args.stream)
     if args.anonymise:
         from emg.io.anonymise import anonymised
 

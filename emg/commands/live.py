@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
-from emg.api import read
 from emg.block import Block
 from emg.commands.console import console_listener
 from emg.commands.live_sources import (
@@ -26,7 +25,7 @@ from emg.commands.live_sources import (
     open_live_session,
     synthetic_source,
 )
-from emg.commands.options import add_channel_option, input_path
+from emg.commands.options import add_channel_option, input_path, read_input
 from emg.errors import EmgInputError
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
@@ -109,7 +108,7 @@ def _source_kind(args: argparse.Namespace) -> tuple[str, Path | None]:
 
 def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
     """A recording played at ``--speed`` as a live source."""
-    recording = read(path, args.channel, args.stream)
+    recording = read_input(path, args.channel, args.stream)
     return LiveSource(
         recording.channels,
         recording.sample_rate,

@@ -9,13 +9,15 @@ from pathlib import Path
 from emg.analysis.exercises import EXERCISES
 from emg.analysis.lead import LEADS
 from emg.analysis.normalisation import Normalisation
+from emg.analysis.offline import MAINS_CHOICES
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import recorded_settings as library_recorded_settings
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
 from emg.errors import EmgInputError
-from emg.io.open_recording import refuse_empty_path
+from emg.io.channel_map import parse_channel_overrides
+from emg.io.open_recording import open_recording, refuse_empty_path
 from emg.order import EXPECTED_ORDERS
 from emg.recording import Recording
 from emg.settings_resolution import (
@@ -114,7 +116,7 @@ def add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--mains",
-        choices=["auto", "off", "50", "60"],
+        choices=MAINS_CHOICES,
         help="mains notch: auto picks 50/60 Hz from the rest spectrum (default; a recorded "
         "session keeps the notch it was recorded with)",
     )
@@ -302,6 +304,19 @@ def add_overwrite_option(parser: argparse.ArgumentParser, what: str) -> None:
         action="store_true",
         help=f"replace {what} if it exists (refused otherwise: it may be a recording)",
     )
+
+
+def read_input(path: str | Path, channel: list[str] | None, stream: str | None) -> Recording:
+    """The recording at ``path``, its channels named by ``--channel`` and its XDF stream
+    chosen by ``--stream`` (:func:`add_channel_option`); messages name those options.
+
+    Raises
+    ------
+    EmgInputError
+        Naming the file, field or option at fault.
+    """
+    overrides = parse_channel_overrides(channel or [])
+    return open_recording(path, overrides or None, stream)
 
 
 def add_channel_option(parser: argparse.ArgumentParser) -> None:

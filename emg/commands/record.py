@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.session_events import outcome
-from emg.api import read
 from emg.commands.console import console_listener
 from emg.commands.live_sources import (
     add_live_source_options,
@@ -27,6 +26,7 @@ from emg.commands.options import (
     add_recruitment_options,
     analysis_config,
     input_path,
+    read_input,
 )
 from emg.errors import EmgInputError
 from emg.events import Event
@@ -170,7 +170,7 @@ def _count(n: int, noun: str) -> str:
 
 def run_replay(args: argparse.Namespace) -> int:
     """``emg replay``."""
-    recording = read(args.session, args.channel, args.stream)
+    recording = read_input(args.session, args.channel, args.stream)
     config = analysis_config(args, recording)
     if not (args.headless or args.json):
         from emg.commands.live import replay_window

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.history import SessionEntry
-from emg.api import read
 from emg.commands.history import add_athlete_options, with_athlete_band
 from emg.commands.options import (
     add_chain_options,
@@ -15,6 +14,7 @@ from emg.commands.options import (
     add_recruitment_options,
     analysis_config,
     input_path,
+    read_input,
     recorded_settings,
 )
 from emg.errors import EmgInputError
@@ -134,7 +134,7 @@ def run_report(args: argparse.Namespace) -> int:
         check_output_path(args.png, reads=args.input)
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
-    recording = read(args.input, args.channel, args.stream)
+    recording = read_input(args.input, args.channel, args.stream)
     config = with_athlete_band(analysis_config(args, recording), args, recording, args.input)
     result = analyze_recording(recording, config, keep_envelope=True)
     content = build_content(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.offline import analyze_recording
-from emg.api import read
 from emg.commands.options import (
     add_chain_options,
     add_channel_option,
@@ -19,6 +18,7 @@ from emg.commands.options import (
     default_config,
     input_path,
     option_error,
+    read_input,
 )
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import REFINEMENTS
@@ -35,7 +35,13 @@ from emg.validation.families import (
     truth_summary,
 )
 from emg.validation.grid import ValidationGrid
-from emg.validation.runs import family_grid, validate_families, validate_grid, validation_grid
+from emg.validation.runs import (
+    FAMILY_SETS_OWN,
+    family_grid,
+    validate_families,
+    validate_grid,
+    validation_grid,
+)
 
 #: What to install for ``--compare`` (the ``bench`` extra, from the toolkit's checkout).
 BENCH_HINT = "python -m pip install -e '.[bench]' in the toolkit's checkout"
@@ -158,9 +164,8 @@ def add_parser(commands: Any) -> None:
 #: Options of the project's grid only, by attribute: the option, and why ``--family`` does
 #: without it (its conditions are its own).
 GRID_ONLY = {
-    "snr_db": ("--snr-db", "each family's conditions set their own SNRs"),
-    "loss": ("--loss", "its sets are simulated without packet loss"),
-    "cramp_rep": ("--cramp-rep", "its sets have no cramp episode"),
+    name: (option, FAMILY_SETS_OWN[name])
+    for name, option in (("snr_db", "--snr-db"), ("loss", "--loss"), ("cramp_rep", "--cramp-rep"))
 }
 
 #: Options of the synthetic sets (the grid's and ``--family``'s), by attribute.
@@ -398,7 +403,7 @@ def run_truth(args: argparse.Namespace) -> int:
         )
     recording_path = args.recording or _recording_beside(args.truth)
     true_reps = parse_truth(_read_json(args.truth), str(args.truth))
-    recording = read(recording_path, args.channel, args.stream)
+    recording = read_input(recording_path, args.channel, args.stream)
     check_truth_within(true_reps, recording.duration_s, str(args.truth))
     analysis = analysis_config(args, recording)
     result = analyze_recording(recording, analysis, keep_envelope=False)

@@ -145,7 +145,7 @@ def check_chain_settings(config: Any) -> None:
         )
     if config.mains_hz is not None and config.mains_hz not in (50.0, 60.0):
         raise SettingError(
-            "mains_hz", f"mains must be 50 or 60 Hz or none, got {config.mains_hz!r}"
+            "mains_hz", f"mains must be 50 or 60 Hz or None (no notch), got {config.mains_hz!r}"
         )
     if config.baseline_horizon_s < config.baseline_window_s:
         raise SettingError(

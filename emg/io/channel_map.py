@@ -84,8 +84,18 @@ def unit_scale(unit: str, source: str, field: str) -> float:
     return UNIT_TO_MICROVOLTS[key]
 
 
-def parse_channel_overrides(specs: Sequence[str]) -> dict[str, str]:
+def parse_channel_overrides(
+    specs: Sequence[str], source: str | None = "command line", field: str | None = "--channel"
+) -> dict[str, str]:
     """``["glute=EMG1", "hamstring=EMG 2"]`` -> ``{"glute": "EMG1", "hamstring": "EMG 2"}``.
+
+    Parameters
+    ----------
+    specs
+        ``MUSCLE=CHANNEL`` each.
+    source, field
+        Where they were given, for messages: the command line's ``--channel`` (the default),
+        or the library's argument (``source="channels"``, no field).
 
     Raises
     ------
@@ -98,21 +108,34 @@ def parse_channel_overrides(specs: Sequence[str]) -> dict[str, str]:
         if not sep or not target.strip() or not name.strip():
             raise EmgInputError(
                 f"expected MUSCLE=CHANNEL, e.g. glute=EMG1, got '{spec}'",
-                source="command line",
-                field="--channel",
+                source=source,
+                field=field,
             )
         try:
             label = parse_muscle_name(target).label
         except KeyError as error:
-            raise EmgInputError(
-                str(error.args[0]), source="command line", field="--channel"
-            ) from None
+            raise EmgInputError(str(error.args[0]), source=source, field=field) from None
         if label in overrides:
-            raise EmgInputError(
-                f"'{label}' is given twice", source="command line", field="--channel"
-            )
+            raise EmgInputError(f"'{label}' is given twice", source=source, field=field)
         overrides[label] = name.strip()
     return overrides
+
+
+def repeated_label(labels: Sequence[str]) -> tuple[str, list[int]] | None:
+    """The first channel label given more than once and the positions of all its copies; None
+    when every label is its own.
+
+    Examples
+    --------
+    >>> repeated_label(["glute", "hamstring", "glute"])
+    ('glute', [0, 2])
+    >>> repeated_label(["glute_left", "glute_right"]) is None
+    True
+    """
+    for label in labels:
+        if labels.count(label) > 1:
+            return label, [i for i, other in enumerate(labels) if other == label]
+    return None
 
 
 def map_channels(
@@ -177,15 +200,15 @@ def map_channels(
             "--channel glute=<name> --channel hamstring=<name>",
             source=source,
         )
-    labels = [channel.label for _, channel in taken]
-    for label in labels:
-        if labels.count(label) > 1:
-            twice = [found[i].name for i, c in taken if c.label == label]
-            raise EmgInputError(
-                f"channels {channel_list(twice)} are all '{label}'; pick one with "
-                f"--channel {label}=<name>",
-                source=source,
-            )
+    repeated = repeated_label([channel.label for _, channel in taken])
+    if repeated is not None:
+        label, positions = repeated
+        twice = [found[taken[i][0]].name for i in positions]
+        raise EmgInputError(
+            f"channels {channel_list(twice)} are all '{label}'; pick one with "
+            f"--channel {label}=<name>",
+            source=source,
+        )
     return taken
 
 

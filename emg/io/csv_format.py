@@ -24,7 +24,7 @@ from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
 from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.read_errors import read_error
-from emg.io.sample_range_check import refuse_beyond_sample_range
+from emg.io.sample_range_check import refuse_beyond_sample_range, refuse_non_finite
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.
@@ -170,11 +170,7 @@ def _numeric(series: pd.Series, source: str, column: str) -> npt.NDArray[np.floa
             f"'{series.iloc[row]}' is not a number", source=source, field=column, line=_line(row)
         )
     array: npt.NDArray[np.float64] = numbers.to_numpy(dtype=np.float64)
-    finite = np.isfinite(array)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        what = "missing (empty or NaN)" if np.isnan(array[row]) else "infinite"
-        raise EmgInputError(f"sample is {what}", source=source, field=column, line=_line(row))
+    refuse_non_finite(array, source, column, _line)
     return array
 
 

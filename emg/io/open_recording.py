@@ -85,7 +85,11 @@ def refuse_empty_path(
 
 
 def open_recording(
-    path: str | Path, channels: Mapping[str, str] | None = None, stream: str | None = None
+    path: str | Path,
+    channels: Mapping[str, str] | None = None,
+    stream: str | None = None,
+    *,
+    options: tuple[str, str] = ("--stream", "--channel"),
 ) -> Recording:
     """Read any supported recording.
 
@@ -99,6 +103,9 @@ def open_recording(
     stream
         ``--stream``: in an XDF file, the name (or source id) of the stream to read (see
         :func:`emg.io.xdf_format.read_xdf`); refused for other formats.
+    options
+        How the caller names ``stream`` and ``channels``, for messages: the command line's
+        options (the default), or the library's arguments (``("stream=", "channels=")``).
 
     Returns
     -------
@@ -118,8 +125,8 @@ def open_recording(
         kind = recording_format(path)
         if stream is not None and kind != "xdf":
             raise EmgInputError(
-                "--stream chooses a stream of an XDF file; this recording is not one (it has "
-                "one set of channels: --channel names them)",
+                f"{options[0]} chooses a stream of an XDF file; this recording is not one (it "
+                f"has one set of channels: {options[1]} names them)",
                 source=str(path),
             )
         recording = _read(kind, path, channels, stream)

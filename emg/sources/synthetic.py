@@ -16,7 +16,6 @@ electrode noise, both over the full band.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,19 @@ import numpy.typing as npt
 from emg.block import Channel
 from emg.order import classify_order
 from emg.recording import Recording
+from emg.sources.synthetic_limits import MAX_FS, MAX_REPS, RANGES, check_timing, check_values
+
+__all__ = [
+    "DEMO_SET",
+    "MAX_FS",
+    "MAX_REPS",
+    "RANGES",
+    "SynthConfig",
+    "SyntheticSession",
+    "activation_profile",
+    "generate_session",
+    "shaped_noise",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,24 +46,12 @@ SPECTRUM_LOW_HZ = 60.0
 SPECTRUM_HIGH_HZ = 120.0
 
 
-#: most reps and highest sample rate a synthetic set may have (about 4 h at 20 kHz: bounded
-#: memory)
-MAX_REPS = 5000
-MAX_FS = 20000.0
-#: the range of the generator's other numeric settings
-RANGES = {
-    "snr_db": (-100.0, 100.0),
-    "ramp_s": (0.0, 1.0),
-    "noise_uv": (0.01, 1e4),
-    "mains_uv": (0.0, 1e4),
-    "artefact_uv": (0.0, 1e4),
-    "crosstalk": (0.0, 0.9),
-}
-
-
 @dataclass(frozen=True)
 class SynthConfig:
     """Parameters of a synthetic set. Times in seconds unless named otherwise.
+
+    What each may be, and how they must fit together, is in
+    :mod:`emg.sources.synthetic_limits` (:meth:`validate` checks it).
 
     Attributes
     ----------
@@ -133,37 +133,22 @@ class SynthConfig:
 
     def leads_ms(self) -> list[float]:
         """The lead of every rep."""
-        if isinstance(self.lead_ms, (int, float)):
+        if isinstance(self.lead_ms, int | float | np.number):
             return [float(self.lead_ms)] * self.reps
         if len(self.lead_ms) != self.reps:
             raise ValueError(f"lead_ms has {len(self.lead_ms)} values for {self.reps} reps")
         return [float(v) for v in self.lead_ms]
 
     def validate(self) -> None:
-        """Raise ValueError naming the first inconsistent parameter."""
-        if not 1 <= self.reps <= MAX_REPS:
-            raise ValueError(f"reps must be from 1 to {MAX_REPS}, got {self.reps}")
-        if not 200 <= self.fs <= MAX_FS:
-            raise ValueError(f"fs must be from 200 to {MAX_FS:g} Hz, got {self.fs:g}")
-        for name, (low, high) in RANGES.items():
-            value = getattr(self, name)
-            if not low <= value <= high:  # also NaN
-                raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value:g}")
-        if not all(math.isfinite(v) for v in self.leads_ms()):
-            raise ValueError("lead_ms must be finite")
-        longest = max(abs(v) for v in self.leads_ms()) / 1000
-        if self.active_s + longest + self.decay_s + 2 * self.period_jitter_s + 0.3 > (
-            self.rep_period_s
-        ):
-            raise ValueError(
-                "rep_period_s is too short for active_s + |lead| + decay: reps would overlap"
-            )
-        if not 0 <= self.loss < 1:
-            raise ValueError(f"loss must be in [0, 1), got {self.loss:g}")
-        if not 0 <= self.fatigue < 0.8:
-            raise ValueError(f"fatigue must be in [0, 0.8), got {self.fatigue:g}")
-        if not 0 <= self.cramp_rep <= self.reps:
-            raise ValueError(f"cramp_rep must be 0 (none) or a rep 1..{self.reps}")
+        """Raise ValueError naming the first parameter the generator cannot simulate.
+
+        Each setting's type and range (:data:`~emg.sources.synthetic_limits.RANGES` ...),
+        then how they fit together (see :mod:`emg.sources.synthetic_limits`); the message
+        starts with the setting's name and says what is allowed.
+        """
+        values = vars(self)
+        check_values(values)
+        check_timing(values, self.leads_ms())
 
 
 @dataclass

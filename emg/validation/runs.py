@@ -9,14 +9,25 @@ show the result (tables of text, DataFrames).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import math
+import reprlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.dsp.chain_limits import SettingError
 from emg.sources.families import family_names
+from emg.sources.family_conditions import MUSCLES
+from emg.sources.own_family import own_config
 from emg.sources.synthetic import MAX_REPS
-from emg.validation.families import FamilyGrid, run_family_validation, summarize_families
+from emg.sources.synthetic_limits import is_number
+from emg.validation.families import (
+    FamilyGrid,
+    family_cases,
+    run_family_validation,
+    summarize_families,
+)
 from emg.validation.grid import PeerDetector, ValidationGrid, run_validation, summarize_validation
 from emg.validation.targets import hamstring_first_calls, judge_targets
 
@@ -29,11 +40,11 @@ MAX_FAMILY_LEAD_MS = 1000.0
 
 def validation_grid(
     *,
-    snr_db: Sequence[float] | None = None,
-    leads_ms: Sequence[float] | None = None,
+    snr_db: Sequence[float] | float | None = None,
+    leads_ms: Sequence[float] | float | None = None,
     seeds: int | None = None,
     reps: int | None = None,
-    fs: float | None = None,
+    fs: Sequence[float] | float | None = None,
     cramp_rep: int | None = None,
     loss: float | None = None,
 ) -> ValidationGrid:
@@ -42,11 +53,12 @@ def validation_grid(
     Parameters
     ----------
     snr_db, leads_ms
-        SNRs (dB) and leads (hamstring minus glute onset, ms); one set per combination.
+        SNRs (dB) and leads (hamstring minus glute onset, ms), a list or one number; one
+        set per combination.
     seeds
         How many seeds per cell.
     reps, fs
-        Reps per set and sample rate (Hz).
+        Reps per set and sample rate (Hz; one, alone or in a list).
     cramp_rep
         Rep at which the cramp sets' episode starts (0: no cramp sets).
     loss
@@ -60,17 +72,21 @@ def validation_grid(
     Raises
     ------
     SettingError
-        Naming the setting at fault (``seeds``, ``fs``, ``reps`` ...), or an empty grid.
+        Naming the setting at fault (``seeds``, ``fs``, ``reps`` ...): a value of the wrong
+        kind (text for a number, a fraction for a count), out of range, or an empty grid.
     """
     check_seeds(seeds)
+    snrs, leads, rates = numbers("snr_db", snr_db), numbers("leads_ms", leads_ms), numbers("fs", fs)
+    if rates is not None and len(rates) != 1:
+        raise SettingError("fs", "the project's grid takes one sample rate")
     default = ValidationGrid()
     grid = ValidationGrid(
-        snr_db=default.snr_db if snr_db is None else tuple(float(v) for v in snr_db),
-        leads_ms=default.leads_ms if leads_ms is None else tuple(float(v) for v in leads_ms),
+        snr_db=default.snr_db if snrs is None else snrs,
+        leads_ms=default.leads_ms if leads is None else leads,
         seeds=default.seeds if seeds is None else tuple(range(seeds)),
-        reps=default.reps if reps is None else reps,
-        fs=default.fs if fs is None else float(fs),
-        cramp_rep=default.cramp_rep if cramp_rep is None else cramp_rep,
+        reps=default.reps if reps is None else whole("reps", reps),
+        fs=default.fs if rates is None else rates[0],
+        cramp_rep=default.cramp_rep if cramp_rep is None else whole("cramp_rep", cramp_rep),
         base=default.base if loss is None else dataclasses.replace(default.base, loss=loss),
     )
     for setting, values in (("snr_db", grid.snr_db), ("leads_ms", grid.leads_ms)):
@@ -115,19 +131,60 @@ def check_seeds(seeds: int | None) -> None:
     Raises
     ------
     SettingError
-        ``seeds``, beyond :data:`MAX_SEEDS`.
+        ``seeds``, not a whole number or beyond :data:`MAX_SEEDS`.
     """
-    if seeds is not None and seeds > MAX_SEEDS:
+    if seeds is not None and whole("seeds", seeds) > MAX_SEEDS:
         raise SettingError("seeds", f"must be at most {MAX_SEEDS} per cell, got {seeds}")
+
+
+def whole(setting: str, value: Any) -> int:
+    """``value`` as a whole number (Python's or NumPy's).
+
+    Raises
+    ------
+    SettingError
+        Naming ``setting``, for anything else (text, a fraction, a bool).
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise SettingError(setting, f"must be a whole number, got {reprlib.repr(value)}")
+    return int(value)
+
+
+def numbers(setting: str, values: Iterable[float] | float | None) -> tuple[float, ...] | None:
+    """The numbers given for ``setting``: a list of them, or one alone (as the command's
+    ``--snr-db 20`` is ``(20,)``); None when not given.
+
+    Raises
+    ------
+    SettingError
+        Naming ``setting``, for text (which would be read as its characters), anything else
+        that is not numbers, or a number that is not finite.
+    """
+    if values is None:
+        return None
+    if is_number(values):
+        values = [values]  # type: ignore[list-item]
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise SettingError(
+            setting, f"must be a list of numbers or one number, got {reprlib.repr(values)}"
+        )
+    items = list(values)
+    if not all(is_number(v) for v in items):
+        raise SettingError(setting, f"must be numbers, got {reprlib.repr(items)}")
+    given = tuple(float(v) for v in items)
+    if not all(math.isfinite(v) for v in given):
+        raise SettingError(setting, f"must be finite numbers, got {reprlib.repr(items)}")
+    return given
 
 
 def family_grid(
     family: str,
     *,
-    leads_ms: Sequence[float] | None = None,
+    leads_ms: Sequence[float] | float | None = None,
     fs: Sequence[float] | float | None = None,
     seeds: int | None = None,
     reps: int | None = None,
+    snr_db: Sequence[float] | float | None = None,
 ) -> FamilyGrid:
     """The sets of one simulator family, or of ``all`` (None: the default of that setting).
 
@@ -136,7 +193,10 @@ def family_grid(
     family
         A family name (:func:`emg.sources.families.family_names`) or ``all``.
     leads_ms, fs, seeds, reps
-        Leads (ms), sample rates (Hz), how many seeds, reps per set.
+        Leads (ms) and sample rates (Hz), each a list or one number; how many seeds, reps
+        per set.
+    snr_db
+        Refused when given (None only): each family's conditions set their own SNRs.
 
     Returns
     -------
@@ -145,21 +205,27 @@ def family_grid(
     Raises
     ------
     SettingError
-        Naming the setting at fault (``family``, ``seeds``, ``fs`` ...).
+        Naming the setting at fault (``family``, ``seeds``, ``fs`` ...): a value of the wrong
+        kind, out of range, one that does not apply (``snr_db``), or a lead the ``own``
+        family's generator cannot simulate.
     """
     known = family_names()
     if family != "all" and family not in known:
         raise SettingError("family", f"unknown family '{family}'; one of {', '.join(known)} or all")
+    if snr_db is not None:
+        raise SettingError(
+            "snr_db", f"does not apply to a family validation: {FAMILY_SETS_OWN['snr_db']}"
+        )
     names = known if family == "all" else (family,)
     check_seeds(seeds)
     default = FamilyGrid(families=names)
-    rates = default.fs if fs is None else tuple(float(v) for v in _sequence(fs))
+    rates, leads = numbers("fs", fs), numbers("leads_ms", leads_ms)
     grid = FamilyGrid(
         families=names,
-        leads_ms=default.leads_ms if leads_ms is None else tuple(float(v) for v in leads_ms),
-        fs=rates,
+        leads_ms=default.leads_ms if leads is None else leads,
+        fs=default.fs if rates is None else rates,
         seeds=default.seeds if seeds is None else tuple(range(seeds)),
-        reps=default.reps if reps is None else reps,
+        reps=default.reps if reps is None else whole("reps", reps),
     )
     problems = [
         ("seeds", not grid.seeds, "give at least one seed"),
@@ -175,7 +241,33 @@ def family_grid(
     for setting, bad, reason in problems:
         if bad:
             raise SettingError(setting, reason)
+    if "own" in names:
+        _check_own_sets(grid)
     return grid
+
+
+#: What a family validation does without, by setting: why (its conditions are its own).
+FAMILY_SETS_OWN = {
+    "snr_db": "each family's conditions set their own SNRs",
+    "loss": "its sets are simulated without packet loss",
+    "cramp_rep": "its sets have no cramp episode",
+}
+
+
+def _check_own_sets(grid: FamilyGrid) -> None:
+    """Refuse a lead the ``own`` family's generator cannot simulate in some condition (its
+    reps would overlap), before any set is made, through the generator's own checks."""
+    for case in family_cases(grid.reps):
+        for fs in grid.fs:
+            for lead in grid.leads_ms:
+                condition = dataclasses.replace(case.condition, fs=fs, lead_ms=lead)
+                try:
+                    for muscle in MUSCLES:
+                        own_config(condition, 0, muscle).validate()
+                except ValueError as error:
+                    raise SettingError(
+                        "leads_ms", f"{lead:g} ms cannot be simulated by the own family ({error})"
+                    ) from None
 
 
 def validate_grid(
@@ -276,7 +368,3 @@ def validate_families(
         }
         summaries.append(summary)
     return summaries
-
-
-def _sequence(value: Sequence[float] | float) -> Sequence[float]:
-    return (value,) if isinstance(value, int | float) else value
