@@ -15,7 +15,7 @@ import numpy as np
 
 from emg.commands.options import add_overwrite_option, input_path
 from emg.devices.decoding import LOG
-from emg.devices.profiles import SensorProfile, load_profiles
+from emg.devices.profiles import SensorProfile, load_profiles, profile_folders
 from emg.errors import EmgInputError
 from emg.io.new_output import check_new_output
 from emg.io.output_guard import check_output_path
@@ -32,6 +32,7 @@ def add_parsers(commands: Any) -> None:
     profiles.add_argument(
         "--dir", type=Path, action="append", metavar="DIR", help="read profiles from DIR instead"
     )
+    _add_profiles_option(profiles)
     profiles.set_defaults(handler=run_profiles)
 
     decode = commands.add_parser(
@@ -49,11 +50,26 @@ def add_parsers(commands: Any) -> None:
     decode.add_argument("--out", type=Path, metavar="FILE.csv", help="write here, not stdout")
     add_overwrite_option(decode, "the --out file")
     decode.add_argument("--dir", type=Path, action="append", metavar="DIR", help=argparse.SUPPRESS)
+    _add_profiles_option(decode)
     decode.set_defaults(handler=run_decode)
 
 
+def _add_profiles_option(parser: argparse.ArgumentParser) -> None:
+    """``--profiles DIR`` as ``emg scan``, ``record`` and ``live`` take it: the built-in profiles
+    and DIR's, so that what they would load can be listed and tried first."""
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read profiles from DIR, as scan, record and live do with it (one there "
+        "replaces a built-in profile of the same name)",
+    )
+
+
 def _profiles(args: argparse.Namespace) -> dict[str, SensorProfile]:
-    return load_profiles(args.dir)
+    return load_profiles(args.dir, extra=args.profiles)
 
 
 def run_profiles(args: argparse.Namespace) -> int:
@@ -66,11 +82,14 @@ def run_profiles(args: argparse.Namespace) -> int:
             + ("this folder" if len(folders) == 1 else "these folders"),
             source=", ".join(folders),
         )
+    built_in = {folder.resolve() for folder in profile_folders()}
     print(f"{'profile':<16} {'rate Hz':>8} {'ch':>3}  {'decoder':<14} file")
     for profile in profiles.values():
+        # a built-in profile by its name, one of the user's with its folder
+        own = profile.path.parent.resolve() not in built_in
         print(
             f"{profile.name:<16} {profile.sample_rate:>8g} {profile.channels:>3}  "
-            f"{profile.decoder_kind:<14} {profile.path.name}"
+            f"{profile.decoder_kind:<14} {profile.path if own else profile.path.name}"
         )
     return 0
 

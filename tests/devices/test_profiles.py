@@ -227,3 +227,25 @@ def test_a_missing_folder_of_profiles_is_one_line(
         load_profiles(extra=[missing])
     assert main(["scan", "--profiles", str(missing)]) == 2
     assert capsys.readouterr().err == f"emg: error: {missing}: no such folder of sensor profiles\n"
+
+
+def test_profiles_lists_what_scan_and_record_load_with_profiles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--profiles DIR`` lists the built-in profiles with DIR's (one there replacing the
+    built-in of its name, named with its folder), as scan, record and live load them;
+    ``--dir DIR`` lists DIR's alone."""
+    built_in = load_profiles()
+    own = _write(tmp_path, GOOD.replace('name = "my-sensor"', 'name = "emg-stream-v1"'))
+    assert load_profile(own).name == "emg-stream-v1"
+    capsys.readouterr()
+    assert main(["profiles", "--profiles", str(tmp_path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert sorted(row[0] for row in rows) == sorted(built_in)
+    files = {row[0]: row[-1] for row in rows}
+    assert files["emg-stream-v1"] == str(own)
+    assert files["bitalino"] == "bitalino.toml"
+    assert main(["profiles", "--dir", str(tmp_path)]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == [
+        "emg-stream-v1"
+    ]
