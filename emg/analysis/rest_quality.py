@@ -25,7 +25,7 @@ from emg.analysis.signal_quality import (
     QualityProblem,
     QualityReport,
     check_signal_quality,
-    rest_filtered,
+    rest_filter,
 )
 from emg.recording import Recording
 from emg.wording import ACTIVE_REST_REMEDY
@@ -40,6 +40,10 @@ LEAD_IN_GUARD_S = 0.25
 QUIET_WINDOW_S = 0.25
 #: The quietest stretches: this quantile of the windows' RMS.
 QUIET_QUANTILE = 0.1
+#: After a lost sample the filters ring for about this long, seconds (the noise floor's rule).
+AFTER_LOSS_S = 0.05
+#: Windows filtered at once (a minute at 0.25 s): bounds the memory for a long recording.
+CHUNK_WINDOWS = 240
 #: A rest period whose RMS is more than this many times the quietest stretches' holds activity
 #: (rest itself varies by some tens of per cent between windows; a burst is 10-30 times it).
 ACTIVE_REST_RATIO = 2.0
@@ -88,7 +92,7 @@ def quality_check(recording: Recording, result: OfflineResult) -> QualityCheck |
     fs, chain = recording.sample_rate, result.config
     if chain.rest is not None:
         start, stop = chain.rest
-        origin = f"on the rest period {start:g}–{stop:g} s"
+        origin = f"on the rest period {round(start, 3):g}–{round(stop, 3):g} s"
     else:
         first = min((o.index for o in result.onsets), default=recording.n_samples)
         start, stop = 0.0, max(0.0, first / fs - LEAD_IN_GUARD_S)
@@ -112,13 +116,17 @@ def quality_check(recording: Recording, result: OfflineResult) -> QualityCheck |
     except ValueError:
         return None
     if chain.rest is not None:
-        ratios = rest_activity(recording.data, fs, (start, stop), config)
-        report = _with_activity(report, ratios, chain.rest)
+        ratios = rest_activity(recording.data, fs, (start, stop), config, recording.lost)
+        report = _with_activity(report, ratios)
     return QualityCheck(origin, report.to_dict())
 
 
 def rest_activity(
-    data: npt.ArrayLike, fs: float, rest: tuple[float, float], config: QualityConfig
+    data: npt.ArrayLike,
+    fs: float,
+    rest: tuple[float, float],
+    config: QualityConfig,
+    lost: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """How many times the recording's quietest stretches a rest period's RMS is, per channel.
 
@@ -131,14 +139,19 @@ def rest_activity(
     rest
         The rest period, seconds ``(start, stop)``.
     config
-        The band, notch and settling of the check (:func:`rest_filtered`).
+        The band, notch and settling of the check (:func:`rest_filter`).
+    lost
+        True where a sample was lost in transit (filled with 0 by the readers), like
+        ``data``: such samples, and the filters' ringing for :data:`AFTER_LOSS_S` after
+        them, are left out of the rest and of the windows (a dropout is no quiet stretch).
 
     Returns
     -------
     ndarray
         Per channel the rest's RMS over the :data:`QUIET_QUANTILE` quantile of the RMS of the
-        recording's :data:`QUIET_WINDOW_S` windows (after the filters settle); NaN where that
-        is 0 or there are too few windows.
+        recording's whole :data:`QUIET_WINDOW_S` windows (after the filters settle, without
+        lost samples); NaN where that is 0, or there are fewer than 4 such windows or no
+        such sample of the rest.
 
     Examples
     --------
@@ -151,35 +164,62 @@ def rest_activity(
     >>> float(rest_activity(x, 2000.0, (6.0, 9.0), config)[0]) < 1.5
     True
     """
-    filtered = rest_filtered(np.asarray(data, dtype=np.float64), fs, config, config.mains_hz)
-    settle = round(config.settle_s * fs)
+    values = np.asarray(data)
+    n, channels = values.shape
+    unusable = _near_loss(lost, values.shape, round(AFTER_LOSS_S * fs))
+    unusable[: min(round(config.settle_s * fs), n)] = True
     width = max(1, round(QUIET_WINDOW_S * fs))
-    count = len(filtered) // width
-    start = max(round(rest[0] * fs) - settle, 0)
-    stop = max(round(rest[1] * fs) - settle, start)
-    part = filtered[start:stop]
-    if count < 4 or len(part) == 0:
-        return np.full(filtered.shape[1], np.nan)
-    windows = filtered[: count * width].reshape(count, width, -1)
-    quiet = np.quantile(np.sqrt(np.mean(windows * windows, axis=1)), QUIET_QUANTILE, axis=0)
-    rms = np.sqrt(np.mean(part * part, axis=0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio: FloatArray = np.where(quiet > 0, rms / quiet, np.nan)
+    first, last = (min(max(round(t * fs), 0), n) for t in rest)
+    window_power, rest_power, rest_count = [], np.zeros(channels), np.zeros(channels)
+    filter_ = rest_filter(fs, config, config.mains_hz, channels)
+    step = width * CHUNK_WINDOWS  # in parts: a long recording is not filtered whole at once
+    for begin in range(0, n, step):
+        squares = filter_.process(values[begin : begin + step].astype(np.float64)) ** 2
+        squares[unusable[begin : begin + step]] = np.nan
+        whole = len(squares) // width * width
+        window_power.append(squares[:whole].reshape(-1, width, channels).mean(axis=1))
+        part = squares[max(first - begin, 0) : max(last - begin, 0)]
+        rest_power += np.nansum(part, axis=0)
+        rest_count += np.sum(np.isfinite(part), axis=0)
+    powers = np.concatenate(window_power) if window_power else np.zeros((0, channels))
+    ratio = np.full(channels, np.nan)
+    for channel in range(channels):
+        usable = powers[np.isfinite(powers[:, channel]), channel]  # windows without a gap
+        if len(usable) < 4 or rest_count[channel] == 0:
+            continue
+        quiet = float(np.sqrt(np.quantile(usable, QUIET_QUANTILE)))
+        if quiet > 0:
+            ratio[channel] = float(np.sqrt(rest_power[channel] / rest_count[channel])) / quiet
     return ratio
 
 
-def _with_activity(
-    report: QualityReport, ratios: FloatArray, rest: tuple[float, float]
-) -> QualityReport:
+def _near_loss(
+    lost: npt.ArrayLike | None, shape: tuple[int, ...], after: int
+) -> npt.NDArray[np.bool_]:
+    """Lost samples and the ``after`` samples that follow each, per channel."""
+    if lost is None:
+        return np.zeros(shape, dtype=bool)
+    mask = np.asarray(lost, dtype=bool)
+    if mask.shape != shape or not mask.any():
+        return np.zeros(shape, dtype=bool)
+    # a sample is near a loss when one of the `after` samples before it (or itself) was lost
+    counts = np.cumsum(np.vstack([np.zeros((1, shape[1]), int), mask]), axis=0)
+    near: npt.NDArray[np.bool_] = (
+        counts[1:] - counts[np.maximum(np.arange(shape[0]) - after, 0)] > 0
+    )
+    return near
+
+
+def _with_activity(report: QualityReport, ratios: FloatArray) -> QualityReport:
     """``report`` with a problem on each channel whose rest period holds activity."""
     channels = []
     for channel, ratio in zip(report.channels, ratios, strict=True):
         if np.isfinite(ratio) and ratio > ACTIVE_REST_RATIO and "flat" not in channel.codes():
             problem = QualityProblem(
                 "active",
-                f"the rest period {rest[0]:g}–{rest[1]:g} s is {ratio:.1f} times as strong as "
-                "the quietest stretches of the recording: the muscle is not at rest there, "
-                "and the onset threshold is set above its bursts",
+                f"the rest is {ratio:.1f} times as strong as the quietest stretches of the "
+                "recording: the muscle is not at rest there, and the onset threshold is set "
+                "above its bursts",
                 ACTIVE_REST_REMEDY,
             )
             channel = dataclasses.replace(channel, ok=False, problems=(*channel.problems, problem))

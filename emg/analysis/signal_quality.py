@@ -496,14 +496,24 @@ def rest_filtered(
     ndarray
         Filtered samples after ``settle_s``, ``(n_samples - settle, n_channels)``.
     """
+    filtered = rest_filter(fs, config, mains_hz, x.shape[1]).process(
+        np.asarray(x, dtype=np.float64)
+    )
+    settle = min(round(config.settle_s * fs), len(filtered) // 2)
+    out: FloatArray = filtered[settle:]
+    return out
+
+
+def rest_filter(
+    fs: float, config: QualityConfig, mains_hz: float | None, n_channels: int
+) -> SosFilter:
+    """The chain's causal band-pass (and mains notch, with its harmonics in the band) as the
+    check applies it: :func:`rest_filtered`'s filter, for a signal fed in parts."""
     low, high = bandpass_edges(fs, config.highpass_hz, config.lowpass_hz)
     sos = design_bandpass(fs, low, high, config.bandpass_order)
     if mains_hz is not None:
         sos = np.concatenate([sos, design_notch(fs, mains_hz, high)])
-    filtered = SosFilter(sos, x.shape[1]).process(np.asarray(x, dtype=np.float64))
-    settle = min(round(config.settle_s * fs), len(filtered) // 2)
-    out: FloatArray = filtered[settle:]
-    return out
+    return SosFilter(sos, n_channels)
 
 
 def rest_rms(x: FloatArray, fs: float, config: QualityConfig, mains_hz: float | None) -> FloatArray:

@@ -4,6 +4,7 @@ said, a clean set says nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import emg
+from emg.analysis.rest_quality import rest_activity
+from emg.analysis.signal_quality import QualityConfig
 from emg.cli import main
 
 
@@ -79,3 +83,20 @@ def test_a_rest_period_over_one_burst_is_said_though_its_noise_is_within_the_lim
     # a rest where the athlete is at rest says nothing of the kind
     quiet = _analyze(capsys, path, "--rest", "0.5-2.5")
     assert not [line for line in quiet if "rest check" in line]
+
+
+def test_a_dropout_is_not_taken_for_the_quietest_stretch() -> None:
+    """A sensor lost for the last 4 s (filled with zeros) made a real rest '99.5 times as
+    strong as the quietest stretches'; lost samples and the ringing after them are left out."""
+    recording, _ = emg.simulate(emg.DEMO_SET)
+    data, lost = recording.data.copy(), recording.lost.copy()
+    data[-8000:, 1], lost[-8000:, 1] = 0.0, True
+    dropped = dataclasses.replace(recording, data=data, lost=lost)
+    quality = emg.analyze(dropped, rest=(0.5, 2.5)).to_dict()["rest_quality"]
+    assert quality["ok"] is True
+    config = QualityConfig(mains_hz=50.0)
+    fs = recording.sample_rate
+    quiet = rest_activity(data, fs, (0.5, 2.5), config, lost)
+    assert np.all((quiet > 0.9) & (quiet < 1.3))
+    assert rest_activity(data, fs, (0.5, 2.5), config)[1] > 10  # as it was, lost not given
+    assert np.all(rest_activity(data, fs, (3.0, 6.0), config, lost) > 4)  # a rep is still said
