@@ -432,7 +432,7 @@ def _scheduler_error(address: str, option: str | None, reason: str) -> EmgInputE
 
 def analyze_many(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
-    channels: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | Sequence[str] | None = None,
     *,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -446,8 +446,9 @@ def analyze_many(
         Recordings, folders of recordings (searched recursively; a session folder is one
         recording, a BIDS dataset one per EMG file) and glob patterns.
     channels
-        Which column is which muscle, for every recording: a mapping ``{"glute": "EMG1"}``
-        (as ``--channel glute=EMG1``); None: from the column names.
+        Which column is which muscle, for every recording, as :func:`emg.read` takes it: a
+        mapping ``{"glute": "EMG1"}`` or ``["glute=EMG1"]`` (as ``--channel glute=EMG1``);
+        None: from the column names.
     workers
         Local worker processes, a whole number from 1 (default: one per core); one recording
         runs in this process.
@@ -456,8 +457,10 @@ def analyze_many(
         ``workers``: the cluster's own are used).
     **settings
         As :func:`emg.analyze` takes them (``exercise``, ``mvc``, ``rest``, ``mains``,
-        ``refinement``, ``lead``); checked before any recording is read, as ``emg analyze
-        PATHS --out`` checks its options.
+        ``refinement``, ``lead``); those that hold for every recording are checked before
+        any is read, as ``emg analyze PATHS --out`` checks its options (an ``mvc`` trial and a
+        ``rest`` period depend on each recording: one that does not fit it fails that
+        recording, in ``.attrs["failures"]``).
 
     Returns
     -------

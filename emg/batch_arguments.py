@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from emg.errors import EmgInputError
-from emg.io.channel_map import parse_channel_overrides
+from emg.io.library_input import channel_overrides
 from emg.recording import Recording
 
 #: What a scheduler's address looks like, for the messages.
@@ -56,27 +56,17 @@ def _in_memory(data: Any) -> str:
 
 
 def channel_names(channels: Any) -> dict[str, str]:
-    """``analyze_many``'s ``channels`` checked before any recording is read.
+    """``analyze_many``'s ``channels`` checked before any recording is read, taken as
+    :func:`emg.read` takes them (:func:`~emg.io.library_input.channel_overrides`: a mapping
+    ``{"glute": "EMG1"}`` or strings ``["glute=EMG1"]``).
 
     Raises
     ------
     EmgInputError
-        Naming ``channels``: not a mapping of muscle to channel name, an unknown muscle, a
-        muscle given twice.
+        Naming ``channels``: neither of those, a name that is not a string, an unknown
+        muscle, a muscle given twice.
     """
-    if channels is None:
-        return {}
-    if not isinstance(channels, Mapping):
-        raise EmgInputError(
-            "must map each muscle to its channel's name in every recording, e.g. "
-            f"{{'glute': 'EMG1', 'hamstring': 'EMG2'}}, got {type(channels).__name__}",
-            source="channels",
-        )
-    try:
-        parse_channel_overrides([f"{muscle}={name}" for muscle, name in channels.items()])
-    except EmgInputError as error:
-        raise EmgInputError(error.detail, source="channels") from None
-    return dict(channels)
+    return channel_overrides(channels) or {}
 
 
 def check_cluster(workers: Any, scheduler: Any) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import emg
@@ -132,7 +133,8 @@ def test_a_recording_given_as_a_path_is_named_without_its_samples() -> None:
         ({"workers": True}, "workers: must be a whole number from 1, got True"),
         ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "workers: sizes the local cluster"),
         ({"scheduler": 8786}, "scheduler: must be the scheduler's address"),
-        ({"channels": ["glute", "hamstring"]}, "channels: must map each muscle to its channel"),
+        ({"channels": ["glute", "hamstring"]}, "channels: expected MUSCLE=CHANNEL"),
+        ({"channels": {"glute": 1}}, "channels: 'glute': 1: a muscle and a channel name are"),
         ({"channels": {"calf": "EMG1"}}, "channels: unknown muscle 'calf'"),
     ],
 )
@@ -176,3 +178,6 @@ def test_valid_settings_give_each_recording_as_analyze_gives_it(folder: Path) ->
         [str(folder)], channels={"glute": "glute", "hamstring": "hamstring"}, workers=1
     )
     assert set(many["session"]) == {str(folder / "set1.csv"), str(folder / "set2.csv")}
+    # the channels as emg.read takes them in either form
+    listed = emg.analyze_many([str(folder)], channels=["glute=glute", "hamstring=hamstring"])
+    pd.testing.assert_frame_equal(listed, many)
