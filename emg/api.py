@@ -40,6 +40,7 @@ from emg.io.library_input import (
     stream_name,
 )
 from emg.io.open_recording import open_recording
+from emg.real_number import is_real_number
 from emg.recording import Recording
 from emg.settings_resolution import (
     SettingOverrides,
@@ -49,7 +50,6 @@ from emg.settings_resolution import (
     resolve_settings,
 )
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
-from emg.sources.synthetic_limits import is_number
 from emg.validation.families import check_truth_within, parse_truth, truth_summary
 
 __all__ = [
@@ -310,7 +310,8 @@ class Scoring:
 
     @property
     def reps(self) -> pd.DataFrame:
-        """Per true rep: its lead, the analysis's lead and order, each muscle's onset error."""
+        """Per true rep: its lead, the analysis's lead, the lead's error and the order, and each
+        muscle's onset error (ms)."""
         return pd.DataFrame(self.summary["reps"])
 
 
@@ -410,7 +411,7 @@ def simulate(config: SynthConfig | None = None, **options: Any) -> tuple[Recordi
     leads = options.get("lead_ms")
     if isinstance(leads, list | tuple | np.ndarray):
         # numbers as floats, as emg synth gives them; anything else the generator refuses
-        options["lead_ms"] = tuple(float(v) if is_number(v) else v for v in leads)
+        options["lead_ms"] = tuple(float(v) if is_real_number(v) else v for v in leads)
     try:
         session = generate_session(dataclasses.replace(base, **options))
     except ValueError as error:

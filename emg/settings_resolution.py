@@ -1,25 +1,26 @@
 """The analysis settings of one recording: the one place they are decided.
 
 A recording is analysed with the settings it was recorded with (a session keeps them), else
-with DESIGN.md's defaults; the overrides given change them; the mains notch is picked from the
-recording (``auto``) unless it was recorded or given; MVC references are measured from the
-trials or segments named. ``emg analyze``, ``emg report``, ``emg replay``, ``emg validate
---truth``, the batch and :func:`emg.analyze` all call :func:`resolve_settings`, so one recording
-gives the same numbers whichever way it is analysed. A setting that cannot be used raises
-:class:`~emg.dsp.chain_limits.SettingError` naming it; the command line names the option that
-gave it.
+with the defaults (the README's "How it works"); the overrides given change them; the mains
+notch is picked from the recording (``auto``) unless it was recorded or given; MVC references
+are measured from the trials or segments named. ``emg analyze``, ``emg report``, ``emg
+replay``, ``emg validate --truth``, the batch and :func:`emg.analyze` all call
+:func:`resolve_settings`, so one recording gives the same numbers whichever way it is
+analysed. A setting that cannot be used raises :class:`~emg.dsp.chain_limits.SettingError`
+naming it; the command line names the option that gave it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from emg.analysis.calibration import mvc_channel, mvc_from_recording
 from emg.analysis.exercises import ExerciseConfig, exercise_preset
@@ -34,6 +35,7 @@ from emg.dsp.onset import EDGE_REFINEMENTS
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.order import ExpectedOrder
+from emg.real_number import real_number
 from emg.recording import Recording
 
 #: Signal-chain settings an override may change (seconds and hertz, as in ChainConfig).
@@ -112,13 +114,24 @@ def library_overrides(
             f"'trial.csv'}}, got {mvc!r}",
         )
     return SettingOverrides(
-        chain={"rest": rest},
+        chain={"rest": _rest_pair(rest)},
         refinement=refinement,
         mains=mains,
         exercise=exercise,
         mvc=dict(mvc or {}),
         lead=lead,
     )
+
+
+def _rest_pair(rest: object) -> object:
+    """A rest period given as any pair of numbers (a list, an array) as the ``(start, end)``
+    the chain takes; anything else as given, for the chain's check to refuse by name."""
+    if isinstance(rest, str | bytes) or not isinstance(rest, Sequence | np.ndarray):
+        return rest
+    pair = [real_number(value) for value in list(rest)]
+    if len(pair) != 2 or None in pair:
+        return rest
+    return (pair[0], pair[1])
 
 
 def given_config(config: object, given: Mapping[str, object]) -> AnalysisConfig:
@@ -251,7 +264,7 @@ def resolve_live_settings(
 
 
 def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> ChainConfig:
-    """``base`` (default: DESIGN.md's defaults) with the chain overrides and refinement given.
+    """``base`` (default: the defaults) with the chain overrides and refinement given.
 
     Raises
     ------
@@ -273,7 +286,7 @@ def chain_settings(given: SettingOverrides, base: ChainConfig | None = None) -> 
 
 
 def default_settings(given: SettingOverrides) -> AnalysisConfig:
-    """DESIGN.md's defaults with the chain, exercise and rep overrides given: the settings of
+    """The defaults with the chain, exercise and rep overrides given: the settings of
     sets that have no recording to take settings from (synthetic validation), whose mains
     and MVC are worked out per set.
 
@@ -404,8 +417,9 @@ def normalisation(
             raise SettingError(
                 "mvc", f"expects glute=SOURCE or hamstring=SOURCE, got '{group}={source}'"
             )
-        if isinstance(source, numbers.Real) and not isinstance(source, bool):
-            values[name] = float(source)
+        number = real_number(source)
+        if number is not None:
+            values[name] = number
         elif isinstance(source, str):
             values[name] = _mvc_value(name, source.strip(), recording, config)
         else:

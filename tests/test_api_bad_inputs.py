@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pytest
 
 import emg
@@ -212,7 +213,7 @@ REFUSED: dict[str, tuple[Callable[[], Any], str]] = {
     ),
     "a recording of no channel": (
         lambda: emg.analyze(_recording((), columns=0)),
-        "Recording: no channels to analyse",
+        "Recording: no channel to analyse",
     ),
     "channel None": (
         lambda: emg.analyze(GOOD, 2000.0, ["glute", None]),
@@ -417,5 +418,31 @@ def test_good_inputs_of_every_kind_give_the_same_numbers(
         assert analysis.to_dict()["reps"] == expected
     by_hand = Recording(samples, fs, example.channels)
     assert emg.analyze(by_hand).to_dict()["reps"] == expected
+    # NumPy's numbers as a user passes them: a 0-d array as the rate, a rest as a list or array
+    assert emg.analyze(samples, np.array(fs), NAMES).to_dict()["reps"] == expected
+    with_rest = emg.analyze(samples, fs, NAMES, rest=(0.5, 2.5)).to_dict()
+    for rest in ([0.5, 2.5], np.array([0.5, 2.5])):
+        assert emg.analyze(samples, fs, NAMES, rest=rest).to_dict() == with_rest  # type: ignore[arg-type]
     mvc = {"glute": np.float32(300.0), "hamstring": 250}
     assert emg.analyze(samples, fs, NAMES, mvc=mvc).settings.normalisation.method() == "mvc"
+
+
+def test_numpy_numbers_are_numbers_everywhere_a_number_is_asked(
+    samples: npt.NDArray[np.float32], example: Recording
+) -> None:
+    """A 0-d array, a NumPy scalar: taken as the number they hold (validate's fs escaped as
+    a TypeError, a truth's np.float32 onsets were refused); NumPy's bool is no number."""
+    grid = emg.validate(fs=np.array(2000.0), snr_db=np.float32(20), leads_ms=[80], seeds=1, reps=3)
+    again = emg.validate(fs=2000.0, snr_db=20, leads_ms=[80], seeds=1, reps=3)
+    assert grid.keys() == again.keys()
+    for name, table in grid.items():
+        pd.testing.assert_frame_equal(table, again[name])
+    analysis = emg.analyze(samples, example.sample_rate, NAMES)
+    truth = [
+        {"glute_onset_s": np.float32(r["start_s"]), "hamstring_onset_s": np.float64(r["start_s"])}
+        for r in analysis.to_dict()["reps"]
+    ]
+    scored = emg.score(analysis, {"reps": truth}).summary
+    assert scored["onset"]["missed"] == 0
+    with pytest.raises(SettingError, match="mvc"):
+        emg.analyze(samples, example.sample_rate, NAMES, mvc={"glute": np.True_})

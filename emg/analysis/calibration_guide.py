@@ -7,7 +7,7 @@ The live window shows one step at a time, each with a prompt, a countdown and a 
     (:mod:`emg.analysis.signal_quality`) runs. Problems are shown with their remedies and the
     step is repeated after a longer pause to fix them.
 ``rest``
-    The baseline: the athlete relaxes completely (DESIGN.md: at least 2 s of explicit rest;
+    The baseline: the athlete relaxes completely (at least 2 s of explicit rest;
     5 s by default). A jump of the band-passed RMS within the rest (a twitch, tensing up) or
     movement below 20 Hz repeats the step.
 ``mvc-glute``, ``mvc-hamstring`` (optional)
@@ -76,8 +76,8 @@ class GuideConfig:
         Still rest over which the signal-quality check runs: five 1 s Welch segments (nine
         with half overlap) for a steady spectrum, and a 0.5 s filter settling cut off.
     rest_s
-        The baseline rest. DESIGN.md asks for at least 2 s; 5 s gives the mean and SD of the
-        50 ms RMS envelope from ~100 independent windows, and is short enough to stay still.
+        The baseline rest, at least 2 s: 5 s gives the mean and SD of the 50 ms RMS envelope
+        from ~100 independent windows, and is short enough to stay still.
     mvc
         Include the MVC steps (for %MVC); without them the analysis normalises to rest.
     mvc_contractions, mvc_contraction_s, mvc_pause_s
@@ -127,7 +127,9 @@ class GuideConfig:
 
     def __post_init__(self) -> None:
         if self.rest_s < 2.0:
-            raise ValueError(f"the rest must last at least 2 s (DESIGN.md), got {self.rest_s:g}")
+            raise ValueError(
+                f"the rest must last at least 2 s (for a baseline), got {self.rest_s:g}"
+            )
         if self.quality_s < self.quality.min_duration_s + self.quality.settle_s:
             raise ValueError(
                 "the quality step must be longer than the check's minimum plus its settling "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ from emg.dsp.chain_limits import SettingError
 from emg.dsp.filters import detect_mains
 from emg.dsp.onset import Burst, Onset
 from emg.errors import EmgInputError
+from emg.real_number import real_number
 from emg.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -103,8 +103,8 @@ def mains_choice(mains: object) -> str | None:
         return None
     if isinstance(mains, str) and mains in MAINS_CHOICES:
         return mains
-    if isinstance(mains, numbers.Real) and not isinstance(mains, bool) and mains in (50, 60):
-        return "50" if mains == 50 else "60"
+    if real_number(mains) in (50.0, 60.0):
+        return "50" if real_number(mains) == 50.0 else "60"
     choices = f"{', '.join(MAINS_CHOICES[:-1])} or {MAINS_CHOICES[-1]}"
     raise SettingError("mains", f"expected {choices}, got {mains!r}")
 

@@ -1,4 +1,4 @@
-"""Signal-quality check at rest, per channel, before calibration (DESIGN.md, "Before a set").
+"""Signal-quality check at rest, per channel, before calibration.
 
 A few seconds of raw samples taken while the athlete is still and relaxed tell whether each
 sensor is usable. Five problems are looked for, each reported with a plain message and a plain
@@ -78,7 +78,7 @@ class QualityConfig:
     Attributes
     ----------
     highpass_hz, lowpass_hz, bandpass_order
-        The EMG band, as the signal chain's defaults (DESIGN.md: 20-450 Hz, 4th-order
+        The EMG band, as the signal chain's defaults (20-450 Hz, 4th-order
         Butterworth, SENIAM/ISEK); the upper edge follows Nyquist, ``min(450, 0.45 fs)``, so
         200 Hz sensors (Ganglion, Myo) get 20-90 Hz.
     mains_hz

@@ -322,12 +322,6 @@ def open_live_session(
     """
     config = live_settings(args, source.mains_hz)
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
-    if record:  # --out itself is made now, so that one that cannot be says so before anything
-        try:
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            reason = describe_write_error(error, Path(args.out))
-            raise EmgInputError(f"--out cannot be made: {reason}", source=str(args.out)) from None
     athlete = athlete_option(args)
     reused = None
     if athlete is not None:  # the athlete's own band (and MVC), from the sessions before now
@@ -354,6 +348,13 @@ def open_live_session(
             **({"mvc_from": {"date": reused.date, "folder": reused.folder}} if reused else {}),
         },
     }
+    if record:  # --out is made once every option was taken, so that one that cannot be made
+        # says so before anything is announced (the session's folder comes with its first sample)
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = describe_write_error(error, Path(args.out))
+            raise EmgInputError(f"--out cannot be made: {reason}", source=str(args.out)) from None
     live = LiveSession(
         source.channels,
         source.sample_rate,

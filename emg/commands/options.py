@@ -245,7 +245,7 @@ def mvc_sources(specs: list[str]) -> dict[str, str]:
 
 def default_config(args: argparse.Namespace) -> AnalysisConfig:
     """The settings of sets with no recording (synthetic validation), or the check of the
-    options before any recording is read: DESIGN.md's defaults with the chain, exercise and
+    options before any recording is read: the defaults with the chain, exercise and
     rep options given (:func:`emg.settings_resolution.default_settings`)."""
     try:
         return default_settings(setting_overrides(args))

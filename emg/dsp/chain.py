@@ -62,7 +62,7 @@ REFINE_SPANS_S["cusum-edge"] = REFINE_SPANS_S["cusum"] + BEFORE_CHANGE_S
 
 @dataclass(frozen=True)
 class ChainConfig:
-    """Settings of the signal chain; defaults and their sources are in DESIGN.md.
+    """Settings of the signal chain; defaults and their sources are in the README ("How it works").
 
     Attributes
     ----------

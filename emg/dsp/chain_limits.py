@@ -1,6 +1,6 @@
 """What the signal chain accepts: the range of every setting and the sample rates it runs at.
 
-The limits are physical ones a user of surface EMG would accept (DESIGN.md's table gives the
+The limits are physical ones a user of surface EMG would accept (the README's table gives the
 defaults and their sources): a band-pass inside 0-50 kHz with its lower edge below its upper
 one, an RMS window of 25-250 ms, thresholds above zero, hold and refinement times of a few
 seconds at most, small even filter orders. Every setting is checked when a

@@ -11,7 +11,6 @@ and every refusal names the argument at fault as its source (``data``, ``fs``, `
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import reprlib
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from emg.block import MAX_SAMPLE_RATE_HZ, Channel
 from emg.errors import EmgInputError
 from emg.io.channel_map import parse_channel_overrides, repeated_label
 from emg.io.sample_range_check import refuse_beyond_sample_range, refuse_non_finite
+from emg.real_number import real_number
 from emg.recording import Recording, check_layout
 
 #: The source of a recording made from an array (``Analysis.to_dict()["file"]``).
@@ -87,7 +87,8 @@ def checked_recording(recording: Recording) -> Recording:
         sample.
     """
     check_layout(recording.data, recording.channels, recording.lost)
-    source = recording.source or "Recording"
+    # the recording as given, not its file, is at fault: the file may be intact
+    source = f"Recording (read from {recording.source})" if recording.source else "Recording"
     rate = recording.sample_rate
     if not _is_number(rate) or not 0 < rate <= MAX_SAMPLE_RATE_HZ:
         raise EmgInputError(
@@ -96,7 +97,7 @@ def checked_recording(recording: Recording) -> Recording:
             source=source,
         )
     if not recording.channels:
-        raise EmgInputError("no channels to analyse", source=source)
+        raise EmgInputError("no channel to analyse", source=source)
     if recording.data.dtype.kind not in "iuf":
         raise EmgInputError(
             f"data holds {recording.data.dtype}, not microvolts (real numbers)", source=source
@@ -282,12 +283,9 @@ def _channels(names: list[str]) -> tuple[Channel, ...]:
 
 
 def _is_number(value: object) -> bool:
-    """A finite real number, not a bool."""
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
-        and math.isfinite(value)
-    )
+    """A finite real number (:func:`~emg.real_number.real_number`)."""
+    number = real_number(value)
+    return number is not None and math.isfinite(number)
 
 
 def _what(value: object) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
+
+from emg.real_number import is_real_number
 
 #: most reps and highest sample rate a synthetic set may have (about 4 h at 20 kHz: bounded
 #: memory)
@@ -76,7 +78,7 @@ def check_values(values: Mapping[str, Any]) -> None:
         raise ValueError(f"sides must be True or False, got {values['sides']!r}")
     reals = ["fs", *RANGES, *FRACTIONS, "mains_hz"]
     for name in reals:
-        if not is_number(values[name]):
+        if not is_real_number(values[name]):
             raise ValueError(f"{name} must be a number, got {values[name]!r}")
     if not 1 <= values["reps"] <= MAX_REPS:
         raise ValueError(f"reps must be from 1 to {MAX_REPS}, got {values['reps']}")
@@ -94,9 +96,8 @@ def check_values(values: Mapping[str, Any]) -> None:
     if values["mains_hz"] not in MAINS_HZ:
         raise ValueError(f"mains_hz must be 50 or 60 (Hz), got {values['mains_hz']:g}")
     leads = values["lead_ms"]
-    if not is_number(leads) and not (
-        isinstance(leads, Sequence) and not isinstance(leads, str) and all(map(is_number, leads))
-    ):
+    listed = isinstance(leads, Sequence) and not isinstance(leads, str)
+    if not is_real_number(leads) and not (listed and all(map(is_real_number, leads))):
         raise ValueError(f"lead_ms must be a number or one number per rep, got {leads!r}")
 
 
@@ -147,8 +148,3 @@ def _unit(name: str) -> str:
     if name.endswith("_s"):
         return " s"
     return " (a fraction of the MVC)" if name.endswith("_level") else ""
-
-
-def is_number(value: Any) -> bool:
-    """True for a real number (Python's or NumPy's), not a bool."""
-    return isinstance(value, Real) and not isinstance(value, bool)

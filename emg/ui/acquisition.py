@@ -1,7 +1,7 @@
 """Acquisition for the live window: a source and its live session on an asyncio loop of their
 own, in a thread, handing frames and events to the window through bounded queues.
 
-The window must never stall acquisition or recording (DESIGN: sinks read from bounded
+The window must never stall acquisition or recording (sinks read from bounded
 queues, the recorder is fed first). Here the loop records and analyses every block
 (:class:`~emg.session.LiveSession`) and only then appends what the window needs to two
 bounded deques; appending never blocks, and when the window falls behind by more than the

@@ -3,7 +3,7 @@
 Each family (:mod:`emg.sources.families`) simulates a grid of conditions — equal and unequal
 SNR, fast and slow recruitment in either muscle, interference, a first burst soon after the
 stream starts — at several leads, sample rates and seeds. Every set is analysed exactly as
-``emg analyze`` analyses a file (DESIGN.md's defaults, mains notch picked from the recording)
+``emg analyze`` analyses a file (the defaults, mains notch picked from the recording)
 and scored against its truth with the pairing of :mod:`emg.validation.grid`: onset error,
 lead error, order accuracy, simultaneous reps called hamstring-first, false flags, and the first
 burst of the stream apart from the later ones. The same scoring serves a lab's own annotated
@@ -27,6 +27,7 @@ from emg.analysis.pipeline import AnalysisConfig
 from emg.errors import EmgInputError
 from emg.muscles import MUSCLE_GROUPS
 from emg.order import classify_order
+from emg.real_number import real_number
 from emg.sources.families import first_onset_range, simulate_family
 from emg.sources.family_conditions import MUSCLES, FamilyCondition
 from emg.validation.grid import matching_rep, pair_onsets
@@ -568,9 +569,9 @@ def check_truth_within(true_reps: list[dict[str, Any]], duration_s: float, sourc
 
 def _seconds(rep: dict[str, Any], key: str, where: str, source: str) -> float:
     value = rep.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if math.isfinite(value) and value >= 0:
-            return float(value)
+    number = real_number(value)
+    if number is not None and math.isfinite(number) and number >= 0:
+        return number
     got = "it is missing" if key not in rep else f"got {value!r}"
     raise EmgInputError(
         f"must be a time in seconds (a number >= 0); {got}",

@@ -17,11 +17,11 @@ from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.dsp.chain_limits import SettingError
+from emg.real_number import is_real_number
 from emg.sources.families import family_names
 from emg.sources.family_conditions import MUSCLES
 from emg.sources.own_family import own_config
 from emg.sources.synthetic import MAX_REPS
-from emg.sources.synthetic_limits import is_number
 from emg.validation.families import (
     FamilyGrid,
     family_cases,
@@ -162,14 +162,14 @@ def numbers(setting: str, values: Iterable[float] | float | None) -> tuple[float
     """
     if values is None:
         return None
-    if is_number(values):
+    if is_real_number(values):
         values = [values]  # type: ignore[list-item]
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
         raise SettingError(
             setting, f"must be a list of numbers or one number, got {reprlib.repr(values)}"
         )
     items = list(values)
-    if not all(is_number(v) for v in items):
+    if not all(is_real_number(v) for v in items):
         raise SettingError(setting, f"must be numbers, got {reprlib.repr(items)}")
     given = tuple(float(v) for v in items)
     if not all(math.isfinite(v) for v in given):
