@@ -45,6 +45,10 @@ PANEL_PAD_S = 0.5
 #: Most points drawn per envelope line in a panel (the 50 ms envelope is smooth).
 PANEL_POINTS = 1500
 PANEL_COLUMNS = 4
+#: Most rep panels drawn: a long set shows its first and last reps (half each), since a figure
+#: of hundreds of panels took minutes to draw (399 reps: 9 min) and is too tall to read;
+#: the lead figure and the table keep every rep.
+MAX_PANELS = 48
 #: Panels share one time scale unless the longest rep is this many times the median.
 SHARED_SCALE_LIMIT = 1.5
 
@@ -119,7 +123,7 @@ def report_matplotlib_figures(
                 "(orange) from half a second before the rep to half a second after it, the "
                 "detected onsets (dashed lines and dots) and each muscle's onset threshold "
                 "(dotted). The frame is in the colour of the muscle that started the rep; "
-                "times are from the rep's start.",
+                "times are from the rep's start." + _panels_note(len(summary["reps"])),
                 envelope_figure(result, summary),
             )
         )
@@ -221,7 +225,7 @@ def envelope_figure(result: OfflineResult, summary: SessionSummary) -> Figure:
     duration = n_samples / fs
     pairs = _pair_channels(result, summary)
     side_order = {side: i for i, side in enumerate(pairs)}
-    reps = sorted(summary["reps"], key=lambda r: (side_order[r["side"]], r["index"]))
+    reps = shown_reps(sorted(summary["reps"], key=lambda r: (side_order[r["side"]], r["index"])))
     columns = min(PANEL_COLUMNS, len(reps))
     rows = math.ceil(len(reps) / columns)
     lengths = [_rep_end_s(r, duration) - float(r["start_s"]) for r in reps]
@@ -280,6 +284,32 @@ def envelope_figure(result: OfflineResult, summary: SessionSummary) -> Figure:
         frameon=False,
     )
     return figure
+
+
+def shown_reps(reps: Sequence[RepRow]) -> list[RepRow]:
+    """The reps given a panel: all, or the first and last :data:`MAX_PANELS` / 2 of a long
+    set.
+
+    Examples
+    --------
+    >>> [r["index"] for r in shown_reps([{"index": i} for i in range(1, 101)])][22:26]
+    [23, 24, 77, 78]
+    """
+    if len(reps) <= MAX_PANELS:
+        return list(reps)
+    half = MAX_PANELS // 2
+    return [*reps[:half], *reps[-half:]]
+
+
+def _panels_note(count: int) -> str:
+    """What the caption adds when not every rep has a panel."""
+    if count <= MAX_PANELS:
+        return ""
+    half = MAX_PANELS // 2
+    return (
+        f" Of the {count} reps, the first {half} and the last {half} have a panel; the lead "
+        "figure and the table below show every rep."
+    )
 
 
 # ---------------------------------------------------------------------- lead and ratio

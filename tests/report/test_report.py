@@ -29,6 +29,7 @@ from emg.io.open_recording import open_recording
 from emg.io.session_writer import SessionWriter
 from emg.recording import Recording
 from emg.report.content import build_content, rep_list
+from emg.report.figures import MAX_PANELS, report_matplotlib_figures, shown_reps
 from emg.sources.synthetic import SynthConfig, generate_session
 from emg.wording import DISCLAIMER
 
@@ -311,3 +312,27 @@ def test_rep_list_shortens_runs() -> None:
     assert rep_list([1, 2, 3, 4, 7]) == "1–4, 7"
     assert rep_list([5, 6]) == "5, 6"
     assert rep_list([]) == ""
+
+
+def test_a_long_set_gives_its_first_and_last_reps_a_panel_and_says_so() -> None:
+    """399 reps took 9 minutes to draw as one panel each; the figure keeps 48 (the first and
+    last 24) and its caption says so, while the lead figure and the table keep every rep."""
+    session = generate_session(SynthConfig(reps=60, seed=3))
+    recording = session.recording
+    result = analyze_recording(recording, AnalysisConfig(), keep_envelope=True)
+    summary = summarize(result, recording)
+    assert len(summary["reps"]) == 60
+    figures = {
+        name: (caption, fig)
+        for name, _, caption, fig in report_matplotlib_figures(
+            result, build_content(recording, result)
+        )
+    }
+    caption, envelopes = figures["envelopes"]
+    panels = [ax for ax in envelopes.axes if ax.get_visible()]
+    indices = [r["index"] for r in summary["reps"]]
+    assert len(panels) == MAX_PANELS == 48
+    assert "Of the 60 reps, the first 24 and the last 24 have a panel" in caption
+    assert [r["index"] for r in shown_reps(summary["reps"])] == indices[:24] + indices[-24:]
+    lead_axes = figures["lead"][1].axes[0]
+    assert len(lead_axes.containers[0]) == 60  # one bar per rep
