@@ -8,7 +8,13 @@ from typing import Any
 
 from emg.commands.options import add_channel_option, add_overwrite_option, input_path, read_input
 from emg.errors import EmgInputError
-from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
+from emg.io.csv_format import (
+    csv_sidecar_path,
+    events_csv_path,
+    write_csv_sidecar,
+    write_emg_csv,
+    write_events_csv,
+)
 from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, staged, staged_folder
@@ -88,9 +94,12 @@ def output_path(out: Path, kind: str) -> Path:
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
-    check_output_path(out, reads=args.input)
-    if args.to != "bids":
-        check_new_output(out, args.overwrite)
+    # a CSV export writes its events and sidecar beside it: each is checked as the file is
+    written = [out, events_csv_path(out), csv_sidecar_path(out)] if args.to == "csv" else [out]
+    for path in written:
+        check_output_path(path, reads=args.input)
+        if args.to != "bids":
+            check_new_output(path, args.overwrite)
     if args.to == "bids" or args.anonymise:
         from emg.io.bids_format import bids_label
 

@@ -217,3 +217,30 @@ def test_a_bids_export_of_a_recording_the_dataset_holds_is_refused_unless_overwr
     assert '"John Roe"' in description
     with pytest.raises(EmgInputError, match="exists already"):
         export_bids(emg.read(EXAMPLE), root)
+
+
+def test_a_csv_export_keeps_what_its_side_files_would_replace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV export writes OUT.events.csv and OUT.json beside OUT.csv: a recording named like
+    one of them was replaced without a word (and the one read, so destroyed)."""
+    recording = tmp_path / "t.events.csv"
+    assert main(["synth", str(recording), "--reps", "2"]) == 0
+    kept = recording.read_bytes()
+    capsys.readouterr()
+    assert main(["export", "--to", "csv", str(recording), str(tmp_path / "t.csv")]) == 2
+    assert _one_line(capsys) == (
+        f"emg: error: {recording}: would replace the recording it is made from"
+    )
+    assert recording.read_bytes() == kept and not (tmp_path / "t.csv").exists()
+    notes = tmp_path / "u.json"
+    notes.write_text("{}")
+    assert main(["export", "--to", "csv", str(recording), str(tmp_path / "u.csv")]) == 2
+    assert _one_line(capsys) == (
+        f"emg: error: {notes}: exists already: pass --overwrite to replace it, or name "
+        "another output"
+    )
+    assert notes.read_text() == "{}" and not (tmp_path / "u.csv").exists()
+    options = ["export", "--to", "csv", str(recording), str(tmp_path / "u.csv"), "--overwrite"]
+    assert main(options) == 0
+    assert (tmp_path / "u.events.csv").is_file() and notes.read_text() != "{}"
