@@ -449,7 +449,8 @@ def _pair_sentences(
             _risk_sentence(result, side),
         ]
     sentences = [
-        f"{_count(len(reps), 'rep')} of the {name} were found{where} "
+        f"{_count(len(reps), 'rep')} of the {name} {'was' if len(reps) == 1 else 'were'} "
+        f"found{where} "
         f"in the {duration_s:.0f} s recorded."
     ]
     by_order: dict[str | None, list[int]] = {}
