@@ -95,8 +95,8 @@ def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
     # a CSV export writes its events and sidecar beside it: each is checked as the file is
-    written = [out, events_csv_path(out), csv_sidecar_path(out)] if args.to == "csv" else [out]
-    for path in written:
+    outputs = [out, events_csv_path(out), csv_sidecar_path(out)] if args.to == "csv" else [out]
+    for path in outputs:
         check_output_path(path, reads=args.input)
         if args.to != "bids":
             check_new_output(path, args.overwrite)
