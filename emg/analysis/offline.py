@@ -103,8 +103,9 @@ def mains_choice(mains: object) -> str | None:
         return None
     if isinstance(mains, str) and mains in MAINS_CHOICES:
         return mains
-    if real_number(mains) in (50.0, 60.0):
-        return "50" if real_number(mains) == 50.0 else "60"
+    number = real_number(mains)
+    if number in (50.0, 60.0):
+        return "50" if number == 50.0 else "60"
     choices = f"{', '.join(MAINS_CHOICES[:-1])} or {MAINS_CHOICES[-1]}"
     raise SettingError("mains", f"expected {choices}, got {mains!r}")
 

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from emg.commands.options import add_overwrite_option, input_path
+from emg.commands.options import add_overwrite_option, add_profiles_option, input_path
 from emg.devices.decoding import LOG
 from emg.devices.profiles import SensorProfile, load_profiles, profile_folders
 from emg.errors import EmgInputError
@@ -32,7 +32,7 @@ def add_parsers(commands: Any) -> None:
     profiles.add_argument(
         "--dir", type=Path, action="append", metavar="DIR", help="read profiles from DIR instead"
     )
-    _add_profiles_option(profiles)
+    add_profiles_option(profiles)
     profiles.set_defaults(handler=run_profiles)
 
     decode = commands.add_parser(
@@ -50,22 +50,8 @@ def add_parsers(commands: Any) -> None:
     decode.add_argument("--out", type=Path, metavar="FILE.csv", help="write here, not stdout")
     add_overwrite_option(decode, "the --out file")
     decode.add_argument("--dir", type=Path, action="append", metavar="DIR", help=argparse.SUPPRESS)
-    _add_profiles_option(decode)
+    add_profiles_option(decode)
     decode.set_defaults(handler=run_decode)
-
-
-def _add_profiles_option(parser: argparse.ArgumentParser) -> None:
-    """``--profiles DIR`` as ``emg scan``, ``record`` and ``live`` take it: the built-in profiles
-    and DIR's, so that what they would load can be listed and tried first."""
-    parser.add_argument(
-        "--profiles",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also read profiles from DIR, as scan, record and live do with it (one there "
-        "replaces a built-in profile of the same name)",
-    )
 
 
 def _profiles(args: argparse.Namespace) -> dict[str, SensorProfile]:

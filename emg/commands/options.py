@@ -319,6 +319,21 @@ def read_input(path: str | Path, channel: list[str] | None, stream: str | None) 
     return open_recording(path, overrides or None, stream)
 
 
+def add_profiles_option(parser: argparse.ArgumentParser) -> None:
+    """``--profiles DIR`` (repeatable): the built-in sensor profiles and DIR's, as ``emg scan``,
+    ``record``, ``live``, ``profiles`` and ``decode`` all load them."""
+    parser.add_argument(
+        "--profiles",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read sensor profiles (*.toml) from DIR; one there replaces a built-in "
+        "profile of the same name (e.g. a copy of emg-stream-v1 that asks for bigger packets "
+        "on a slow computer)",
+    )
+
+
 def add_channel_option(parser: argparse.ArgumentParser) -> None:
     """``--channel MUSCLE=NAME`` (repeatable)."""
     parser.add_argument(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-from pathlib import Path
 from typing import Any
 
+from emg.commands.options import add_profiles_option
 from emg.devices.profiles import load_profiles
 from emg.errors import EmgInputError
 from emg.sources.radio import Radio, match_profile
@@ -15,16 +15,7 @@ from emg.sources.radio import Radio, match_profile
 
 def add_radio_option(parser: argparse.ArgumentParser) -> None:
     """``--radio bleak|bumble:TRANSPORT`` and ``--profiles DIR``."""
-    parser.add_argument(
-        "--profiles",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="also read sensor profiles (*.toml) from DIR; one there replaces a built-in "
-        "profile of the same name (e.g. a copy of emg-stream-v1 that asks for bigger packets "
-        "on a slow computer)",
-    )
+    add_profiles_option(parser)
     parser.add_argument(
         "--radio",
         default="bleak",
