@@ -20,6 +20,13 @@ DISCLAIMER = (
     "A training aid, not a diagnosis: it shows how the muscles were recruited, and cannot "
     "tell whether a cramp will happen."
 )
+#: Banner text while a channel's samples stay at one value (its reps are not judged).
+NO_SIGNAL_BANNER = "No signal from {channel}: stuck at one value — check its electrode and lead"
+#: What a stretch in which a channel's samples stayed at one value means for the analysis.
+STUCK_MEANING = (
+    "no signal there (electrode off, lead unplugged or sensor frozen); reps whose onsets fall "
+    "in it are not judged"
+)
 #: Wording shown with the cramp risk: a training aid, not a diagnosis.
 RISK_NOTE = "training aid, not a diagnosis"
 

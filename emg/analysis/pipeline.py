@@ -256,6 +256,7 @@ class SessionPipeline:
                 normalisation=config.normalisation,
                 side=pair.side,
                 settle=self.chain.settle,
+                envelope=self.chain.samples(chain_config.envelope_s),
             )
             for pair in self.pairs
         ]
@@ -283,6 +284,7 @@ class SessionPipeline:
                 chain.events,
                 chain.amplitude_baselines,
                 chain.lost,
+                chain.stuck,
             )
             self._follow(out, events, recruitment)
         return out

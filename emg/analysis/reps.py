@@ -19,8 +19,11 @@ onset (its sensor came back mid-burst), or of the rep, is *not recorded* in that
 missing: the order and lead of the rep stay unknown, and its ratio too, so a glute sensor that
 drops out raises no hamstring-first flag. So is a muscle whose filtered signal was flat over
 that stretch (RMS below :data:`~emg.analysis.signal_quality.FLAT_SD_UV`, an order of magnitude
-below any front end's noise: an electrode or lead that came off, a channel stuck at one
-value): it could not have been seen to switch on (``no_signal``).
+below any front end's noise: an electrode or lead that came off) or whose channel stuck at one
+value there (:mod:`emg.dsp.stuck`): it could not have been seen to switch on (``no_signal``).
+A channel that sticks within :data:`STUCK_AFTER_ONSET_S` after an onset (once it is known to
+be stuck) is not recorded in its rep either: the "onset" was the jump to the stuck value, a
+rail, not a muscle.
 
 Every decision carries the stream sample at which it became decidable (``decided_at``), which
 depends only on the signal, never on how it was split into blocks. The ratio and the levels are
@@ -60,6 +63,7 @@ from emg.dsp.baseline import BaselineEstimate
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import Burst, Onset
 from emg.dsp.spectral import welch_power, welch_segment
+from emg.dsp.stuck import stuck_run_samples
 from emg.order import Order
 
 FloatArray = npt.NDArray[np.float64]
@@ -69,6 +73,12 @@ GROUPS = ("glute", "hamstring")
 #: Share of a stretch a muscle's samples must have been lost for to count as not recorded
 #: there (a lost packet or two, bridged by the chain, is not).
 UNRECORDED_SHARE = 0.25
+#: Seconds after an onset within which its channel found stuck makes the onset the jump to
+#: the stuck value (counted from where the channel is known to be stuck: the stuck run's
+#: length after the onset, which the refinement may place up to this much early).
+STUCK_AFTER_ONSET_S = 0.05
+#: In the history of lost samples: lost in transit, and stuck at one value
+_LOST, _STUCK = 1.0, 2.0
 #: Offsets kept per muscle to find the one before an onset: the rep's own bursts, split by
 #: dips, may have ended by the time its lead is worked out.
 RECENT_OFFSETS = 8
@@ -325,6 +335,9 @@ class RepTracker:
         Side of the pair, for the output.
     settle
         Samples at the start of the stream in which the filters settle: never rest.
+    envelope
+        Samples in the envelope's window: for that long after a sample not recorded the
+        envelope still holds it.
     """
 
     def __init__(
@@ -336,15 +349,19 @@ class RepTracker:
         normalisation: Normalisation | None = None,
         side: str | None = None,
         settle: int = 0,
+        envelope: int = 0,
     ) -> None:
         self.channels, self.fs, self.side = channels, fs, side
+        self._guard = envelope
         self.config = config or RepConfig()
         self.normalisation = normalisation or Normalisation()
         self._method = self.normalisation.method()
         self._delay = decision_delay
         self._margin = round(self.config.margin_ms / 1000 * fs)
         self._history = History(4)  # envelope and filtered signal of the glute and the hamstring
-        self._lost = History(2)  # their lost samples (1.0)
+        self._lost = History(2)  # their samples not recorded (_LOST, _STUCK)
+        self._stuck_run = stuck_run_samples(fs)
+        self._stuck_after = self._stuck_run + self._s(STUCK_AFTER_ONSET_S)
         self._baselines: list[BaselineEstimate] = []
         self._active: dict[str, bool] = dict.fromkeys(GROUPS, False)
         self._rep: Rep | None = None
@@ -373,6 +390,7 @@ class RepTracker:
         events: list[Onset | Burst],
         baselines: list[BaselineEstimate] | None = None,
         lost: npt.NDArray[np.bool_] | None = None,
+        stuck: npt.NDArray[np.bool_] | None = None,
     ) -> list[RepEvent]:
         """Consume one block of the chain's output.
 
@@ -389,7 +407,9 @@ class RepTracker:
         baselines
             Baseline estimates of the RMS envelope that became valid in this block.
         lost
-            Samples lost in transit, like ``envelope`` (None: none).
+            Samples not recorded (lost in transit or stuck), like ``envelope`` (None: none).
+        stuck
+            Those of ``lost`` in which the channel was stuck at one value (None: none).
 
         Returns
         -------
@@ -401,10 +421,12 @@ class RepTracker:
         self._history.append(
             start, np.concatenate([envelope[:, columns], filtered[:, columns]], axis=1)
         )
-        self._lost.append(
-            start,
-            np.zeros((len(envelope), 2)) if lost is None else lost[:, columns].astype(np.float64),
-        )
+        unrecorded = np.zeros((len(envelope), 2))
+        if lost is not None:
+            unrecorded[lost[:, columns]] = _LOST
+        if stuck is not None:
+            unrecorded[stuck[:, columns]] = _STUCK
+        self._lost.append(start, unrecorded)
         self._baselines.extend(baselines or [])
         self._position = start + len(envelope)
         out: list[RepEvent] = []
@@ -550,6 +572,12 @@ class RepTracker:
         # sensor came back mid-burst)
         lo, lookback = rep.start - self._margin, self._s(RISE_LOOKBACK_S)
         silent = {g: self._silent(g, lo, at + 1) for g in GROUPS}
+        onsets = rep.onsets
+        stuck = {
+            g: (onset := onsets[g]) is not None
+            and self._stuck_in(g, onset, min(onset + self._stuck_after, at + 1))
+            for g in GROUPS
+        }
         unseen = tuple(
             g
             for g in GROUPS
@@ -557,13 +585,21 @@ class RepTracker:
                 silent[g]  # "active" on a flat channel: a filter's residue
                 if g in rep.carried
                 else silent[g] or self._unrecorded(g, lo, at + 1)
-                if (onset := rep.onsets[g]) is None
-                else self._unrecorded(g, onset - lookback, onset)
+                if (onset := onsets[g]) is None
+                else stuck[g] or self._unrecorded(g, onset - lookback, onset)
             )
         )
         if unseen:
             rep.unrecorded = unseen
-            rep.no_signal = tuple(g for g in unseen if silent[g])
+            rep.no_signal = tuple(
+                g
+                for g in unseen
+                if silent[g]
+                or stuck[g]
+                or self._mostly_stuck(
+                    g, *(lo, at + 1) if (o := onsets[g]) is None else (o - lookback, o)
+                )
+            )
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
             return
@@ -580,12 +616,43 @@ class RepTracker:
         out.append(RepEvent("decided", rep.snapshot(), at))
 
     def _unrecorded(self, group: str, lo: int, hi: int) -> bool:
-        """Whether ``group``'s samples were lost for :data:`UNRECORDED_SHARE` or more of
-        ``lo .. hi``: the samples the history still holds that were lost, over the whole
-        stretch (a stream's first samples may not be held; they were not known to be lost)."""
+        """Whether ``group``'s samples were not recorded (lost or stuck) for
+        :data:`UNRECORDED_SHARE` or more of ``lo .. hi``: the samples the history still holds
+        that were, over the whole stretch (a stream's first samples may not be held; they were
+        not known to be lost)."""
         lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
         span = hi - max(lo, 0)
-        return span > 0 and float(lost.sum()) >= UNRECORDED_SHARE * span
+        return span > 0 and float(np.count_nonzero(lost)) >= UNRECORDED_SHARE * span
+
+    def _mostly_stuck(self, group: str, lo: int, hi: int) -> bool:
+        """Whether most of ``group``'s samples not recorded in ``lo .. hi`` were stuck."""
+        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        stuck = int(np.count_nonzero(lost == _STUCK))
+        return stuck > 0 and 2 * stuck >= int(np.count_nonzero(lost))
+
+    def _recorded(self, group: str, lo: int, hi: int) -> npt.NDArray[np.bool_]:
+        """Which of ``group``'s samples ``lo .. hi`` (those the history holds) the envelope
+        shows as recorded: not lost, not stuck, neither within the envelope's window after
+        such a sample nor in the start of a stuck run, which is marked only once it has
+        lasted (runs known by ``hi``)."""
+        start = max(lo - max(self._guard, self._stuck_run), 0)
+        lost = self._lost.slice(start, hi)[:, GROUPS.index(group)]
+        index = np.arange(len(lost))
+        unrecorded = lost != 0
+        if (lost == _STUCK).any():  # back to where each run began
+            far = len(lost) + self._stuck_run
+            following = np.minimum.accumulate(np.where(lost == _STUCK, index, far)[::-1])[::-1]
+            unrecorded |= following - index < self._stuck_run
+        if self._guard and unrecorded.any():  # the envelope still holds them
+            last = np.maximum.accumulate(np.where(unrecorded, index, -len(lost) - self._guard))
+            unrecorded |= index - last <= self._guard
+        recorded: npt.NDArray[np.bool_] = ~unrecorded[max(lo, 0) - start :]
+        return recorded
+
+    def _stuck_in(self, group: str, lo: int, hi: int) -> bool:
+        """Whether ``group``'s channel was stuck anywhere in ``lo .. hi`` (as far as known)."""
+        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        return bool((lost == _STUCK).any())
 
     def _silent(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s filtered signal, over the samples of ``lo .. hi`` that were
@@ -657,7 +724,9 @@ class RepTracker:
         silent = {g: self._silent(g, rep.start, hi) for g in GROUPS if g not in rep.unrecorded}
         later = tuple(g for g in silent if silent[g] or self._unrecorded(g, rep.start, hi))
         rep.unrecorded += later
-        rep.no_signal += tuple(g for g in later if silent[g])
+        rep.no_signal += tuple(
+            g for g in later if silent[g] or self._mostly_stuck(g, rep.start, hi)
+        )
         history = self._history.slice(rep.start, hi)
         references = tuple(
             self.normalisation.reference(group, self._rest_at(rep.start, i))
@@ -728,8 +797,11 @@ class RepTracker:
         if rep.start - lo < self._s(self.config.pre_window_s / 2) or "hamstring" in rep.carried:
             return
         before = self._history.slice(lo, rep.start)[:, 1]
+        recorded = self._recorded("hamstring", lo, rep.start)
+        if len(recorded) == len(before):  # only what the envelope shows of the muscle
+            before = before[recorded]
         estimate = self._estimate_at(rep.start)
-        if estimate is None or not len(before):
+        if estimate is None or len(before) < self._s(self.config.pre_window_s / 2):
             return
         channel = self.channels[1]
         mean, sd = float(estimate.mean[channel]), float(estimate.std[channel])

@@ -21,8 +21,9 @@ from emg.analysis.summary_schema import (
     RepRow,
     SessionSummary,
 )
+from emg.dsp.stuck import stuck_run_samples, stuck_runs
 from emg.recording import Recording
-from emg.wording import DISCLAIMER
+from emg.wording import DISCLAIMER, STUCK_MEANING
 
 
 def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
@@ -76,6 +77,7 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         ],
         "settings": settings,
         "lost_samples": {label: int(recording.lost[:, i].sum()) for i, label in enumerate(labels)},
+        "stuck": {label: stuck_stretches(recording, i) for i, label in enumerate(labels)},
         "baseline": {
             label: (
                 {"mean_uv": round(float(last.mean[i]), 4), "sd_uv": round(float(last.std[i]), 4)}
@@ -91,6 +93,16 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         "rest_quality": _rest_quality(recording, result),
         **recruitment_summary(result),
     }
+
+
+def stuck_stretches(recording: Recording, channel: int) -> list[list[float]]:
+    """Where a channel's samples stayed at one value for too long to be a muscle (see
+    :mod:`emg.dsp.stuck`), as ``[start_s, stop_s]``: runs the recording marks lost (filled in
+    transit) are not counted, as they are reported as lost."""
+    fs = recording.sample_rate
+    runs = stuck_runs(recording.data[:, channel], stuck_run_samples(fs))
+    lost = recording.lost[:, channel]
+    return [[_time(a, fs), _time(b, fs)] for a, b in runs if 2 * int(lost[a:b].sum()) < b - a]
 
 
 def _rest_quality(recording: Recording, result: OfflineResult) -> dict[str, Any] | None:
@@ -264,6 +276,7 @@ def format_table(summary: SessionSummary) -> str:
             f"{label}: {len(bursts)} bursts; {rest}; median frequency "
             + (f"{mdf:.0f} Hz" if mdf is not None else "n/a")
         )
+        lines.extend(f"  {line}" for line in stuck_lines(summary.get("stuck", {}).get(label, [])))
         if bursts:
             lines.append(
                 f"  {'#':>3}  {'onset s':>9}  {'offset s':>9}  {'length s':>8}  {'peak uV':>9}"
@@ -335,14 +348,29 @@ def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
             f"{', '.join(str(r) for r in flag['reps'])}"
         )
     risk = summary["cramp_risk"]
+    called = sum(rep["order"] is not None for rep in summary["reps"])
+    few = risk["level"] == "ok" and 2 * called < len(summary["reps"])
     lines.append(
         f"cramp risk: {risk['level']}"
         + (f" from {risk['time_s']:.1f} s" if risk["time_s"] is not None else "")
         + (f" (now {risk['final_level']})" if risk["final_level"] != risk["level"] else "")
+        + (
+            f" (only {called} of {len(summary['reps'])} reps could be called: it says little)"
+            if few
+            else ""
+        )
     )
     lines.extend(f"  - {reason}" for reason in risk["reasons"])
     lines.append(summary["note"])
     return lines
+
+
+def stuck_lines(stretches: list[list[float]]) -> list[str]:
+    """What a channel's stuck stretches (``[start_s, stop_s]``) mean, a line each."""
+    return [
+        f"stuck at one value {a:.3f}-{b:.3f} s ({b - a:.1f} s): {STUCK_MEANING}"
+        for a, b in stretches
+    ]
 
 
 def _level(value: float | None) -> str:

@@ -162,6 +162,7 @@ class SessionSummary(RecruitmentSummary):
     channels: list[ChannelInfo]
     settings: dict[str, Any]
     lost_samples: dict[str, int]
+    stuck: dict[str, list[list[float]]]
     baseline: dict[str, BaselineLevel | None]
     bursts: dict[str, list[BurstRow]]
     median_frequency_hz: dict[str, float | None]

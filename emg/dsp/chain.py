@@ -31,6 +31,7 @@ from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge, mains_period
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 from emg.dsp.startup import StartupTransient
+from emg.dsp.stuck import StuckRunMarker, stuck_run_samples
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -220,7 +221,11 @@ class ChainOutput:
     mdf_ends, mdf
         Median frequency windows that ended in this block: end index and Hz per channel.
     lost
-        Samples of the block lost in transit, like ``filtered`` (None: none was).
+        Samples of the block not recorded, like ``filtered`` (None: none was): lost in transit,
+        or stuck.
+    stuck
+        Those of ``lost`` in which the channel's value stayed the same for too long to be a
+        live signal (:mod:`emg.dsp.stuck`; None: none was).
     """
 
     start: int
@@ -232,6 +237,7 @@ class ChainOutput:
     mdf_ends: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     lost: npt.NDArray[np.bool_] | None = None
+    stuck: npt.NDArray[np.bool_] | None = None
 
 
 def settling_time(config: ChainConfig, sample_rate: float) -> float:
@@ -331,7 +337,9 @@ class SignalChain:
         if config.mains_hz is not None and config.mains_bridge:
             cycle = mains_period(fs, config.mains_hz)
         memory = max(self.samples(BRIDGE_MEMORY_S), cycle or 1)
-        self._bridge = LostSampleBridge(n_channels, memory, cycle)
+        stuck_run = stuck_run_samples(fs)
+        self._stuck = StuckRunMarker(n_channels, stuck_run)
+        self._bridge = LostSampleBridge(n_channels, memory, cycle, held=stuck_run - 1)
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
         self._tkeo = Tkeo(n_channels) if config.detector == "tkeo" else None
@@ -420,7 +428,8 @@ class SignalChain:
     ) -> ChainOutput:
         """Run the next ``(n_samples, n_channels)`` samples (any float dtype) through the chain.
 
-        ``lost`` marks samples lost in transit (zero-filled): each run of them is bridged
+        ``lost`` marks samples lost in transit (zero-filled); samples that keep a channel's
+        value for too long are marked too (:mod:`emg.dsp.stuck`). Each run of them is bridged
         with the mean of its channel's last received samples before the filters (see
         :mod:`emg.dsp.gaps`); the noise-floor baseline leaves them, and the filters'
         response to them, out (see :class:`NoiseFloorBaseline`), and so does the onset
@@ -428,6 +437,14 @@ class SignalChain:
         """
         start = self._position
         self._position += len(x)
+        # a channel that stopped changing is not recorded (samples lost in transit, zero-filled,
+        # are lost, not stuck)
+        stuck = self._stuck.process(x)
+        if stuck is not None and lost is not None:
+            stuck &= ~lost
+            stuck = stuck if stuck.any() else None
+        if stuck is not None:
+            lost = stuck if lost is None else lost | stuck
         # one sample-major float64 copy, filtered in place; every stage works on it as is
         filtered = self._filter.filter_samples(self._bridge.process(x, lost))
         if self._startup is not None:
@@ -446,6 +463,7 @@ class SignalChain:
             baselines=estimates,
             amplitude_baselines=amplitude_estimates,
             lost=lost if lost is not None and lost.any() else None,
+            stuck=stuck,
         )
         refinement = filtered
         if lost is not None and lost.any():  # NaN: left out of the onset refinement

@@ -26,6 +26,7 @@ goes on in phase through the gap, its slow part too, and none of those onsets ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,22 @@ FloatArray = npt.NDArray[np.float64]
 #: passed period (50 ms at 20 Hz), long enough to average the noise down (to about a fifth
 #: of its RMS at 1 kHz).
 BRIDGE_MEMORY_S = 0.02
+
+
+@dataclass(frozen=True)
+class _Fill:
+    """What fills one run of lost samples: the level, or a mains cycle repeated in phase."""
+
+    level: float
+    cycle: FloatArray | None  # samples [anchor - period, anchor) as bridged
+    anchor: int  # stream index the cycle goes on from
+
+    def values(self, first: int, stop: int) -> FloatArray | float:
+        """The fill of stream samples ``first .. stop``."""
+        if self.cycle is None:
+            return self.level
+        phase = (np.arange(first, stop) - self.anchor) % len(self.cycle)
+        return self.cycle[phase]
 
 
 class LostSampleBridge:
@@ -51,20 +68,31 @@ class LostSampleBridge:
     period
         Samples in a mains cycle (at most ``memory``): fill with the last cycle received,
         repeated, instead of the mean; None: the mean.
+    held
+        Up to this many identical samples just before a run are left out of its fill: the
+        start of a stuck stretch, which is marked lost only once it has lasted (see
+        :mod:`emg.dsp.stuck`). Filled with the level before it, a channel stuck at a rail
+        comes back from that level, not from the rail. 0: none.
     """
 
-    def __init__(self, n_channels: int, memory: int, period: int | None = None) -> None:
+    def __init__(
+        self, n_channels: int, memory: int, period: int | None = None, held: int = 0
+    ) -> None:
         if memory < 1:
             raise ValueError(f"memory must be at least 1 sample, got {memory}")
         if period is not None and not 1 <= period <= memory:
             raise ValueError(f"period must be from 1 to memory ({memory}) samples, got {period}")
-        self.memory = memory
-        self.period = period
-        # the last received samples of each channel (fewer at the start of a stream)
+        if held < 0:
+            raise ValueError(f"held must be at least 0 samples, got {held}")
+        self.memory, self.period, self.held = memory, period, held
+        # the last received samples of each channel (fewer at the start of a stream), with
+        # room for a stuck stretch's start
         self._recent: list[FloatArray] = [np.zeros(0) for _ in range(n_channels)]
-        # with a period, each channel's last `period` samples as bridged (received or filled):
-        # a fill that repeats them stays in phase across gaps and blocks
+        # with a period, each channel's last samples as bridged (received or filled): a fill
+        # that repeats a cycle of them stays in phase across gaps and blocks
         self._bridged: list[FloatArray] = [np.zeros(0) for _ in range(n_channels)]
+        # the fill of a run that was still going on at the end of the last block
+        self._open: list[_Fill | None] = [None] * n_channels
         self._position = 0  # stream index of the next sample
 
     def process(
@@ -87,77 +115,60 @@ class LostSampleBridge:
             ``period``, its last cycle of them, repeated), or 0 when none was.
         """
         out = np.array(x, dtype=np.float64, order="C")
-        if lost is None or not lost.any():
-            if len(out) >= self.memory:
-                self._recent = [out[-self.memory :, c].copy() for c in range(out.shape[1])]
-            elif len(out):
-                self._recent = [
-                    np.concatenate([recent, out[:, c]])[-self.memory :]
-                    for c, recent in enumerate(self._recent)
-                ]
-        else:
-            for c in range(out.shape[1]):
-                self._recent[c] = self._bridge_channel(
-                    out[:, c], lost[:, c], self._recent[c], self._bridged[c]
-                )
+        keep = self.memory + self.held
+        for c in range(out.shape[1]):
+            column = out[:, c]
+            if lost is None or not lost[:, c].any():
+                self._recent[c] = np.concatenate([self._recent[c], column])[-keep:]
+                self._open[c] = None
+            else:
+                self._bridge_channel(c, column, lost[:, c])
+            if self.period is not None:
+                reach = self.period + self.held
+                self._bridged[c] = np.concatenate([self._bridged[c], column])[-reach:]
         self._position += len(out)
-        if self.period is not None and len(out):
-            period = self.period
-            self._bridged = [
-                out[-period:, c].copy()
-                if len(out) >= period
-                else np.concatenate([bridged, out[:, c]])[-period:]
-                for c, bridged in enumerate(self._bridged)
-            ]
         return out
 
-    def _bridge_channel(
-        self,
-        column: FloatArray,
-        lost: npt.NDArray[np.bool_],
-        recent: FloatArray,
-        bridged: FloatArray,
-    ) -> FloatArray:
-        """Fill ``column``'s lost runs in place (``bridged``: the samples before it as bridged,
-        for the cycle); return its last received samples."""
-        if not lost.any():
-            return np.concatenate([recent, column])[-self.memory :]
+    def _bridge_channel(self, c: int, column: FloatArray, lost: npt.NDArray[np.bool_]) -> None:
+        """Fill channel ``c``'s lost runs of this block in place."""
+        keep = self.memory + self.held
         edges = np.flatnonzero(np.diff(np.concatenate([[False], lost, [False]]).astype(np.int8)))
         starts, stops = edges[0::2], edges[1::2]
         # the block after the samples before it as bridged: a run's cycle may reach back
-        history = len(bridged) if self.period is not None else 0
-        extended = np.concatenate([bridged, column]) if history else column
-        before = 0  # end of the received stretch preceding the current run
+        bridged = self._bridged[c]
+        extended = np.concatenate([bridged, column])
+        history = len(bridged)
+        recent, before, fill = self._recent[c], 0, self._open[c]
         for start, stop in zip(starts, stops, strict=True):
-            received = column[before:start]
-            if len(received) < self.memory:
-                received = np.concatenate([recent, received])[-self.memory :]
-            else:
-                received = received[-self.memory :]
-            recent = received
-            extended[history + start : history + stop] = (
-                float(np.mean(received)) if len(received) else 0.0
+            if start > 0 or fill is None:  # a new run, not the last block's going on
+                recent = np.concatenate([recent, column[before:start]])[-keep:]
+                fill = self._fill(recent, extended, history + start, self._position + start)
+            extended[history + start : history + stop] = fill.values(
+                self._position + start, self._position + stop
             )
-            if self.period is not None:
-                self._repeat_cycle(extended, history, start, stop)
             before = stop
-        if history:
-            column[:] = extended[history:]
-        return np.concatenate([recent, column[before:]])[-self.memory :]
+        self._open[c] = fill if lost[-1] else None
+        column[:] = extended[history:]
+        self._recent[c] = np.concatenate([recent, column[before:]])[-keep:]
 
-    def _repeat_cycle(self, extended: FloatArray, history: int, start: int, stop: int) -> None:
-        """Fill the block's samples ``start .. stop`` (at ``history`` into ``extended``, after
-        the last samples before the block as bridged) with the samples a period earlier, a
-        run's own fill included, from the stream's first whole period on; those before it
-        keep the mean. The same for any blocking: sample ``t`` of a run is sample
-        ``t - period``, wherever the blocks begin."""
-        period = int(self.period or 0)
-        first = max(start, period - self._position)  # stream index >= period from here
-        for at in range(first, stop, period):
-            end = min(at + period, stop)
-            extended[history + at : history + end] = extended[
-                history + at - period : history + end - period
-            ]
+    def _fill(self, received: FloatArray, extended: FloatArray, at: int, stream: int) -> _Fill:
+        """The fill of a run starting at ``extended[at]`` (stream index ``stream``), from the
+        samples received before it, less a run of identical ones just before it."""
+        skip = min(_trailing_repeats(received), self.held, len(received) - 1)
+        level_from = received[: len(received) - skip][-self.memory :]
+        level = float(np.mean(level_from)) if len(level_from) else 0.0
+        cycle = None
+        if self.period is not None and at - skip - self.period >= 0:
+            cycle = extended[at - skip - self.period : at - skip].copy()
+        return _Fill(level, cycle, stream - skip)
+
+
+def _trailing_repeats(values: FloatArray) -> int:
+    """Length of the run of identical values that ends ``values`` (0 below two of them)."""
+    if len(values) < 2 or values[-1] != values[-2]:
+        return 0
+    differ = np.flatnonzero(values != values[-1])
+    return len(values) - (int(differ[-1]) + 1 if len(differ) else 0)
 
 
 def mains_period(sample_rate: float, mains_hz: float) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from emg.analysis.history import SessionEntry, trend
 from emg.analysis.offline import OfflineResult, resolve_mains
 from emg.analysis.rest_quality import QualityCheck
-from emg.analysis.summary import cramp_risk_summary, summarize
+from emg.analysis.summary import cramp_risk_summary, stuck_lines, summarize
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.recording import Recording
 from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE, band_note
@@ -138,6 +138,9 @@ class ChannelNote:
         Each run of lost samples, ``(start_s, stop_s)``.
     loss_events
         ``loss`` events of the channel in the recording.
+    stuck
+        Each stretch in which the channel's samples stayed at one value, ``(start_s,
+        stop_s)`` (not those lost in transit).
     """
 
     label: str
@@ -154,6 +157,7 @@ class ChannelNote:
     lost_percent: float
     loss_runs: tuple[tuple[float, float], ...]
     loss_events: int
+    stuck: tuple[tuple[float, float], ...] = ()
 
     @property
     def longest_loss_ms(self) -> float:
@@ -466,11 +470,12 @@ def _pair_sentences(
             f"In {len(together)} ({_reps_word(together)}) both muscles started together, "
             f"within the ±{margin:g} ms margin."
         )
-    undecided = [int(r["index"]) for r in reps if r["order"] is None]
+    undecided = [r for r in reps if r["order"] is None]
     if undecided:
+        numbers = [int(r["index"]) for r in undecided]
         sentences.append(
-            f"{len(undecided)} ({_reps_word(undecided)}) could not be called: a muscle did "
-            "not switch on."
+            f"{len(undecided)} ({_reps_word(numbers)}) could not be called: "
+            f"{_why_unjudged(undecided)}."
         )
     expected = exercise["expected_order"]
     if expected == "glute-first":
@@ -481,7 +486,7 @@ def _pair_sentences(
         sentences.append(f"In the {name} either order is normal, so no order flag is raised.")
     sentences.extend(_flag_sentences(summary, result, side))
     sentences.extend(_band_sentences(summary, reps))
-    sentences.append(_risk_sentence(result, side))
+    sentences.append(_risk_sentence(result, side, reps))
     trend = ratio_trend(reps, result.analysis.exercise.flag_window)
     sentences.append(_ratio_sentence(reps, trend, summary["normalisation"]["unit"]))
     return sentences
@@ -552,10 +557,39 @@ def _band_sentences(summary: SessionSummary, reps: Sequence[RepRow]) -> list[str
     ]
 
 
-def _risk_sentence(result: OfflineResult, side: str | None) -> str:
+#: Why a rep could not be called, by what its row says, most telling first.
+UNJUDGED_REASONS = (
+    ("no_signal", "a sensor gave no signal (stuck at one value or flat)"),
+    ("not_recorded", "a muscle's samples were lost in transit"),
+    ("under_way_at_start", "the rep was under way when the recording began"),
+    ("missing", "a muscle did not switch on"),
+)
+
+
+def _why_unjudged(reps: Sequence[RepRow], otherwise: str = "the order was not clear") -> str:
+    """Why these reps could not be called (or measured), in words: each rep counted under the
+    first reason of :data:`UNJUDGED_REASONS` its row gives, else ``otherwise``."""
+    found: dict[str, list[int]] = {}
+    for rep in reps:
+        row = cast(Mapping[str, Any], rep)
+        reason = next((text for key, text in UNJUDGED_REASONS if row.get(key)), None)
+        found.setdefault(reason or otherwise, []).append(int(rep["index"]))
+    if len(found) == 1:
+        return next(iter(found))
+    return "; ".join(f"in {_reps_word(numbers)} {reason}" for reason, numbers in found.items())
+
+
+def _risk_sentence(result: OfflineResult, side: str | None, reps: Sequence[RepRow] = ()) -> str:
     risk = cramp_risk_summary([r for r in result.risks if r.side == side], result.sample_rate)
     note = f"(a {RISK_NOTE})"
     if risk["level"] == "ok":
+        judged = [r for r in reps if r["order"] is not None]
+        if reps and 2 * len(judged) < len(reps):
+            called = f"only {len(judged)}" if judged else "none"
+            return (
+                f"Cramp risk {note} stayed at ok, but {called} of the "
+                f"{_count(len(reps), 'rep')} could be called, so it says little about this set."
+            )
         return (
             f"Cramp risk {note} stayed at ok: the hamstrings did not keep leading, did not "
             "stay on after the glutes relaxed or between reps, and showed no sign of fatigue."
@@ -578,7 +612,9 @@ def _ratio_sentence(reps: Sequence[RepRow], trend: RatioTrend | None, unit: str)
     if trend is None:
         if ratios:
             return f"The glute : hamstring ratio of the rep was {ratios[0]:.2f} ({basis})."
-        return "No glute : hamstring ratio could be computed (a muscle did not switch on)."
+        unjudged = [r for r in reps if r["ratio"] is None]
+        why = _why_unjudged(unjudged, "a muscle did not switch on")
+        return f"No glute : hamstring ratio could be computed: {why}."
     text = (
         f"The glute : hamstring ratio went from {trend.first:.2f} (mean of "
         f"{_reps_word(trend.first_reps)}) to {trend.last:.2f} ({_reps_word(trend.last_reps)})"
@@ -684,6 +720,7 @@ def _channel_note(
         lost_percent=100.0 * lost / max(1, recording.n_samples),
         loss_runs=tuple((a / fs, b / fs) for a, b in runs),
         loss_events=len(events),
+        stuck=tuple((a, b) for a, b in summary.get("stuck", {}).get(channel.label, [])),
     )
 
 
@@ -722,6 +759,8 @@ def _signal_notes(
             f"{c.longest_loss_ms:.0f} ms ({found_in}); lost samples are filled with 0 and "
             "the analysis runs on."
         )
+    for c in channels:
+        notes += [f"{c.label}: {line}." for line in stuck_lines([list(r) for r in c.stuck])]
     for event in recording.events:
         if event.kind in ("disconnect", "reconnect"):
             what = f": {event.description}" if event.description else ""

@@ -64,7 +64,7 @@ def display_frame(block: Block, output: PipelineOutput, k: float, settle: int = 
     if settling:
         filtered, envelope = filtered.copy(), envelope.copy()
         filtered[:settling] = envelope[:settling] = np.nan
-    return DisplayFrame(block.start, filtered, envelope, lost, thresholds)
+    return DisplayFrame(block.start, filtered, envelope, lost, thresholds, chain.stuck)
 
 
 class BoundedQueue(Generic[T]):

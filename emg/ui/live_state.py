@@ -20,7 +20,7 @@ from emg.analysis.recruitment import RISK_LEVELS
 from emg.block import Channel
 from emg.events import Event
 from emg.ui.trace_buffer import TraceBuffer
-from emg.wording import BANNER_TEXT, band_note, rep_label
+from emg.wording import BANNER_TEXT, NO_SIGNAL_BANNER, band_note, rep_label
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class DisplayFrame:
     thresholds
         Onset threshold per channel on the RMS envelope (µV), when a new baseline became
         valid in this block; else None.
+    stuck
+        Samples in which a channel was stuck at one value (:mod:`emg.dsp.stuck`), like
+        ``lost``; None: none was.
     """
 
     start: int
@@ -45,6 +48,7 @@ class DisplayFrame:
     envelope: npt.NDArray[np.float32]
     lost: npt.NDArray[np.bool_]
     thresholds: npt.NDArray[np.float64] | None = None
+    stuck: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass
@@ -114,6 +118,8 @@ class LiveState:
     risks: dict[str | None, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     sensors: dict[str, SensorState] = field(default_factory=dict)
     marks: list[tuple[float, str]] = field(default_factory=list)
+    #: labels of the channels stuck at one value at the newest sample
+    stuck_now: tuple[str, ...] = ()
     exercise: str = ""
     recording: str = ""
     #: The athlete's own band of leads (centre, half-width in ms), if any.
@@ -157,6 +163,11 @@ class LiveState:
         self.filtered.append(frame.start, frame.filtered)
         self.envelope.append(frame.start, frame.envelope)
         self._lost.append(frame.start, frame.lost.astype(np.float32))
+        if len(frame.filtered):  # as the newest sample of each channel is
+            last = frame.stuck[-1] if frame.stuck is not None else None
+            self.stuck_now = tuple(
+                c.label for i, c in enumerate(self.channels) if last is not None and last[i]
+            )
         self.stop = max(self.stop, frame.start + len(frame.filtered))
         if frame.thresholds is not None:
             self.thresholds = np.asarray(frame.thresholds, dtype=np.float64)
@@ -179,8 +190,9 @@ class LiveState:
 
     @property
     def banner(self) -> str:
-        """The warning to show in large type, or "" when no flag is raised."""
-        lines = []
+        """The warning to show in large type, or "" when no flag is raised and every channel
+        has a signal."""
+        lines = [NO_SIGNAL_BANNER.format(channel=label) for label in self.stuck_now]
         for (kind, side), reps in self.raised.items():
             text = BANNER_TEXT.get(kind, kind)
             where = f" ({side})" if side else ""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import emg
+from emg.analysis.summary import format_table
 from emg.cli import main
 
 
@@ -30,3 +32,17 @@ def test_an_mvc_taken_from_rest_is_said(set_csv: Path, capsys: pytest.CaptureFix
     rep = [f"--mvc=glute={set_csv}:3-5", f"--mvc=hamstring={set_csv}:3-5"]
     assert _said(capsys, str(set_csv), *rep) == []
     assert _said(capsys, str(set_csv)) == []  # levels in multiples of rest
+
+
+def test_the_table_says_a_cramp_risk_resting_on_few_reps_says_little() -> None:
+    recording, _ = emg.simulate(emg.DEMO_SET, seed=2, loss=0.3)
+    summary = emg.analyze(recording).to_dict()
+    called = sum(r["order"] is not None for r in summary["reps"])
+    assert 2 * called < len(summary["reps"])
+    line = next(x for x in format_table(summary).splitlines() if x.startswith("cramp risk"))
+    assert line == (
+        f"cramp risk: ok (only {called} of {len(summary['reps'])} reps could be called: it says "
+        "little)"
+    )
+    clean, _ = emg.simulate(emg.DEMO_SET, seed=2, lead_ms=80.0, fatigue=0.0)
+    assert "\ncramp risk: ok\n" in format_table(emg.analyze(clean).to_dict())

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import emg
 from emg.analysis.offline import analyze_recording
 from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import settings_to_dict
@@ -336,3 +337,26 @@ def test_a_long_set_gives_its_first_and_last_reps_a_panel_and_says_so() -> None:
     assert [r["index"] for r in shown_reps(summary["reps"])] == indices[:24] + indices[-24:]
     lead_axes = figures["lead"][1].axes[0]
     assert len(lead_axes.containers[0]) == 60  # one bar per rep
+
+
+def test_reps_that_could_not_be_called_are_said_with_their_reason() -> None:
+    # 30 % of the samples lost in transit: the reps are not called for the loss (a muscle did
+    # switch on), and the cramp risk, resting on none of them, is said to say little
+    recording, _ = emg.simulate(emg.DEMO_SET, seed=2, loss=0.3)
+    analysis = emg.analyze(recording)
+    reps = analysis.to_dict()["reps"]
+    uncalled = [r for r in reps if r["order"] is None]
+    assert len(uncalled) > len(reps) / 2
+    sentences = [
+        s for p in build_content(recording, analysis.result).paragraphs for s in p.sentences
+    ]
+    text = " ".join(sentences)
+    assert "could not be called: a muscle's samples were lost in transit" in text
+    assert "did not switch on" not in text
+    called = len(reps) - len(uncalled)
+    few = f"only {called}" if called else "none"
+    assert f"stayed at ok, but {few} of the {len(reps)} reps could be called" in text
+    # a clean set keeps its plain sentence
+    clean, _ = emg.simulate(emg.DEMO_SET, seed=2)
+    plain = build_content(clean, emg.analyze(clean).result).paragraphs
+    assert "could not be called" not in " ".join(s for p in plain for s in p.sentences)

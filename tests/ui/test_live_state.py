@@ -196,3 +196,32 @@ def test_the_filters_settling_is_not_drawn_so_the_traces_keep_the_signals_scale(
     # the largest sample drawn is the bursts', not the start's
     first_second = np.abs(filtered[settle : round(recording.sample_rate)]).max()
     assert first_second < 0.5 * np.abs(filtered[settle:]).max()
+
+
+def test_a_channel_stuck_at_one_value_shows_no_signal_while_it_lasts() -> None:
+    generated = generate_session(SynthConfig(reps=3, seed=5))
+    recording = generated.recording
+    fs = recording.sample_rate
+    data = recording.data.copy()
+    data[round(4.0 * fs) : round(5.0 * fs), 1] = 0.0  # the hamstring's lead comes off for 1 s
+    stuck = dataclasses.replace(generated, recording=dataclasses.replace(recording, data=data))
+    state = LiveState(recording.channels, fs)
+    session = LiveSession(recording.channels, fs, AnalysisConfig())
+    shown: list[tuple[float, str]] = []
+    for block in _blocks(stuck, 100):
+        session.feed(block)
+        assert session.last_output is not None
+        state.add_frame(display_frame(block, session.last_output, 3.0))
+        shown.append((state.time_s, state.banner))
+    warned = [t for t, banner in shown if banner]
+    label = recording.channels[1].label
+    assert all(
+        banner == f"No signal from {label}: stuck at one value — check its electrode and lead"
+        for _, banner in shown
+        if banner
+    )
+    # from when it is known to be stuck (50 ms) to its end, and not otherwise
+    assert warned[0] == pytest.approx(4.05, abs=0.051) and warned[-1] == pytest.approx(
+        5.0, abs=0.051
+    )
+    assert len(warned) == pytest.approx(0.95 * fs / 100, abs=1)

@@ -1,0 +1,119 @@
+"""A channel stuck at one value inside a set (an electrode off, a frozen sensor, a rail), not
+marked lost, is not analysed as a muscle: its reps are not judged, no flag or cramp warning
+comes of it, the other reps keep their true order, and the summary says where it was."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import emg
+from emg.analysis.summary import format_table, summarize
+from emg.recording import Recording
+from emg.report.content import build_content
+from emg.wording import STUCK_MEANING
+
+
+def _set(lead_ms: float, seed: int = 0) -> tuple[Recording, list[dict[str, float]]]:
+    recording, truth = emg.simulate(emg.DEMO_SET, seed=seed, lead_ms=lead_ms, reps=10)
+    return recording, truth["reps"]
+
+
+def _stuck(recording: Recording, channel: int, start_s: float, stop_s: float, value: float):
+    data = recording.data.copy()
+    fs = recording.sample_rate
+    data[round(start_s * fs) : round(stop_s * fs), channel] = value
+    return dataclasses.replace(recording, data=data)
+
+
+def _in(reps: list[dict[str, float]], start_s: float, stop_s: float) -> set[int]:
+    """Numbers of the true reps with an onset inside the stretch (or within 0.3 s after it:
+    the noise floor and the filters come back)."""
+    return {
+        i + 1
+        for i, rep in enumerate(reps)
+        if any(
+            start_s - 0.1 <= rep[k] <= stop_s + 0.3 for k in ("glute_onset_s", "hamstring_onset_s")
+        )
+    }
+
+
+@pytest.mark.parametrize("value", ["zero", "rail", "last"])
+def test_a_glute_stuck_over_hamstring_first_reps_calls_none_of_them_glute_first(value: str) -> None:
+    recording, truth = _set(-120.0)
+    fs = recording.sample_rate
+    level = {"zero": 0.0, "rail": 3000.0, "last": float(recording.data[round(8 * fs) - 1, 0])}
+    analysis = emg.analyze(_stuck(recording, 0, 8.0, 14.0, level[value]))
+    reps = analysis.to_dict()["reps"]
+    inside = _in(truth, 8.0, 14.0)
+    assert inside  # the stretch covers reps
+    judged = [r for r in reps if r["order"] is not None]
+    assert all(r["order"] == "hamstring-first" for r in judged), [
+        (r["index"], r["order"]) for r in reps
+    ]
+    assert len(judged) >= 10 - len(inside) - (1 if value == "rail" else 0)
+    unjudged = [r for r in reps if r["order"] is None]
+    assert unjudged and all(r["no_signal"] == ["glute"] for r in unjudged)
+    stuck = analysis.to_dict()["stuck"]
+    assert stuck["hamstring"] == []
+    [[start, stop]] = stuck["glute"]
+    assert start == pytest.approx(8.0, abs=1e-3) and stop == pytest.approx(14.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("value", "start_s", "length_s"),
+    [(0.0, 9.0, 1.0), (0.0, 8.0, 6.0), (3000.0, 5.0, 0.1), (3000.0, 9.0, 1.0), (3000.0, 8.0, 6.0)],
+)
+def test_a_hamstring_stuck_in_a_glute_first_set_raises_nothing(
+    value: float, start_s: float, length_s: float
+) -> None:
+    recording, _ = _set(80.0)
+    analysis = emg.analyze(_stuck(recording, 1, start_s, start_s + length_s, value))
+    summary = analysis.to_dict()
+    orders = [r["order"] for r in summary["reps"]]
+    assert "hamstring-first" not in orders and orders.count("glute-first") >= 6
+    assert summary["flags"] == []
+    assert summary["cramp_risk"]["level"] == "ok"
+    assert [r["no_signal"] for r in summary["reps"] if r["order"] is None] == [
+        ["hamstring"]
+    ] * orders.count(None)
+    assert len(summary["stuck"]["hamstring"]) == 1
+
+
+def test_a_sensor_that_repeats_its_last_value_before_a_rep_does_not_make_it_elevated() -> None:
+    recording, truth = _set(80.0)
+    fs = recording.sample_rate
+    before = truth[1]["glute_onset_s"]  # a 300 ms stretch just before rep 2
+    start = before - 0.43
+    held = float(recording.data[round(start * fs) - 1, 1])
+    analysis = emg.analyze(_stuck(recording, 1, start, start + 0.3, held))
+    reps = analysis.to_dict()["reps"]
+    assert not any(r["hamstring_elevated_before"] for r in reps)
+    assert analysis.to_dict()["cramp_risk"]["level"] == "ok"
+    assert [r["order"] for r in reps] == ["glute-first"] * 10
+
+
+def test_a_clean_set_and_a_set_lost_in_transit_have_no_stuck_stretch() -> None:
+    for loss in (0.0, 0.05):  # runs lost in transit arrive as zeros: reported as lost
+        recording, _ = emg.simulate(emg.DEMO_SET, seed=2, loss=loss)
+        assert bool(recording.lost.any()) == (loss > 0)
+        summary = emg.analyze(recording).to_dict()
+        assert summary["stuck"] == {"glute": [], "hamstring": []}
+
+
+def test_the_table_and_the_report_say_where_a_channel_was_stuck() -> None:
+    recording, _ = _set(80.0)
+    stuck = _stuck(recording, 1, 8.0, 14.0, 0.0)
+    analysis = emg.analyze(stuck)
+    summary = summarize(analysis.result, stuck)
+    text = format_table(summary)
+    line = "stuck at one value 8.000-14.000 s (6.0 s): " + STUCK_MEANING
+    hamstring = text[text.index("\nhamstring: ") :]
+    assert line in hamstring and line not in text[: text.index("\nhamstring: ")]
+    notes = build_content(stuck, analysis.result).signal_notes
+    assert f"hamstring: {line}." in notes
+    assert not any(
+        "stuck" in note
+        for note in build_content(recording, emg.analyze(recording).result).signal_notes
+    )
