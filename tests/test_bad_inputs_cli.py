@@ -729,8 +729,8 @@ def test_a_sidecar_rate_that_contradicts_the_time_column_is_refused(
     assert_one_line(
         status,
         err,
-        f"{sidecar}: field 'SamplingFrequency': {rate / 2:g} Hz, but the time column of "
-        f"set.csv is sampled at {rate:g} Hz",
+        f"{sidecar}: field 'SamplingFrequency': {rate / 2:g} Hz, but set.csv is sampled at "
+        f"{rate:g} Hz",
     )
     assert status == 2 and fingerprint(tmp_path) == before
     sidecar.write_text(json.dumps({"SamplingFrequency": rate * (1 + 1e-5)}))  # rounding

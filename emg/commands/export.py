@@ -8,16 +8,11 @@ from typing import Any
 
 from emg.commands.options import add_channel_option, add_overwrite_option, input_path, read_input
 from emg.errors import EmgInputError
-from emg.io.csv_format import (
-    csv_sidecar_path,
-    events_csv_path,
-    write_csv_sidecar,
-    write_emg_csv,
-    write_events_csv,
-)
+from emg.io.csv_format import events_csv_path, write_csv_sidecar, write_emg_csv, write_events_csv
 from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, staged, staged_folder
+from emg.io.recording_sidecar import sidecar_path, write_sidecar
 
 
 def add_parser(commands: Any) -> None:
@@ -27,8 +22,9 @@ def add_parser(commands: Any) -> None:
         help="export a recording to BIDS-EMG, BDF+ or CSV",
         description=f"Export a recording ({READABLE}) for other tools: a BIDS-EMG dataset "
         "(BDF+ with _emg.json, _channels.tsv and _events.tsv sidecars), one BDF+ file with "
-        "the events as annotations (EDFbrowser, MNE), or CSV (time, channels in "
-        "microvolts, loss columns) with the events in OUT.events.csv.",
+        "the events as annotations (EDFbrowser, MNE) and the analysis settings in OUT.json, "
+        "or CSV (time, channels in microvolts, loss columns) with the events in "
+        "OUT.events.csv and the settings in OUT.json.",
     )
     export.add_argument("input", type=input_path, metavar="SESSION")
     export.add_argument("--to", choices=["bids", "bdf", "csv"], required=True)
@@ -94,8 +90,12 @@ def output_path(out: Path, kind: str) -> Path:
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
     out = output_path(args.out, args.to)
-    # a CSV export writes its events and sidecar beside it: each is checked as the file is
-    outputs = [out, events_csv_path(out), csv_sidecar_path(out)] if args.to == "csv" else [out]
+    # a CSV export writes its events and sidecar beside it, a BDF export the sidecar with the
+    # analysis settings: each is checked as the file is
+    outputs = {
+        "csv": [out, events_csv_path(out), sidecar_path(out)],
+        "bdf": [out, sidecar_path(out)],
+    }.get(args.to, [out])
     for path in outputs:
         check_output_path(path, reads=args.input)
         if args.to != "bids":
@@ -142,7 +142,12 @@ def run_export(args: argparse.Namespace) -> int:
 
         with staged(out) as path:
             write_bdf(path, recording)
-        print(f"wrote {out} ({len(recording_events(recording))} events as annotations)")
+            sidecar = out.parent / write_sidecar(path, recording).name
+        settings = ", analysis settings" if recording.metadata.get("analysis") else ""
+        print(
+            f"wrote {out} ({len(recording_events(recording))} events as annotations) and "
+            f"{sidecar} (sample rate{settings})"
+        )
     else:
         with staged(out) as path:
             write_emg_csv(path, recording)

@@ -4,13 +4,12 @@ Channel columns are named by muscle (``glute``, ``hamstring``, ... optionally wi
 ``_right``). Optional loss columns, ``lost`` (all channels) or ``<channel>_lost``, hold 1 where a
 sample was lost in transit and filled. A JSON sidecar beside the file (``set.csv`` ->
 ``set.json``, as ``emg export`` writes it) describes the columns and may carry the analysis
-settings the session was recorded with, which are then the recording's; a JSON file there
-that is no sidecar (``emg analyze set.csv --json > set.json``) is left alone.
+settings the session was recorded with, which are then the recording's (see
+:mod:`emg.io.recording_sidecar`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,19 +21,13 @@ import pandas as pd
 from emg.errors import EmgInputError
 from emg.events import REP_COLUMNS, Event, rep_columns
 from emg.io.channel_map import SourceChannel, map_channels
-from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.read_errors import read_error
+from emg.io.recording_sidecar import read_sidecar, write_sidecar
 from emg.io.sample_range_check import refuse_beyond_sample_range, refuse_non_finite
 from emg.recording import Recording
 
 #: Relative tolerance on the sample interval before time counts as irregular.
 TIME_TOLERANCE = 0.01
-#: Relative difference allowed between a sidecar's ``SamplingFrequency`` and the rate of the
-#: ``time`` column. The rate comes from the first and last times; a time column that passes
-#: :data:`TIME_TOLERANCE` and is rounded to any precision finer than its sample interval puts
-#: it within 1 % of an interval over the whole recording (0.1 % from 11 samples on), while a
-#: wrong nominal rate (2000 for 2048 Hz, 1000 for 1024 Hz) is 2.4 % off.
-SIDECAR_RATE_TOLERANCE = 1e-3
 
 
 def _line(row: int) -> int:
@@ -126,7 +119,7 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
         channels=named,
         lost=lost,
         source=name,
-        metadata=read_csv_sidecar(path, fs),
+        metadata=read_sidecar(path, fs),
     )
 
 
@@ -266,11 +259,6 @@ def write_events_csv(path: str | Path, events: list[Event]) -> Path:
     return out
 
 
-def csv_sidecar_path(path: str | Path) -> Path:
-    """``set.csv`` -> ``set.json``."""
-    return Path(path).with_suffix(".json")
-
-
 def write_csv_sidecar(path: str | Path, recording: Recording) -> Path:
     """Describe a CSV recording in a JSON file beside it: sample rate and each column's unit.
 
@@ -291,129 +279,6 @@ def write_csv_sidecar(path: str | Path, recording: Recording) -> Path:
             "Description": f"1 where a sample of {channel.label} was lost in transit and "
             "filled with 0 (the column is present only when a sample was lost)",
         }
-    out = csv_sidecar_path(path)
-    description: dict[str, Any] = {
-        "SamplingFrequency": recording.sample_rate,
-        "Columns": columns,
-        "Events": events_csv_path(path).name,
-    }
-    settings = recording.metadata.get("analysis")
-    if isinstance(settings, Mapping) and settings:
-        description[SETTINGS_KEY] = dict(settings)
-    write_json(out, description)
-    return out
-
-
-def read_csv_sidecar(path: str | Path, sample_rate: float | None = None) -> dict[str, Any]:
-    """The metadata a CSV recording's JSON sidecar (:func:`write_csv_sidecar`) gives it.
-
-    The JSON file beside the recording is taken for its sidecar only if it is one: an empty
-    file (``emg analyze set.csv --json > set.json`` creates it before the analysis runs), a
-    JSON value that is not an object, or an object with none of :data:`SIDECAR_FIELDS` (the
-    analysis summary that command writes) is some other file, and is left alone.
-
-    Parameters
-    ----------
-    path
-        The CSV recording (its sidecar is :func:`csv_sidecar_path`).
-    sample_rate
-        The rate of the recording's ``time`` column, in Hz, to check the sidecar's
-        ``SamplingFrequency`` against (None: not checked).
-
-    Returns
-    -------
-    dict
-        ``analysis`` (the settings the recording was made with), ``settings_file`` and
-        ``settings_key`` (where they are) when the sidecar carries them; empty when there is
-        no sidecar or it carries none.
-
-    Raises
-    ------
-    EmgInputError
-        Naming the sidecar, for one that cannot be read or is not valid JSON (saying which
-        recording it was taken for), or naming its field ``SamplingFrequency`` when that is
-        not a rate or not the ``time`` column's (within :data:`SIDECAR_RATE_TOLERANCE`).
-    """
-    content = _sidecar_content(path)
-    if content is None:
-        return {}
-    if sample_rate is not None:
-        _check_sidecar_rate(
-            content.get("SamplingFrequency"), sample_rate, csv_sidecar_path(path), path
-        )
-    if SETTINGS_KEY not in content:
-        return {}
-    return {
-        "analysis": content[SETTINGS_KEY],
-        "settings_file": str(csv_sidecar_path(path)),
-        "settings_key": SETTINGS_KEY,
-    }
-
-
-#: The fields :func:`write_csv_sidecar` writes: a JSON object beside a CSV recording with none
-#: of them is not its sidecar.
-SIDECAR_FIELDS = ("SamplingFrequency", "Columns", "Events", SETTINGS_KEY)
-
-
-def _sidecar_content(path: str | Path) -> dict[str, Any] | None:
-    """The sidecar of the CSV recording ``path`` as a JSON object; None when there is no JSON
-    file beside it or that file is not a sidecar (see :func:`read_csv_sidecar`).
-
-    Raises
-    ------
-    EmgInputError
-        Naming the file, for one that cannot be read or is not valid JSON.
-    """
-    sidecar = csv_sidecar_path(path)
-    if not sidecar.is_file():
-        return None
-    try:
-        if not sidecar.read_bytes().strip():
-            return None
-        content = read_json(sidecar)
-    except OSError as error:
-        raise _not_read(sidecar, path, read_error(error)) from None
-    except EmgInputError as error:
-        raise _not_read(sidecar, path, error.detail, error.line) from None
-    if not isinstance(content, dict) or not any(key in content for key in SIDECAR_FIELDS):
-        return None
-    return content
-
-
-def _not_read(
-    sidecar: Path, recording: str | Path, reason: str, line: int | None = None
-) -> EmgInputError:
-    """A JSON file beside a CSV recording, taken for its sidecar (same name), that cannot be
-    read."""
-    name = Path(recording).name
-    return EmgInputError(
-        f"taken for the sidecar of {name} (same name, .json), but {reason}; correct it, or "
-        f"move it away if it is not {name}'s sidecar",
-        source=str(sidecar),
-        line=line,
+    return write_sidecar(
+        path, recording, {"Columns": columns, "Events": events_csv_path(path).name}
     )
-
-
-def _check_sidecar_rate(
-    stated: Any, sample_rate: float, sidecar: Path, recording: str | Path
-) -> None:
-    """Refuse a sidecar's ``SamplingFrequency`` that is not the ``time`` column's rate."""
-    if stated is None:
-        return
-    if (
-        isinstance(stated, bool)
-        or not isinstance(stated, int | float)
-        or not math.isfinite(stated)
-        or stated <= 0
-    ):
-        raise EmgInputError(
-            f"field 'SamplingFrequency': {stated!r} is not a number of samples per second",
-            source=str(sidecar),
-        )
-    if abs(stated - sample_rate) > SIDECAR_RATE_TOLERANCE * sample_rate:
-        raise EmgInputError(
-            f"field 'SamplingFrequency': {stated:g} Hz, but the time column of "
-            f"{Path(recording).name} is sampled at {sample_rate:g} Hz; correct the one that "
-            "is wrong",
-            source=str(sidecar),
-        )

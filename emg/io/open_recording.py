@@ -150,8 +150,12 @@ def _read(
         return read_bids(path, channels)
     if kind == "edf":
         from emg.io.edf_format import read_edf
+        from emg.io.recording_sidecar import read_sidecar
 
-        return read_edf(path, channels)
+        recording = read_edf(path, channels)
+        # the settings the session was recorded with, when its export wrote them beside it
+        recording.metadata.update(read_sidecar(path, recording.sample_rate))
+        return recording
     if kind == "xdf":
         from emg.io.xdf_format import read_xdf
 

@@ -135,7 +135,8 @@ def test_a_column_named_twice_in_the_header_is_named_not_renamed(
 def test_a_sidecar_rate_that_is_not_the_time_columns_is_refused(tmp_path: Path) -> None:
     import json
 
-    from emg.io.csv_format import SIDECAR_RATE_TOLERANCE, write_csv_sidecar
+    from emg.io.csv_format import write_csv_sidecar
+    from emg.io.recording_sidecar import SIDECAR_RATE_TOLERANCE
 
     recording = generate_session(SynthConfig(reps=2, seed=1, fs=2048)).recording
     path = tmp_path / "set.csv"
@@ -148,10 +149,9 @@ def test_a_sidecar_rate_that_is_not_the_time_columns_is_refused(tmp_path: Path) 
     for stated, expected in [
         (
             2000,
-            "field 'SamplingFrequency': 2000 Hz, but the time column of set.csv is sampled "
-            "at 2048 Hz",
+            "field 'SamplingFrequency': 2000 Hz, but set.csv is sampled at 2048 Hz",
         ),
-        (1024.0, "field 'SamplingFrequency': 1024 Hz, but the time column"),
+        (1024.0, "field 'SamplingFrequency': 1024 Hz, but set.csv is sampled"),
         ("fast", "field 'SamplingFrequency': 'fast' is not a number of samples per second"),
         (-2048, "field 'SamplingFrequency': -2048 is not a number of samples per second"),
         (True, "field 'SamplingFrequency': True is not a number"),
@@ -171,7 +171,8 @@ def test_a_json_file_beside_the_recording_that_is_no_sidecar_is_left_alone(
     x.csv, then writes the analysis there: neither is x.csv's sidecar."""
     import json
 
-    from emg.io.csv_format import SIDECAR_FIELDS, read_csv_sidecar, write_csv_sidecar
+    from emg.io.csv_format import write_csv_sidecar
+    from emg.io.recording_sidecar import SIDECAR_FIELDS, read_sidecar
 
     recording = generate_session(SynthConfig(reps=2, seed=1)).recording
     path = tmp_path / "x.csv"
@@ -180,12 +181,12 @@ def test_a_json_file_beside_the_recording_that_is_no_sidecar_is_left_alone(
     summary = {"file": str(path), "sample_rate": 2000.0, "settings": {}, "reps": [{"index": 1}]}
     for text in ("", " \n", json.dumps(summary), "[1, 2]", "{}", '"x"'):
         beside.write_text(text)
-        assert read_csv_sidecar(path, 2000.0) == {}
+        assert read_sidecar(path, 2000.0) == {}
         assert read_emg_csv(path).sample_rate == 2000.0
     # what write_csv_sidecar writes is a sidecar: each of its fields makes one
     assert set(json.loads(write_csv_sidecar(path, recording).read_text())) <= set(SIDECAR_FIELDS)
     beside.write_text(json.dumps({"Columns": {}, "reps": []}))
-    assert read_csv_sidecar(path, 2000.0) == {}  # read (rate not stated), no settings
+    assert read_sidecar(path, 2000.0) == {}  # read (rate not stated), no settings
     beside.write_text(json.dumps({"Events": "x.events.csv", "SamplingFrequency": 1000}))
     with pytest.raises(EmgInputError, match="field 'SamplingFrequency': 1000 Hz"):
         read_emg_csv(path)

@@ -119,6 +119,7 @@ def test_bids_round_trip_gives_the_same_reps(dataset: tuple[Path, Path, Recordin
 def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: Path) -> None:
     from emg.io.csv_format import write_csv_sidecar, write_emg_csv, write_events_csv
     from emg.io.edf_format import write_bdf
+    from emg.io.recording_sidecar import write_sidecar
 
     recording = emg.read(EXAMPLE)
     target = {"bids": tmp_path / "ds", "bdf": tmp_path / "set.bdf", "csv": tmp_path / "set.csv"}
@@ -127,14 +128,14 @@ def test_exports_analyse_to_the_same_reps_orders_and_flags(kind: str, tmp_path: 
         export_bids(recording, path)
     elif kind == "bdf":
         write_bdf(path, recording)
+        write_sidecar(path, recording)
     else:
         write_emg_csv(path, recording)
         write_events_csv(path, recording.events)
         write_csv_sidecar(path, recording)
-    # the BIDS and CSV sidecars carry the session's settings; a BDF file has no room for
-    # them and is analysed with them given
+    # the sidecars (BIDS, and beside the BDF and CSV files) carry the session's settings
     native = emg.analyze(EXAMPLE)
-    exported = emg.analyze(path, config=native.settings if kind == "bdf" else None)
+    exported = emg.analyze(path)
     assert exported.settings == native.settings
     assert list(exported.reps["order"]) == list(native.reps["order"])
     np.testing.assert_allclose(exported.reps["lead_ms"], native.reps["lead_ms"], atol=0.5)
@@ -162,13 +163,15 @@ def test_anonymised_export_names_nobody(tmp_path: Path) -> None:
     meta_path.write_text(json.dumps(meta))
     for kind, out in (
         ("bids", tmp_path / "ds"),
-        ("bdf", tmp_path / "x.bdf"),
+        ("bdf", tmp_path / "y.bdf"),
         ("csv", tmp_path / "x.csv"),
     ):
         assert main(["export", str(native), str(out), "--to", kind, "--anonymise"]) == 0
         files = [out] if out.is_file() else [p for p in out.rglob("*") if p.is_file()]
         if kind == "csv":
             files += [tmp_path / "x.json", tmp_path / "x.events.csv"]
+        if kind == "bdf":
+            files.append(tmp_path / "y.json")
         text = b"".join(p.read_bytes() for p in files)
         assert b"Quixby" not in text and b"zquixby" not in text and b"AA:BB" not in text
         assert meta["started_at"][:10].encode() not in text
@@ -177,3 +180,25 @@ def test_anonymised_export_names_nobody(tmp_path: Path) -> None:
     assert b"zquixby" in (tmp_path / "named.bdf").read_bytes()
     back = emg.read(tmp_path / "ds")
     assert back.metadata.get("subject") in (None, "01") and back.n_samples == recording.n_samples
+
+
+def test_a_bdf_export_carries_the_settings_in_its_sidecar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from emg.cli import main
+
+    out = tmp_path / "set.bdf"
+    assert main(["export", str(EXAMPLE), str(out), "--to", "bdf"]) == 0
+    said = capsys.readouterr().out
+    assert said.strip().endswith(f"and {tmp_path / 'set.json'} (sample rate, analysis settings)")
+    native = emg.analyze(EXAMPLE)
+    exported = emg.analyze(out)
+    assert exported.settings == native.settings
+    assert exported.to_dict()["reps"] == native.to_dict()["reps"]
+    assert exported.to_dict()["settings"] == native.to_dict()["settings"]
+    # the sidecar is an output as the file is: not replaced without --overwrite
+    out.unlink()
+    assert main(["export", str(EXAMPLE), str(tmp_path / "set"), "--to", "bdf"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"emg: error: {tmp_path / 'set.json'}: exists already")
+    assert not out.exists()
