@@ -43,7 +43,8 @@ from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.batch_inputs import expand_inputs
 from emg.io.channel_map import parse_channel_overrides
-from emg.io.open_recording import open_recording, recording_format
+from emg.io.library_input import LIBRARY_OPTIONS
+from emg.io.open_recording import COMMAND_LINE_OPTIONS, open_recording, recording_format
 from emg.io.output_guard import check_not_a_recording, check_output_path
 from emg.io.rep_table import TABLE_SUFFIXES, failures_path, table_format
 from emg.settings_resolution import (
@@ -92,12 +93,17 @@ class BatchJob:
         In the XDF files, the stream to read (``--stream``; see
         :func:`~emg.io.open_recording.open_recording`; the other recordings have one); None:
         the one EMG stream.
+    reader_options
+        How the messages of the readers name ``stream`` and ``channels``
+        (:func:`~emg.io.open_recording.open_recording`'s ``options``): the command line's
+        options, or the library's arguments.
     """
 
     channels: Mapping[str, str] = field(default_factory=dict)
     overrides: SettingOverrides = field(default_factory=SettingOverrides)
     option_names: Mapping[str, str] = field(default_factory=dict)
     stream: str | None = None
+    reader_options: tuple[str, str] = COMMAND_LINE_OPTIONS
 
 
 def analyze_session(path: str, session: str, job: BatchJob) -> SessionRows | SessionFailure:
@@ -123,7 +129,12 @@ def analyze_session(path: str, session: str, job: BatchJob) -> SessionRows | Ses
         overrides = parse_channel_overrides([f"{m}={c}" for m, c in job.channels.items()])
         # the stream is chosen in the batch's XDF files; its other recordings have one
         xdf = job.stream is not None and recording_format(Path(path)) == "xdf"
-        recording = open_recording(Path(path), overrides or None, job.stream if xdf else None)
+        recording = open_recording(
+            Path(path),
+            overrides or None,
+            job.stream if xdf else None,
+            options=job.reader_options,
+        )
         try:
             config = resolve_settings(recording, job.overrides)
         except SettingError as error:
@@ -482,7 +493,7 @@ def analyze_many(
     overrides = library_overrides(**settings)
     default_settings(overrides)  # the settings checked before any recording is read
     texts = path_texts(paths)
-    job = BatchJob(channel_names(channels), overrides)
+    job = BatchJob(channel_names(channels), overrides, reader_options=LIBRARY_OPTIONS)
     check_cluster(workers, scheduler)
     inputs = expand_inputs(texts)
     if scheduler is not None:

@@ -1,5 +1,6 @@
 """Whether a value given in Python is a real number: Python's or NumPy's (a 0-d array too),
-never a bool, which Python counts as one (``True`` is not 1 µV, nor 1 rep)."""
+never a bool, which Python counts as one (``True`` is not 1 µV, nor 1 rep); and whether it is a
+bool, Python's or NumPy's."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ def real_number(value: object) -> float | None:
 def is_real_number(value: object) -> bool:
     """True for what :func:`real_number` takes as a number (NaN and infinities included)."""
     return real_number(value) is not None
+
+
+def is_bool(value: object) -> bool:
+    """True for a bool, Python's or NumPy's (``np.True_``, as an array's element gives it).
+
+    Examples
+    --------
+    >>> is_bool(True), is_bool(np.False_), is_bool(1), is_bool("yes"), is_bool(None)
+    (True, True, False, False, False)
+    """
+    return isinstance(value, bool | np.bool_)

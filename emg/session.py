@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from emg.analysis.offline import too_short_for_baseline
 from emg.analysis.pipeline import AnalysisConfig, PipelineOutput, SessionPipeline
 from emg.analysis.session_events import pipeline_events
 from emg.analysis.settings import settings_to_dict
@@ -93,6 +94,10 @@ class LiveSession:
         #: Where the source keeps samples it received but has not handed out yet (a Bluetooth
         #: source's assembler): taken into the recording when the session is stopped.
         self.drain: Callable[[], list[Block]] | None = None
+        #: The folders recorded into whose recording ended too short to analyse, and why, in
+        #: the words ``emg analyze`` refuses them with
+        #: (:func:`~emg.analysis.offline.too_short_for_baseline`); every sample is kept.
+        self.too_short: dict[Path, str] = {}
 
     def restart(
         self,
@@ -130,6 +135,14 @@ class LiveSession:
         writer, self.writer, self.folder = self.writer, None, None
         if writer is not None:
             self._guard(lambda: writer.close(stopped_by=stopped_by))
+            self._note_length(writer)
+
+    def _note_length(self, writer: SessionWriter) -> None:
+        """Keep in :attr:`too_short` the finished recording of ``writer`` when it holds too
+        few samples for the analysis it was recorded with to start."""
+        reason = too_short_for_baseline(writer.n_samples, self.sample_rate, self.config.chain)
+        if reason is not None and writer.n_samples > 0:
+            self.too_short[writer.folder] = reason
 
     def _guard(self, write: Callable[[], None]) -> None:
         """Do a write of the recorder; when it fails, the recording is over (the writer
@@ -218,6 +231,7 @@ class LiveSession:
         writer = self.writer
         if writer is not None:
             self._guard(lambda: writer.close(stopped_by=stopped_by))
+            self._note_length(writer)
         if self.failure is not None:
             raise self.failure
         return events

@@ -25,10 +25,10 @@ import numpy as np
 from emg.analysis.calibration import mvc_channel, mvc_from_recording
 from emg.analysis.exercises import ExerciseConfig, exercise_preset
 from emg.analysis.normalisation import MIN_MVC_UV, Normalisation
-from emg.analysis.offline import mains_choice, resolve_mains
+from emg.analysis.offline import check_recording, mains_choice, resolve_mains
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.reps import RepConfig
-from emg.analysis.settings import recorded_settings, settings_source
+from emg.analysis.settings import recorded_exercise, recorded_settings, settings_source
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import EDGE_REFINEMENTS
@@ -187,7 +187,9 @@ def resolve_settings(
     -------
     AnalysisConfig
         The recorded settings (else the defaults) with the overrides applied and the mains
-        notch resolved on the recording.
+        notch resolved on the recording. A session whose settings keep no exercise is
+        analysed as the exercise its ``session.json`` names
+        (:func:`~emg.analysis.settings.recorded_exercise`), unless one is given.
 
     Raises
     ------
@@ -195,16 +197,20 @@ def resolve_settings(
         A setting given that is out of range, cannot run at the recording's sample rate or
         (the rest period) lies beyond the recording's end, naming it.
     EmgInputError
-        Damaged recorded settings (naming the file and field), a recorded rest period beyond
-        the recording's end, or a recording too short or sampled too slowly for the analysis.
+        Damaged recorded settings (naming the file and field), a recorded exercise the toolkit
+        does not know, a recorded rest period beyond the recording's end, or a recording too
+        short or sampled too slowly for the analysis
+        (:func:`~emg.analysis.offline.check_recording`).
     """
     given = overrides or SettingOverrides()
     stored = recorded_settings(recording)
     base = stored or AnalysisConfig()
+    given = _with_recorded_exercise(given, recording)
     chain = chain_settings(given, base.chain)
     check_lead(given, chain)
     _check_rate(chain, recording, given, stored is not None)
     _check_rest(chain, recording, given, stored is not None)
+    check_recording(recording, chain)
     mains = given.mains if given.mains is not None else (None if stored else "auto")
     if mains is not None:
         chain = resolve_mains(recording, chain, mains)
@@ -217,6 +223,30 @@ def resolve_settings(
             normalisation(given.mvc, recording, chain) if given.mvc else base.normalisation
         ),
     )
+
+
+def _with_recorded_exercise(given: SettingOverrides, recording: Recording) -> SettingOverrides:
+    """``given`` with the exercise the session was recorded as, when none is given and its
+    settings keep none (:func:`~emg.analysis.settings.recorded_exercise`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``session.json``: an exercise the toolkit does not know, or ``custom`` with no
+        expected order given (its rule is kept in ``analysis.exercise``, which it lacks).
+    """
+    if given.exercise is not None:
+        return given
+    name = recorded_exercise(recording)
+    if name is None:
+        return given
+    if name == "custom" and given.expected_order is None:
+        raise EmgInputError(
+            "exercise 'custom' is recorded without its rule (no 'analysis.exercise'): give the "
+            "expected order (glute-first, hamstring-first or any), or another exercise",
+            source=settings_source(recording),
+        )
+    return dataclasses.replace(given, exercise=name)
 
 
 #: Mains frequency of a live stream whose source does not know it (nothing can be looked up

@@ -446,3 +446,25 @@ def test_numpy_numbers_are_numbers_everywhere_a_number_is_asked(
     assert scored["onset"]["missed"] == 0
     with pytest.raises(SettingError, match="mvc"):
         emg.analyze(samples, example.sample_rate, NAMES, mvc={"glute": np.True_})
+
+
+def test_a_channel_the_file_lacks_is_named_as_the_library_takes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the library's argument, not the command line's option the readers would name otherwise
+    said = f"{EXAMPLE}, column 'channels={{\"glute\": \"EMG9\"}}': no channel 'EMG9' (channels: "
+    for call in (emg.read, emg.analyze):
+        with pytest.raises(EmgInputError) as caught:
+            call(EXAMPLE, channels={"glute": "EMG9"})
+        assert str(caught.value).startswith(said) and "--channel" not in str(caught.value)
+    with pytest.raises(EmgInputError) as caught:  # a BDF file, as strings
+        emg.read(EXAMPLE / "bids", channels=["glute=EMG glute", "hamstring=EMG glute"])
+    assert "column 'channels={\"hamstring\": \"EMG glute\"}': channel 'EMG glute' is given" in str(
+        caught.value
+    )
+    reps = emg.analyze_many([str(EXAMPLE)], channels={"glute": "EMG9"})
+    failure = reps.attrs["failures"]["error"].iloc[0]
+    assert failure.startswith(said) and "--channel" not in failure
+    # and the command line still names its option
+    assert main(["analyze", str(EXAMPLE), "--channel", "glute=EMG9"]) == 2
+    assert f"{EXAMPLE}, column '--channel glute=EMG9': no channel" in capsys.readouterr().err

@@ -1,16 +1,20 @@
-"""run_session: what a stopped session takes from its source's hold (LiveSession.drain)."""
+"""run_session: what a stopped session takes from its source's hold (LiveSession.drain); a
+recording too short to analyse is noted (LiveSession.too_short)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
+from emg.io.open_recording import open_recording
 from emg.recording import Recording
 from emg.session import LiveSession, run_session
+from emg.sources.replay import replay_blocks
 from emg.sources.synthetic import SynthConfig, generate_session
 
 BLOCK = 100
@@ -77,3 +81,32 @@ def test_nothing_is_taken_after_a_failure(recording: Recording) -> None:
     with pytest.raises(OSError):
         asyncio.run(run_session(failing(), session))
     assert session.n_samples == BLOCK and taken == [] and session.finished
+
+
+def test_a_recording_too_short_to_analyse_is_noted_with_its_folder(
+    recording: Recording, tmp_path: Path
+) -> None:
+    """The recording is kept whole; the session notes that it is too short, in the words
+    ``emg analyze`` refuses it with (``emg record`` and ``emg live`` say it at the end)."""
+    reason = (
+        "too little data for a baseline: 2.00 s (4000 samples) recorded, at least 3 s needed "
+        "(ideally a quiet rest at the start)"
+    )
+    assert recording.sample_rate == 2000
+    short = Recording(recording.data[:4000], recording.sample_rate, recording.channels)
+    live = LiveSession(short.channels, short.sample_rate, AnalysisConfig(), tmp_path / "s")
+    asyncio.run(run_session(replay_blocks(short, speed=None), live))
+    assert live.too_short == {tmp_path / "s": reason}
+    assert open_recording(tmp_path / "s").n_samples == 4000
+    # a recording stopped while the analysis goes on (R in the window): what it holds counts
+    live = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig(), tmp_path / "t")
+    for block in recording.blocks(1000):
+        live.feed(block)
+        if block.stop == 4000:
+            live.stop_recording("stopped")
+    live.finish("end of source")
+    assert live.too_short == {tmp_path / "t": reason}
+    # long enough: nothing noted
+    live = LiveSession(recording.channels, recording.sample_rate, AnalysisConfig(), tmp_path / "u")
+    asyncio.run(run_session(replay_blocks(recording, speed=None), live))
+    assert live.too_short == {}

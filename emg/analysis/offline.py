@@ -237,14 +237,50 @@ def check_recording(recording: Recording, config: ChainConfig) -> None:
         raise EmgInputError(str(error), source=source) from None
     except EmgInputError as error:
         raise EmgInputError(error.detail, source=source) from None
+    reason = too_short_for_baseline(recording.n_samples, recording.sample_rate, config)
+    if reason is not None:
+        raise EmgInputError(reason, source=source)
+
+
+def too_short_for_baseline(n_samples: int, sample_rate: float, config: ChainConfig) -> str | None:
+    """Why ``n_samples`` at ``sample_rate`` are too few for the analysis to start, or None.
+
+    The analysis needs the first baseline (the rest period, or the noise-floor warm-up,
+    :meth:`~emg.dsp.chain.ChainConfig.baseline_ready_s`) before it can find an onset. This
+    is the one rule for it: :func:`check_recording` refuses a recording by it (``emg
+    analyze``, ``emg report``, ``emg replay``, :func:`emg.analyze`), and a live recording that
+    ended this short is told it in the same words (``emg record``).
+
+    Parameters
+    ----------
+    n_samples
+        Samples per channel recorded.
+    sample_rate
+        Samples per second per channel.
+    config
+        The chain settings.
+
+    Returns
+    -------
+    str or None
+        ``too little data for a baseline: ...`` saying how much was recorded and how much is
+        needed; None when there is enough.
+
+    Examples
+    --------
+    >>> print(too_short_for_baseline(4000, 2000.0, ChainConfig()))
+    too little data for a baseline: 2.00 s (4000 samples) recorded, at least 3 s needed ...
+    >>> too_short_for_baseline(6000, 2000.0, ChainConfig()) is None
+    True
+    """
     needed = config.baseline_ready_s()
-    if recording.n_samples < 2 or recording.duration_s < needed:
-        raise EmgInputError(
-            f"too little data for a baseline: {recording.duration_s:.2f} s "
-            f"({recording.n_samples} samples) recorded, at least {needed:g} s needed "
-            "(ideally a quiet rest at the start)",
-            source=source,
-        )
+    duration = n_samples / sample_rate
+    if n_samples >= 2 and duration >= needed:
+        return None
+    return (
+        f"too little data for a baseline: {duration:.2f} s ({n_samples} samples) recorded, "
+        f"at least {needed:g} s needed (ideally a quiet rest at the start)"
+    )
 
 
 def _collect(result: OfflineResult, output: PipelineOutput) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from emg.analysis.exercises import ExerciseConfig
+from emg.analysis.exercises import EXERCISES, ExerciseConfig
 from emg.analysis.normalisation import Normalisation
 from emg.analysis.personal_band import PersonalBand
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
@@ -43,10 +43,12 @@ BAND = "band"
 MAX_DURATION_S = 86_400.0
 
 __all__ = [
+    "KNOWN_EXERCISES",
     "MAX_DURATION_S",
     "PARTS",
     "SettingError",
     "check_duration",
+    "recorded_exercise",
     "recorded_settings",
     "settings_from_dict",
     "settings_to_dict",
@@ -166,6 +168,53 @@ def recorded_settings(recording: Recording) -> AnalysisConfig | None:
             else f"field '{key}': {error.reason}",
             source=settings_source(recording),
         ) from None
+
+
+#: The exercises a session may be recorded as: the presets, and ``custom``.
+KNOWN_EXERCISES = (*EXERCISES, "custom")
+
+
+def recorded_exercise(recording: Recording) -> str | None:
+    """The exercise a session was recorded as, where its settings do not say one.
+
+    ``session.json`` names the exercise (``exercise``) beside the settings (``analysis``); a
+    session whose settings keep no exercise part (an older or hand-made ``session.json``
+    without ``analysis``, or without ``analysis.exercise``) is analysed as the exercise it
+    names. Other formats' task names (a BIDS ``TaskName``) are labels of the lab's choosing,
+    not exercises: they are not taken.
+
+    Parameters
+    ----------
+    recording
+        As read.
+
+    Returns
+    -------
+    str or None
+        ``hip-thrust``, ``prone-hip-extension``, ``squat`` or ``custom``; None when the
+        recording is not a session, names no exercise, or its settings keep one (those are
+        the ones used).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``session.json`` and the field, for an exercise the toolkit does not know.
+    """
+    meta = recording.metadata
+    if meta.get("source_format") != "native":
+        return None
+    stored = meta.get("analysis")
+    if isinstance(stored, Mapping) and stored.get("exercise"):
+        return None
+    name = meta.get("exercise")
+    if name is None:
+        return None
+    if not isinstance(name, str) or name not in KNOWN_EXERCISES:
+        raise EmgInputError(
+            f"exercise {name!r} is not one the toolkit knows ({', '.join(KNOWN_EXERCISES)})",
+            source=settings_source(recording),
+        )
+    return name
 
 
 def settings_source(recording: Recording) -> str | None:

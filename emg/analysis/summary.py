@@ -21,6 +21,7 @@ from emg.analysis.summary_schema import (
     RepRow,
     SessionSummary,
 )
+from emg.dsp.filters import UPPER_EDGE_FRACTION, bandpass_edges
 from emg.dsp.stuck import stuck_run_samples, stuck_runs
 from emg.recording import Recording
 from emg.wording import DISCLAIMER, STUCK_MEANING
@@ -42,7 +43,11 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
     Returns
     -------
     SessionSummary
-        ``file``, ``sample_rate``, ``duration_s``, ``channels``, ``settings``, ``baseline``,
+        ``file``, ``sample_rate``, ``duration_s``, ``channels``, ``settings`` (the signal
+        chain's settings as asked for: :class:`~emg.dsp.chain.ChainConfig`'s fields, to run the
+        analysis again with), ``bandpass_hz`` (the band-pass edges ``[low, high]`` the chain
+        used: the upper one is ``settings['lowpass_hz']`` limited to 0.45 x the sample rate,
+        :func:`~emg.dsp.filters.bandpass_edges`), ``baseline``,
         ``bursts`` (per channel label: ``onset_s``, ``offset_s``, ``peak``, ``complete``) and
         ``median_frequency_hz`` (per channel: median over the windows that lie wholly inside a
         burst; None without such windows); and the recruitment analysis: ``exercise``,
@@ -76,6 +81,9 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
             for c in result.channels
         ],
         "settings": settings,
+        "bandpass_hz": list(
+            bandpass_edges(fs, result.config.highpass_hz, result.config.lowpass_hz)
+        ),
         "lost_samples": {label: int(recording.lost[:, i].sum()) for i, label in enumerate(labels)},
         "stuck": {label: stuck_stretches(recording, i) for i, label in enumerate(labels)},
         "baseline": {
@@ -261,7 +269,7 @@ def format_table(summary: SessionSummary) -> str:
     settings = summary["settings"]
     mains = f", notch {settings['mains_hz']:g} Hz" if settings["mains_hz"] else ""
     lines.append(
-        f"band-pass {settings['highpass_hz']:g}-{settings['lowpass_hz']:g} Hz{mains}, RMS "
+        f"band-pass {band_text(summary)}{mains}, RMS "
         f"{settings['envelope_s'] * 1000:g} ms, onset at baseline + {settings['k']:g} SD held "
         f"{settings['hold_s'] * 1000:g} ms ({settings['detector']})"
     )
@@ -288,6 +296,33 @@ def format_table(summary: SessionSummary) -> str:
                 f"{b['offset_s'] - b['onset_s']:>8.3f}  {b['peak']:>9.1f}{note}"
             )
     return "\n".join(lines)
+
+
+def band_text(summary: SessionSummary, dash: str = "-") -> str:
+    """The band-pass the chain used, as a summary holds it (``bandpass_hz``), and why its upper
+    edge is below the one asked for when it is.
+
+    Parameters
+    ----------
+    summary
+        What :func:`summarize` returned.
+    dash
+        Between the edges (``-`` in plain text, an en dash in the report).
+
+    Returns
+    -------
+    str
+        ``20-450 Hz``; at 250 Hz sampling ``20-112.5 Hz (450 Hz asked: at most 0.45 x the
+        sample rate)``.
+    """
+    low, high = summary["bandpass_hz"]
+    asked = summary["settings"]["lowpass_hz"]
+    limited = (
+        f" ({asked:g} Hz asked: at most {UPPER_EDGE_FRACTION:g} x the sample rate)"
+        if high < asked
+        else ""
+    )
+    return f"{low:g}{dash}{high:g} Hz{limited}"
 
 
 #: A median rep level above this (% of the MVC given) says the MVC trial was no maximal

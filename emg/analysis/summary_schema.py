@@ -161,6 +161,7 @@ class SessionSummary(RecruitmentSummary):
     duration_s: float
     channels: list[ChannelInfo]
     settings: dict[str, Any]
+    bandpass_hz: list[float]
     lost_samples: dict[str, int]
     stuck: dict[str, list[list[float]]]
     baseline: dict[str, BaselineLevel | None]

@@ -23,6 +23,7 @@ from emg.commands.live_sources import (
     index_recorded,
     lsl_source,
     open_live_session,
+    say_too_short,
     synthetic_source,
 )
 from emg.commands.options import add_channel_option, input_path, read_input
@@ -115,6 +116,7 @@ def replay_source(path: Path, args: argparse.Namespace) -> LiveSource:
         lambda: replay_blocks(recording, args.speed),
         {"source": "replay", "replayed": str(path)},
         recording.metadata.get("mains_hz") if isinstance(recording.metadata, dict) else None,
+        recording=recording,
     )
 
 
@@ -177,7 +179,8 @@ def run_live(args: argparse.Namespace) -> int:
                 else (export_session(folder) if not args.no_export else None)
             )
             print(f"session in {folder}" + (f", exported to {exported}" if exported else ""))
-            index_recorded(folder, args)
+            if not say_too_short(acquisition.session, folder):  # indexing analyses it
+                index_recorded(folder, args)
         return 0
 
 

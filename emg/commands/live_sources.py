@@ -21,6 +21,7 @@ from emg.commands.history import add_athlete_options, athlete_option, say_reused
 from emg.commands.options import (
     add_chain_options,
     add_recruitment_options,
+    analysis_config,
     option_error,
     setting_overrides,
 )
@@ -34,8 +35,9 @@ from emg.errors import EmgDeviceError, EmgInputError
 from emg.events import Event
 from emg.io.json_files import write_json
 from emg.io.open_recording import open_recording
-from emg.io.output_guard import staged_folder
+from emg.io.output_guard import OutputNotWritten, staged_folder
 from emg.io.session_writer import describe_write_error, session_folder
+from emg.recording import Recording
 from emg.session import LiveSession
 from emg.settings_resolution import resolve_live_settings
 from emg.sources.replay import parse_speed, replay_blocks
@@ -192,6 +194,9 @@ class LiveSource:
     on_event: list[Callable[[list[Event]], None]] = dataclasses.field(default_factory=list)
     #: What it received but had not handed out when stopped (see LiveSession.drain).
     drain: Callable[[], list[Block]] | None = None
+    #: The recording it plays, when it is one known in full (a replay): analysed with the
+    #: settings ``emg replay`` and ``emg analyze`` resolve for it, not a live stream's.
+    recording: Recording | None = None
 
 
 def synthetic_source(args: argparse.Namespace) -> LiveSource:
@@ -320,7 +325,11 @@ def open_live_session(
     tuple
         The session and its folder (None when not recording).
     """
-    config = live_settings(args, source.mains_hz)
+    config = (
+        analysis_config(args, source.recording)
+        if source.recording is not None
+        else live_settings(args, source.mains_hz)
+    )
     folder = session_folder(args.out, config.exercise.name, datetime.now()) if record else None
     athlete = athlete_option(args)
     reused = None
@@ -403,6 +412,17 @@ def finish_recording(source: LiveSource, folder: Path, export: bool) -> Path | N
     return export_session(folder) if export else None
 
 
+def say_too_short(live: LiveSession, folder: Path) -> bool:
+    """Say, when the recording in ``folder`` ended too short to analyse, why, in the words
+    ``emg analyze`` refuses it with (:attr:`emg.session.LiveSession.too_short`); every
+    sample written is kept. Returns whether it was too short."""
+    reason = live.too_short.get(folder)
+    if reason is None:
+        return False
+    print(f"{folder}: kept (every sample), but too short to analyse: {reason}", flush=True)
+    return True
+
+
 def index_recorded(folder: Path, args: argparse.Namespace) -> None:
     """With ``--athlete``: index the finished session in the athletes' database (analysed as
     ``emg analyze FOLDER`` would). A failure is one line; the session itself stays complete
@@ -438,8 +458,8 @@ def export_session(folder: Path) -> Path:
     try:
         with staged_folder(out) as staging:
             export_bids(recording, out, staging=staging)
-    except OSError as error:
-        reason = describe_write_error(error, out)
+    except OutputNotWritten as error:
+        reason = error.reason
         if not existed:
             shutil.rmtree(out, ignore_errors=True)
         raise EmgInputError(

@@ -297,12 +297,14 @@ def analysis_config(args: argparse.Namespace, recording: Recording) -> AnalysisC
         raise option_error(error, args) from None
 
 
-def add_overwrite_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--overwrite``: replace ``what`` if it exists (refused otherwise)."""
+def add_overwrite_option(
+    parser: argparse.ArgumentParser, what: str, why: str = "it may be a recording"
+) -> None:
+    """``--overwrite``: replace ``what`` if it exists (refused otherwise, because ``why``)."""
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help=f"replace {what} if it exists (refused otherwise: it may be a recording)",
+        help=f"replace {what} if it exists (refused otherwise: {why})",
     )
 
 

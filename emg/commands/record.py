@@ -18,6 +18,7 @@ from emg.commands.live_sources import (
     lsl_source,
     open_live_session,
     parse_speed_option,
+    say_too_short,
     synthetic_source,
 )
 from emg.commands.options import (
@@ -149,10 +150,12 @@ def run_record(args: argparse.Namespace) -> int:
             return 1
         folder: Path = live.writer.folder  # the folder it took (another may have had the name)
         print(_totals(live, live.stopped_by or stopped_by, folder), flush=True)
+        too_short = say_too_short(live, folder)
         exported = finish_recording(state["source"], folder, export=not args.no_export)
         if exported is not None:
             print(f"exported to {exported}")
-        index_recorded(folder, args)
+        if not too_short:  # indexing analyses it
+            index_recorded(folder, args)
         return 0
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emg.analysis.history import SessionEntry
 from emg.commands.history import add_athlete_options, with_athlete_band
 from emg.commands.options import (
     add_chain_options,
     add_channel_option,
+    add_overwrite_option,
     add_recruitment_options,
     analysis_config,
     input_path,
@@ -18,9 +19,13 @@ from emg.commands.options import (
     recorded_settings,
 )
 from emg.errors import EmgInputError
+from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, check_output_suffix, staged
 from emg.recording import Recording
+
+if TYPE_CHECKING:
+    from emg.report.figures import FigureImage
 
 #: Options that change the analysis settings (given: the report says so).
 SETTING_OPTIONS = (
@@ -65,6 +70,9 @@ def add_parser(commands: Any) -> None:
         type=Path,
         metavar="DIR",
         help="also write each figure as its own PNG into DIR (created if needed)",
+    )
+    add_overwrite_option(
+        report, "the report and each PNG", "it may be the report of another session"
     )
     add_channel_option(report)
     add_chain_options(report)
@@ -120,7 +128,8 @@ def run_report(args: argparse.Namespace) -> int:
     Raises
     ------
     EmgInputError
-        Naming the recording at fault, or the output that could not be written.
+        Naming the recording at fault, or the output that could not be written or that
+        exists already (the report or one of its PNGs) without ``--overwrite``.
     """
     from emg.analysis.offline import analyze_recording
     from emg.report.content import build_content
@@ -130,6 +139,7 @@ def run_report(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else default_output(args.input)
     check_output_path(out, reads=args.input)
     check_output_suffix(out, (".html", ".htm"), "a report", "--out")
+    check_new_output(out, args.overwrite)
     if args.png is not None:
         check_output_path(args.png, reads=args.input)
     if not out.parent.is_dir():
@@ -141,6 +151,9 @@ def run_report(args: argparse.Namespace) -> int:
         recording, result, settings_origin(args, recording), _history(args, recording)
     )
     figures = report_figures(result, content)
+    pngs = [] if args.png is None else png_paths(args.png, figures)
+    for path in pngs:  # all refused before any is written
+        check_new_output(path, args.overwrite)
     page = render_html(content, figures)
     _write(out, page.encode("utf-8"))
     print(f"wrote {out} ({len(content.summary['reps'])} reps, {len(figures)} figures)")
@@ -151,10 +164,28 @@ def run_report(args: argparse.Namespace) -> int:
             raise EmgInputError(
                 f"cannot create the PNG folder: {error.strerror or error}", source=str(args.png)
             ) from None
-        for figure in figures:
-            _write(args.png / f"{figure.name}.png", figure.png)
+        for path, figure in zip(pngs, figures, strict=True):
+            _write(path, figure.png)
         print(f"wrote {len(figures)} PNGs to {args.png}")
     return 0
+
+
+def png_paths(folder: Path, figures: list[FigureImage]) -> list[Path]:
+    """Where ``--png`` writes each figure.
+
+    Parameters
+    ----------
+    folder
+        The ``--png`` folder.
+    figures
+        The report's figures.
+
+    Returns
+    -------
+    list of Path
+        ``<name>.png`` in ``folder`` for each figure, in order.
+    """
+    return [folder / f"{figure.name}.png" for figure in figures]
 
 
 def _write(path: Path, data: bytes) -> None:

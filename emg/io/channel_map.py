@@ -9,11 +9,17 @@ the file says one, the channel type and unit) and calls :func:`map_channels`:
   BDF ``Status``) are left out;
 - with overrides (``{"glute": "EMG1", "hamstring": "EMG2"}``: target label -> name in the
   file), exactly the named channels are taken, in the order given.
+
+Messages name the overrides as the caller gave them: ``--channel glute=EMG1`` on the command
+line (the default), ``channels={"glute": "EMG1"}`` in Python, inside :func:`channels_named`
+(which :func:`~emg.io.open_recording.open_recording` opens with the name its caller gives).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from emg.block import Channel
@@ -40,6 +46,70 @@ UNIT_TO_MICROVOLTS: dict[str, float] = {
 
 #: Channel names that are never EMG (BioSemi's trigger channel, EDF+ annotations).
 NON_EMG_NAMES = {"status", "edf annotations", "bdf annotations", "trigger", "markers"}
+
+#: How the command line names the channel overrides (``--channel glute=EMG1``).
+COMMAND_LINE_CHANNELS = "--channel"
+#: How the library names them: a keyword argument (``channels={"glute": "EMG1"}``).
+LIBRARY_CHANNELS = "channels="
+
+#: How the overrides are named in the messages of the reading under way.
+_CHANNELS_ARGUMENT: ContextVar[str] = ContextVar("channels_argument", default=COMMAND_LINE_CHANNELS)
+
+
+@contextmanager
+def channels_named(argument: str) -> Iterator[None]:
+    """Name the channel overrides ``argument`` in the messages of the channels mapped inside.
+
+    Parameters
+    ----------
+    argument
+        :data:`COMMAND_LINE_CHANNELS` (the default outside) or :data:`LIBRARY_CHANNELS`;
+        a name ending in ``=`` is a keyword argument, shown with a mapping.
+
+    Examples
+    --------
+    >>> with channels_named(LIBRARY_CHANNELS):
+    ...     channel_naming([("glute", "EMG1")])
+    'channels={"glute": "EMG1"}'
+    >>> channel_naming([("glute", "EMG1")])
+    '--channel glute=EMG1'
+    """
+    token = _CHANNELS_ARGUMENT.set(argument)
+    try:
+        yield
+    finally:
+        _CHANNELS_ARGUMENT.reset(token)
+
+
+def channel_naming(pairs: Sequence[tuple[str, str]]) -> str:
+    """How the caller gives these overrides, for messages: as the command line's options or as
+    the library's argument (see :func:`channels_named`).
+
+    Parameters
+    ----------
+    pairs
+        ``(muscle label, channel name)`` each; a placeholder such as ``<name>`` for a name.
+
+    Returns
+    -------
+    str
+        ``--channel glute=EMG1`` or ``channels={"glute": "EMG1"}``.
+
+    Examples
+    --------
+    >>> channel_naming([("glute", "<name>"), ("hamstring", "<name>")])
+    '--channel glute=<name> --channel hamstring=<name>'
+    """
+    argument = _CHANNELS_ARGUMENT.get()
+    if argument.endswith("="):
+        items = ", ".join(f'"{label}": "{name}"' for label, name in pairs)
+        return f"{argument}{{{items}}}"
+    return " ".join(f"{argument} {label}={name}" for label, name in pairs)
+
+
+def naming_hint() -> str:
+    """How to name the glute and hamstring channels, for messages (:func:`channel_naming`)."""
+    return channel_naming([("glute", "<name>"), ("hamstring", "<name>")])
 
 
 @dataclass(frozen=True)
@@ -167,7 +237,8 @@ def map_channels(
     EmgInputError
         Naming the file and channel: an override naming a channel the file lacks or one
         already given for another muscle, a channel name that is not a muscle, no EMG channel
-        at all, a muscle that appears twice.
+        at all, a muscle that appears twice. Overrides are named as the caller gives them
+        (:func:`channels_named`: ``--channel`` unless told otherwise).
     """
     names = [c.name for c in found]
     taken: list[tuple[int, Channel]] = []
@@ -178,7 +249,7 @@ def map_channels(
                 raise EmgInputError(
                     f"no channel '{name}' (channels: {channel_list(names)})",
                     source=source,
-                    field=f"--channel {label}={name}",
+                    field=channel_naming([(label, name)]),
                 )
             given = [other for i, other in taken if i == index]
             if given:
@@ -186,7 +257,7 @@ def map_channels(
                     f"channel '{found[index].name}' is given for both '{given[0].label}' and "
                     f"'{label}'; each muscle needs its own",
                     source=source,
-                    field=f"--channel {label}={name}",
+                    field=channel_naming([(label, name)]),
                 )
             taken.append((index, Channel.from_name(label, device=device)))
     else:
@@ -197,7 +268,7 @@ def map_channels(
     if not taken:
         raise EmgInputError(
             f"no EMG channel found (channels: {channel_list(names)}); name them with "
-            "--channel glute=<name> --channel hamstring=<name>",
+            f"{naming_hint()}",
             source=source,
         )
     repeated = repeated_label([channel.label for _, channel in taken])
@@ -206,7 +277,7 @@ def map_channels(
         twice = [found[taken[i][0]].name for i in positions]
         raise EmgInputError(
             f"channels {channel_list(twice)} are all '{label}'; pick one with "
-            f"--channel {label}=<name>",
+            f"{channel_naming([(label, '<name>')])}",
             source=source,
         )
     return taken
@@ -284,8 +355,8 @@ def _named(channel: SourceChannel, source: str, names: list[str], device: str) -
         parsed = parse_muscle_name(text)
     except KeyError as error:
         raise EmgInputError(
-            f"{error.args[0]}. Name the muscles with --channel glute=<name> --channel "
-            f"hamstring=<name> (channels: {channel_list(names)})",
+            f"{error.args[0]}. Name the muscles with {naming_hint()} (channels: "
+            f"{channel_list(names)})",
             source=source,
             field=channel.name,
         ) from None

@@ -59,6 +59,7 @@ from emg.io.channel_map import (
     UNIT_TO_MICROVOLTS,
     SourceChannel,
     map_channels,
+    naming_hint,
     signal_type,
     unit_scale,
 )
@@ -714,7 +715,7 @@ def _common_rate(reader: Any, found: list[SourceChannel], taken: list[int], sour
         listed = ", ".join(f"{name} {rate:g} Hz" for name, rate in rates.items())
         raise EmgInputError(
             f"mixed sample rates: {listed}; the channels analysed must share one rate "
-            "(choose them with --channel glute=<name> --channel hamstring=<name>)",
+            f"(choose them with {naming_hint()})",
             source=source,
         )
     return next(iter(rates.values()))

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from emg.block import MAX_SAMPLE_RATE_HZ, Channel
 from emg.errors import EmgInputError
-from emg.io.channel_map import parse_channel_overrides, repeated_label
+from emg.io.channel_map import LIBRARY_CHANNELS, parse_channel_overrides, repeated_label
 from emg.io.sample_range_check import refuse_beyond_sample_range, refuse_non_finite
 from emg.real_number import real_number
 from emg.recording import Recording, check_layout
@@ -30,7 +30,7 @@ from emg.recording import Recording, check_layout
 #: The source of a recording made from an array (``Analysis.to_dict()["file"]``).
 ARRAY_SOURCE = "array"
 #: How the library names the reader's ``stream`` and ``channels``, for its messages.
-LIBRARY_OPTIONS = ("stream=", "channels=")
+LIBRARY_OPTIONS = ("stream=", LIBRARY_CHANNELS)
 #: What the library analyses, for messages about something else given as ``data``.
 ANALYSABLE = "a path, a Recording, or an array (n_samples, n_channels) in µV with fs and channels"
 #: An example of ``channels`` for an array.

@@ -12,7 +12,8 @@ def check_new_output(out: Path, overwrite: bool) -> None:
 
     An exported or decoded file is a recording like the one it came from: written over an
     earlier recording by mistake, nothing could bring that back, and nothing tells the two
-    apart.
+    apart. A report (and its PNGs) is kept alike: the earlier one may be of another session
+    or of other settings.
 
     Parameters
     ----------

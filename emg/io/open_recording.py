@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from emg.errors import EmgInputError
+from emg.io.channel_map import COMMAND_LINE_CHANNELS, channels_named
 from emg.io.opensignals_format import is_opensignals
 from emg.io.read_errors import read_error
 from emg.recording import Recording
@@ -84,12 +85,17 @@ def refuse_empty_path(
         raise EmgInputError(f"an empty path ('') names no recording: give {give}", source=source)
 
 
+#: How the command line names the readers' ``stream`` and ``channels`` (``open_recording``'s
+#: ``options``; the library's are :data:`emg.io.library_input.LIBRARY_OPTIONS`).
+COMMAND_LINE_OPTIONS = ("--stream", COMMAND_LINE_CHANNELS)
+
+
 def open_recording(
     path: str | Path,
     channels: Mapping[str, str] | None = None,
     stream: str | None = None,
     *,
-    options: tuple[str, str] = ("--stream", "--channel"),
+    options: tuple[str, str] = COMMAND_LINE_OPTIONS,
 ) -> Recording:
     """Read any supported recording.
 
@@ -104,8 +110,9 @@ def open_recording(
         ``--stream``: in an XDF file, the name (or source id) of the stream to read (see
         :func:`emg.io.xdf_format.read_xdf`); refused for other formats.
     options
-        How the caller names ``stream`` and ``channels``, for messages: the command line's
-        options (the default), or the library's arguments (``("stream=", "channels=")``).
+        How the caller names ``stream`` and ``channels``, for messages (the readers' too,
+        through :func:`~emg.io.channel_map.channels_named`): the command line's options (the
+        default), or the library's arguments (``("stream=", "channels=")``).
 
     Returns
     -------
@@ -129,7 +136,8 @@ def open_recording(
                 f"has one set of channels: {options[1]} names them)",
                 source=str(path),
             )
-        recording = _read(kind, path, channels, stream)
+        with channels_named(options[1]):  # the readers' channel messages name it so
+            recording = _read(kind, path, channels, stream)
     except OSError as error:  # a reader that let one through: still one line, naming the file
         raise EmgInputError(read_error(error), source=str(error.filename or path)) from None
     if kind == "native":

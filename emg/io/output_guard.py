@@ -21,6 +21,7 @@ from pathlib import Path
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
 from emg.io.session_format import METADATA_FILE
+from emg.io.session_writer import describe_write_error
 
 
 def check_output_path(out: Path, reads: Path | None = None) -> None:
@@ -152,12 +153,14 @@ def staged_folder(out: Path) -> Iterator[Path]:
     Yields
     ------
     Path
-        The staging folder. A write that fails there names the file in ``out`` it was for.
+        The staging folder.
 
     Raises
     ------
     EmgInputError
         When ``out`` is a file.
+    OutputNotWritten
+        When a write fails (naming the file in ``out`` it was for).
 
     Examples
     --------
@@ -187,13 +190,30 @@ def staged_folder(out: Path) -> Iterator[Path]:
         raise
 
 
+class OutputNotWritten(EmgInputError):
+    """An output that could not be written (a full disk, a folder that cannot be written):
+    nothing of it replaced what was there.
+
+    Attributes
+    ----------
+    reason
+        Why, in words (:func:`~emg.io.session_writer.describe_write_error`).
+    """
+
+    def __init__(self, reason: str, source: str) -> None:
+        super().__init__(f"{reason}; nothing was replaced", source=source)
+        self.reason = reason
+
+
 @contextmanager
 def _staging(out: Path, into: Path, inside: Path) -> Iterator[Path]:
     """A new folder in ``inside`` whose files are moved to the same places under ``into``
-    when the block ends without error; removed in any case."""
-    inside.mkdir(parents=True, exist_ok=True)  # as the writers make it
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=inside))
+    when the block ends without error; removed in any case. A write that fails is
+    :class:`OutputNotWritten`, naming the file it was for."""
+    folder: Path | None = None
     try:
+        inside.mkdir(parents=True, exist_ok=True)  # as the writers make it
+        folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=inside))
         yield folder
         written = (p for p in folder.rglob("*") if p.is_file())
         for path in sorted(written, key=lambda p: (-len(p.relative_to(folder).parts), p)):
@@ -201,10 +221,10 @@ def _staging(out: Path, into: Path, inside: Path) -> Iterator[Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
     except OSError as error:  # name the file written, not its place in the staging folder
-        for attribute in ("filename", "filename2"):
-            name = getattr(error, attribute)
-            if isinstance(name, str) and Path(name).is_relative_to(folder):
-                setattr(error, attribute, str(into / Path(name).relative_to(folder)))
-        raise
+        name = error.filename if isinstance(error.filename, str) else str(out)
+        if folder is not None and Path(name).is_relative_to(folder):
+            name = str(into / Path(name).relative_to(folder))
+        raise OutputNotWritten(describe_write_error(error, inside), source=name) from None
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)

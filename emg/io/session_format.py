@@ -10,7 +10,9 @@ A session folder holds (the full description is in ``recordings/README.md``):
   ``complete`` with ``stopped_by`` ``write failed`` and ``cut_short`` saying why. While
   recording, the file ends in blanks (room for the final rewrite on a full disk).
 - ``samples.f32``: the samples in microvolts, float32 little-endian, one row of
-  ``n_channels`` values per sample, appended and flushed at least once a second.
+  ``n_channels`` values per sample, appended and flushed at least once a second. A session
+  whose channels say another voltage unit (``channels[i].unit``, else ``samples.unit``:
+  ``mV``, ``V``) is scaled to microvolts as it is read.
 - ``events.jsonl``: one JSON object per line (see :class:`emg.events.Event`), appended as
   things happen: onsets, rep decisions and completions, flags, cramp-risk changes,
   disconnects, and ``loss`` events with the sample ranges that were lost and filled with 0.
@@ -31,7 +33,7 @@ import numpy.typing as npt
 from emg.block import MAX_SAMPLE_UV, Channel, beyond_sample_range
 from emg.errors import EmgInputError
 from emg.events import Event, loss_mask
-from emg.io.channel_map import SourceChannel, map_channels
+from emg.io.channel_map import SourceChannel, map_channels, unit_scale
 from emg.recording import Recording
 
 FORMAT_NAME = "emg-session"
@@ -68,6 +70,8 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         whose samples file is shorter than recorded, samples described as other than float32
         little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite
         (samples beyond any amplifier's range are masked as lost, and ``recovered`` says so), a
+        channel whose unit is not a voltage (``channels[i].unit``, else ``samples.unit``;
+        samples in ``mV`` or ``V`` are scaled to microvolts, lost ones left as they are), a
         damaged line in ``events.jsonl`` other than a partly written last one.
     """
     folder = Path(path)
@@ -84,6 +88,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     fs = _sample_rate(meta, folder / METADATA_FILE)
     found = _channels(meta, folder / METADATA_FILE)
     _check_sample_layout(meta, folder / METADATA_FILE)
+    scales = _unit_scales(meta, found, folder / METADATA_FILE)
     complete = meta.get("status") == "complete"
     recovered: list[str] = []
     data = _samples(folder / SAMPLES_FILE, len(found), meta, complete, recovered)
@@ -95,10 +100,11 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     lost = loss_mask(events, labels_in_file, fs, data.shape[0])
     _check_finite(data, labels_in_file, folder / SAMPLES_FILE)
     data, lost = data[:, columns], lost[:, columns]
+    data = _in_microvolts(data, lost, [scales[index] for index in columns])
     _mask_beyond_range(data, lost, [c.label for c in channels_out], recovered)
     metadata = {**meta, "complete": complete, "recovered": recovered, "source_format": "native"}
     return Recording(
-        data=np.ascontiguousarray(data),
+        data=np.ascontiguousarray(data, dtype=np.float32),
         sample_rate=fs,
         channels=channels_out,
         lost=lost,
@@ -202,6 +208,46 @@ def _channels(meta: Mapping[str, Any], path: Path) -> list[SourceChannel]:
     return found
 
 
+def _unit_scales(meta: Mapping[str, Any], found: list[SourceChannel], path: Path) -> list[float]:
+    """The factor from each channel's unit to microvolts: its own ``unit``, else the
+    session's ``samples.unit``, else microvolts (:func:`~emg.io.channel_map.unit_scale`).
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``session.json``, the field, the channel and the unit, for a unit that is not
+        a voltage.
+    """
+    default = meta.get("samples", {}).get("unit", "uV")
+    scales = []
+    for index, (entry, channel) in enumerate(zip(meta["channels"], found, strict=True)):
+        own = "unit" in entry
+        unit = entry["unit"] if own else default
+        where = f"channels[{index}].unit" if own else "samples.unit"
+        try:
+            scales.append(unit_scale(unit if isinstance(unit, str) else repr(unit), "", where))
+        except EmgInputError as error:
+            raise EmgInputError(
+                f"field '{where}' (channel '{channel.name}'): {error.detail}", source=str(path)
+            ) from None
+    return scales
+
+
+def _in_microvolts(
+    data: npt.NDArray[np.float32], lost: npt.NDArray[np.bool_], scales: list[float]
+) -> npt.NDArray[np.floating[Any]]:
+    """``data`` scaled by column to microvolts, lost samples left as they are; ``data``
+    itself when every column is in microvolts. Scaled, it is float64, so that a damaged value
+    cannot overflow float32 before it is masked as beyond any amplifier's range."""
+    if all(scale == 1.0 for scale in scales):
+        return data
+    scaled = data.astype(np.float64)
+    for column, scale in enumerate(scales):
+        kept = ~lost[:, column]
+        scaled[kept, column] *= scale
+    return scaled
+
+
 def _samples(
     path: Path, n_channels: int, meta: Mapping[str, Any], complete: bool, recovered: list[str]
 ) -> npt.NDArray[np.float32]:
@@ -265,7 +311,7 @@ def _check_finite(data: npt.NDArray[np.float32], labels: list[str], path: Path) 
 
 
 def _mask_beyond_range(
-    data: npt.NDArray[np.float32],
+    data: npt.NDArray[np.floating[Any]],
     lost: npt.NDArray[np.bool_],
     labels: list[str],
     recovered: list[str],

@@ -21,8 +21,9 @@ import numpy.typing as npt
 from emg.analysis.history import SessionEntry, trend
 from emg.analysis.offline import OfflineResult, resolve_mains
 from emg.analysis.rest_quality import QualityCheck
-from emg.analysis.summary import cramp_risk_summary, stuck_lines, summarize
+from emg.analysis.summary import band_text, cramp_risk_summary, stuck_lines, summarize
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
+from emg.dsp.filters import bandpass_edges
 from emg.recording import Recording
 from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE, band_note
 
@@ -740,7 +741,8 @@ def _signal_notes(
     if config.mains_hz:
         notes.append(
             f"Mains notch at {config.mains_hz:g} Hz and its harmonics up to "
-            f"{config.lowpass_hz:g} Hz; {found}."
+            f"{bandpass_edges(result.sample_rate, config.highpass_hz, config.lowpass_hz)[1]:g} "
+            f"Hz; {found}."
         )
     else:
         notes.append(f"No mains notch; {found}.")
@@ -883,7 +885,7 @@ def _settings(summary: SessionSummary, settings_from: str) -> list[tuple[str, st
     if settings_from:
         rows.append(("settings", settings_from))
     rows += [
-        ("band-pass", f"{s['highpass_hz']:g}–{s['lowpass_hz']:g} Hz, order {s['bandpass_order']}"),
+        ("band-pass", f"{band_text(summary, '–')}, order {s['bandpass_order']}"),
         ("mains notch", f"{s['mains_hz']:g} Hz" if s["mains_hz"] else "off"),
         ("envelope", f"trailing RMS, {s['envelope_s'] * 1000:g} ms"),
         (

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from numbers import Integral
 from typing import Any
 
-from emg.real_number import is_real_number
+from emg.real_number import is_bool, is_real_number
 
 #: most reps and highest sample rate a synthetic set may have (about 4 h at 20 kHz: bounded
 #: memory)
@@ -74,7 +74,7 @@ def check_values(values: Mapping[str, Any]) -> None:
         value = values[name]
         if not isinstance(value, Integral) or isinstance(value, bool):
             raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if not isinstance(values["sides"], bool):
+    if not is_bool(values["sides"]):  # NumPy's bools too
         raise ValueError(f"sides must be True or False, got {values['sides']!r}")
     reals = ["fs", *RANGES, *FRACTIONS, "mains_hz"]
     for name in reals:

@@ -46,3 +46,22 @@ def test_the_table_says_a_cramp_risk_resting_on_few_reps_says_little() -> None:
     )
     clean, _ = emg.simulate(emg.DEMO_SET, seed=2, lead_ms=80.0, fatigue=0.0)
     assert "\ncramp risk: ok\n" in format_table(emg.analyze(clean).to_dict())
+
+
+def test_the_band_shown_is_the_one_the_chain_used() -> None:
+    # at 250 Hz the upper edge asked for (450 Hz) is above Nyquist: the chain takes 0.45 fs
+    recording, _ = emg.simulate(reps=3, fs=250.0, seed=1)
+    summary = emg.analyze(recording).to_dict()
+    assert summary["bandpass_hz"] == [20.0, 112.5]
+    assert summary["settings"]["lowpass_hz"] == 450.0  # as asked: to run the analysis again
+    assert (
+        format_table(summary)
+        .splitlines()[1]
+        .startswith(
+            "band-pass 20-112.5 Hz (450 Hz asked: at most 0.45 x the sample rate), RMS 50 ms"
+        )
+    )
+    # a rate that holds the whole band: the band as asked, and no word of a limit
+    summary = emg.analyze(emg.simulate(reps=3, seed=1)[0]).to_dict()
+    assert summary["bandpass_hz"] == [20.0, 450.0]
+    assert format_table(summary).splitlines()[1].startswith("band-pass 20-450 Hz, RMS 50 ms")

@@ -116,7 +116,8 @@ def test_a_bids_export_that_fails_half_way_leaves_the_earlier_dataset_as_it_was(
     line = _one_line(capsys)
     # the message names the file in the dataset, not its place in the staging folder
     written = root / half_file.format(subject, subject)
-    assert line == f"emg: error: {written}: No space left on device"
+    assert line.startswith(f"emg: error: {written}: the disk is full (No space left on device, ")
+    assert line.endswith(" kB free); nothing was replaced")
     assert _tree(tmp_path) == before  # byte for byte, and no new folder or file anywhere
 
 
@@ -244,3 +245,28 @@ def test_a_csv_export_keeps_what_its_side_files_would_replace(
     options = ["export", "--to", "csv", str(recording), str(tmp_path / "u.csv"), "--overwrite"]
     assert main(options) == 0
     assert (tmp_path / "u.events.csv").is_file() and notes.read_text() != "{}"
+
+
+def test_a_bdf_export_on_a_full_disk_says_so_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pyedflib's error on a full disk has neither errno nor file: the space left decides
+    from emg.io import edf_format, session_writer
+
+    def full(path: str | Path, recording: object) -> None:
+        Path(path).write_bytes(b"0" * 100)
+        raise OSError("Unknown error while calling blockWriteSamples: -1")
+
+    class Usage:
+        total, used, free = 1 << 30, (1 << 30) - 4096, 4096
+
+    monkeypatch.setattr(edf_format, "write_bdf", full)
+    monkeypatch.setattr(session_writer.shutil, "disk_usage", lambda path: Usage())
+    out = tmp_path / "set.bdf"
+    assert main(["export", str(EXAMPLE), str(out), "--to", "bdf"]) == 2
+    line = _one_line(capsys)
+    assert line == (
+        f"emg: error: {out}: the disk is full (Unknown error while calling blockWriteSamples: "
+        "-1, 4 kB free); nothing was replaced"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from emg.errors import EmgInputError
-from emg.io.output_guard import check_output_path, staged, staged_folder
+from emg.io.output_guard import OutputNotWritten, check_output_path, staged, staged_folder
 
 
 def test_an_output_is_refused_where_it_would_replace_what_is_read(tmp_path: Path) -> None:
@@ -44,7 +44,10 @@ def test_a_file_is_replaced_only_by_a_complete_one(
 
     # the disk fills before the new file is in place: the earlier one stays, no leftovers
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError, match="No space left"), staged(path) as staging:
+    with (
+        pytest.raises(OutputNotWritten, match=r"the disk is full \(No space left"),
+        staged(path) as staging,
+    ):
         staging.write_bytes(b"second, longer")
     assert path.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
@@ -56,7 +59,10 @@ def test_staged_files_replace_the_earlier_ones_only_when_all_are_written(tmp_pat
         path.write_text("first")
         path.with_suffix(".json").write_text("{}")
     # the second export fails half-way (a full disk): the first one's files stay whole
-    with pytest.raises(OSError, match="No space left"), staged(out) as path:
+    with (
+        pytest.raises(OutputNotWritten, match=r"the disk is full \(No space left"),
+        staged(out) as path,
+    ):
         path.write_text("second")
         raise OSError(28, "No space left on device")
     assert out.read_text() == "first" and out.with_suffix(".json").read_text() == "{}"
@@ -83,7 +89,10 @@ def test_a_folder_gets_the_staged_files_only_when_all_are_written_and_keeps_the_
         (folder / "participants.tsv").write_text("sub-01\n")
     assert _tree(out) == {"sub-01/data.bdf": b"one", "participants.tsv": b"sub-01\n"}
     # a second subject fails half-way: nothing of it is in the folder, nothing is left beside
-    with pytest.raises(OSError, match="No space left"), staged_folder(out) as folder:
+    with (
+        pytest.raises(OutputNotWritten, match=r"the disk is full \(No space left"),
+        staged_folder(out) as folder,
+    ):
         (folder / "sub-02").mkdir()
         (folder / "sub-02" / "data.bdf").write_bytes(b"two")
         raise OSError(28, "No space left on device")
@@ -106,12 +115,14 @@ def test_a_folder_that_fails_is_not_made_and_the_error_names_the_file_in_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "new" / "ds"
-    with pytest.raises(OSError) as caught, staged_folder(out) as folder:
+    with pytest.raises(OutputNotWritten) as caught, staged_folder(out) as folder:
         (folder / "sub-01").mkdir()
         (folder / "sub-01" / "data.bdf").write_bytes(b"one")
         raise OSError(28, "No space left on device", str(folder / "participants.tsv"))
     # the staging folder is an inner working: the message names where the file was going
-    assert caught.value.filename == str(out / "participants.tsv")
+    assert caught.value.source == str(out / "participants.tsv")
+    assert caught.value.reason.startswith("the disk is full (No space left on device, ")
+    assert str(caught.value).endswith("kB free); nothing was replaced")
     assert not out.exists() and list(out.parent.iterdir()) == []
 
     moved: list[str] = []

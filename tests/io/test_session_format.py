@@ -301,3 +301,74 @@ def test_samples_beyond_any_amplifier_are_read_as_lost_and_said(
     assert renamed.metadata["recovered"][0].endswith("(glute 2)")
     other = read_session(folder, {"glute": before.channels[0].label})
     assert other.metadata["recovered"] == []
+
+
+def _described_in(folder: Path, unit: str, factor: float, where: str = "channels") -> None:
+    """Rewrite the session's samples in ``unit`` (``factor`` microvolts each), and say so in
+    each channel's ``unit`` (``where="channels"``) or in ``samples.unit`` only."""
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    width = len(meta["channels"])
+    samples = np.fromfile(folder / SAMPLES_FILE, dtype="<f4").reshape(-1, width)
+    (samples / np.float32(factor)).astype("<f4").tofile(folder / SAMPLES_FILE)
+    for entry in meta["channels"]:
+        entry.pop("unit", None)
+        if where == "channels":
+            entry["unit"] = unit
+    meta["samples"]["unit"] = unit if where == "samples" else "uV"
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+
+
+def test_samples_recorded_in_millivolts_or_volts_are_read_in_microvolts(
+    tmp_path: Path, lossy_set: Recording
+) -> None:
+    """``channels[i].unit`` (else ``samples.unit``) says what the samples are in: mV and V
+    are scaled to microvolts as they are read, lost samples left as they are (0)."""
+    before = read_session(_session(tmp_path, lossy_set))
+    assert before.lost.any() and (before.data[before.lost] == 0).all()
+    cases = [("uV", 1.0, "channels"), ("µV", 1.0, "channels"), ("mV", 1e3, "channels")]
+    cases += [("V", 1e6, "channels"), ("mV", 1e3, "samples"), ("V", 1e6, "samples")]
+    for number, (unit, factor, where) in enumerate(cases):
+        folder = _session(tmp_path / str(number), lossy_set)
+        _described_in(folder, unit, factor, where)
+        after = read_session(folder)
+        assert after.data.dtype == np.float32
+        np.testing.assert_allclose(after.data, before.data, rtol=1e-6, atol=1e-6 * factor)
+        np.testing.assert_array_equal(after.lost, before.lost)
+        assert (after.data[after.lost] == 0).all(), unit
+        assert after.metadata["recovered"] == []
+    # a channel's own unit is the one taken (the session's is for channels that give none)
+    folder = _session(tmp_path / "own", lossy_set)
+    _described_in(folder, "mV", 1e3)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    meta["samples"]["unit"] = "V"
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    np.testing.assert_allclose(read_session(folder).data, before.data, rtol=1e-6, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("unit", "where", "field", "said"),
+    [
+        ("counts", "channels", "channels[1].unit", "'counts'"),
+        ("mA", "samples", "samples.unit", "'mA'"),
+        (5, "channels", "channels[1].unit", "'5'"),
+    ],
+)
+def test_a_unit_that_is_not_a_voltage_is_refused_naming_the_channel(
+    tmp_path: Path, lossy_set: Recording, unit: object, where: str, field: str, said: str
+) -> None:
+    folder = _session(tmp_path, lossy_set)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    if where == "channels":
+        meta["channels"][1]["unit"] = unit
+    else:
+        meta["samples"]["unit"] = unit
+        for entry in meta["channels"][1:]:
+            del entry["unit"]
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    with pytest.raises(EmgInputError) as caught:
+        read_session(folder)
+    label = meta["channels"][1]["label"]
+    assert str(caught.value) == (
+        f"{folder / METADATA_FILE}: field '{field}' (channel '{label}'): unit {said} is not a "
+        "voltage (expected uV, mV or V)"
+    )

@@ -360,3 +360,26 @@ def test_reps_that_could_not_be_called_are_said_with_their_reason() -> None:
     clean, _ = emg.simulate(emg.DEMO_SET, seed=2)
     plain = build_content(clean, emg.analyze(clean).result).paragraphs
     assert "could not be called" not in " ".join(s for p in plain for s in p.sentences)
+
+
+def test_the_settings_shown_are_the_band_the_chain_used(tmp_path: Path) -> None:
+    # a session recorded with a 5 kHz low-pass at 2 kHz sampling: the chain stops at 900 Hz
+    folder = tmp_path / "session"
+    folder.mkdir()
+    for name in ("session.json", "samples.f32", "events.jsonl"):
+        (folder / name).write_bytes((EXAMPLE / name).read_bytes())
+    meta = json.loads((folder / "session.json").read_text())
+    meta["analysis"]["chain"]["lowpass_hz"] = 5000.0
+    (folder / "session.json").write_text(json.dumps(meta))
+    recording = open_recording(folder)
+    args = _parser().parse_args(["report", str(folder)])
+    config = analysis_config(args, recording)
+    assert config.chain.lowpass_hz == 5000.0 and recording.sample_rate == 2000.0
+    content = build_content(recording, analyze_recording(recording, config), "as recorded")
+    assert dict(content.settings)["band-pass"] == (
+        "20–900 Hz (5000 Hz asked: at most 0.45 x the sample rate), order 4"
+    )
+    assert content.signal_notes[0].startswith(
+        "Mains notch at 50 Hz and its harmonics up to 900 Hz;"
+    )
+    assert content.summary["bandpass_hz"] == [20.0, 900.0]

@@ -4,6 +4,7 @@ NumPy), in one line naming the setting and what it may be; valid sets do not cha
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import emg
 from emg.cli import main
 from emg.errors import EmgInputError
+from emg.io.json_files import to_json
 from emg.sources.synthetic import DEMO_SET, SynthConfig, generate_session
 
 
@@ -100,3 +102,32 @@ def test_emg_synth_goes_through_the_same_checks(
     err = capsys.readouterr().err.strip()
     assert err.endswith("seed must be a whole number from 0 up, got -1") and "\n" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "sides",
+    [np.True_, np.bool_(1), np.array([True])[0]],
+    ids=["np.True_", "np.bool_(1)", "an array's element"],
+)
+def test_sides_takes_numpy_bools_as_python_bools(sides: object) -> None:
+    config = SynthConfig(reps=2, seed=3, sides=sides)  # type: ignore[arg-type]
+    config.validate()
+    both = generate_session(config).recording
+    assert [c.label for c in both.channels] == [
+        "glute_left",
+        "hamstring_left",
+        "glute_right",
+        "hamstring_right",
+    ]
+    python_bool = generate_session(SynthConfig(reps=2, seed=3, sides=True)).recording
+    assert np.array_equal(both.data, python_bool.data)
+    recording, truth = emg.simulate(reps=2, seed=3, sides=sides)
+    assert np.array_equal(recording.data, both.data)
+    assert json.loads(to_json(truth))["config"]["sides"] is True  # the truth file says so
+    one, _ = emg.simulate(reps=2, seed=3, sides=np.False_)
+    assert [c.label for c in one.channels] == ["glute", "hamstring"]
+    # what is not a bool is still refused, in one line
+    for other in (1, np.int64(1), 1.0, "True", None, np.array([True]), [True]):
+        with pytest.raises(EmgInputError) as raised:
+            emg.simulate(reps=2, sides=other)
+        assert str(raised.value) == f"sides must be True or False, got {other!r}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
 from emg.cli import main
+from emg.dsp.chain import ChainConfig
 from emg.io.open_recording import open_recording
 from emg.session import LiveSession
 from emg.sources.replay import replay_blocks
@@ -354,3 +356,23 @@ def test_a_screenshot_that_cannot_be_written_is_one_line_and_no_hang(tmp_path: P
         # one line of ours (older Qt releases add notes of their own, e.g. on QStyleHints)
         ours = [line for line in result.stderr.splitlines() if line.startswith("emg")]
         assert ours == [f"emg: error: {shot}: {message}"] and "Traceback" not in result.stderr
+
+
+def test_a_recording_played_live_is_analysed_with_its_own_settings(tmp_path: Path) -> None:
+    # the example session was recorded with an older version's settings (the CUSUM's onsets,
+    # a fixed settling time): played as a live source it is analysed with them, as emg replay
+    # and emg analyze analyse it, not with a live stream's defaults
+    example = Path(__file__).resolve().parents[2] / "recordings" / "examples"
+    session = example / "hip-thrust-synthetic"
+    out = tmp_path / "rec"
+    argv = ["live", "--source", "replay", str(session), "--speed", "max", "--record"]
+    argv += ["--out", str(out), "--no-export"]
+    result = _with_screenshot(argv, tmp_path / "s.png", tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    played = json.loads((folder / "session.json").read_text())["analysis"]
+    recorded = json.loads((session / "session.json").read_text())["analysis"]
+    # every setting it has (the ones it lacks are an older version's, filled in as replay does)
+    assert {k: played["chain"][k] for k in recorded["chain"]} == recorded["chain"]
+    assert played["exercise"] == recorded["exercise"]
+    assert recorded["chain"]["refine_s"] != ChainConfig().refine_s  # the check can tell

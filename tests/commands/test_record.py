@@ -1,0 +1,81 @@
+"""``emg record`` and ``emg replay``: a recording too short for the analysis is kept and said
+so, and refused by the replay as by ``emg analyze``; a session that keeps no analysis settings
+is replayed as the exercise its ``session.json`` names."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from emg.analysis.pipeline import AnalysisConfig
+from emg.cli import main
+from emg.io.session_format import read_session
+from emg.session import LiveSession, run_session
+from emg.sources.replay import replay_blocks
+from emg.sources.synthetic import SynthConfig, generate_session
+
+TOO_SHORT = (
+    "too little data for a baseline: 2.00 s (4000 samples) recorded, at least 3 s needed "
+    "(ideally a quiet rest at the start)"
+)
+
+
+def test_a_recording_too_short_to_analyse_is_kept_said_and_refused_by_the_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    args = ["record", "--out", str(out), "--speed", "max", "--duration", "2", "--no-export"]
+    assert main(args) == 0
+    said = capsys.readouterr().out.splitlines()
+    (folder,) = out.iterdir()
+    assert said[-1] == f"{folder}: kept (every sample), but too short to analyse: {TOO_SHORT}"
+    kept = read_session(folder)
+    assert kept.n_samples == 4000 and kept.metadata["status"] == "complete"
+    # analyze, and the replay (headless, and in the window) refuse it in the same line
+    assert main(["analyze", str(folder)]) == 2
+    refused = capsys.readouterr().err
+    assert refused == f"emg: error: {folder}: {TOO_SHORT}\n"
+    assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 2
+    assert capsys.readouterr().err == refused
+    picture = tmp_path / "replay.png"
+    assert main(["replay", str(folder), "--speed", "max", "--screenshot", str(picture)]) == 2
+    assert capsys.readouterr().err == refused and not picture.exists()
+    # long enough: nothing said
+    assert main([*args[:-2], "4", "--no-export"]) == 0
+    assert "too short" not in capsys.readouterr().out
+
+
+def test_a_session_without_settings_replays_as_the_exercise_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hamstring-first reps raise the flag in the hip thrust, never in prone hip extension
+    (where that order is normal)."""
+    recording = generate_session(SynthConfig(reps=4, lead_ms=-120.0, seed=3)).recording
+    folder = tmp_path / "s"
+    live = LiveSession(
+        recording.channels, recording.sample_rate, AnalysisConfig(), folder, {"exercise": "x"}
+    )
+    asyncio.run(run_session(replay_blocks(recording, speed=None), live))
+    meta = json.loads((folder / "session.json").read_text())
+    del meta["analysis"]
+    meta["exercise"] = "prone-hip-extension"
+    (folder / "session.json").write_text(json.dumps(meta))
+
+    def flags(*options: str) -> list[str]:
+        assert main(["replay", str(folder), "--speed", "max", "--json", *options]) == 0
+        events = json.loads(capsys.readouterr().out)["events"]
+        assert [e for e in events if e["kind"] == "rep-decided"]
+        return [e["data"]["flag"] for e in events if e["kind"] == "flag"]
+
+    assert flags() == []
+    assert "hamstring-first" in flags("--exercise", "hip-thrust")
+    meta["exercise"] = "bench-press"
+    (folder / "session.json").write_text(json.dumps(meta))
+    assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 2
+    assert capsys.readouterr().err == (
+        f"emg: error: {folder / 'session.json'}: exercise 'bench-press' is not one the toolkit "
+        "knows (hip-thrust, prone-hip-extension, squat, custom)\n"
+    )
