@@ -119,13 +119,12 @@ class LostSampleBridge:
         for c in range(out.shape[1]):
             column = out[:, c]
             if lost is None or not lost[:, c].any():
-                self._recent[c] = np.concatenate([self._recent[c], column])[-keep:]
+                self._recent[c] = _tail(self._recent[c], column, keep)
                 self._open[c] = None
             else:
                 self._bridge_channel(c, column, lost[:, c])
             if self.period is not None:
-                reach = self.period + self.held
-                self._bridged[c] = np.concatenate([self._bridged[c], column])[-reach:]
+                self._bridged[c] = _tail(self._bridged[c], column, self.period + self.held)
         self._position += len(out)
         return out
 
@@ -141,7 +140,7 @@ class LostSampleBridge:
         recent, before, fill = self._recent[c], 0, self._open[c]
         for start, stop in zip(starts, stops, strict=True):
             if start > 0 or fill is None:  # a new run, not the last block's going on
-                recent = np.concatenate([recent, column[before:start]])[-keep:]
+                recent = _tail(recent, column[before:start], keep)
                 fill = self._fill(recent, extended, history + start, self._position + start)
             extended[history + start : history + stop] = fill.values(
                 self._position + start, self._position + stop
@@ -149,7 +148,7 @@ class LostSampleBridge:
             before = stop
         self._open[c] = fill if lost[-1] else None
         column[:] = extended[history:]
-        self._recent[c] = np.concatenate([recent, column[before:]])[-keep:]
+        self._recent[c] = _tail(recent, column[before:], keep)
 
     def _fill(self, received: FloatArray, extended: FloatArray, at: int, stream: int) -> _Fill:
         """The fill of a run starting at ``extended[at]`` (stream index ``stream``), from the
@@ -161,6 +160,13 @@ class LostSampleBridge:
         if self.period is not None and at - skip - self.period >= 0:
             cycle = extended[at - skip - self.period : at - skip].copy()
         return _Fill(level, cycle, stream - skip)
+
+
+def _tail(earlier: FloatArray, later: FloatArray, keep: int) -> FloatArray:
+    """The last ``keep`` samples of ``earlier`` followed by ``later`` (a copy)."""
+    if len(later) >= keep:
+        return later[len(later) - keep :].copy()
+    return np.concatenate([earlier[max(len(earlier) - (keep - len(later)), 0) :], later])
 
 
 def _trailing_repeats(values: FloatArray) -> int:

@@ -79,6 +79,10 @@ class StuckRunMarker:
         same = np.empty(x.shape, dtype=bool)
         same[0] = x[0] == self._last
         np.equal(x[1:], x[:-1], out=same[1:])
+        if not same.any():  # a live signal, sampled finely: every sample begins a run
+            self._last = x[-1].astype(np.float64)
+            self._run[:] = 1
+            return None
         index = np.arange(n)[:, None]
         # the last sample at or before i that began a run (-1: the run began before the block)
         began = np.maximum.accumulate(np.where(same, -1, index), axis=0)

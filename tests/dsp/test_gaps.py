@@ -82,17 +82,22 @@ def test_the_mains_period_is_whole_cycles_of_whole_samples() -> None:
     sizes=st.lists(st.integers(1, 300), min_size=1, max_size=8),
     memory=st.integers(1, 40),
     cycle=st.booleans(),
+    held=st.integers(0, 30),
 )
 def test_any_blocking_gives_the_same_samples(
-    seed: int, sizes: list[int], memory: int, cycle: bool
+    seed: int, sizes: list[int], memory: int, cycle: bool, held: int
 ) -> None:
     rng = np.random.default_rng(seed)
     x = rng.normal(20.0, 5.0, (900, 3))
     lost = rng.random(x.shape) < 0.05
     lost |= np.roll(lost, 1, axis=0) & (rng.random(x.shape) < 0.7)  # runs, not only singles
+    for c in range(3):  # a stuck run, marked from its middle on
+        start = int(rng.integers(0, 800))
+        x[start : start + 60, c] = rng.choice([0.0, 900.0])
+        lost[start + 20 : start + 60, c] = True
     period = max(1, memory // 2) if cycle else None
-    whole = LostSampleBridge(3, memory, period).process(x, lost)
-    bridge, parts, start, i = LostSampleBridge(3, memory, period), [], 0, 0
+    whole = LostSampleBridge(3, memory, period, held).process(x, lost)
+    bridge, parts, start, i = LostSampleBridge(3, memory, period, held), [], 0, 0
     while start < len(x):
         stop = start + sizes[i % len(sizes)]
         part_lost = lost[start:stop]
