@@ -176,6 +176,61 @@ def muscle_pairs(channels: tuple[Channel, ...]) -> list[MusclePair]:
     return pairs
 
 
+@dataclass(frozen=True)
+class UnpairedChannel:
+    """A glute or hamstring channel that is in no pair, so in no rep.
+
+    Attributes
+    ----------
+    channel
+        Its index.
+    group
+        ``glute`` or ``hamstring``.
+    side
+        Its side (None: it names none).
+    paired_instead
+        The channel of the same group and side that is paired (the first of them), if a
+        pair was made on its side; None when its side has no channel of the other group.
+    """
+
+    channel: int
+    group: str
+    side: str | None
+    paired_instead: int | None = None
+
+
+def unpaired_channels(
+    channels: tuple[Channel, ...], pairs: list[MusclePair] | None = None
+) -> list[UnpairedChannel]:
+    """The glute and hamstring channels :func:`muscle_pairs` leaves out, and why.
+
+    Parameters
+    ----------
+    channels
+        The stream's channels.
+    pairs
+        Their pairs (default: :func:`muscle_pairs` of ``channels``).
+
+    Returns
+    -------
+    list of UnpairedChannel
+        In channel order; channels of other muscles (``rectus_femoris`` ...) are never
+        paired, and not listed.
+    """
+    pairs = muscle_pairs(channels) if pairs is None else pairs
+    by_side = {pair.side: pair for pair in pairs}
+    unpaired: list[UnpairedChannel] = []
+    for index, channel in enumerate(channels):
+        group = MUSCLE_GROUPS.get(channel.muscle, "other")
+        if group not in ("glute", "hamstring"):
+            continue
+        pair = by_side.get(channel.side)
+        paired = None if pair is None else (pair.glute if group == "glute" else pair.hamstring)
+        if paired != index:
+            unpaired.append(UnpairedChannel(index, group, channel.side, paired))
+    return unpaired
+
+
 def crosstalk_partners(n_channels: int, pairs: list[MusclePair]) -> list[tuple[int, ...]]:
     """For each channel, the channel over the neighbouring muscle whose crosstalk it may
     carry: the hamstring of its side for a glute, and the other way round; none for other

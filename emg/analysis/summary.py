@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 
 from emg.analysis.offline import OfflineResult
+from emg.analysis.pipeline import UnpairedChannel, unpaired_channels
 from emg.analysis.recruitment import RISK_LEVELS, CrampRisk, Flag, RiskLevel
 from emg.analysis.reps import Rep
 from emg.analysis.rest_quality import quality_check
@@ -20,7 +21,9 @@ from emg.analysis.summary_schema import (
     RecruitmentSummary,
     RepRow,
     SessionSummary,
+    UnpairedInfo,
 )
+from emg.block import Channel
 from emg.dsp.filters import UPPER_EDGE_FRACTION, bandpass_edges
 from emg.dsp.stuck import stuck_run_samples, stuck_runs
 from emg.recording import Recording
@@ -52,7 +55,8 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         ``median_frequency_hz`` (per channel: median over the windows that lie wholly inside a
         burst; None without such windows); and the recruitment analysis: ``exercise``,
         ``normalisation``, ``pairs``, ``reps``, ``flags``, ``cramp_risk`` (highest level
-        reached, with its reasons), ``cramp_risk_timeline`` and ``note``; ``rest_quality``,
+        reached, with its reasons), ``cramp_risk_timeline``, ``note`` and ``unpaired`` (the
+        glute and hamstring channels in no pair, each with its ``reason``); ``rest_quality``,
         the rest signal-quality check (:mod:`emg.analysis.rest_quality`: ``origin``, ``ok``,
         ``verdict``, ``channels`` with their ``problems``), None without a rest stretch.
     """
@@ -158,6 +162,10 @@ def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
             }
             for pair in result.pairs
         ],
+        "unpaired": [
+            unpaired_summary(unpaired, result.channels)
+            for unpaired in unpaired_channels(result.channels, result.pairs)
+        ],
         "reps": [rep_summary(rep, fs) for rep in reps],
         "flags": [flag_summary(flag, fs) for flag in result.flags],
         "cramp_risk": cramp_risk_summary(result.risks, fs),
@@ -171,6 +179,37 @@ def recruitment_summary(result: OfflineResult) -> RecruitmentSummary:
     if band is not None:  # BandInfo has PersonalBand's fields
         summary["personal_band"] = cast(BandInfo, dataclasses.asdict(band))
     return summary
+
+
+def unpaired_summary(unpaired: UnpairedChannel, channels: Sequence[Channel]) -> UnpairedInfo:
+    """A channel in no pair as plain data, with the reason in one line naming it.
+
+    Parameters
+    ----------
+    unpaired
+        What :func:`~emg.analysis.pipeline.unpaired_channels` found.
+    channels
+        The channels analysed (they name it, and the one paired instead of it).
+
+    Returns
+    -------
+    UnpairedInfo
+        ``label``, ``group``, ``side`` and ``reason``: ``glute_right has no hamstring
+        channel on its side: it is in no rep``; ``glute names no side, and no hamstring
+        channel is without one: it is in no rep``; ``semitendinosus_left is in no pair
+        (biceps_femoris_left is the hamstring channel paired on its side): it is in no rep``.
+    """
+    label = channels[unpaired.channel].label
+    other = "hamstring" if unpaired.group == "glute" else "glute"
+    if unpaired.paired_instead is not None:
+        instead = channels[unpaired.paired_instead].label
+        why = f"is in no pair ({instead} is the {unpaired.group} channel paired on its side)"
+    elif unpaired.side is not None:
+        why = f"has no {other} channel on its side"
+    else:
+        why = f"names no side, and no {other} channel is without one"
+    reason = f"{label} {why}: it is in no rep"
+    return {"label": label, "group": unpaired.group, "side": unpaired.side, "reason": reason}
 
 
 def _seconds(sample: int | None, fs: float) -> float | None:
@@ -352,13 +391,15 @@ def mvc_warnings(summary: RecruitmentSummary) -> list[str]:
 
 def _recruitment_lines(summary: RecruitmentSummary) -> list[str]:
     exercise = summary["exercise"]
+    unpaired = [item["reason"] for item in summary["unpaired"]]
     if not summary["pairs"]:
-        return ["", "no glute/hamstring pair of channels: no reps, order or flag"]
+        return ["", "no glute/hamstring pair of channels: no reps, order or flag", *unpaired]
     unit = summary["normalisation"]["unit"]
     lines = [
         "",
         f"{exercise['name']}: expected {exercise['expected_order']}, margin "
         f"{exercise['margin_ms']:g} ms, flag at {exercise['flag_rule']}; levels in {unit}",
+        *unpaired,
         f"  {'rep':>4}  {'side':>5}  {'start s':>8}  {'lead ms':>8}  {'order':<16}  "
         f"{'ratio':>6}  {'glute':>7}  {'hamstring':>9}  {'decided s':>9}",
     ]

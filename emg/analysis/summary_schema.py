@@ -64,6 +64,16 @@ class PairInfo(TypedDict):
     hamstring: str
 
 
+class UnpairedInfo(TypedDict):
+    """A glute or hamstring channel in no pair, so in no rep, and why (``reason``, one line
+    naming it: ``glute_right has no hamstring channel on its side: it is in no rep``)."""
+
+    label: str
+    group: str
+    side: str | None
+    reason: str
+
+
 class RepRow(TypedDict):
     """One rep; times in seconds, lead in ms, levels in the rep's ``unit``."""
 
@@ -140,11 +150,13 @@ class BandInfo(TypedDict):
 
 class RecruitmentSummary(TypedDict):
     """Reps, flags and cramp risk (see :func:`emg.analysis.summary.recruitment_summary`);
-    ``personal_band`` only when the athlete's own band was used."""
+    ``unpaired``: the glute and hamstring channels in no pair; ``personal_band`` only when
+    the athlete's own band was used."""
 
     exercise: ExerciseInfo
     normalisation: NormalisationInfo
     pairs: list[PairInfo]
+    unpaired: list[UnpairedInfo]
     reps: list[RepRow]
     flags: list[FlagRow]
     cramp_risk: CrampRiskSummary

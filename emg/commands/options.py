@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from emg.analysis.exercises import EXERCISES
@@ -310,7 +311,9 @@ def add_overwrite_option(
 
 def read_input(path: str | Path, channel: list[str] | None, stream: str | None) -> Recording:
     """The recording at ``path``, its channels named by ``--channel`` and its XDF stream
-    chosen by ``--stream`` (:func:`add_channel_option`); messages name those options.
+    chosen by ``--stream`` (:func:`add_channel_option`); messages name those options. What
+    the reader skipped in a damaged file (an event line that is not an event) is said on
+    standard error, one line each (``emg: warning: ...``).
 
     Raises
     ------
@@ -318,7 +321,12 @@ def read_input(path: str | Path, channel: list[str] | None, stream: str | None) 
         Naming the file, field or option at fault.
     """
     overrides = parse_channel_overrides(channel or [])
-    return open_recording(path, overrides or None, stream)
+    return open_recording(path, overrides or None, stream, notify=_warn)
+
+
+def _warn(line: str) -> None:
+    """One line on standard error, as ``emg: error:`` lines are."""
+    print(f"emg: warning: {line}", file=sys.stderr)
 
 
 def add_profiles_option(parser: argparse.ArgumentParser) -> None:

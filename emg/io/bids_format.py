@@ -39,6 +39,7 @@ from emg.io.edf_format import bdf_labels, read_edf, recording_events, relabel_ev
 from emg.io.json_files import SETTINGS_KEY, read_json, write_json
 from emg.io.new_output import check_new_output
 from emg.io.read_errors import read_error
+from emg.io.session_format import METADATA_FILE
 from emg.muscles import parse_muscle_name
 from emg.recording import Recording
 from emg.version import __version__
@@ -309,7 +310,10 @@ def export_bids(
     info = info or DatasetInfo()
     root = Path(out)
     target = root if staging is None else staging
-    names = bids_names(recording.metadata, subject, task, session, run)
+    source, field = subject_origin(recording)
+    names = bids_names(
+        recording.metadata, subject, task, session, run, source=source, subject_field=field
+    )
     check_new_output(_with_suffix(names.folder(root) / "emg" / names.stem, "_emg.bdf"), overwrite)
     _dataset_root(root, target, info)
     base = names.folder(target) / "emg" / names.stem
@@ -339,28 +343,42 @@ def bids_names(
     task: str | None = None,
     session: str | None = None,
     run: int | None = None,
+    *,
+    source: str | None = None,
+    subject_field: str = "subject",
 ) -> BidsNames:
     """Entity labels from the arguments, else the metadata, else the defaults.
+
+    Parameters
+    ----------
+    metadata
+        The recording's metadata (``subject``, ``exercise``).
+    subject, task, session, run
+        The labels given; a subject not given is the recording's (``metadata["subject"]``),
+        else ``01``.
+    source
+        The file the metadata was read from (:func:`subject_origin`), named when the
+        recording's subject is refused.
+    subject_field
+        The field of ``source`` that holds the subject, named with it.
+
+    Returns
+    -------
+    BidsNames
+        The labels, checked.
 
     Raises
     ------
     EmgInputError
         For a subject, session or given task that is not a BIDS label (:func:`bids_label`;
-        never rewritten), or a negative run.
+        never rewritten), or a negative run. A recorded subject that is not one (or not text)
+        is one line naming ``source`` and ``subject_field``.
     """
     task_name = str(task if task is not None else metadata.get("exercise") or "emg")
     if run is not None and run < 0:
         raise EmgInputError(f"run must be 0 or more, got {run}", field="run")
     if subject is None:
-        subject = str(metadata.get("subject") or "01")
-        recorded = subject.removeprefix("sub-")
-        if not _LABEL.fullmatch(recorded) or len(recorded) > MAX_LABEL_LENGTH:
-            raise EmgInputError(
-                f"the recording's subject '{_shown(subject)}' is not a BIDS subject label "
-                f"(letters and digits only, at most {MAX_LABEL_LENGTH}): give one (emg export "
-                "--subject 01)",
-                field="subject",
-            )
+        subject = _recorded_subject(metadata.get("subject"), source, subject_field)
     return BidsNames(
         subject=bids_label(subject, "subject"),
         task=bids_label(task, "task") if task is not None else _task_label(task_name),
@@ -368,6 +386,61 @@ def bids_names(
         run=run,
         task_name=task_name,
     )
+
+
+def subject_origin(recording: Recording) -> tuple[str | None, str]:
+    """Where a recording's subject was read from, for a message that refuses it.
+
+    Parameters
+    ----------
+    recording
+        As read (its ``source`` and ``metadata["source_format"]``).
+
+    Returns
+    -------
+    source, field
+        ``FOLDER/session.json`` and ``subject`` for a session folder; the BDF/EDF file and
+        ``patient code``; the BIDS data file and ``sub`` (the label in its name); else the
+        recording's source (None without one) and ``subject``.
+    """
+    source = recording.source or None
+    kind = recording.metadata.get("source_format")
+    if kind == "native" and source is not None:
+        return str(Path(source) / METADATA_FILE), "subject"
+    return source, {"bdf": "patient code", "edf": "patient code", "bids": "sub"}.get(
+        str(kind), "subject"
+    )
+
+
+def _recorded_subject(value: Any, source: str | None, field: str) -> str:
+    """The recording's subject as a BIDS subject label (``sub-`` dropped): ``01`` when it
+    names none (absent, null or blank); whole numbers as their digits.
+
+    Raises
+    ------
+    EmgInputError
+        Naming ``source`` and ``field``, for a subject that is not a BIDS label (nor a whole
+        number): a list, ``true``, ``a_b``, longer than :data:`MAX_LABEL_LENGTH`.
+    """
+    if value is None or value == "":
+        return "01"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise EmgInputError(
+            f"field '{field}': the recording's subject is "
+            f"{_shown(json.dumps(value, default=str))}, not text: give a BIDS subject label "
+            "(emg export --subject 01)",
+            source=source,
+        )
+    text = str(value)
+    recorded = text.removeprefix("sub-")
+    if not _LABEL.fullmatch(recorded) or len(recorded) > MAX_LABEL_LENGTH:
+        raise EmgInputError(
+            f"field '{field}': the recording's subject '{_shown(text)}' is not a BIDS subject "
+            f"label (letters and digits only, at most {MAX_LABEL_LENGTH}): give one (emg export "
+            "--subject 01)",
+            source=source,
+        )
+    return text
 
 
 def emg_sidecar(recording: Recording, task_name: str) -> dict[str, Any]:

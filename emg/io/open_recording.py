@@ -4,7 +4,7 @@ OpenSignals text and CSV."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from emg.errors import EmgInputError
@@ -96,6 +96,7 @@ def open_recording(
     stream: str | None = None,
     *,
     options: tuple[str, str] = COMMAND_LINE_OPTIONS,
+    notify: Callable[[str], object] | None = None,
 ) -> Recording:
     """Read any supported recording.
 
@@ -113,6 +114,11 @@ def open_recording(
         How the caller names ``stream`` and ``channels``, for messages (the readers' too,
         through :func:`~emg.io.channel_map.channels_named`): the command line's options (the
         default), or the library's arguments (``("stream=", "channels=")``).
+    notify
+        Called with each line the reader has to say of what it skipped in a damaged file
+        (event lines of a session folder that are not events, see
+        :func:`~emg.io.session_format.read_session`), once per read; the recording's
+        ``metadata["recovered"]`` keeps them.
 
     Returns
     -------
@@ -137,7 +143,7 @@ def open_recording(
                 source=str(path),
             )
         with channels_named(options[1]):  # the readers' channel messages name it so
-            recording = _read(kind, path, channels, stream)
+            recording = _read(kind, path, channels, stream, notify)
     except OSError as error:  # a reader that let one through: still one line, naming the file
         raise EmgInputError(read_error(error), source=str(error.filename or path)) from None
     if kind == "native":
@@ -146,12 +152,16 @@ def open_recording(
 
 
 def _read(
-    kind: str, path: Path, channels: Mapping[str, str] | None, stream: str | None
+    kind: str,
+    path: Path,
+    channels: Mapping[str, str] | None,
+    stream: str | None,
+    notify: Callable[[str], object] | None,
 ) -> Recording:
     if kind == "native":
         from emg.io.session_format import read_session
 
-        return read_session(path, channels)
+        return read_session(path, channels, notify=notify)
     if kind == "bids":
         from emg.io.bids_format import read_bids
 

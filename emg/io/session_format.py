@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,12 @@ EVENTS_FILE = "events.jsonl"
 SAMPLE_DTYPE = np.dtype("<f4")
 
 
-def read_session(path: str | Path, channels: Mapping[str, str] | None = None) -> Recording:
+def read_session(
+    path: str | Path,
+    channels: Mapping[str, str] | None = None,
+    *,
+    notify: Callable[[str], object] | None = None,
+) -> Recording:
     """Read a session folder, complete or cut short.
 
     Parameters
@@ -53,6 +58,10 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         The folder, or its ``session.json``.
     channels
         Optional overrides, target label -> channel label in the session (selects channels).
+    notify
+        Called once with one line naming ``events.jsonl`` and the line numbers, when damaged
+        event lines were skipped (for a command to say on standard error); the same line is
+        in ``metadata["recovered"]``.
 
     Returns
     -------
@@ -60,7 +69,9 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         Samples, loss mask (from the ``loss`` events), events, and the metadata of
         ``session.json`` (with ``complete`` False for a session cut short, and
         ``recovered`` saying what was left out: a partly written last sample row or
-        event line).
+        event line, samples beyond any amplifier's range, event lines that are not events).
+        A damaged line of ``events.jsonl`` never makes the samples unusable: it is skipped,
+        the other events kept.
 
     Raises
     ------
@@ -71,8 +82,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
         little-endian (``samples.dtype``, ``samples.byte_order``), samples that are not finite
         (samples beyond any amplifier's range are masked as lost, and ``recovered`` says so), a
         channel whose unit is not a voltage (``channels[i].unit``, else ``samples.unit``;
-        samples in ``mV`` or ``V`` are scaled to microvolts, lost ones left as they are), a
-        damaged line in ``events.jsonl`` other than a partly written last one.
+        samples in ``mV`` or ``V`` are scaled to microvolts, lost ones left as they are).
     """
     folder = Path(path)
     if folder.name == METADATA_FILE:
@@ -92,7 +102,7 @@ def read_session(path: str | Path, channels: Mapping[str, str] | None = None) ->
     complete = meta.get("status") == "complete"
     recovered: list[str] = []
     data = _samples(folder / SAMPLES_FILE, len(found), meta, complete, recovered)
-    events = _events(folder / EVENTS_FILE, complete, recovered)
+    events = _events(folder / EVENTS_FILE, complete, recovered, notify)
     taken = map_channels(found, channels, str(folder), device="")
     labels_in_file = [c.name for c in found]
     channels_out = tuple(_with_device(channel, meta["channels"][index]) for index, channel in taken)
@@ -278,10 +288,20 @@ def _samples(
     return data.reshape(rows, n_channels).astype(np.float32, copy=False)
 
 
-def _events(path: Path, complete: bool, recovered: list[str]) -> list[Event]:
+def _events(
+    path: Path,
+    complete: bool,
+    recovered: list[str],
+    notify: Callable[[str], object] | None = None,
+) -> list[Event]:
+    """The events of ``events.jsonl``: a line that is not an event is skipped, the others
+    kept, and one line naming the file and the skipped lines goes to ``recovered`` (and to
+    ``notify``); the last line of a session cut short, which a crash may have left partly
+    written, is left out as such."""
     if not path.is_file():
         return []
     events: list[Event] = []
+    skipped: list[int] = []
     lines = path.read_bytes().split(b"\n")
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for number, line in enumerate(lines):
@@ -289,14 +309,32 @@ def _events(path: Path, complete: bool, recovered: list[str]) -> list[Event]:
             continue
         try:
             events.append(Event.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError):  # undecodable bytes: ValueError
             if number == last and not complete:
                 recovered.append("a partly written last event line was left out")
                 break
-            raise EmgInputError(
-                f"not a valid event ({error})", source=str(path), line=number + 1
-            ) from None
+            skipped.append(number + 1)
+    if skipped:
+        note = f"{path}: {_skipped_lines(skipped)}: skipped"
+        recovered.append(note)
+        if notify is not None:
+            notify(note)
     return events
+
+
+#: Line numbers a note on skipped event lines lists before it counts the rest.
+SKIPPED_LINES_LISTED = 5
+
+
+def _skipped_lines(numbers: list[int]) -> str:
+    """``line 7 is not a JSON event``; ``lines 7, 9 and 12 are not JSON events``; beyond
+    :data:`SKIPPED_LINES_LISTED` of them the rest counted (``... and 40 more``)."""
+    if len(numbers) == 1:
+        return f"line {numbers[0]} is not a JSON event"
+    listed = [str(n) for n in numbers[:SKIPPED_LINES_LISTED]]
+    rest = len(numbers) - len(listed)
+    tail = f"{rest} more" if rest else listed.pop()
+    return f"lines {', '.join(listed)} and {tail} are not JSON events"
 
 
 def _check_finite(data: npt.NDArray[np.float32], labels: list[str], path: Path) -> None:

@@ -327,6 +327,7 @@ def build_content(
                 ),
             ),
         )
+    paragraphs = _with_unpaired(paragraphs, summary)
     if recording.metadata.get("complete") is False:
         cut = (
             "The recording was cut short (it never ended cleanly): this report covers what "
@@ -363,6 +364,21 @@ def build_content(
 
 
 # ---------------------------------------------------------------------- the athlete's summary
+
+
+def _with_unpaired(
+    paragraphs: tuple[Paragraph, ...], summary: SessionSummary
+) -> tuple[Paragraph, ...]:
+    """``paragraphs`` and a sentence per glute or hamstring channel in no pair (the
+    summary's ``unpaired``): in the one paragraph, or under their own heading beside the
+    sides' paragraphs."""
+    sentences = tuple(f"{item['reason']}." for item in summary["unpaired"])
+    if not sentences:
+        return paragraphs
+    if len(paragraphs) == 1:
+        first = paragraphs[0]
+        return (Paragraph(first.heading, (*first.sentences, *sentences)),)
+    return (*paragraphs, Paragraph("Channels in no pair", sentences))
 
 
 def ratio_trend(reps: Sequence[RepRow], window: int) -> RatioTrend | None:
@@ -800,8 +816,10 @@ def _calibration_notes(recording: Recording, result: OfflineResult) -> list[str]
     guided = calibration.get("guided") if isinstance(calibration, Mapping) else None
     if isinstance(guided, Mapping):
         notes.extend(_guided_notes(guided))
+    cut_short = recording.metadata.get("complete") is False
+    said = "Recovered from a cut-short recording" if cut_short else "Left out on reading"
     for item in recording.metadata.get("recovered") or []:
-        notes.append(f"Recovered from a cut-short recording: {item}.")
+        notes.append(f"{said}: {item}.")
     return notes
 
 

@@ -1,5 +1,6 @@
 """The analysis summary's words about its levels: an MVC trial that was no maximal contraction
-(a rest stretch given as the MVC) is said, a real one is not."""
+(a rest stretch given as the MVC) is said, a real one is not; and about its channels: one in no
+glute/hamstring pair is said, with the reason."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 
 import emg
 from emg.analysis.summary import format_table
+from emg.block import Channel
 from emg.cli import main
+from emg.recording import Recording
 
 
 def _said(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
@@ -65,3 +68,49 @@ def test_the_band_shown_is_the_one_the_chain_used() -> None:
     summary = emg.analyze(emg.simulate(reps=3, seed=1)[0]).to_dict()
     assert summary["bandpass_hz"] == [20.0, 450.0]
     assert format_table(summary).splitlines()[1].startswith("band-pass 20-450 Hz, RMS 50 ms")
+
+
+def _without(recording: Recording, label: str) -> Recording:
+    keep = [i for i, c in enumerate(recording.channels) if c.label != label]
+    return Recording(
+        recording.data[:, keep], recording.sample_rate, tuple(recording.channels[i] for i in keep)
+    )
+
+
+def test_a_channel_without_a_partner_on_its_side_is_said() -> None:
+    """glute_left, hamstring_left and glute_right: the right glute was in no rep, and
+    nothing said so."""
+    both, _ = emg.simulate(reps=4, seed=1, sides=True)
+    summary = emg.analyze(_without(both, "hamstring_right")).to_dict()
+    reason = "glute_right has no hamstring channel on its side: it is in no rep"
+    assert summary["unpaired"] == [
+        {"label": "glute_right", "group": "glute", "side": "right", "reason": reason}
+    ]
+    assert [pair["side"] for pair in summary["pairs"]] == ["left"]
+    assert {rep["side"] for rep in summary["reps"]} == {"left"}
+    text = format_table(summary).splitlines()
+    assert text.count(reason) == 1
+    assert text[text.index(reason) - 1].startswith("hip-thrust: expected glute-first")
+    # both sides paired: nothing unpaired, nothing said
+    summary = emg.analyze(both).to_dict()
+    assert summary["unpaired"] == []
+    assert "in no rep" not in format_table(summary)
+
+
+def test_channels_in_no_pair_at_all_are_said_with_their_reasons() -> None:
+    both, _ = emg.simulate(reps=3, seed=1, sides=True)
+    names = {"glute_left": "glute", "hamstring_left": "hamstring_left"}
+    recording = _without(_without(both, "glute_right"), "hamstring_right")
+    recording = Recording(
+        recording.data,
+        recording.sample_rate,
+        tuple(Channel.from_name(names[c.label]) for c in recording.channels),
+    )
+    summary = emg.analyze(recording).to_dict()
+    assert summary["pairs"] == [] and summary["reps"] == []
+    text = format_table(summary)
+    assert (
+        "no glute/hamstring pair of channels: no reps, order or flag\n"
+        "glute names no side, and no hamstring channel is without one: it is in no rep\n"
+        "hamstring_left has no glute channel on its side: it is in no rep\n"
+    ) in text + "\n"

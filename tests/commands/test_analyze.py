@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,30 @@ def test_an_exercise_the_toolkit_does_not_know_is_one_line(
     assert capsys.readouterr().err == line and not (tmp_path / "r.html").exists()
     assert main(["analyze", str(folder), "--json", "--exercise", "squat"]) == 0
     assert json.loads(capsys.readouterr().out)["exercise"]["name"] == "squat"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "recordings" / "examples" / "hip-thrust-synthetic"
+
+
+def test_a_damaged_event_line_changes_no_number_of_the_analysis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A garbage line in events.jsonl of a complete session made analyze and report refuse
+    it; the events change no onset: the analysis is the whole session's, the line said once."""
+    folder = tmp_path / "session"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("bids"))
+    lines = (folder / "events.jsonl").read_text().splitlines()
+    (folder / "events.jsonl").write_text("\n".join([*lines[:6], "{garbage", *lines[6:]]) + "\n")
+    warning = f"emg: warning: {folder / 'events.jsonl'}: line 7 is not a JSON event: skipped\n"
+    capsys.readouterr()
+    assert main(["analyze", str(folder), "--json"]) == 0
+    damaged, said = capsys.readouterr()
+    assert said == warning
+    assert main(["analyze", str(EXAMPLE), "--json"]) == 0
+    whole = capsys.readouterr().out
+    assert json.loads(damaged) | {"file": ""} == json.loads(whole) | {"file": ""}
+    assert json.loads(damaged)["reps"]
+    assert main(["report", str(folder), "--out", str(tmp_path / "r.html")]) == 0
+    assert capsys.readouterr().err == warning
+    page = (tmp_path / "r.html").read_text()
+    assert "Left out on reading: " in page and "line 7 is not a JSON event: skipped." in page

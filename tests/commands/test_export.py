@@ -4,6 +4,8 @@ cannot store is named in the recording it comes from."""
 from __future__ import annotations
 
 import errno
+import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -270,3 +272,67 @@ def test_a_bdf_export_on_a_full_disk_says_so_naming_the_file(
         "-1, 4 kB free); nothing was replaced"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def _example_copy(tmp_path: Path, garbage_at: int | None = None, **meta: object) -> Path:
+    """A copy of the example session, ``garbage_at`` (1-based) a line of ``events.jsonl`` that
+    is not an event, ``session.json`` fields changed."""
+    folder = tmp_path / "session"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("bids"))
+    if garbage_at is not None:
+        lines = (folder / "events.jsonl").read_text().splitlines()
+        lines.insert(garbage_at - 1, "garbage {{{")
+        (folder / "events.jsonl").write_text("\n".join(lines) + "\n")
+    if meta:
+        described = json.loads((folder / "session.json").read_text()) | meta
+        (folder / "session.json").write_text(json.dumps(described))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("subject", "said"),
+    [
+        ("bad_subject!", "the recording's subject 'bad_subject!' is not a BIDS subject label"),
+        (["a"], 'the recording\'s subject is ["a"], not text: give a BIDS subject label'),
+        (True, "the recording's subject is true, not text: give a BIDS subject label"),
+    ],
+)
+def test_a_bad_subject_in_session_json_is_refused_naming_the_file_and_the_field(
+    subject: object, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was refused as "column 'subject': ..." without a file: which file, what column?"""
+    folder = _example_copy(tmp_path, subject=subject)
+    root = tmp_path / "ds"
+    capsys.readouterr()
+    assert main(["export", str(folder), "--to", "bids", str(root)]) == 2
+    line = _one_line(capsys)
+    assert line.startswith(f"emg: error: {folder / 'session.json'}: field 'subject': {said}")
+    assert line.endswith("(emg export --subject 01)")
+    assert not root.exists()
+    # the subject given instead is taken
+    assert main(["export", str(folder), "--to", "bids", str(root), "--subject", "07"]) == 0
+    assert (root / "sub-07" / "emg" / "sub-07_task-hipthrust_emg.bdf").is_file()
+
+
+@pytest.mark.parametrize("to", ["bids", "bdf", "csv"])
+def test_a_damaged_event_line_blocks_no_export_and_is_said_once(
+    to: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One garbage line in events.jsonl of a complete session made every export fail."""
+    folder = _example_copy(tmp_path, garbage_at=7)
+    out = {"bids": "ds", "bdf": "set.bdf", "csv": "set.csv"}[to]
+    capsys.readouterr()
+    assert main(["export", str(folder), "--to", to, str(tmp_path / out)]) == 0
+    assert capsys.readouterr().err == (
+        f"emg: warning: {folder / 'events.jsonl'}: line 7 is not a JSON event: skipped\n"
+    )
+    assert main(["export", str(EXAMPLE), "--to", to, str(tmp_path / "whole" / out)]) == 0
+    # the same events as the whole session's export: the line skipped, none of the others
+    events = {
+        "bids": "ds/sub-01/emg/sub-01_task-hipthrust_events.tsv",
+        "bdf": "set.bdf",
+        "csv": "set.events.csv",
+    }[to]
+    assert (tmp_path / events).read_bytes() == (tmp_path / "whole" / events).read_bytes()
+    if to != "csv":  # a CSV's events are beside it, not read back with it
+        assert len(emg.read(tmp_path / out).events) == len(emg.read(EXAMPLE).events) == 54

@@ -217,19 +217,6 @@ def native_metadata_unreadable(
 # --- loss events whose sample range is not whole samples ------------------------------------
 
 
-def native_loss_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
-    folder = session_copy(tmp_path)
-    events = folder / "events.jsonl"
-    lines = events.read_text().splitlines()
-    loss = {"time_s": 1.0, "kind": "loss", "channel": "glute", "data": {"start": "abc", "stop": 9}}
-    lines.insert(2, json.dumps(loss))
-    events.write_text("\n".join(lines) + "\n")
-    return folder, (
-        f"{events}, line 3: not a valid event (loss event field 'data.start' must be a whole "
-        "sample index, got 'abc')"
-    )
-
-
 def bids_loss_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     root = bids_copy(tmp_path)
     events = root / BIDS_EVENTS
@@ -297,7 +284,6 @@ CASES: dict[str, Callable[..., tuple[Path, str]]] = {
     "native samples unreadable": unreadable(session_copy, "samples.f32"),
     "native events unreadable": unreadable(session_copy, "events.jsonl"),
     "native metadata unreadable": native_metadata_unreadable,
-    "native loss start": native_loss_start,
     "bids loss start": bids_loss_start,
     "xdf srate 1e9": xdf_absurd_rate,
     "xdf NaN time stamp": xdf_nan_stamp,

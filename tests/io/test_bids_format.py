@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,13 @@ from emg.io.bids_format import (
     export_bids,
     read_bids,
 )
-from emg.io.edf_format import recording_events
+from emg.io.edf_format import recording_events, write_bdf
+from emg.io.open_recording import open_recording
 from emg.recording import Recording
 from emg.sources.synthetic import SynthConfig, generate_session
 
 STEM = "sub-07_ses-2_task-hipthrust_run-3"
+EXAMPLE = Path(__file__).resolve().parents[2] / "recordings" / "examples" / "hip-thrust-synthetic"
 
 
 @pytest.fixture(scope="module")
@@ -327,6 +330,38 @@ def test_a_recorded_subject_bids_does_not_allow_asks_for_one(
     with pytest.raises(EmgInputError, match=r"the recording's subject 'a_b'.*--subject"):
         export_bids(odd, tmp_path / "ds")
     assert export_bids(odd, tmp_path / "ds", subject="ab").parent.parent.name == "sub-ab"
+
+
+def test_a_recorded_subject_refused_names_the_file_and_the_field_it_was_read_from(
+    session: Recording, tmp_path: Path
+) -> None:
+    """A bad subject of a session's session.json was refused as "column 'subject'", naming
+    no file: it names the file the subject was read from, and its field."""
+    folder = tmp_path / "session"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("bids"))
+    meta = json.loads((folder / "session.json").read_text())
+    for subject, said in [
+        ("a_b", "the recording's subject 'a_b' is not a BIDS subject label (letters and digits"),
+        ({"id": 7}, 'the recording\'s subject is {"id": 7}, not text: give a BIDS subject'),
+    ]:
+        (folder / "session.json").write_text(json.dumps(meta | {"subject": subject}))
+        with pytest.raises(EmgInputError) as caught:
+            export_bids(open_recording(folder), tmp_path / "ds")
+        assert str(caught.value).startswith(f"{folder / 'session.json'}: field 'subject': {said}")
+        assert not (tmp_path / "ds").exists()
+    # a BDF file's subject is its patient code
+    odd = dataclasses.replace(session, metadata={**session.metadata, "subject": "MCH-0234"})
+    write_bdf(tmp_path / "odd.bdf", odd)
+    with pytest.raises(EmgInputError) as caught:
+        export_bids(open_recording(tmp_path / "odd.bdf"), tmp_path / "ds")
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'odd.bdf'}: field 'patient code': the recording's subject 'MCH-0234' is not"
+    )
+    # a whole number is its digits; none recorded is 01
+    (folder / "session.json").write_text(json.dumps(meta | {"subject": 7}))
+    assert export_bids(open_recording(folder), tmp_path / "ds").name.startswith("sub-7_")
+    (folder / "session.json").write_text(json.dumps(meta | {"subject": None}))
+    assert export_bids(open_recording(folder), tmp_path / "ds").name.startswith("sub-01_")
 
 
 def test_several_recordings_need_the_file(session: Recording, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -185,13 +186,6 @@ def _edit_meta(folder: Path, **changes: object) -> None:
         ),
         (lambda f: (f / SAMPLES_FILE).write_bytes(b""), "truncated", SAMPLES_FILE),
         (lambda f: (f / SAMPLES_FILE).unlink(), "missing", SAMPLES_FILE),
-        (
-            lambda f: (f / EVENTS_FILE).write_text(
-                '{"time_s": 1}\n{"time_s": 2, "kind": "mark"}\n'
-            ),
-            "not a valid event",
-            EVENTS_FILE,
-        ),
     ],
 )
 def test_bad_sessions_get_clear_errors(
@@ -372,3 +366,76 @@ def test_a_unit_that_is_not_a_voltage_is_refused_naming_the_channel(
         f"{folder / METADATA_FILE}: field '{field}' (channel '{label}'): unit {said} is not a "
         "voltage (expected uV, mV or V)"
     )
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "recordings" / "examples" / "hip-thrust-synthetic"
+
+
+def _example_with(tmp_path: Path, inserted: dict[int, str], **meta: object) -> Path:
+    """A copy of the example session (complete, 54 events) with ``inserted`` lines put into
+    ``events.jsonl`` at the given 1-based line numbers, and ``session.json`` fields changed."""
+    folder = tmp_path / "session"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("bids"))
+    lines = (folder / EVENTS_FILE).read_text().splitlines()
+    for number, text in sorted(inserted.items()):
+        lines.insert(number - 1, text)
+    (folder / EVENTS_FILE).write_text("\n".join(lines) + "\n")
+    if meta:
+        _edit_meta(folder, **meta)
+    return folder
+
+
+def test_a_damaged_event_line_is_skipped_the_other_events_kept_and_said_once(
+    tmp_path: Path,
+) -> None:
+    """A line of events.jsonl that is not an event (garbage, JSON that is no event, a loss
+    event whose range is not samples) made the whole complete session unreadable: no
+    analysis, no export. It is left out, the other events and the samples kept, and one line
+    names the file and the lines."""
+    before = read_session(EXAMPLE)
+    loss = {"time_s": 1.0, "kind": "loss", "channel": "glute", "data": {"start": "abc", "stop": 9}}
+    folder = _example_with(tmp_path, {7: "garbage {{{", 12: '{"time_s": 1}', 20: json.dumps(loss)})
+    told: list[str] = []
+    after = read_session(folder, notify=told.append)
+    note = f"{folder / EVENTS_FILE}: lines 7, 12 and 20 are not JSON events: skipped"
+    assert told == [note]
+    assert after.metadata["recovered"] == [note]
+    assert after.metadata["complete"] is True
+    assert [e.to_dict() for e in after.events] == [e.to_dict() for e in before.events]
+    np.testing.assert_array_equal(after.data, before.data)
+    np.testing.assert_array_equal(after.lost, before.lost)
+    # through open_recording (what every command reads with): the same, said once
+    told.clear()
+    assert open_recording(folder, notify=told.append).metadata["recovered"] == [note]
+    assert told == [note]
+
+
+def test_one_damaged_event_line_is_named_alone_and_many_are_counted(tmp_path: Path) -> None:
+    one = _example_with(tmp_path / "one", {7: "garbage {{{"})
+    told: list[str] = []
+    read_session(one, notify=told.append)
+    assert told == [f"{one / EVENTS_FILE}: line 7 is not a JSON event: skipped"]
+    many = _example_with(tmp_path / "many", {n: "\xff not an event" for n in range(2, 10)})
+    assert read_session(many).metadata["recovered"] == [
+        f"{many / EVENTS_FILE}: lines 2, 3, 4, 5, 6 and 3 more are not JSON events: skipped"
+    ]
+
+
+def test_a_cut_short_session_still_leaves_its_partly_written_last_line_out_as_before(
+    tmp_path: Path,
+) -> None:
+    """The last line of a session cut short (a crash mid-write) is left out as it was; a
+    damaged line before it is skipped and said."""
+    folder = _example_with(tmp_path, {7: "garbage {{{"}, status="recording")
+    with (folder / EVENTS_FILE).open("a") as handle:
+        handle.write('{"time_s": 28.0, "kind": "ma')
+    told: list[str] = []
+    back = read_session(folder, notify=told.append)
+    skipped = f"{folder / EVENTS_FILE}: line 7 is not a JSON event: skipped"
+    assert told == [skipped]
+    assert back.metadata["complete"] is False
+    assert back.metadata["recovered"] == [
+        "a partly written last event line was left out",
+        skipped,
+    ]
+    assert len(back.events) == len(read_session(EXAMPLE).events)

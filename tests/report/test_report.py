@@ -21,6 +21,7 @@ from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.settings import settings_to_dict
 from emg.analysis.signal_quality import check_signal_quality
 from emg.analysis.summary import summarize
+from emg.block import Channel
 from emg.commands import report
 from emg.commands.options import analysis_config
 from emg.dsp.chain import ChainConfig
@@ -320,7 +321,7 @@ def test_a_long_set_gives_its_first_and_last_reps_a_panel_and_says_so() -> None:
     last 24) and its caption says so, while the lead figure and the table keep every rep."""
     session = generate_session(SynthConfig(reps=60, seed=3))
     recording = session.recording
-    result = analyze_recording(recording, AnalysisConfig(), keep_envelope=True)
+    result = analyze_recording(recording, AnalysisConfig())
     summary = summarize(result, recording)
     assert len(summary["reps"]) == 60
     figures = {
@@ -383,3 +384,28 @@ def test_the_settings_shown_are_the_band_the_chain_used(tmp_path: Path) -> None:
         "Mains notch at 50 Hz and its harmonics up to 900 Hz;"
     )
     assert content.summary["bandpass_hz"] == [20.0, 900.0]
+
+
+def test_the_summary_says_a_channel_in_no_pair_is_in_no_rep() -> None:
+    """glute_left, hamstring_left and glute_right: the right glute was in no rep, and the
+    report did not say so."""
+    both = generate_session(SynthConfig(reps=4, seed=1, sides=True)).recording
+    keep = [i for i, c in enumerate(both.channels) if c.label != "hamstring_right"]
+    three = Recording(both.data[:, keep], both.sample_rate, tuple(both.channels[i] for i in keep))
+    content = build_content(three, analyze_recording(three, AnalysisConfig()))
+    sentence = "glute_right has no hamstring channel on its side: it is in no rep."
+    (paragraph,) = content.paragraphs
+    assert paragraph.heading == "" and paragraph.sentences[-1] == sentence
+    # beside two sides' paragraphs, under a heading of its own; none when every channel pairs
+    extra = (*both.channels, Channel.from_name("glute"))
+    five = Recording(np.column_stack([both.data, both.data[:, 0]]), both.sample_rate, extra)
+    content = build_content(five, analyze_recording(five, AnalysisConfig()))
+    assert [(p.heading, p.sentences[-1]) for p in content.paragraphs[2:]] == [
+        (
+            "Channels in no pair",
+            "glute names no side, and no hamstring channel is without one: it is in no rep.",
+        )
+    ]
+    assert [p.heading for p in content.paragraphs[:2]] == ["Left side", "Right side"]
+    whole = build_content(both, analyze_recording(both, AnalysisConfig()))
+    assert not any("in no rep" in s for p in whole.paragraphs for s in p.sentences)
