@@ -929,7 +929,7 @@ def test_the_analysis_written_beside_the_recording_is_not_read_as_its_sidecar(
     assert_one_line(
         status,
         err,
-        f"{beside}, line 2: taken for the sidecar of x.csv (same name, .json), but not valid "
+        f"{beside}, line 2: taken for the sidecar of x.csv (same name), but not valid "
         "JSON (Expecting value); correct it, or move it away if it is not x.csv's sidecar",
     )
     assert status == 2

@@ -306,7 +306,7 @@ def test_export_csv_and_analyze_with_channel_overrides(
     assert len(reps) and reps["rep"].tolist() == list(range(1, len(reps) + 1))
     assert reps["order"].isin(["glute-first", "hamstring-first", "simultaneous"]).all()
     assert reps["lead_ms"].notna().all() and reps["ratio"].notna().all()
-    sidecar = json.loads((tmp_path / "set.json").read_text())
+    sidecar = json.loads((tmp_path / "set.emg.json").read_text())
     assert sidecar["SamplingFrequency"] == 2000.0
     assert sidecar["Columns"]["glute"]["Units"] == "uV"
     time = pd.read_csv(out)["time"].to_numpy()

@@ -93,7 +93,8 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
         "baseline": {
             label: (
                 {"mean_uv": round(float(last.mean[i]), 4), "sd_uv": round(float(last.std[i]), 4)}
-                if last is not None
+                # none for a channel never recorded (lost or stuck throughout): JSON has no NaN
+                if last is not None and np.isfinite(last.mean[i]) and np.isfinite(last.std[i])
                 else None
             )
             for i, label in enumerate(labels)

@@ -22,9 +22,9 @@ def add_parser(commands: Any) -> None:
         help="export a recording to BIDS-EMG, BDF+ or CSV",
         description=f"Export a recording ({READABLE}) for other tools: a BIDS-EMG dataset "
         "(BDF+ with _emg.json, _channels.tsv and _events.tsv sidecars), one BDF+ file with "
-        "the events as annotations (EDFbrowser, MNE) and the analysis settings in OUT.json, "
+        "the events as annotations (EDFbrowser, MNE) and the analysis settings in OUT.emg.json, "
         "or CSV (time, channels in microvolts, loss columns) with the events in "
-        "OUT.events.csv and the settings in OUT.json.",
+        "OUT.events.csv and the settings in OUT.emg.json.",
     )
     export.add_argument("input", type=input_path, metavar="SESSION")
     export.add_argument("--to", choices=["bids", "bdf", "csv"], required=True)

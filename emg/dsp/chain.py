@@ -437,12 +437,10 @@ class SignalChain:
         """
         start = self._position
         self._position += len(x)
-        # a channel that stopped changing is not recorded (samples lost in transit, zero-filled,
-        # are lost, not stuck)
-        stuck = self._stuck.process(x)
-        if stuck is not None and lost is not None:
-            stuck &= ~lost
-            stuck = stuck if stuck.any() else None
+        # a channel that stopped changing is not recorded; samples lost in transit (zero-filled)
+        # are lost, not stuck, and end a run: the zeros they arrive as are no value received
+        received = x if lost is None or not lost.any() else np.where(lost, np.nan, x)
+        stuck = self._stuck.process(received)
         if stuck is not None:
             lost = stuck if lost is None else lost | stuck
         # one sample-major float64 copy, filtered in place; every stage works on it as is

@@ -3,7 +3,7 @@
 Channel columns are named by muscle (``glute``, ``hamstring``, ... optionally with ``_left`` or
 ``_right``). Optional loss columns, ``lost`` (all channels) or ``<channel>_lost``, hold 1 where a
 sample was lost in transit and filled. A JSON sidecar beside the file (``set.csv`` ->
-``set.json``, as ``emg export`` writes it) describes the columns and may carry the analysis
+``set.emg.json``, as ``emg export`` writes it) describes the columns and may carry the analysis
 settings the session was recorded with, which are then the recording's (see
 :mod:`emg.io.recording_sidecar`).
 """

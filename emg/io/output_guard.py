@@ -178,7 +178,10 @@ def staged_folder(out: Path) -> Iterator[Path]:
     if out.exists() and not out.is_dir():
         raise EmgInputError("is a file; expected a folder to write into", source=str(out))
     made = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputNotWritten(describe_write_error(error, out), source=str(out)) from None
     try:
         # inside the folder itself, so that the moves stay on its file system (a dataset on
         # a mounted drive, or reached through a link, is on another than its parent)

@@ -1,10 +1,13 @@
-"""The JSON sidecar beside a recording file (``set.csv`` or ``set.bdf`` -> ``set.json``).
+"""The JSON sidecar beside a recording file (``set.csv`` or ``set.bdf`` -> ``set.emg.json``).
 
 ``emg export`` writes one beside a CSV file (its sample rate, columns and events file) and
 beside a BDF file (its sample rate); each carries the analysis settings the session was
 recorded with (``EmgAnalysisSettings``), which are then the recording's when it is read
-again, as a BIDS dataset's ``_emg.json`` carries them. A JSON file there that is no sidecar
-(``emg analyze set.csv --json > set.json`` writes the analysis there) is left alone.
+again, as a BIDS dataset's ``_emg.json`` carries them. Its name is one nobody writes an
+analysis to: exports before this one put it at ``set.json``, which ``emg analyze set.csv
+--json > set.json`` emptied, settings and all. A ``set.json`` is still read when there is no
+``set.emg.json``, if it is a sidecar: one that is not (the analysis that command writes) is
+left alone.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def read_sidecar(path: str | Path, sample_rate: float | None = None) -> dict[str
     """The metadata a recording's JSON sidecar (:func:`write_sidecar`) gives it.
 
     The JSON file beside the recording is taken for its sidecar only if it is one: an empty
-    file (``emg analyze set.csv --json > set.json`` creates it before the analysis runs), a
+    file (``emg analyze set.csv --json > set.json`` creates one before the analysis runs), a
     JSON value that is not an object, or an object with none of :data:`SIDECAR_FIELDS` (the
     analysis summary that command writes) is some other file, and is left alone.
 
@@ -59,16 +62,17 @@ def read_sidecar(path: str | Path, sample_rate: float | None = None) -> dict[str
         recording it was taken for), or naming its field ``SamplingFrequency`` when that is
         not a rate or not the recording's (within :data:`SIDECAR_RATE_TOLERANCE`).
     """
-    content = _sidecar_content(path)
-    if content is None:
+    found = _sidecar_content(path)
+    if found is None:
         return {}
+    sidecar, content = found
     if sample_rate is not None:
-        _check_sidecar_rate(content.get("SamplingFrequency"), sample_rate, sidecar_path(path), path)
+        _check_sidecar_rate(content.get("SamplingFrequency"), sample_rate, sidecar, path)
     if SETTINGS_KEY not in content:
         return {}
     return {
         "analysis": content[SETTINGS_KEY],
-        "settings_file": str(sidecar_path(path)),
+        "settings_file": str(sidecar),
         "settings_key": SETTINGS_KEY,
     }
 
@@ -79,9 +83,10 @@ def read_sidecar(path: str | Path, sample_rate: float | None = None) -> dict[str
 SIDECAR_FIELDS = ("SamplingFrequency", "Columns", "Events", SETTINGS_KEY)
 
 
-def _sidecar_content(path: str | Path) -> dict[str, Any] | None:
-    """The sidecar of the recording ``path`` as a JSON object; None when there is no JSON
-    file beside it or that file is not a sidecar (see :func:`read_sidecar`).
+def _sidecar_content(path: str | Path) -> tuple[Path, dict[str, Any]] | None:
+    """The sidecar of the recording ``path`` and its content, a JSON object
+    (:func:`sidecar_path`, else the earlier exports' :func:`legacy_sidecar_path`); None when
+    there is no JSON file beside it or that file is not a sidecar (see :func:`read_sidecar`).
 
     Raises
     ------
@@ -89,6 +94,8 @@ def _sidecar_content(path: str | Path) -> dict[str, Any] | None:
         Naming the file, for one that cannot be read or is not valid JSON.
     """
     sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        sidecar = legacy_sidecar_path(path)
     if not sidecar.is_file():
         return None
     try:
@@ -101,7 +108,7 @@ def _sidecar_content(path: str | Path) -> dict[str, Any] | None:
         raise _not_read(sidecar, path, error.detail, error.line) from None
     if not isinstance(content, dict) or not any(key in content for key in SIDECAR_FIELDS):
         return None
-    return content
+    return sidecar, content
 
 
 def _not_read(
@@ -111,8 +118,8 @@ def _not_read(
     read."""
     name = Path(recording).name
     return EmgInputError(
-        f"taken for the sidecar of {name} (same name, .json), but {reason}; correct it, or "
-        f"move it away if it is not {name}'s sidecar",
+        f"taken for the sidecar of {name} (same name), but {reason}; correct it, or move it "
+        f"away if it is not {name}'s sidecar",
         source=str(sidecar),
         line=line,
     )
@@ -143,7 +150,12 @@ def _check_sidecar_rate(
 
 
 def sidecar_path(path: str | Path) -> Path:
-    """``set.csv`` -> ``set.json``; ``set.bdf`` -> ``set.json``."""
+    """``set.csv`` -> ``set.emg.json``; ``set.bdf`` -> ``set.emg.json``."""
+    return Path(path).with_suffix(".emg.json")
+
+
+def legacy_sidecar_path(path: str | Path) -> Path:
+    """Where exports before :func:`sidecar_path` put the sidecar: ``set.csv`` -> ``set.json``."""
     return Path(path).with_suffix(".json")
 
 

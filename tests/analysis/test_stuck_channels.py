@@ -117,3 +117,15 @@ def test_the_table_and_the_report_say_where_a_channel_was_stuck() -> None:
         "stuck" in note
         for note in build_content(recording, emg.analyze(recording).result).signal_notes
     )
+
+
+def test_a_channel_stuck_throughout_has_no_rest_level_and_valid_json() -> None:
+    recording, _ = _set(80.0)
+    unplugged = _stuck(recording, 0, 0.0, recording.duration_s + 1, 0.0)
+    analysis = emg.analyze(unplugged)
+    text = analysis._json  # what emg analyze --json prints
+    assert "NaN" not in text
+    summary = analysis.to_dict()
+    assert summary["baseline"]["glute"] is None and summary["baseline"]["hamstring"] is not None
+    assert "glute: 0 bursts; no baseline" in format_table(summary)
+    assert summary["stuck"]["glute"] == [[0.0, round(recording.duration_s, 4)]]

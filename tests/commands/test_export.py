@@ -225,7 +225,7 @@ def test_a_bids_export_of_a_recording_the_dataset_holds_is_refused_unless_overwr
 def test_a_csv_export_keeps_what_its_side_files_would_replace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A CSV export writes OUT.events.csv and OUT.json beside OUT.csv: a recording named like
+    """A CSV export writes OUT.events.csv and OUT.emg.json beside OUT.csv: a recording named like
     one of them was replaced without a word (and the one read, so destroyed)."""
     recording = tmp_path / "t.events.csv"
     assert main(["synth", str(recording), "--reps", "2"]) == 0
@@ -236,7 +236,7 @@ def test_a_csv_export_keeps_what_its_side_files_would_replace(
         f"emg: error: {recording}: would replace the recording it is made from"
     )
     assert recording.read_bytes() == kept and not (tmp_path / "t.csv").exists()
-    notes = tmp_path / "u.json"
+    notes = tmp_path / "u.emg.json"
     notes.write_text("{}")
     assert main(["export", "--to", "csv", str(recording), str(tmp_path / "u.csv")]) == 2
     assert _one_line(capsys) == (

@@ -34,14 +34,31 @@ def test_samples_are_marked_from_the_runs_nth_sample_on() -> None:
         StuckRunMarker(1, 1)
 
 
-def test_the_run_length_is_in_time_but_never_below_twenty_samples() -> None:
-    assert [stuck_run_samples(fs) for fs in (200.0, 250.0, 1000.0, 2000.0, 10000.0)] == [
-        20,
-        20,
-        50,
-        100,
-        500,
-    ]
+def test_the_run_length_is_in_time_but_never_below_forty_samples() -> None:
+    rates = (200.0, 250.0, 500.0, 1000.0, 2000.0, 10000.0)
+    assert [stuck_run_samples(fs) for fs in rates] == [40, 40, 40, 50, 100, 500]
+
+
+def test_a_coarse_sensor_at_rest_is_not_called_stuck() -> None:
+    # an 8-bit sensor at 200 Hz whose rest noise is half a count (rounded): runs of the same
+    # value are common, none as long as a stuck run
+    x = np.round(np.random.default_rng(0).normal(0.0, 0.5, 200 * 3600))
+    assert stuck_runs(x, stuck_run_samples(200.0)) == []
+    assert len(stuck_runs(x, 20)) > 50
+
+
+def test_a_dropout_ends_a_run() -> None:
+    # 20 zeros received, 8 lost in transit (zero-filled), 20 more zeros: no run of 40, so
+    # nothing stuck, however long the zeros look
+    x = np.random.default_rng(2).normal(0, 5, (400, 1))
+    x[100:148] = 0.0
+    lost = np.zeros(x.shape, bool)
+    lost[120:128] = True
+    x[200:260] = 0.0
+    lost[220:260] = True  # a dropout right after 20 received zeros
+    out = SignalChain(ChainConfig(), 200.0, 1).process_array(x, lost)
+    assert out.stuck is None
+    np.testing.assert_array_equal(out.lost, lost)
 
 
 @settings(max_examples=60, deadline=None)

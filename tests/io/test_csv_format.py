@@ -97,11 +97,11 @@ def test_the_sidecar_carries_the_analysis_settings(tmp_path: Path) -> None:
     with pytest.raises(EmgInputError) as caught:
         recorded_settings(read_emg_csv(path))
     message = str(caught.value)
-    assert "set.json" in message and "EmgAnalysisSettings.chain.hold_s" in message
+    assert "set.emg.json" in message and "EmgAnalysisSettings.chain.hold_s" in message
     assert "\n" not in message
     # a sidecar that is not JSON is named too; one without settings gives none
     sidecar.write_text("{ not json")
-    with pytest.raises(EmgInputError, match=r"set\.json.*not valid JSON"):
+    with pytest.raises(EmgInputError, match=r"set\.emg\.json.*not valid JSON"):
         read_emg_csv(path)
     sidecar.write_text(json.dumps({"SamplingFrequency": 2000}))
     assert recorded_settings(read_emg_csv(path)) is None
@@ -183,8 +183,17 @@ def test_a_json_file_beside_the_recording_that_is_no_sidecar_is_left_alone(
         beside.write_text(text)
         assert read_sidecar(path, 2000.0) == {}
         assert read_emg_csv(path).sample_rate == 2000.0
-    # what write_csv_sidecar writes is a sidecar: each of its fields makes one
-    assert set(json.loads(write_csv_sidecar(path, recording).read_text())) <= set(SIDECAR_FIELDS)
+    # what write_csv_sidecar writes is a sidecar: each of its fields makes one; an export's
+    # sidecar has a name of its own, so the analysis written to x.json leaves it alone
+    recording.metadata["analysis"] = {"exercise": {"name": "squat"}}
+    sidecar = write_csv_sidecar(path, recording)
+    assert sidecar.name == "x.emg.json"
+    assert set(json.loads(sidecar.read_text())) <= set(SIDECAR_FIELDS)
+    for text in ("", json.dumps(summary)):
+        beside.write_text(text)
+        assert read_sidecar(path, 2000.0)["analysis"] == {"exercise": {"name": "squat"}}
+    # an earlier export's sidecar at x.json is read when there is no x.emg.json
+    sidecar.unlink()
     beside.write_text(json.dumps({"Columns": {}, "reps": []}))
     assert read_sidecar(path, 2000.0) == {}  # read (rate not stated), no settings
     beside.write_text(json.dumps({"Events": "x.events.csv", "SamplingFrequency": 1000}))
@@ -197,12 +206,12 @@ def test_a_json_file_beside_the_recording_that_is_no_sidecar_is_left_alone(
     [
         (
             b'{"reps": [1,\n',
-            "{sidecar}, line 2: taken for the sidecar of x.csv (same name, .json), but not valid "
+            "{sidecar}, line 2: taken for the sidecar of x.csv (same name), but not valid "
             "JSON (Expecting value); correct it, or move it away if it is not x.csv's sidecar",
         ),
         (
             b"\xff\xfe{",
-            "{sidecar}: taken for the sidecar of x.csv (same name, .json), but cannot read: "
+            "{sidecar}: taken for the sidecar of x.csv (same name), but cannot read: "
             "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte; correct it",
         ),
     ],

@@ -169,9 +169,9 @@ def test_anonymised_export_names_nobody(tmp_path: Path) -> None:
         assert main(["export", str(native), str(out), "--to", kind, "--anonymise"]) == 0
         files = [out] if out.is_file() else [p for p in out.rglob("*") if p.is_file()]
         if kind == "csv":
-            files += [tmp_path / "x.json", tmp_path / "x.events.csv"]
+            files += [tmp_path / "x.emg.json", tmp_path / "x.events.csv"]
         if kind == "bdf":
-            files.append(tmp_path / "y.json")
+            files.append(tmp_path / "y.emg.json")
         text = b"".join(p.read_bytes() for p in files)
         assert b"Quixby" not in text and b"zquixby" not in text and b"AA:BB" not in text
         assert meta["started_at"][:10].encode() not in text
@@ -190,7 +190,9 @@ def test_a_bdf_export_carries_the_settings_in_its_sidecar(
     out = tmp_path / "set.bdf"
     assert main(["export", str(EXAMPLE), str(out), "--to", "bdf"]) == 0
     said = capsys.readouterr().out
-    assert said.strip().endswith(f"and {tmp_path / 'set.json'} (sample rate, analysis settings)")
+    assert said.strip().endswith(
+        f"and {tmp_path / 'set.emg.json'} (sample rate, analysis settings)"
+    )
     native = emg.analyze(EXAMPLE)
     exported = emg.analyze(out)
     assert exported.settings == native.settings
@@ -200,5 +202,5 @@ def test_a_bdf_export_carries_the_settings_in_its_sidecar(
     out.unlink()
     assert main(["export", str(EXAMPLE), str(tmp_path / "set"), "--to", "bdf"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"emg: error: {tmp_path / 'set.json'}: exists already")
+    assert err.startswith(f"emg: error: {tmp_path / 'set.emg.json'}: exists already")
     assert not out.exists()

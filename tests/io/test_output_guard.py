@@ -184,3 +184,18 @@ def test_a_file_where_the_folder_should_be_is_named(tmp_path: Path) -> None:
         with staged_folder(out):
             pass
     assert out.read_text() == "not a folder"
+
+
+def test_a_folder_that_cannot_be_made_is_one_output_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def full(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(OutputNotWritten) as caught, staged_folder(tmp_path / "bids"):
+        pass
+    assert caught.value.source == str(tmp_path / "bids")
+    assert caught.value.reason.startswith("the disk is full (No space left on device")
