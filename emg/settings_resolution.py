@@ -28,7 +28,12 @@ from emg.analysis.normalisation import MIN_MVC_UV, Normalisation
 from emg.analysis.offline import check_recording, mains_choice, resolve_mains
 from emg.analysis.pipeline import AnalysisConfig, check_part_values
 from emg.analysis.reps import RepConfig
-from emg.analysis.settings import recorded_exercise, recorded_settings, settings_source
+from emg.analysis.settings import (
+    recorded_exercise,
+    recorded_settings,
+    settings_source,
+    settings_to_dict,
+)
 from emg.dsp.chain import ChainConfig
 from emg.dsp.chain_limits import SettingError
 from emg.dsp.onset import EDGE_REFINEMENTS
@@ -223,6 +228,33 @@ def resolve_settings(
             normalisation(given.mvc, recording, chain) if given.mvc else base.normalisation
         ),
     )
+
+
+def with_settings_to_export(recording: Recording) -> Recording:
+    """The recording as an export of it is to carry it: a session whose settings keep no
+    exercise (a ``session.json`` without ``analysis``, or without its exercise) gets the
+    settings it is analysed with, resolved as :func:`resolve_settings` resolves them, so that
+    the export (its sidecar) is analysed as the session is. Others as they are, and so is a
+    session that cannot be analysed (too short): the export still carries its samples.
+
+    Parameters
+    ----------
+    recording
+        As read.
+
+    Returns
+    -------
+    Recording
+        ``recording``, or a copy whose ``metadata["analysis"]`` are those settings.
+    """
+    if recorded_exercise(recording) is None:
+        return recording
+    try:
+        config = resolve_settings(recording)
+    except (EmgInputError, SettingError):
+        return recording
+    metadata = {**recording.metadata, "analysis": settings_to_dict(config)}
+    return dataclasses.replace(recording, metadata=metadata)
 
 
 def _with_recorded_exercise(given: SettingOverrides, recording: Recording) -> SettingOverrides:

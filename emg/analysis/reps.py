@@ -471,7 +471,7 @@ class RepTracker:
                 return
             if (
                 off is not None
-                and onset.index - off <= self._s(self.config.merge_gap_s)
+                and self._seen_dip(group, off, onset.index) <= self._s(self.config.merge_gap_s)
                 and (any(self._active[g] for g in GROUPS if g != group))
             ):
                 rep.offsets[group] = None  # a dip inside the rep, not a new rep
@@ -648,6 +648,13 @@ class RepTracker:
             unrecorded |= index - last <= self._guard
         recorded: npt.NDArray[np.bool_] = ~unrecorded[max(lo, 0) - start :]
         return recorded
+
+    def _seen_dip(self, group: str, off: int, on: int) -> int:
+        """Samples of ``group``'s dip from ``off`` to ``on`` in which it was recorded: a
+        stretch lost or stuck inside a burst is no dip of the muscle, and the burst goes on
+        after it in the same rep."""
+        lost = self._lost.slice(max(off, 0), on)[:, GROUPS.index(group)]
+        return on - off - int(np.count_nonzero(lost))
 
     def _stuck_in(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s channel was stuck anywhere in ``lo .. hi`` (as far as known)."""

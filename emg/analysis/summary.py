@@ -239,14 +239,17 @@ def onset_notes(row: Mapping[str, Any]) -> list[str]:
 
 
 def rep_summary(rep: Rep, fs: float) -> RepRow:
-    """One rep as plain data; times in seconds, lead in ms, levels in the rep's unit."""
+    """One rep as plain data; times in seconds, lead in ms, levels in the rep's unit. A
+    muscle not recorded in the rep (lost, stuck or flat where its onset was looked for) has no
+    onset: what was detected there is where its signal came back, not where it switched on."""
+    seen = {g: rep.onsets[g] if g not in rep.unrecorded else None for g in rep.onsets}
     return {
         "index": rep.index,
         "side": rep.side,
         "start_s": _time(rep.start, fs),
         "end_s": _seconds(rep.end, fs),
-        "glute_onset_s": _seconds(rep.onsets["glute"], fs),
-        "hamstring_onset_s": _seconds(rep.onsets["hamstring"], fs),
+        "glute_onset_s": _seconds(seen["glute"], fs),
+        "hamstring_onset_s": _seconds(seen["hamstring"], fs),
         "glute_offset_s": _seconds(rep.offsets["glute"], fs),
         "hamstring_offset_s": _seconds(rep.offsets["hamstring"], fs),
         "lead_ms": _round(rep.lead_ms, 1),

@@ -13,6 +13,7 @@ from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, staged, staged_folder
 from emg.io.recording_sidecar import sidecar_path, write_sidecar
+from emg.settings_resolution import with_settings_to_export
 
 
 def add_parser(commands: Any) -> None:
@@ -107,7 +108,8 @@ def run_export(args: argparse.Namespace) -> int:
             bids_label(args.subject, "subject", "--subject")
         if args.task is not None and args.to == "bids":
             bids_label(args.task, "task", "--task")
-    recording = read_input(args.input, args.channel, args.stream)
+    # what it is analysed as travels with it (a session.json without its settings' exercise)
+    recording = with_settings_to_export(read_input(args.input, args.channel, args.stream))
     if args.anonymise:
         from emg.io.anonymise import anonymised
 

@@ -216,7 +216,17 @@ def run_replay(args: argparse.Namespace) -> int:
             if check
             else "differs from the recorded run (other settings, or a different version)"
         )
+    elif _altered(recording):
+        print(f"not compared with the recorded run: on reading, {_altered(recording)[0]}")
     return 0
+
+
+def _altered(recording: Recording) -> list[str]:
+    """What reading left out of or changed in a complete session (a damaged event line,
+    samples beyond any amplifier's range): the recorded run saw something else."""
+    notes = recording.metadata.get("recovered") or []
+    complete = recording.metadata.get("complete") is not False
+    return [str(note) for note in notes] if complete else []
 
 
 def _check_against_recorded(
@@ -224,6 +234,6 @@ def _check_against_recorded(
 ) -> bool | None:
     recorded = outcome(recording.events)
     cut_short = recording.metadata.get("complete") is False or "cut_short" in recording.metadata
-    if not recorded or cut_short or stopped_by != "end of source":
+    if not recorded or cut_short or stopped_by != "end of source" or _altered(recording):
         return None
     return outcome(events) == recorded

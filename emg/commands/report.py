@@ -142,6 +142,10 @@ def run_report(args: argparse.Namespace) -> int:
     check_new_output(out, args.overwrite)
     if args.png is not None:
         check_output_path(args.png, reads=args.input)
+        if args.png.exists() and not args.png.is_dir():  # refused before anything is written
+            raise EmgInputError(
+                "cannot create the PNG folder: a file has that name", source=str(args.png)
+            )
     if not out.parent.is_dir():
         raise EmgInputError("cannot write the report: no such folder", source=str(out))
     recording = read_input(args.input, args.channel, args.stream)
@@ -155,15 +159,16 @@ def run_report(args: argparse.Namespace) -> int:
     for path in pngs:  # all refused before any is written
         check_new_output(path, args.overwrite)
     page = render_html(content, figures)
-    _write(out, page.encode("utf-8"))
-    print(f"wrote {out} ({len(content.summary['reps'])} reps, {len(figures)} figures)")
-    if args.png is not None:
+    if args.png is not None:  # made before the report is written: a refusal leaves nothing
         try:
             args.png.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise EmgInputError(
                 f"cannot create the PNG folder: {error.strerror or error}", source=str(args.png)
             ) from None
+    _write(out, page.encode("utf-8"))
+    print(f"wrote {out} ({len(content.summary['reps'])} reps, {len(figures)} figures)")
+    if args.png is not None:
         for path, figure in zip(pngs, figures, strict=True):
             _write(path, figure.png)
         print(f"wrote {len(figures)} PNGs to {args.png}")

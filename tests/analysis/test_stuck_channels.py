@@ -55,6 +55,9 @@ def test_a_glute_stuck_over_hamstring_first_reps_calls_none_of_them_glute_first(
     assert len(judged) >= 10 - len(inside) - (1 if value == "rail" else 0)
     unjudged = [r for r in reps if r["order"] is None]
     assert unjudged and all(r["no_signal"] == ["glute"] for r in unjudged)
+    # what was detected there is where the signal came back, not an onset: none is given
+    assert all(r["glute_onset_s"] is None for r in unjudged)
+    assert all(r["hamstring_onset_s"] is not None for r in unjudged)
     stuck = analysis.to_dict()["stuck"]
     assert stuck["hamstring"] == []
     [[start, stop]] = stuck["glute"]
@@ -129,3 +132,20 @@ def test_a_channel_stuck_throughout_has_no_rest_level_and_valid_json() -> None:
     assert summary["baseline"]["glute"] is None and summary["baseline"]["hamstring"] is not None
     assert "glute: 0 bursts; no baseline" in format_table(summary)
     assert summary["stuck"]["glute"] == [[0.0, round(recording.duration_s, 4)]]
+
+
+@pytest.mark.parametrize(
+    ("channel", "after_s", "length_s"), [(0, 0.3, 0.5), (1, 0.5, 0.5), (1, 0.2, 1.0)]
+)
+def test_a_channel_stuck_inside_a_rep_leaves_one_rep(
+    channel: int, after_s: float, length_s: float
+) -> None:
+    # stuck after both onsets, while the other muscle is still on: the burst that comes back
+    # after the stretch is the same rep, not a new one "already active"
+    recording, truth = emg.simulate(reps=6, lead_ms=80.0, seed=3)
+    start = truth["reps"][2]["glute_onset_s"] + after_s
+    value = -40.0 if channel == 0 else 0.0
+    summary = emg.analyze(_stuck(recording, channel, start, start + length_s, value)).to_dict()
+    assert len(summary["reps"]) == 6
+    assert not any(r["already_active"] for r in summary["reps"])
+    assert [r["order"] for r in summary["reps"]].count("glute-first") >= 5

@@ -336,3 +336,30 @@ def test_a_damaged_event_line_blocks_no_export_and_is_said_once(
     assert (tmp_path / events).read_bytes() == (tmp_path / "whole" / events).read_bytes()
     if to != "csv":  # a CSV's events are beside it, not read back with it
         assert len(emg.read(tmp_path / out).events) == len(emg.read(EXAMPLE).events) == 54
+
+
+@pytest.mark.parametrize("kind", ["csv", "bdf", "bids"])
+def test_a_session_without_its_settings_exports_what_it_is_analysed_as(
+    kind: str, tmp_path: Path
+) -> None:
+    # session.json names the exercise but keeps no analysis settings: analysed as a prone hip
+    # extension (hamstrings first is normal), and so is the export, not as a hip thrust
+    import json
+    import shutil
+
+    import emg
+
+    session = tmp_path / "session"
+    shutil.copytree(EXAMPLE, session, ignore=shutil.ignore_patterns("bids"))
+    meta = json.loads((session / "session.json").read_text())
+    meta["exercise"] = "prone-hip-extension"
+    del meta["analysis"]
+    (session / "session.json").write_text(json.dumps(meta))
+    out = tmp_path / {"csv": "x.csv", "bdf": "x.bdf", "bids": "ds"}[kind]
+    assert main(["export", str(session), str(out), "--to", kind]) == 0
+    recorded, exported = emg.analyze(session).to_dict(), emg.analyze(out).to_dict()
+    assert recorded["exercise"]["name"] == exported["exercise"]["name"] == "prone-hip-extension"
+    assert exported["reps"] == recorded["reps"]
+    assert (
+        exported["flags"] == recorded["flags"] and exported["cramp_risk"] == recorded["cramp_risk"]
+    )

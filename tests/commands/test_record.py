@@ -79,3 +79,26 @@ def test_a_session_without_settings_replays_as_the_exercise_it_names(
         f"emg: error: {folder / 'session.json'}: exercise 'bench-press' is not one the toolkit "
         "knows (hip-thrust, prone-hip-extension, squat, custom)\n"
     )
+
+
+def test_a_replay_of_a_session_with_a_damaged_event_line_is_not_called_different(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "recordings" / "examples"
+    session = tmp_path / "session"
+    shutil.copytree(example / "hip-thrust-synthetic", session)
+    assert main(["replay", str(session), "--speed", "max", "--headless"]) == 0
+    assert "same reps, orders, ratios and flags as the recorded run" in capsys.readouterr().out
+    events = session / "events.jsonl"
+    lines = events.read_text().splitlines()
+    lines[10] = "garbage"
+    events.write_text("\n".join(lines) + "\n")
+    assert main(["replay", str(session), "--speed", "max", "--headless"]) == 0
+    out = capsys.readouterr().out
+    assert "differs from the recorded run" not in out
+    assert (
+        f"not compared with the recorded run: on reading, {events}: line 11 is not a JSON "
+        "event: skipped" in out
+    )

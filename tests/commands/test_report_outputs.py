@@ -55,3 +55,20 @@ def test_an_existing_png_is_refused_before_anything_is_written_unless_overwrite(
     assert main(argv) == 0
     assert sorted(p.name for p in png.iterdir()) == PNGS
     assert (png / "timeline.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_png_folder_that_cannot_be_made_leaves_the_earlier_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, png = tmp_path / "report.html", tmp_path / "afile"
+    out.write_text("an earlier report")
+    png.write_text("a file, not a folder")
+    assert main(["report", str(EXAMPLE), "--out", str(out), "--png", str(png), "--overwrite"]) == 2
+    assert _one_line(capsys) == (
+        f"emg: error: {png}: cannot create the PNG folder: a file has that name"
+    )
+    assert out.read_text() == "an earlier report"
+    fresh = tmp_path / "fresh.html"
+    assert main(["report", str(EXAMPLE), "--out", str(fresh), "--png", str(png / "sub")]) == 2
+    capsys.readouterr()
+    assert not fresh.exists()
