@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from emg.analysis.summary import onset_notes
@@ -22,7 +22,7 @@ def event_line(event: Event) -> str | None:
         ratio = data.get("ratio")
         notes = onset_notes(data)
         return (
-            f"rep {data['index']:>3}{side:<8} {data.get('order') or 'undecided':<16} "
+            f"rep {data['index']:>3}{side:<8} {data.get('order') or 'unknown':<16} "
             + (f"lead {lead:+5.0f} ms" if lead is not None else f"{'lead    -':<13}")
             + "  "
             + (f"ratio {ratio:5.2f}" if ratio is not None else "ratio     -")
@@ -48,6 +48,26 @@ def event_line(event: Event) -> str | None:
     if event.kind in ("disconnect", "reconnect", "mark"):
         return f"   {event.time_s:6.2f} s: {event.kind} {event.description}"
     return None
+
+
+def stopped_line(stopped_by: str, seconds: float, counts: Mapping[str, int]) -> str:
+    """The line a live run or a replay ends with: why it stopped, after how long, and how
+    many reps and flags it found.
+
+    Examples
+    --------
+    >>> stopped_line("duration", 8.0, {"rep": 1, "flag": 0})
+    'stopped (duration) after 8.0 s: 1 rep, 0 flags'
+    """
+    return (
+        f"stopped ({stopped_by}) after {seconds:.1f} s: {count(counts.get('rep', 0), 'rep')}, "
+        f"{count(counts.get('flag', 0), 'flag')}"
+    )
+
+
+def count(n: int, noun: str) -> str:
+    """``n noun``, the noun in the plural unless ``n`` is 1."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def console_listener(stream: TextIO | None = None) -> Callable[[list[Event]], None]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
-from emg.commands.console import console_listener
+from emg.commands.console import console_listener, stopped_line
 from emg.commands.live_sources import (
     LiveSource,
     add_live_source_options,
@@ -217,10 +217,7 @@ def _stopped(acquisition: Acquisition) -> str:
     stopped = acquisition.stopped_by or "window closed"
     if session is None:
         return f"stopped ({stopped}) before the source opened: nothing recorded"
-    return (
-        f"stopped ({stopped}) after {session.n_samples / session.sample_rate:.1f} s: "
-        f"{session.counts['rep']} reps, {session.counts['flag']} flags"
-    )
+    return stopped_line(stopped, session.n_samples / session.sample_rate, session.counts)
 
 
 def show_window(

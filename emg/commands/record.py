@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.session_events import outcome
-from emg.commands.console import console_listener
+from emg.commands.console import console_listener, stopped_line
 from emg.commands.live_sources import (
     add_live_source_options,
     ble_source,
@@ -161,14 +161,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
     where = f"; session in {folder}" if folder else ""
-    return (
-        f"stopped ({stopped_by}) after {live.n_samples / live.sample_rate:.1f} s: "
-        f"{_count(live.counts['rep'], 'rep')}, {_count(live.counts['flag'], 'flag')}{where}"
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    return stopped_line(stopped_by, live.n_samples / live.sample_rate, live.counts) + where
 
 
 def run_replay(args: argparse.Namespace) -> int:

@@ -401,8 +401,8 @@ def run_truth(args: argparse.Namespace) -> int:
             "emg validate --truth FILE RECORDING",
             source="command line",
         )
+    true_reps = parse_truth(_read_json(args.truth), str(args.truth))  # a missing one first
     recording_path = args.recording or _recording_beside(args.truth)
-    true_reps = parse_truth(_read_json(args.truth), str(args.truth))
     recording = read_input(recording_path, args.channel, args.stream)
     check_truth_within(true_reps, recording.duration_s, str(args.truth))
     analysis = analysis_config(args, recording)
@@ -417,7 +417,10 @@ def run_truth(args: argparse.Namespace) -> int:
 
 
 def _recording_beside(truth: Path) -> Path:
-    """``OUT.truth.json`` -> ``OUT.csv`` (as ``emg synth`` writes them), if it is there."""
+    """``OUT.truth.json`` -> ``OUT.csv`` (as ``emg synth`` writes them), or the session folder
+    whose ``truth.json`` it is (as a synthetic session is recorded), if it is there."""
+    if truth.name == "truth.json" and (truth.parent / "session.json").is_file():
+        return truth.parent
     suffix = ".truth.json"
     if truth.name.endswith(suffix):
         csv = truth.with_name(truth.name[: -len(suffix)] + ".csv")

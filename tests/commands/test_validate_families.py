@@ -69,7 +69,9 @@ def test_bad_truth_file_is_one_line_naming_file_and_field(
     assert main(["validate", "--truth", str(bad), str(csv)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(bad) in err and "line 1" in err
-    assert main(["validate", "--truth", str(tmp_path / "lab.json")]) == 2
+    lab = tmp_path / "lab.json"  # a truth under a name of its own: no recording beside it
+    lab.write_text((tmp_path / "set.truth.json").read_text())
+    assert main(["validate", "--truth", str(lab)]) == 2
     assert "no recording given" in capsys.readouterr().err
     # onsets past the recording's end (another recording's truth, or milliseconds)
     bad.write_text(json.dumps({"reps": [{"glute_onset_s": 1.0, "hamstring_onset_s": 500}]}))
@@ -137,3 +139,18 @@ def test_family_compare_puts_the_refinements_side_by_side(
     cells = " | ".join(f"{c['hamstring_first_calls']['false']} of {reps}" for c in compared)
     assert f"| reps within +-20 ms or glute-first called hamstring-first | {cells} |" in out
     assert out.count("Targets, each judged on the worst family and condition") == len(compared)
+
+
+def test_a_truth_file_finds_its_session_and_a_missing_one_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "recordings" / "examples"
+    truth = example / "hip-thrust-synthetic" / "truth.json"
+    # a synthetic session keeps its truth beside its samples: the session is the recording
+    assert main(["validate", "--truth", str(truth), "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["file"] == str(truth.parent)
+    missing = tmp_path / "nope.truth.json"
+    assert main(["validate", "--truth", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"emg: error: {missing}: cannot read it: No such file or directory\n"
