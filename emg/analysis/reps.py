@@ -573,6 +573,11 @@ class RepTracker:
         lo, lookback = rep.start - self._margin, self._s(RISE_LOOKBACK_S)
         silent = {g: self._silent(g, lo, at + 1) for g in GROUPS}
         onsets = rep.onsets
+        # where each muscle's onset was looked for: the rep's start on, or the rise before it
+        looked = {
+            g: (lo, at + 1) if (onset := onsets[g]) is None else (onset - lookback, onset)
+            for g in GROUPS
+        }
         stuck = {
             g: (onset := onsets[g]) is not None
             and self._stuck_in(g, onset, min(onset + self._stuck_after, at + 1))
@@ -584,21 +589,14 @@ class RepTracker:
             if (
                 silent[g]  # "active" on a flat channel: a filter's residue
                 if g in rep.carried
-                else silent[g] or self._unrecorded(g, lo, at + 1)
-                if (onset := onsets[g]) is None
-                else stuck[g] or self._unrecorded(g, onset - lookback, onset)
+                else (silent[g] if onsets[g] is None else stuck[g])
+                or self._unrecorded(g, *looked[g])
             )
         )
         if unseen:
             rep.unrecorded = unseen
             rep.no_signal = tuple(
-                g
-                for g in unseen
-                if silent[g]
-                or stuck[g]
-                or self._mostly_stuck(
-                    g, *(lo, at + 1) if (o := onsets[g]) is None else (o - lookback, o)
-                )
+                g for g in unseen if silent[g] or stuck[g] or self._mostly_stuck(g, *looked[g])
             )
             rep.decided_at = at
             out.append(RepEvent("decided", rep.snapshot(), at))
@@ -615,18 +613,24 @@ class RepTracker:
         rep.decided_at = at
         out.append(RepEvent("decided", rep.snapshot(), at))
 
+    def _marks(self, group: str, lo: int, hi: int) -> FloatArray:
+        """``group``'s marks of samples not recorded in ``lo .. hi`` that the history still
+        holds: 0 recorded, :data:`_LOST` lost in transit, :data:`_STUCK` stuck."""
+        marks: FloatArray = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        return marks
+
     def _unrecorded(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s samples were not recorded (lost or stuck) for
         :data:`UNRECORDED_SHARE` or more of ``lo .. hi``: the samples the history still holds
         that were, over the whole stretch (a stream's first samples may not be held; they were
         not known to be lost)."""
-        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        lost = self._marks(group, lo, hi)
         span = hi - max(lo, 0)
         return span > 0 and float(np.count_nonzero(lost)) >= UNRECORDED_SHARE * span
 
     def _mostly_stuck(self, group: str, lo: int, hi: int) -> bool:
         """Whether most of ``group``'s samples not recorded in ``lo .. hi`` were stuck."""
-        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
+        lost = self._marks(group, lo, hi)
         stuck = int(np.count_nonzero(lost == _STUCK))
         return stuck > 0 and 2 * stuck >= int(np.count_nonzero(lost))
 
@@ -636,7 +640,7 @@ class RepTracker:
         such a sample nor in the start of a stuck run, which is marked only once it has
         lasted (runs known by ``hi``)."""
         start = max(lo - max(self._guard, self._stuck_run), 0)
-        lost = self._lost.slice(start, hi)[:, GROUPS.index(group)]
+        lost = self._marks(group, start, hi)
         index = np.arange(len(lost))
         unrecorded = lost != 0
         if (lost == _STUCK).any():  # back to where each run began
@@ -653,13 +657,11 @@ class RepTracker:
         """Samples of ``group``'s dip from ``off`` to ``on`` in which it was recorded: a
         stretch lost or stuck inside a burst is no dip of the muscle, and the burst goes on
         after it in the same rep."""
-        lost = self._lost.slice(max(off, 0), on)[:, GROUPS.index(group)]
-        return on - off - int(np.count_nonzero(lost))
+        return on - off - int(np.count_nonzero(self._marks(group, off, on)))
 
     def _stuck_in(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s channel was stuck anywhere in ``lo .. hi`` (as far as known)."""
-        lost = self._lost.slice(max(lo, 0), hi)[:, GROUPS.index(group)]
-        return bool((lost == _STUCK).any())
+        return bool((self._marks(group, lo, hi) == _STUCK).any())
 
     def _silent(self, group: str, lo: int, hi: int) -> bool:
         """Whether ``group``'s filtered signal, over the samples of ``lo .. hi`` that were
@@ -667,7 +669,7 @@ class RepTracker:
         of the stretch before an onset, which a clean rest may be)."""
         column = GROUPS.index(group)
         lo = max(lo, 0)
-        kept = self._lost.slice(lo, hi)[:, column] == 0
+        kept = self._marks(group, lo, hi) == 0
         filtered = self._history.slice(lo, hi)[:, 2 + column]
         if len(filtered) != len(kept) or not kept.any():
             return False

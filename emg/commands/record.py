@@ -209,8 +209,8 @@ def run_replay(args: argparse.Namespace) -> int:
             if check
             else "differs from the recorded run (other settings, or a different version)"
         )
-    elif _altered(recording):
-        print(f"not compared with the recorded run: on reading, {_altered(recording)[0]}")
+    elif altered := _altered(recording):
+        print(f"not compared with the recorded run: on reading, {altered[0]}")
     return 0
 
 
