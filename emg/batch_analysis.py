@@ -18,6 +18,8 @@ import asyncio
 import importlib.util
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -308,6 +310,16 @@ def require_dask() -> None:
         )
 
 
+def main_script_rerunnable() -> bool:
+    """Whether worker processes can start: each runs the main script again (Python's
+    ``spawn``), which must then be a file; a script read from standard input (``python -``)
+    is not one, and Dask's workers failed to start with a ``FileNotFoundError`` for
+    ``<stdin>``. An interactive session or ``python -c`` has no main script, and works.
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or Path(main_file).is_file()
+
+
 @contextmanager
 def local_client(workers: int) -> Iterator[Client]:
     """A client of a local cluster of ``workers`` single-threaded processes, closed after.
@@ -499,10 +511,17 @@ def analyze_many(
     if scheduler is not None:
         with remote_client(scheduler) as client:
             result = analyze_batch(inputs, job, client, absolute=True)
-    elif len(inputs) > 1:
+    elif len(inputs) > 1 and main_script_rerunnable():
         with local_client(min(workers or default_workers(), len(inputs))) as client:
             result = analyze_batch(inputs, job, client)
     else:
+        if len(inputs) > 1:
+            warnings.warn(
+                "worker processes cannot start from a script read from standard input (each "
+                "runs the main script again): the recordings are analysed here, one after "
+                "another; save the script as a file to use them",
+                stacklevel=2,
+            )
         result = analyze_batch(inputs, job)
     reps = result.reps
     reps.attrs["failures"] = result.failures_frame

@@ -28,6 +28,7 @@ EventKind = Literal[
     "flag-cleared",
     "cramp-risk",
     "loss",
+    "no-signal",
     "disconnect",
     "reconnect",
     "mark",
@@ -47,6 +48,8 @@ EVENT_KINDS: dict[EventKind, str] = {
     "flag-cleared": "a flag was lowered",
     "cramp-risk": "the cramp-risk level changed",
     "loss": "samples lost in transit (filled with 0), per channel",
+    "no-signal": "a channel's samples stayed at one value (electrode off, lead unplugged or "
+    "sensor frozen): not analysed, per channel",
     "disconnect": "a sensor stopped delivering data",
     "reconnect": "a sensor delivers data again",
     "mark": "a marker set by the user (e.g. start of a set)",

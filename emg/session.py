@@ -84,6 +84,8 @@ class LiveSession:
         self.keep_events = keep_events
         self.events: list[Event] = []
         self.counts: Counter[str] = Counter()
+        #: Each rep's side (None in a set of one side), in the order the reps ended.
+        self.rep_sides: list[str | None] = []
         self.n_samples = 0
         self.finished = False
         self.stopped_by: str | None = None
@@ -210,6 +212,7 @@ class LiveSession:
         if self.keep_events:
             self.events.extend(events)
         self.counts.update(e.kind for e in events)
+        self.rep_sides.extend(e.data.get("side") for e in events if e.kind == "rep")
         if self.listener is not None:
             self.listener(events)
         return events

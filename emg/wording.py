@@ -6,7 +6,8 @@ reads the same mid-set and afterwards. Plain data and string formatting only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 #: Banner text per raised flag (the words an athlete reads mid-set).
 BANNER_TEXT = {
@@ -29,6 +30,30 @@ STUCK_MEANING = (
 )
 #: Wording shown with the cramp risk: a training aid, not a diagnosis.
 RISK_NOTE = "training aid, not a diagnosis"
+
+
+def rep_count(sides: Iterable[str | None]) -> str:
+    """How many reps a set has, from each rep's side (None in a set of one side).
+
+    A set of both sides counts its reps per side: each side's reps are the athlete's reps.
+
+    Examples
+    --------
+    >>> rep_count([None] * 8), rep_count([None])
+    ('8 reps', '1 rep')
+    >>> rep_count(["left", "right"] * 4), rep_count(["left"] * 4 + ["right"] * 3)
+    ('4 reps a side', '7 reps (4 left, 3 right)')
+    """
+    per_side = Counter(sides)
+    total = sum(per_side.values())
+    noun = "rep" if total == 1 else "reps"
+    if set(per_side) <= {None}:
+        return f"{total} {noun}"
+    if per_side.get(None, 0) == 0 and len(per_side) == 2 and len(set(per_side.values())) == 1:
+        n = next(iter(per_side.values()))
+        return f"{n} {'rep' if n == 1 else 'reps'} a side"
+    parts = ", ".join(f"{n} {side or 'no side'}" for side, n in sorted(per_side.items(), key=str))
+    return f"{total} {noun} ({parts})"
 
 
 def rep_label(

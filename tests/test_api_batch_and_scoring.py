@@ -4,7 +4,10 @@ argument (or the truth's field, or the setting), before any work; valid calls ar
 from __future__ import annotations
 
 import copy
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +184,23 @@ def test_valid_settings_give_each_recording_as_analyze_gives_it(folder: Path) ->
     # the channels as emg.read takes them in either form
     listed = emg.analyze_many([str(folder)], channels=["glute=glute", "hamstring=hamstring"])
     pd.testing.assert_frame_equal(listed, many)
+
+
+def test_a_script_read_from_standard_input_analyses_here_and_says_so(folder: Path) -> None:
+    # before: Dask's worker processes re-ran the main script "<stdin>", which is no file:
+    # a "Nanny failed to start" traceback, no table
+    script = (
+        "import sys, emg\n"
+        f"reps = emg.analyze_many([{str(folder)!r}], workers=2)\n"
+        "reps.to_csv(sys.stdout, index=False)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert "worker processes cannot start from a script read from standard input" in run.stderr
+    assert "Traceback" not in run.stderr
+    table = pd.read_csv(io.StringIO(run.stdout))
+    here = emg.analyze_many([str(folder)], workers=1)
+    assert list(table["session"]) == list(here["session"]) and len(table) == 6
+    np.testing.assert_allclose(table["lead_ms"], here["lead_ms"], rtol=1e-9)

@@ -435,12 +435,16 @@ def test_an_output_that_would_replace_a_recording_is_refused_before_writing(
     capture.write_text("00 01\n")
     kept = {p: fingerprint(p) for p in (path, folder, capture)}
     replaced = "would replace the recording it is made from"
+    inside = "is inside the folder of the recording it is made from, which is left as recorded"
     in_session = "is inside a recorded session's folder"
     for argv, expected in [
         (["report", str(path), "--out", str(path)], f"{path}: {replaced}"),
         (["export", str(path), "--to", "csv", str(path)], f"{path}: {replaced}"),
-        (["report", str(folder), "--out", str(folder / "samples.f32")], replaced),
-        (["export", str(folder), "--to", "bids", str(folder / "bids")], replaced),
+        (["report", str(folder), "--out", str(folder / "samples.f32")], inside),
+        (["export", str(folder), "--to", "bids", str(folder)], replaced),
+        (["export", str(folder), "--to", "bids", str(folder / "other")], inside),
+        (["export", str(folder), "--to", "csv", str(folder / "bids.csv")], inside),
+        (["export", str(path), "--to", "bids", str(folder / "bids")], in_session),
         (["synth", str(folder / "events.jsonl")], in_session),
         (["decode", "emg-stream-v1", str(capture), "--out", str(capture)], replaced),
     ]:
@@ -452,6 +456,28 @@ def test_an_output_that_would_replace_a_recording_is_refused_before_writing(
     out.mkdir()
     assert run(["report", str(path), "--out", str(out / "r.html")], capsys)[0] == 0
     assert run(["export", str(folder), "--to", "csv", str(out / "copy.csv")], capsys)[0] == 0
+
+
+def test_a_session_s_own_bids_export_can_be_made_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the command a failed export at the end of a recording tells the user to run; it was
+    # refused as "would replace the recording it is made from"
+    folder = session(tmp_path)
+    kept = fingerprint(folder)
+    own = folder / "bids"
+    argv = ["export", str(folder), "--to", "bids", str(own)]
+    status, err = run(argv, capsys)
+    assert status == 0, err
+    made = fingerprint(own)
+    assert any(p.name.endswith("_emg.bdf") for p in own.rglob("*"))
+    # again: the dataset's files are kept unless --overwrite, then written anew
+    status, err = run(argv, capsys)
+    assert_one_line(status, err, "exists already: pass --overwrite")
+    assert run([*argv, "--overwrite"], capsys)[0] == 0
+    assert fingerprint(own) == made
+    # the session's own files are as they were
+    assert {p: q for p, q in fingerprint(folder).items() if own not in Path(p).parents} == kept
 
 
 @pytest.mark.parametrize(

@@ -349,7 +349,12 @@ class SessionPipeline:
         events = self.chain.flush()
         n = len(self.channels)
         empty = np.zeros((0, n))
-        out = PipelineOutput(ChainOutput(self.chain.position, empty, empty, events=list(events)))
+        stretches = self.chain.flush_stuck()
+        out = PipelineOutput(
+            ChainOutput(
+                self.chain.position, empty, empty, events=list(events), stuck_stretches=stretches
+            )
+        )
         for reps, recruitment in zip(self.rep_trackers, self.recruitment, strict=True):
             rep_events = reps.process(self.chain.position, empty, empty, list(events))
             rep_events.extend(reps.flush())

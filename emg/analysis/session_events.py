@@ -8,6 +8,7 @@ from emg.analysis.reps import RepEvent
 from emg.analysis.summary import rep_summary
 from emg.block import Channel
 from emg.dsp.onset import Burst, Onset
+from emg.dsp.stuck import StuckStretch
 from emg.events import Event, EventKind
 
 
@@ -31,10 +32,12 @@ def pipeline_events(
     Returns
     -------
     list of Event
-        Onsets and bursts, then rep decisions and completions, flags and cramp-risk changes.
+        Onsets and bursts, stretches a channel gave no signal in (stuck at one value), then
+        rep decisions and completions, flags and cramp-risk changes.
     """
     fs = sample_rate
     events = [_chain_event(e, channels, fs) for e in output.chain.events]
+    events.extend(_no_signal_event(s, channels, fs) for s in output.chain.stuck_stretches)
     events.extend(_rep_event(e, fs) for e in output.reps)
     events.extend(_flag_event(f, fs) for f in output.flags)
     events.extend(_risk_event(r, fs) for r in output.risks)
@@ -64,6 +67,18 @@ def _chain_event(event: Onset | Burst, channels: tuple[Channel, ...], fs: float)
             "complete": event.complete,
             "decided_at_s": event.decided / fs,
         },
+    )
+
+
+def _no_signal_event(stretch: StuckStretch, channels: tuple[Channel, ...], fs: float) -> Event:
+    label = channels[stretch.channel].label
+    return Event(
+        stretch.start / fs,
+        "no-signal",
+        f"{label}: stuck at one value",
+        (stretch.stop - stretch.start) / fs,
+        channel=label,
+        data={"start": stretch.start, "stop": stretch.stop},
     )
 
 

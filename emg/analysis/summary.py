@@ -110,12 +110,14 @@ def summarize(result: OfflineResult, recording: Recording) -> SessionSummary:
 
 def stuck_stretches(recording: Recording, channel: int) -> list[list[float]]:
     """Where a channel's samples stayed at one value for too long to be a muscle (see
-    :mod:`emg.dsp.stuck`), as ``[start_s, stop_s]``: runs the recording marks lost (filled in
-    transit) are not counted, as they are reported as lost."""
+    :mod:`emg.dsp.stuck`), as ``[start_s, stop_s]``: the stretches the signal chain treats as
+    not recorded, and a live session writes as ``no-signal`` events. Samples lost in transit
+    are no value received (they are reported as lost): they end a run, as in the chain."""
     fs = recording.sample_rate
-    runs = stuck_runs(recording.data[:, channel], stuck_run_samples(fs))
-    lost = recording.lost[:, channel]
-    return [[_time(a, fs), _time(b, fs)] for a, b in runs if 2 * int(lost[a:b].sum()) < b - a]
+    samples = recording.data[:, channel]
+    if recording.lost.size and recording.lost[:, channel].any():
+        samples = np.where(recording.lost[:, channel], np.nan, samples)
+    return [[_time(a, fs), _time(b, fs)] for a, b in stuck_runs(samples, stuck_run_samples(fs))]
 
 
 def _rest_quality(recording: Recording, result: OfflineResult) -> dict[str, Any] | None:

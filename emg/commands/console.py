@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from emg.analysis.summary import onset_notes
 from emg.events import Event
+from emg.wording import NO_SIGNAL_BANNER, rep_count
 
 #: What the athlete should do when the hamstrings lead.
 CUE = "start the rep from the glutes"
@@ -45,22 +46,31 @@ def event_line(event: Event) -> str | None:
         return f"   {event.time_s:6.2f} s{side}: cramp risk {data.get('level')}" + (
             f" - {reasons}" if reasons else ""
         )
+    if event.kind == "no-signal":
+        stretch = f"{event.channel} {event.time_s:.2f}-{event.time_s + event.duration_s:.2f} s"
+        return f"-- {event.time_s + event.duration_s:6.2f} s: " + NO_SIGNAL_BANNER.format(
+            channel=stretch
+        )
     if event.kind in ("disconnect", "reconnect", "mark"):
         return f"   {event.time_s:6.2f} s: {event.kind} {event.description}"
     return None
 
 
-def stopped_line(stopped_by: str, seconds: float, counts: Mapping[str, int]) -> str:
+def stopped_line(
+    stopped_by: str, seconds: float, rep_sides: Sequence[str | None], counts: Mapping[str, int]
+) -> str:
     """The line a live run or a replay ends with: why it stopped, after how long, and how
-    many reps and flags it found.
+    many reps (:func:`~emg.wording.rep_count` of their sides) and flags it found.
 
     Examples
     --------
-    >>> stopped_line("duration", 8.0, {"rep": 1, "flag": 0})
+    >>> stopped_line("duration", 8.0, [None], {"rep": 1, "flag": 0})
     'stopped (duration) after 8.0 s: 1 rep, 0 flags'
+    >>> stopped_line("end of source", 17.0, ["left", "right"] * 4, {"rep": 8, "flag": 2})
+    'stopped (end of source) after 17.0 s: 4 reps a side, 2 flags'
     """
     return (
-        f"stopped ({stopped_by}) after {seconds:.1f} s: {count(counts.get('rep', 0), 'rep')}, "
+        f"stopped ({stopped_by}) after {seconds:.1f} s: {rep_count(rep_sides)}, "
         f"{count(counts.get('flag', 0), 'flag')}"
     )
 

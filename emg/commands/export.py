@@ -98,7 +98,7 @@ def run_export(args: argparse.Namespace) -> int:
         "bdf": [out, sidecar_path(out)],
     }.get(args.to, [out])
     for path in outputs:
-        check_output_path(path, reads=args.input)
+        check_output_path(path, reads=args.input, dataset=args.to == "bids")
         if args.to != "bids":
             check_new_output(path, args.overwrite)
     if args.to == "bids" or args.anonymise:

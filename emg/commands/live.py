@@ -217,7 +217,8 @@ def _stopped(acquisition: Acquisition) -> str:
     stopped = acquisition.stopped_by or "window closed"
     if session is None:
         return f"stopped ({stopped}) before the source opened: nothing recorded"
-    return stopped_line(stopped, session.n_samples / session.sample_rate, session.counts)
+    seconds = session.n_samples / session.sample_rate
+    return stopped_line(stopped, seconds, session.rep_sides, session.counts)
 
 
 def show_window(

@@ -36,6 +36,7 @@ from emg.events import Event
 from emg.io.json_files import write_json
 from emg.io.open_recording import open_recording
 from emg.io.output_guard import OutputNotWritten, staged_folder
+from emg.io.session_format import BIDS_FOLDER
 from emg.io.session_writer import describe_write_error, session_folder
 from emg.recording import Recording
 from emg.session import LiveSession
@@ -453,7 +454,7 @@ def export_session(folder: Path) -> Path:
     from emg.io.bids_format import export_bids
 
     recording = open_recording(folder)
-    out = folder / "bids"
+    out = folder / BIDS_FOLDER
     existed = out.exists()
     try:
         with staged_folder(out) as staging:

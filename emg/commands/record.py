@@ -161,7 +161,8 @@ def run_record(args: argparse.Namespace) -> int:
 
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
     where = f"; session in {folder}" if folder else ""
-    return stopped_line(stopped_by, live.n_samples / live.sample_rate, live.counts) + where
+    seconds = live.n_samples / live.sample_rate
+    return stopped_line(stopped_by, seconds, live.rep_sides, live.counts) + where
 
 
 def run_replay(args: argparse.Namespace) -> int:

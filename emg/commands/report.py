@@ -23,6 +23,7 @@ from emg.io.new_output import check_new_output
 from emg.io.open_recording import READABLE
 from emg.io.output_guard import check_output_path, check_output_suffix, staged
 from emg.recording import Recording
+from emg.wording import rep_count
 
 if TYPE_CHECKING:
     from emg.report.figures import FigureImage
@@ -167,7 +168,8 @@ def run_report(args: argparse.Namespace) -> int:
                 f"cannot create the PNG folder: {error.strerror or error}", source=str(args.png)
             ) from None
     _write(out, page.encode("utf-8"))
-    print(f"wrote {out} ({len(content.summary['reps'])} reps, {len(figures)} figures)")
+    sides = [r["side"] for r in content.summary["reps"]]
+    print(f"wrote {out} ({rep_count(sides)}, {len(figures)} figures)")
     if args.png is not None:
         for path, figure in zip(pngs, figures, strict=True):
             _write(path, figure.png)

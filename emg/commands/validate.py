@@ -114,7 +114,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--cramp-rep",
         type=int,
-        help=f"rep at which the cramp sets' episode starts; 0 = no cramp sets ({grid.cramp_rep})",
+        help=(
+            f"rep at which the cramp sets' episode starts, at most the last; 0 = no cramp "
+            f"sets ({grid.cramp_rep}, or the last rep of a shorter set)"
+        ),
     )
     parser.add_argument(
         "--loss",

@@ -31,7 +31,7 @@ from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge, mains_period
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 from emg.dsp.startup import StartupTransient
-from emg.dsp.stuck import StuckRunMarker, stuck_run_samples
+from emg.dsp.stuck import StuckRunMarker, StuckStretch, StuckStretchTracker, stuck_run_samples
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -226,6 +226,9 @@ class ChainOutput:
     stuck
         Those of ``lost`` in which the channel's value stayed the same for too long to be a
         live signal (:mod:`emg.dsp.stuck`; None: none was).
+    stuck_stretches
+        The stretches of such samples that ended in this block, each whole (from the run's
+        first sample, which may lie in an earlier block).
     """
 
     start: int
@@ -238,6 +241,7 @@ class ChainOutput:
     mdf: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     lost: npt.NDArray[np.bool_] | None = None
     stuck: npt.NDArray[np.bool_] | None = None
+    stuck_stretches: list[StuckStretch] = field(default_factory=list)
 
 
 def settling_time(config: ChainConfig, sample_rate: float) -> float:
@@ -339,6 +343,7 @@ class SignalChain:
         memory = max(self.samples(BRIDGE_MEMORY_S), cycle or 1)
         stuck_run = stuck_run_samples(fs)
         self._stuck = StuckRunMarker(n_channels, stuck_run)
+        self._stretches = StuckStretchTracker(n_channels, stuck_run)
         self._bridge = LostSampleBridge(n_channels, memory, cycle, held=stuck_run - 1)
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
@@ -462,6 +467,7 @@ class SignalChain:
             amplitude_baselines=amplitude_estimates,
             lost=lost if lost is not None and lost.any() else None,
             stuck=stuck,
+            stuck_stretches=self._stretches.process(start, len(x), stuck),
         )
         refinement = filtered
         if lost is not None and lost.any():  # NaN: left out of the onset refinement
@@ -578,6 +584,10 @@ class SignalChain:
     def flush(self) -> list[Onset | Burst]:
         """Close bursts still open at the end of the stream."""
         return self._detector.flush()
+
+    def flush_stuck(self) -> list[StuckStretch]:
+        """End the stretches of stuck samples still open at the end of the stream."""
+        return self._stretches.flush(self._position)
 
 
 class BaselineTimeline:

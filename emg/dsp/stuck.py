@@ -18,7 +18,7 @@ them as not recorded, as it does samples lost in transit.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,77 @@ class StuckRunMarker:
         self._run = length[-1].astype(np.int64)
         stuck: BoolArray = length >= self.min_run
         return stuck if stuck.any() else None
+
+
+class StuckStretch(NamedTuple):
+    """A run of identical samples of one channel long enough to be stuck, whole.
+
+    Attributes
+    ----------
+    channel
+        Channel index.
+    start, stop
+        Stream indices of its first sample and one past its last.
+    """
+
+    channel: int
+    start: int
+    stop: int
+
+
+class StuckStretchTracker:
+    """The stretches :class:`StuckRunMarker` marks, each once it has ended, whole: from the
+    run's first sample (``min_run - 1`` before the first one marked) to its last.
+
+    The same stretches as :func:`stuck_runs` of the whole stream with the samples lost in
+    transit as NaN, for any blocking.
+
+    Parameters
+    ----------
+    n_channels
+        Number of channels.
+    min_run
+        The marker's ``min_run``.
+    """
+
+    def __init__(self, n_channels: int, min_run: int) -> None:
+        self.min_run = min_run
+        self._open = np.full(n_channels, -1, dtype=np.int64)  # each open stretch's start
+
+    def process(self, start: int, n: int, stuck: BoolArray | None) -> list[StuckStretch]:
+        """The stretches that ended in the block of stream samples ``start .. start + n``
+        whose marks are ``stuck`` (None: none marked), in the order they ended."""
+        if stuck is None and not (self._open >= 0).any():  # the usual block: nothing to do
+            return []
+        ended: list[tuple[int, int, int]] = []  # (stop, channel, start)
+        for channel in range(len(self._open)):
+            was_open = int(self._open[channel])
+            marks = stuck[:, channel] if stuck is not None else np.zeros(0, dtype=bool)
+            padded = np.concatenate([[False], marks, [False]]).astype(np.int8)
+            edges = np.flatnonzero(np.diff(padded))
+            runs = list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+            if was_open >= 0 and (not runs or runs[0][0] > 0):  # ended before the block
+                ended.append((start, channel, was_open))
+                was_open = -1
+            self._open[channel] = -1
+            for rise, fall in runs:
+                began = start + rise - (self.min_run - 1)  # the run's first sample
+                first = was_open if rise == 0 and was_open >= 0 else began
+                if fall == n and n > 0:  # still stuck at the block's end
+                    self._open[channel] = first
+                else:
+                    ended.append((start + fall, channel, first))
+        return [StuckStretch(c, first, stop) for stop, c, first in sorted(ended)]
+
+    def flush(self, position: int) -> list[StuckStretch]:
+        """End of the stream at ``position``: the stretches still open end there."""
+        ended = [
+            StuckStretch(c, int(first), position)
+            for c, first in enumerate(self._open)
+            if first >= 0
+        ]
+        self._open[:] = -1
+        return ended
 
 
 def stuck_runs(x: npt.NDArray[np.floating[Any]], min_run: int) -> list[tuple[int, int]]:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from emg.errors import EmgInputError
 from emg.io.open_recording import open_recording
-from emg.io.session_format import METADATA_FILE
+from emg.io.session_format import BIDS_FOLDER, METADATA_FILE
 from emg.io.session_writer import describe_write_error
 
 
-def check_output_path(out: Path, reads: Path | None = None) -> None:
+def check_output_path(out: Path, reads: Path | None = None, *, dataset: bool = False) -> None:
     """Refuse an output that would replace ``reads`` or lie in a recorded session's folder.
 
     Parameters
@@ -33,6 +33,9 @@ def check_output_path(out: Path, reads: Path | None = None) -> None:
         Where the command is about to write (a file or, for a dataset, a folder).
     reads
         The recording the command reads (a file, or a session's folder), if any.
+    dataset
+        ``out`` is a BIDS dataset folder: a session's own export (``SESSION/bids``, which a
+        recording makes when it stops) may be made again from that session.
 
     Raises
     ------
@@ -52,9 +55,14 @@ def check_output_path(out: Path, reads: Path | None = None) -> None:
         source = reads.resolve()
         if source.name == METADATA_FILE:
             source = source.parent
-        if target == source or source in target.parents:
+        if dataset and target == source / BIDS_FOLDER and (source / METADATA_FILE).is_file():
+            return  # the session's own export, of the session: its files are not the session's
+        if target == source:
+            raise EmgInputError("would replace the recording it is made from", source=str(out))
+        if source in target.parents:
             raise EmgInputError(
-                "would replace the recording it is made from",
+                "is inside the folder of the recording it is made from, which is left as "
+                "recorded: name an output elsewhere",
                 source=str(out),
             )
     if (target.parent / METADATA_FILE).is_file():

@@ -41,6 +41,9 @@ FORMAT_VERSION = 1
 METADATA_FILE = "session.json"
 SAMPLES_FILE = "samples.f32"
 EVENTS_FILE = "events.jsonl"
+#: The session's own BIDS-EMG export, a dataset folder inside the session's folder, made when
+#: a recording stops (and again with ``emg export SESSION --to bids SESSION/bids``).
+BIDS_FOLDER = "bids"
 SAMPLE_DTYPE = np.dtype("<f4")
 
 

@@ -649,17 +649,27 @@ def _glance(summary: SessionSummary, result: OfflineResult) -> list[Glance]:
     reps = summary["reps"]
     if not summary["pairs"]:
         return [Glance("reps", "no glute/hamstring pair")]
-    orders = [r["order"] for r in reps]
     flagged = result.analysis.exercise.flagged_order
     raised = [f for f in summary["flags"] if f["kind"] == flagged]
     risk = summary["cramp_risk"]
+    sides = sorted({r["side"] for r in reps if r["side"]})
+
+    def tile(label: str, order: str | None = None, tone: str = "") -> Glance:
+        # a set of both sides counts each side's reps: "2 · 2" under "(left · right)"
+        def n(side: str | None) -> int:
+            return sum((order is None or r["order"] == order) and r["side"] == side for r in reps)
+
+        if not sides:
+            return Glance(label, str(n(None)), tone)
+        return Glance(f"{label} ({' · '.join(sides)})", " · ".join(str(n(s)) for s in sides), tone)
+
     items = [
-        Glance("reps", str(len(reps))),
-        Glance("glutes first", str(orders.count("glute-first")), "glute"),
-        Glance("hamstrings first", str(orders.count("hamstring-first")), "hamstring"),
+        tile("reps"),
+        tile("glutes first", "glute-first", "glute"),
+        tile("hamstrings first", "hamstring-first", "hamstring"),
     ]
-    if orders.count("simultaneous"):
-        items.append(Glance("together", str(orders.count("simultaneous"))))
+    if any(r["order"] == "simultaneous" for r in reps):
+        items.append(tile("together", "simultaneous"))
     if flagged is not None:
         value = f"up at {raised[0]['time_s']:.1f} s" if raised else "not raised"
         items.append(Glance(FLAG_NAMES.get(flagged, flagged), value, "warning" if raised else "ok"))

@@ -37,6 +37,10 @@ UNDECIDED_COLOUR = "#CCCCCC"
 RISK_COLOURS = {"ok": "#009E73", "watch": "#F0E442", "warning": "#D55E00"}
 FLAG_COLOUR = "#CC79A7"
 LOSS_COLOUR = "#000000"
+#: stretches in which a channel gave no signal (stuck at one value), hatched in the timeline
+STUCK_COLOUR = "#999999"
+#: the timeline's bottom lane: samples lost in transit (black) or not recorded (hatched)
+SIGNAL_LANE = "lost or no signal"
 #: Pixels per inch of the PNGs (a 12 in wide figure is 1200 px).
 DPI = 100
 WIDTH_IN = 12.0
@@ -155,8 +159,9 @@ def report_matplotlib_figures(
             "Timeline: reps, flags, cramp risk and lost samples",
             "The set over time: each rep from its start to its end in the colour of the "
             "muscle that started it (the tick marks when its order was decided), when a flag "
-            "was up, the cramp-risk level (green ok, yellow watch, red warning) and where "
-            "samples were lost in transit.",
+            "was up, the cramp-risk level (green ok, yellow watch, red warning), where "
+            "samples were lost in transit (black) and where a sensor gave no signal, stuck "
+            "at one value (hatched grey).",
             timeline_figure(content),
         )
     )
@@ -450,7 +455,7 @@ def ratio_figure(summary: SessionSummary, content: ReportContent) -> Figure:
 
 
 def timeline_figure(content: ReportContent) -> Figure:
-    """Reps, flags, cramp-risk levels and lost samples over the recording's time.
+    """Reps, flags, cramp-risk levels, and samples lost or stuck, over the recording's time.
 
     Parameters
     ----------
@@ -460,7 +465,8 @@ def timeline_figure(content: ReportContent) -> Figure:
     Returns
     -------
     Figure
-        One lane per item (per pair for reps, flags and risk), lost samples at the bottom.
+        One lane per item (per pair for reps, flags and risk), samples lost or not recorded
+        (stuck) at the bottom.
     """
     summary = content.summary
     duration = content.duration_s
@@ -469,7 +475,7 @@ def timeline_figure(content: ReportContent) -> Figure:
     for side in sides:
         suffix = f" ({side})" if side else ""
         lanes += [f"reps{suffix}", f"flag{suffix}", f"cramp risk{suffix}"]
-    lanes.append("lost samples")
+    lanes.append(SIGNAL_LANE)
     figure = Figure(figsize=(WIDTH_IN, 1.1 + 0.5 * len(lanes)), layout="constrained")
     ax = figure.subplots()
     y_of = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
@@ -478,8 +484,18 @@ def timeline_figure(content: ReportContent) -> Figure:
         _rep_lane(ax, summary, side, y_of[f"reps{suffix}"], duration)
         _flag_lane(ax, summary, side, y_of[f"flag{suffix}"], duration)
         _risk_lane(ax, summary, side, y_of[f"cramp risk{suffix}"], duration)
-    y = y_of["lost samples"]
+    y = y_of[SIGNAL_LANE]
     runs = [run for channel in content.channels for run in channel.loss_runs]
+    stuck = [run for channel in content.channels for run in channel.stuck]
+    if stuck:
+        ax.broken_barh(
+            [(a, b - a) for a, b in stuck],
+            (y - 0.3, 0.6),
+            facecolors="none",
+            edgecolors=STUCK_COLOUR,
+            hatch="///",
+            linewidth=0.8,
+        )
     if runs:
         ax.broken_barh(
             [(a, b - a) for a, b in runs],
@@ -488,7 +504,7 @@ def timeline_figure(content: ReportContent) -> Figure:
             edgecolors=LOSS_COLOUR,
             linewidth=0.8,
         )
-    else:
+    if not runs and not stuck:
         ax.text(duration / 2, y, "none", ha="center", va="center", fontsize=9, color="#555555")
     for time_s, kind, description in content.marks:
         ax.axvline(time_s, color="#555555", linestyle=":", linewidth=1.0)

@@ -529,8 +529,12 @@ def parse_truth(data: Any, source: str) -> list[dict[str, Any]]:
         Naming the file and the field at fault.
     """
     reps = data.get("reps") if isinstance(data, dict) else None
-    if not isinstance(reps, list) or not reps:
+    if not isinstance(reps, list):
         raise EmgInputError("needs 'reps', a list of true reps", source=source, field="reps")
+    if not reps:
+        raise EmgInputError(
+            "is an empty list: there is no true rep to score against", source=source, field="reps"
+        )
     parsed = []
     for k, rep in enumerate(reps):
         if not isinstance(rep, dict):

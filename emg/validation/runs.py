@@ -60,7 +60,8 @@ def validation_grid(
     reps, fs
         Reps per set and sample rate (Hz; one, alone or in a list).
     cramp_rep
-        Rep at which the cramp sets' episode starts (0: no cramp sets).
+        Rep at which the cramp sets' episode starts (0: no cramp sets; the default, rep 5, is
+        the last rep of a shorter set).
     loss
         Probability of losing each 20 ms packet.
 
@@ -73,7 +74,8 @@ def validation_grid(
     ------
     SettingError
         Naming the setting at fault (``seeds``, ``fs``, ``reps`` ...): a value of the wrong
-        kind (text for a number, a fraction for a count), out of range, or an empty grid.
+        kind (text for a number, a fraction for a count), out of range (a cramp rep past the
+        last rep), or an empty grid.
     """
     check_seeds(seeds)
     snrs, leads, rates = numbers("snr_db", snr_db), numbers("leads_ms", leads_ms), numbers("fs", fs)
@@ -89,14 +91,20 @@ def validation_grid(
         cramp_rep=default.cramp_rep if cramp_rep is None else whole("cramp_rep", cramp_rep),
         base=default.base if loss is None else dataclasses.replace(default.base, loss=loss),
     )
+    if grid.cramp_rep > grid.reps:
+        if cramp_rep is not None:
+            raise SettingError(
+                "cramp_rep",
+                f"rep {grid.cramp_rep} of a set of {grid.reps} reps: at most the last rep "
+                f"(0: no cramp sets)",
+            )
+        grid = dataclasses.replace(grid, cramp_rep=grid.reps)  # the default, in a short set
     for setting, values in (("snr_db", grid.snr_db), ("leads_ms", grid.leads_ms)):
         if not values:
             raise SettingError(setting, "the grid is empty: give at least one value")
     if not grid.seeds:
         raise SettingError("seeds", "give at least one seed")
-    first = dataclasses.replace(
-        grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=min(grid.cramp_rep, grid.reps)
-    )
+    first = dataclasses.replace(grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=grid.cramp_rep)
     try:
         first.validate()
         # each SNR and lead checked before a set's seed is made from it

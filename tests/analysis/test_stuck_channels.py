@@ -4,14 +4,24 @@ comes of it, the other reps keep their true order, and the summary says where it
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from pathlib import Path
 
 import pytest
 
 import emg
+from emg.analysis.pipeline import AnalysisConfig
 from emg.analysis.summary import format_table, summarize
+from emg.cli import main
+from emg.commands.console import event_line
+from emg.events import Event
+from emg.io.session_format import read_session
 from emg.recording import Recording
 from emg.report.content import build_content
+from emg.report.figures import timeline_figure
+from emg.session import LiveSession, run_session
+from emg.sources.replay import replay_blocks
 from emg.wording import STUCK_MEANING
 
 
@@ -122,6 +132,29 @@ def test_the_table_and_the_report_say_where_a_channel_was_stuck() -> None:
     )
 
 
+def test_the_report_timeline_shows_the_stretch_a_channel_gave_no_signal() -> None:
+    """The timeline's bottom lane said "none" beside a 6 s stuck stretch."""
+    recording, _ = _set(80.0)
+    stuck = _stuck(recording, 1, 8.0, 14.0, 0.0)
+
+    def lane(r: Recording) -> tuple[list[list[float]], list[str]]:
+        ax = timeline_figure(build_content(r, emg.analyze(r).result)).axes[0]
+        bottom = [
+            [float(v) for v in p.get_extents().bounds]
+            for c in ax.collections
+            for p in c.get_paths()
+            if c.get_hatch() == "///"
+        ]
+        return bottom, [t.get_text() for t in ax.texts]
+
+    hatched, texts = lane(stuck)
+    assert len(hatched) == 1 and "none" not in texts
+    x, _, width, _ = hatched[0]
+    assert (x, x + width) == pytest.approx((8.0, 14.0))  # the stretch, whole
+    clean, texts = lane(recording)
+    assert clean == [] and "none" in texts
+
+
 def test_a_channel_stuck_throughout_has_no_rest_level_and_valid_json() -> None:
     recording, _ = _set(80.0)
     unplugged = _stuck(recording, 0, 0.0, recording.duration_s + 1, 0.0)
@@ -149,3 +182,46 @@ def test_a_channel_stuck_inside_a_rep_leaves_one_rep(
     assert len(summary["reps"]) == 6
     assert not any(r["already_active"] for r in summary["reps"])
     assert [r["order"] for r in summary["reps"]].count("glute-first") >= 5
+
+
+def test_a_recorded_stretch_without_signal_is_an_event_said_and_exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stuck stretch was only in the analysis: not in events.jsonl, the BIDS events or the
+    BDF annotations, and a headless run said nothing of it."""
+    recording, _ = _set(80.0)
+    stuck = _stuck(recording, 1, 8.0, 14.0, 0.0)
+    folder = tmp_path / "session"
+    said: list[str] = []
+
+    def listener(events: list[Event]) -> None:
+        said.extend(line for e in events if (line := event_line(e)) is not None)
+
+    live = LiveSession(
+        stuck.channels, stuck.sample_rate, AnalysisConfig(), folder, listener=listener
+    )
+    asyncio.run(run_session(replay_blocks(stuck, speed=None, block_s=0.037), live))
+    kept = read_session(folder)
+    (event,) = [e for e in kept.events if e.kind == "no-signal"]
+    fs = stuck.sample_rate
+    assert (event.channel, event.data) == ("hamstring", {"start": 8 * fs, "stop": 14 * fs})
+    assert (event.time_s, event.duration_s) == pytest.approx((8.0, 6.0))
+    # the same stretch as the summary's, from the same samples
+    assert emg.analyze(stuck).to_dict()["stuck"] == {"glute": [], "hamstring": [[8.0, 14.0]]}
+    line = (
+        " 14.00 s: No signal from hamstring 8.00-14.00 s: stuck at one value — check its "
+        "electrode and lead"
+    )
+    assert [s for s in said if "No signal" in s] == [f"-- {line}"]
+    # exported with the session's other events
+    assert main(["export", str(folder), "--to", "bids", str(tmp_path / "bids")]) == 0
+    (table,) = (tmp_path / "bids").rglob("*_events.tsv")
+    rows = [r.split("\t") for r in table.read_text().splitlines()]
+    kinds = rows[0].index("trial_type") if "trial_type" in rows[0] else None
+    assert kinds is not None and sum(r[kinds] == "no-signal" for r in rows[1:]) == 1
+    assert main(["export", str(folder), "--to", "bdf", str(tmp_path / "s.bdf")]) == 0
+    back = emg.read(tmp_path / "s.bdf")
+    assert [(e.kind, round(e.time_s, 3)) for e in back.events if e.kind == "no-signal"] == [
+        ("no-signal", 8.0)
+    ]
+    capsys.readouterr()

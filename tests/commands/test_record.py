@@ -102,3 +102,18 @@ def test_a_replay_of_a_session_with_a_damaged_event_line_is_not_called_different
         f"not compared with the recorded run: on reading, {events}: line 11 is not a JSON "
         "event: skipped" in out
     )
+
+
+def test_a_set_of_both_sides_ends_with_its_reps_per_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 4 reps a side were "8 reps" in the last line of the recording and of its replay
+    out = tmp_path / "out"
+    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--sides"]
+    assert main([*args, "--reps", "4", "--lead-ms", "80"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    (folder,) = out.iterdir()
+    assert "after 17.0 s: 4 reps a side, 0 flags; session in" in said[-1]
+    assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 0
+    replayed = capsys.readouterr().out.splitlines()
+    assert "stopped (end of source) after 17.0 s: 4 reps a side, 0 flags" in replayed

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from emg.dsp.chain import ChainConfig, SignalChain
 from emg.dsp.gaps import LostSampleBridge
-from emg.dsp.stuck import StuckRunMarker, stuck_run_samples, stuck_runs
+from emg.dsp.stuck import StuckRunMarker, StuckStretchTracker, stuck_run_samples, stuck_runs
 from emg.sources.synthetic import SynthConfig, generate_session
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -88,6 +88,38 @@ def test_any_blocking_marks_the_same_samples(seed: int, sizes: list[int], min_ru
         for a, b in stuck_runs(x[:, c], min_run):
             marked[a + min_run - 1 : b] = True
         np.testing.assert_array_equal(expected[:, c], marked)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sizes=st.lists(st.integers(1, 200), min_size=1, max_size=6),
+    min_run=st.integers(2, 30),
+)
+def test_the_stretches_are_the_whole_runs_for_any_blocking(
+    seed: int, sizes: list[int], min_run: int
+) -> None:
+    """What a live session writes as no-signal events is what the summary reports: the runs
+    of the stream with lost samples as NaN (a dropout ends a run)."""
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(0, 0.6, (800, 3)))
+    for c in range(3):
+        start = int(rng.integers(0, 700))
+        x[start : start + int(rng.integers(1, 150)), c] = rng.choice([0.0, 9.0])
+    lost = np.zeros(x.shape, bool)
+    start = int(rng.integers(0, 780))
+    lost[start : start + int(rng.integers(1, 20)), int(rng.integers(0, 3))] = True
+    received = np.where(lost, np.nan, x)
+    marker, tracker = StuckRunMarker(3, min_run), StuckStretchTracker(3, min_run)
+    found, start, i = [], 0, 0
+    while start < len(x):
+        part = received[start : start + sizes[i % len(sizes)]]
+        found += tracker.process(start, len(part), marker.process(part))
+        start, i = start + len(part), i + 1
+    found += tracker.flush(len(x))
+    assert [s.stop for s in found] == sorted(s.stop for s in found)  # as they ended
+    expected = {(c, a, b) for c in range(3) for a, b in stuck_runs(received[:, c], min_run)}
+    assert {tuple(s) for s in found} == expected and len(found) == len(expected)
 
 
 def _recordings() -> list[tuple[str, np.ndarray, float]]:

@@ -409,3 +409,20 @@ def test_the_summary_says_a_channel_in_no_pair_is_in_no_rep() -> None:
     assert [p.heading for p in content.paragraphs[:2]] == ["Left side", "Right side"]
     whole = build_content(both, analyze_recording(both, AnalysisConfig()))
     assert not any("in no rep" in s for p in whole.paragraphs for s in p.sentences)
+
+
+def test_a_set_of_both_sides_counts_its_reps_per_side() -> None:
+    """4 reps a side were '8 reps' at a glance (and the glute-first count one of 8)."""
+    session = generate_session(SynthConfig(reps=4, seed=1, sides=True, lead_ms=80.0))
+    both = session.recording
+    content = build_content(both, analyze_recording(both, AnalysisConfig()))
+    tiles = {g.label: g.value for g in content.glance}
+    assert tiles["reps (left · right)"] == "4 · 4"
+    assert tiles["glutes first (left · right)"] == "4 · 4"
+    assert tiles["hamstrings first (left · right)"] == "0 · 0"
+    one = generate_session(SynthConfig(reps=4, seed=1, lead_ms=80.0)).recording
+    single = {
+        g.label: g.value
+        for g in build_content(one, analyze_recording(one, AnalysisConfig())).glance
+    }
+    assert (single["reps"], single["glutes first"], single["hamstrings first"]) == ("4", "4", "0")

@@ -184,6 +184,12 @@ def test_bad_truth_names_the_field(data: object, field: str) -> None:
     assert error.value.field == field and error.value.source == "lab.truth.json"
 
 
+def test_an_empty_list_of_reps_is_said_as_such() -> None:
+    # it was refused as if 'reps' were missing
+    with pytest.raises(EmgInputError, match="is an empty list: there is no true rep to score"):
+        parse_truth({"reps": []}, "lab.truth.json")
+
+
 def test_truth_is_parsed() -> None:
     reps = parse_truth(
         {"reps": [{"glute_onset_s": 1, "hamstring_onset_s": 1.08, "order": "x"}]}, "t.json"

@@ -19,6 +19,7 @@ from emg.validation.runs import family_grid, validation_grid
         ({"fs": 100.0}, "fs"),
         ({"reps": 0}, "reps"),
         ({"cramp_rep": -3}, "cramp_rep"),
+        ({"cramp_rep": 7, "reps": 4}, "cramp_rep"),  # was lowered to 4 without a word
     ],
 )
 def test_grid_settings_refused_by_name(settings: dict[str, object], setting: str) -> None:
@@ -37,6 +38,9 @@ def test_grid_defaults_and_overrides() -> None:
         1000.0,
     )
     assert len(list(grid.sets())) == 2 * 2 + 2  # lead sets, then one cramp set per seed
+    # the default cramp rep (5) is the last rep of a shorter set, and the grid says so
+    assert grid.cramp_rep == 4
+    assert validation_grid(reps=4, cramp_rep=4).cramp_rep == 4
 
 
 @pytest.mark.parametrize(
