@@ -274,18 +274,18 @@ def test_calibration_and_recording_from_the_keyboard(
     window.activateWindow()
 
     try:
-        _pump_until(app, lambda: window.state.time_s > 0.5, 10)
+        _pump_until(app, lambda: window.state.time_s > 0.5)
         QTest.keyClick(window, QtCore.Qt.Key.Key_R)  # record ...
         QTest.keyClick(window, QtCore.Qt.Key.Key_C)  # ... a calibrated session
-        _pump_until(app, lambda: window.calibration_panel.isVisible(), 10)
+        _pump_until(app, lambda: window.calibration_panel.isVisible())
         assert window.calibration_step.text().startswith("Calibration — step 1 of 4")
         assert "keep still" in window.calibration_prompt.text()
         assert window.calibration_countdown.text().endswith(" s")
         assert "recording once calibrated" in window.status.text()
         QTest.keyClick(window, QtCore.Qt.Key.Key_N)  # no MVC
-        _pump_until(app, lambda: not window.calibration_panel.isVisible(), 20)
-        _pump_until(app, lambda: window.epoch[1] >= 2, 5)  # recording, then calibrated: restarts
-        _pump_until(app, lambda: window.finished, 30)
+        _pump_until(app, lambda: not window.calibration_panel.isVisible())
+        _pump_until(app, lambda: window.epoch[1] >= 2)  # recording, then calibrated: restarts
+        _pump_until(app, lambda: window.finished)
         # the folder in full where it fits, else its name
         status = window.status.text()
         assert f"recording into {tmp_path / 'hip-thrust'}" in status or (
