@@ -145,6 +145,13 @@ def _risk_event(risk: CrampRisk, fs: float) -> Event:
 OUTCOME_KINDS = ("rep-decided", "rep", "sustained", "flag", "flag-cleared", "cramp-risk")
 
 
+def outcome_in_full(events: list[Event]) -> bool:
+    """Whether ``events`` carry the analysis outcome with its details (a rep's order, lead
+    and ratio ...): events read back from BDF+ annotations keep only their kind, time and
+    short description, so a replay cannot be compared with them."""
+    return all(event.data for event in events if event.kind in OUTCOME_KINDS)
+
+
 def outcome(events: list[Event]) -> list[tuple[object, ...]]:
     """The analysis outcome in ``events``: every rep decision and completion (with its times,
     order, lead and ratio), flag and cramp-risk change, sorted by time.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from emg.analysis.session_events import outcome
+from emg.analysis.session_events import outcome, outcome_in_full
 from emg.commands.console import console_listener, stopped_line
 from emg.commands.live_sources import (
     add_live_source_options,
@@ -212,6 +212,11 @@ def run_replay(args: argparse.Namespace) -> int:
         )
     elif altered := _altered(recording):
         print(f"not compared with the recorded run: on reading, {altered[0]}")
+    elif not outcome_in_full(recording.events):
+        print(
+            "not compared with the recorded run: the recording's events keep only their kind "
+            "and description (as BDF annotations do), not the reps' orders and leads"
+        )
     return 0
 
 
@@ -228,6 +233,12 @@ def _check_against_recorded(
 ) -> bool | None:
     recorded = outcome(recording.events)
     cut_short = recording.metadata.get("complete") is False or "cut_short" in recording.metadata
-    if not recorded or cut_short or stopped_by != "end of source" or _altered(recording):
+    if (
+        not recorded
+        or cut_short
+        or stopped_by != "end of source"
+        or _altered(recording)
+        or not outcome_in_full(recording.events)
+    ):
         return None
     return outcome(events) == recorded

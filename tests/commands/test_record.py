@@ -117,3 +117,25 @@ def test_a_set_of_both_sides_ends_with_its_reps_per_side(
     assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 0
     replayed = capsys.readouterr().out.splitlines()
     assert "stopped (end of source) after 17.0 s: 4 reps a side, 0 flags" in replayed
+
+
+def test_a_replay_of_a_bdf_export_is_not_called_different(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # its annotations keep each rep's kind and description, not its order and lead: the
+    # replay said "differs from the recorded run (other settings, or a different version)"
+    out = tmp_path / "out"
+    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--reps", "3"]
+    assert main(args) == 0
+    (folder,) = out.iterdir()
+    assert main(["export", str(folder), "--to", "bdf", str(tmp_path / "set.bdf")]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(tmp_path / "set.bdf"), "--speed", "max", "--headless"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert "differs" not in said[-1]
+    assert said[-1].startswith("not compared with the recorded run: the recording's events keep")
+    # the session keeps the reps' details, and is compared
+    assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "same reps, orders, ratios and flags as the recorded run"
+    )
