@@ -388,5 +388,6 @@ def history_table(entries: list[SessionEntry]) -> pd.DataFrame:
 
 
 def history_trend(entries: list[SessionEntry]) -> Trend:
-    """The change from the athlete's first session to the last."""
+    """The change from the athlete's first session to the last, of the last one's
+    exercise."""
     return trend(entries)

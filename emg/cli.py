@@ -144,8 +144,9 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
+    config = synth_config(args, SynthConfig())  # its refusals name the option already
     try:
-        session = generate_session(synth_config(args, SynthConfig()))
+        session = generate_session(config)
     except ValueError as error:
         raise EmgInputError(str(error), source="command line") from None
     for out in (args.out, truth_path(args.out)):

@@ -49,7 +49,7 @@ EVENT_KINDS: dict[EventKind, str] = {
     "cramp-risk": "the cramp-risk level changed",
     "loss": "samples lost in transit (filled with 0), per channel",
     "no-signal": "a channel's samples stayed at one value (electrode off, lead unplugged or "
-    "sensor frozen): not analysed, per channel",
+    "sensor frozen), per channel: not recorded from its 50th ms on",
     "disconnect": "a sensor stopped delivering data",
     "reconnect": "a sensor delivers data again",
     "mark": "a marker set by the user (e.g. start of a set)",

@@ -26,7 +26,7 @@ from typing import Any
 
 from emg.analysis.offline import too_short_for_baseline
 from emg.analysis.pipeline import AnalysisConfig, PipelineOutput, SessionPipeline
-from emg.analysis.session_events import pipeline_events
+from emg.analysis.session_events import no_signal_events, pipeline_events
 from emg.analysis.settings import settings_to_dict
 from emg.block import Block, Channel
 from emg.events import Event
@@ -133,9 +133,14 @@ class LiveSession:
         return events
 
     def stop_recording(self, stopped_by: str) -> None:
-        """Finalise the recording; the analysis goes on."""
+        """Finalise the recording; the analysis goes on. A channel stuck at one value when
+        it stops has its stretch so far recorded (as the recording's summary gives it)."""
         writer, self.writer, self.folder = self.writer, None, None
         if writer is not None:
+            stuck = self.pipeline.chain.open_stuck()
+            if stuck:
+                events = no_signal_events(stuck, self.channels, self.sample_rate)
+                self._guard(lambda: writer.write_events(events))
             self._guard(lambda: writer.close(stopped_by=stopped_by))
             self._note_length(writer)
 

@@ -516,8 +516,8 @@ def parse_period(text: str) -> tuple[float, float]:
 
 
 def _mvc_value(group: str, source: str, recording: Recording | None, config: ChainConfig) -> float:
-    if re.fullmatch(r"[\d.]+\s*uv", source, flags=re.IGNORECASE):
-        return float(source[:-2])
+    if re.fullmatch(r"(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*uv", source, flags=re.IGNORECASE):
+        return float(source[:-2])  # its range is checked with the settings
     period: tuple[float, float] | None = None
     path_text = source
     match = re.fullmatch(r"(?:(.*):)?([\d.]+-[\d.]+)", source)
@@ -542,6 +542,12 @@ def _mvc_value(group: str, source: str, recording: Recording | None, config: Cha
             "mvc",
             f"{group}={source}: an MVC amplitude is a positive number of microvolts, "
             f"e.g. {group}=310uv (or give a calibration file, or a segment START-END)",
+        )
+    if path_text and not Path(path_text).exists():
+        raise SettingError(
+            "mvc",
+            f"{group}={source}: no such file or folder (an MVC is a calibration recording, "
+            f"a value such as {group}=310uv, or a segment of the input START-END)",
         )
     trial = open_recording(Path(path_text)) if path_text or recording is None else recording
     trial_config = resolve_mains(trial, config, "auto") if path_text else config

@@ -23,6 +23,11 @@ DISCLAIMER = (
 )
 #: Banner text while a channel's samples stay at one value (its reps are not judged).
 NO_SIGNAL_BANNER = "No signal from {channel}: stuck at one value — check its electrode and lead"
+#: Console line once such a stretch has ended (a headless recording's word of it).
+NO_SIGNAL_ENDED = (
+    "{channel} gave no signal {start:.2f}-{stop:.2f} s (stuck at one value): check its "
+    "electrode and lead"
+)
 #: What a stretch in which a channel's samples stayed at one value means for the analysis.
 STUCK_MEANING = (
     "no signal there (electrode off, lead unplugged or sensor frozen); reps whose onsets fall "
@@ -32,28 +37,40 @@ STUCK_MEANING = (
 RISK_NOTE = "training aid, not a diagnosis"
 
 
-def rep_count(sides: Iterable[str | None]) -> str:
+def rep_count(rep_sides: Iterable[str | None], sides: Sequence[str | None] = ()) -> str:
     """How many reps a set has, from each rep's side (None in a set of one side).
 
-    A set of both sides counts its reps per side: each side's reps are the athlete's reps.
+    A set of both sides counts its reps per side (each side's reps are the athlete's reps),
+    a side without any too.
+
+    Parameters
+    ----------
+    rep_sides
+        Each rep's side.
+    sides
+        The set's sides (its glute/hamstring pairs'); by default those of the reps.
 
     Examples
     --------
     >>> rep_count([None] * 8), rep_count([None])
     ('8 reps', '1 rep')
     >>> rep_count(["left", "right"] * 4), rep_count(["left"] * 4 + ["right"] * 3)
-    ('4 reps a side', '7 reps (4 left, 3 right)')
+    ('4 reps a side', '4 reps left, 3 right')
+    >>> rep_count(["left"] * 4, sides=["left", "right"])
+    '4 reps left, 0 right'
     """
-    per_side = Counter(sides)
+    per_side = Counter(rep_sides)
+    named = [s for s in sides if s] or sorted(s for s in per_side if s)
     total = sum(per_side.values())
-    noun = "rep" if total == 1 else "reps"
-    if set(per_side) <= {None}:
-        return f"{total} {noun}"
-    if per_side.get(None, 0) == 0 and len(per_side) == 2 and len(set(per_side.values())) == 1:
-        n = next(iter(per_side.values()))
-        return f"{n} {'rep' if n == 1 else 'reps'} a side"
-    parts = ", ".join(f"{n} {side or 'no side'}" for side, n in sorted(per_side.items(), key=str))
-    return f"{total} {noun} ({parts})"
+    if len(named) < 2:
+        return f"{total} {'rep' if total == 1 else 'reps'}"
+    counts = [per_side.get(side, 0) for side in named]
+    first = f"{counts[0]} {'rep' if counts[0] == 1 else 'reps'}"
+    if len(set(counts)) == 1:
+        return f"{first} a side"
+    return f"{first} {named[0]}, " + ", ".join(
+        f"{n} {side}" for n, side in zip(counts[1:], named[1:], strict=True)
+    )
 
 
 def rep_label(

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from emg.analysis.history import trend
 from emg.athlete_db import DB_NAME, MIGRATIONS, open_db
 from emg.athlete_history import athletes, history, history_table, index_recording, rebuild
 from emg.cli import main
@@ -138,8 +139,24 @@ def test_analyze_indexes_a_file_and_names_what_is_wrong(
     assert main(["history", "Nobody", "--db", str(tmp_path / DB_NAME)]) == 2
     assert "no sessions of 'Nobody'; athletes: Dana Lee" in capsys.readouterr().err
     png = tmp_path / "trend.png"
-    assert main(["history", "Dana Lee", "--db", str(tmp_path / DB_NAME), "--plot", str(png)]) == 0
+    plot = ["history", "Dana Lee", "--db", str(tmp_path / DB_NAME), "--plot"]
+    capsys.readouterr()
+    assert main([*plot, str(png)]) == 0
     assert png.stat().st_size > 10_000
+    assert f"wrote {png}" in capsys.readouterr().out
+    # an existing file is kept unless --overwrite (it was replaced without a word)
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"mine")
+    assert main([*plot, str(mine)]) == 2
+    assert "exists already: pass --overwrite" in capsys.readouterr().err
+    assert mine.read_bytes() == b"mine"
+    assert main([*plot, str(mine), "--overwrite"]) == 0 and mine.stat().st_size > 10_000
+    # a name without an ending gets .png, and is said; a folder is refused
+    assert main([*plot, str(tmp_path / "plain")]) == 0
+    assert f"wrote {tmp_path / 'plain.png'}" in capsys.readouterr().out
+    (tmp_path / "folder.png").mkdir()
+    assert main([*plot, str(tmp_path / "folder.png")]) == 2
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_the_library_call_indexes_as_the_command_does(tmp_path: Path) -> None:
@@ -200,6 +217,34 @@ def test_the_report_shows_progress_once_there_are_earlier_sessions(
     assert "Progress of Gus" in page and page.count('<tr class="this">') == 1
     section = page[page.index('id="progress"') :]
     assert section[: section.index("</section>")].count("<tr") == 4  # header and 3 sessions
+    assert "Over 3 hip-thrust sessions the share" in section
+
+
+def test_the_trend_compares_sessions_of_one_exercise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A squat after a hip thrust was "glute-first share -88 %, median lead -79 ms", and a
+    hip thrust's report took the squat into its progress."""
+    out, db = tmp_path / "rec", tmp_path / "rec" / DB_NAME
+    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--athlete", "Ida"]
+    assert main([*args, "--reps", "4", "--lead-ms", "80", "--seed", "1"]) == 0
+    assert main([*args, "--reps", "4", "--lead-ms", "-90", "--exercise", "squat"]) == 0
+    assert main([*args, "--reps", "4", "--lead-ms", "80", "--seed", "2"]) == 0
+    entries = history("Ida", db)
+    assert [e.exercise for e in entries] == ["hip-thrust", "squat", "hip-thrust"]
+    change = trend(entries)
+    assert (change.exercise, change.sessions, change.glute_first_share) == ("hip-thrust", 2, 0.0)
+    assert trend(entries, "squat").sessions == 1
+    capsys.readouterr()
+    assert main(["history", "Ida", "--db", str(db)]) == 0
+    assert "first to last of 2 hip-thrust sessions: glute-first share +0%" in (
+        capsys.readouterr().out
+    )
+    page = tmp_path / "last.html"
+    assert main(["report", entries[-1].folder, "--out", str(page)]) == 0
+    section = page.read_text(encoding="utf-8")
+    section = section[section.index('id="progress"') :]
+    assert section[: section.index("</section>")].count("<tr") == 3  # the squat left out
 
 
 def test_an_earlier_sessions_mvc_is_reused_with_its_date(

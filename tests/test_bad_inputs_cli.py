@@ -445,6 +445,7 @@ def test_an_output_that_would_replace_a_recording_is_refused_before_writing(
         (["export", str(folder), "--to", "bids", str(folder / "other")], inside),
         (["export", str(folder), "--to", "csv", str(folder / "bids.csv")], inside),
         (["export", str(path), "--to", "bids", str(folder / "bids")], in_session),
+        (["export", str(path), "--to", "bids", str(folder)], "is a recorded session's folder"),
         (["synth", str(folder / "events.jsonl")], in_session),
         (["decode", "emg-stream-v1", str(capture), "--out", str(capture)], replaced),
     ]:

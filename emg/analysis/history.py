@@ -147,7 +147,8 @@ def session_entry(
 
 @dataclass(frozen=True)
 class Trend:
-    """How an athlete's sessions changed, first to last (None with fewer than two).
+    """How an athlete's sessions of one exercise changed, first to last (None with fewer
+    than two).
 
     Attributes
     ----------
@@ -155,17 +156,25 @@ class Trend:
         How many sessions it spans.
     glute_first_share, median_lead_ms, median_ratio
         Last session's value minus the first's.
+    exercise
+        The exercise of those sessions (another exercise's order and lead are not comparable:
+        hamstring-first is normal in a prone hip extension).
     """
 
     sessions: int
     glute_first_share: float | None
     median_lead_ms: float | None
     median_ratio: float | None
+    exercise: str | None = None
 
 
-def trend(entries: Sequence[SessionEntry]) -> Trend:
-    """The change from the first to the last session (in date order) of each figure."""
+def trend(entries: Sequence[SessionEntry], exercise: str | None = None) -> Trend:
+    """The change from the first to the last session (in date order) of each figure, over
+    the sessions of ``exercise`` (None: the exercise of the last session)."""
     ordered = sorted(entries, key=lambda e: (e.date or "", e.folder))
+    if exercise is None and ordered:
+        exercise = ordered[-1].exercise
+    ordered = [e for e in ordered if e.exercise == exercise]
 
     def change(values: list[float | None]) -> float | None:
         known = [v for v in values if v is not None]
@@ -176,6 +185,7 @@ def trend(entries: Sequence[SessionEntry]) -> Trend:
         glute_first_share=change([e.glute_first_share for e in ordered]),
         median_lead_ms=change([e.median_lead_ms for e in ordered]),
         median_ratio=change([e.median_ratio for e in ordered]),
+        exercise=exercise,
     )
 
 

@@ -37,7 +37,7 @@ def pipeline_events(
     """
     fs = sample_rate
     events = [_chain_event(e, channels, fs) for e in output.chain.events]
-    events.extend(_no_signal_event(s, channels, fs) for s in output.chain.stuck_stretches)
+    events.extend(no_signal_events(output.chain.stuck_stretches, channels, fs))
     events.extend(_rep_event(e, fs) for e in output.reps)
     events.extend(_flag_event(f, fs) for f in output.flags)
     events.extend(_risk_event(r, fs) for r in output.risks)
@@ -70,16 +70,25 @@ def _chain_event(event: Onset | Burst, channels: tuple[Channel, ...], fs: float)
     )
 
 
-def _no_signal_event(stretch: StuckStretch, channels: tuple[Channel, ...], fs: float) -> Event:
-    label = channels[stretch.channel].label
-    return Event(
-        stretch.start / fs,
-        "no-signal",
-        f"{label}: stuck at one value",
-        (stretch.stop - stretch.start) / fs,
-        channel=label,
-        data={"start": stretch.start, "stop": stretch.stop},
-    )
+def no_signal_events(
+    stretches: list[StuckStretch], channels: tuple[Channel, ...], fs: float
+) -> list[Event]:
+    """A ``no-signal`` event per stretch a channel stayed at one value (described as a
+    ``loss`` is, ``LABEL N samples``, which a BDF+ annotation keeps whole)."""
+    events = []
+    for stretch in stretches:
+        label = channels[stretch.channel].label
+        events.append(
+            Event(
+                stretch.start / fs,
+                "no-signal",
+                f"{label} {stretch.stop - stretch.start} samples",
+                (stretch.stop - stretch.start) / fs,
+                channel=label,
+                data={"start": stretch.start, "stop": stretch.stop},
+            )
+        )
+    return events
 
 
 def _side(side: str | None) -> str:

@@ -26,6 +26,7 @@ from emg.analysis.summary_schema import (
 from emg.block import Channel
 from emg.dsp.filters import UPPER_EDGE_FRACTION, bandpass_edges
 from emg.dsp.stuck import stuck_run_samples, stuck_runs
+from emg.muscles import MUSCLE_GROUPS
 from emg.recording import Recording
 from emg.wording import DISCLAIMER, STUCK_MEANING
 
@@ -112,7 +113,8 @@ def stuck_stretches(recording: Recording, channel: int) -> list[list[float]]:
     """Where a channel's samples stayed at one value for too long to be a muscle (see
     :mod:`emg.dsp.stuck`), as ``[start_s, stop_s]``: the stretches the signal chain treats as
     not recorded, and a live session writes as ``no-signal`` events. Samples lost in transit
-    are no value received (they are reported as lost): they end a run, as in the chain."""
+    are no value received (they are reported as lost): they neither count towards a run nor
+    end it, as in the chain."""
     fs = recording.sample_rate
     samples = recording.data[:, channel]
     if recording.lost.size and recording.lost[:, channel].any():
@@ -198,15 +200,19 @@ def unpaired_summary(unpaired: UnpairedChannel, channels: Sequence[Channel]) -> 
     -------
     UnpairedInfo
         ``label``, ``group``, ``side`` and ``reason``: ``glute_right has no hamstring
-        channel on its side: it is in no rep``; ``glute names no side, and no hamstring
+        channel on its side: it is in no rep``; ``glute has no hamstring channel to pair with
+        (the recording has none): it is in no rep``; ``glute names no side, and no hamstring
         channel is without one: it is in no rep``; ``semitendinosus_left is in no pair
         (biceps_femoris_left is the hamstring channel paired on its side): it is in no rep``.
     """
     label = channels[unpaired.channel].label
     other = "hamstring" if unpaired.group == "glute" else "glute"
+    others = [c for c in channels if MUSCLE_GROUPS.get(c.muscle) == other]
     if unpaired.paired_instead is not None:
         instead = channels[unpaired.paired_instead].label
         why = f"is in no pair ({instead} is the {unpaired.group} channel paired on its side)"
+    elif not others:
+        why = f"has no {other} channel to pair with (the recording has none)"
     elif unpaired.side is not None:
         why = f"has no {other} channel on its side"
     else:

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from emg.analysis.summary import onset_notes
 from emg.events import Event
-from emg.wording import NO_SIGNAL_BANNER, rep_count
+from emg.wording import NO_SIGNAL_ENDED, rep_count
 
 #: What the athlete should do when the hamstrings lead.
 CUE = "start the rep from the glutes"
@@ -47,20 +47,24 @@ def event_line(event: Event) -> str | None:
             f" - {reasons}" if reasons else ""
         )
     if event.kind == "no-signal":
-        stretch = f"{event.channel} {event.time_s:.2f}-{event.time_s + event.duration_s:.2f} s"
-        return f"-- {event.time_s + event.duration_s:6.2f} s: " + NO_SIGNAL_BANNER.format(
-            channel=stretch
-        )
+        stop = event.time_s + event.duration_s
+        what = NO_SIGNAL_ENDED.format(channel=event.channel, start=event.time_s, stop=stop)
+        return f"-- {stop:6.2f} s: {what}"
     if event.kind in ("disconnect", "reconnect", "mark"):
         return f"   {event.time_s:6.2f} s: {event.kind} {event.description}"
     return None
 
 
 def stopped_line(
-    stopped_by: str, seconds: float, rep_sides: Sequence[str | None], counts: Mapping[str, int]
+    stopped_by: str,
+    seconds: float,
+    rep_sides: Sequence[str | None],
+    counts: Mapping[str, int],
+    sides: Sequence[str | None] = (),
 ) -> str:
     """The line a live run or a replay ends with: why it stopped, after how long, and how
-    many reps (:func:`~emg.wording.rep_count` of their sides) and flags it found.
+    many reps (:func:`~emg.wording.rep_count` of their sides, of the set's ``sides``) and
+    flags it found.
 
     Examples
     --------
@@ -70,7 +74,7 @@ def stopped_line(
     'stopped (end of source) after 17.0 s: 4 reps a side, 2 flags'
     """
     return (
-        f"stopped ({stopped_by}) after {seconds:.1f} s: {rep_count(rep_sides)}, "
+        f"stopped ({stopped_by}) after {seconds:.1f} s: {rep_count(rep_sides, sides)}, "
         f"{count(counts.get('flag', 0), 'flag')}"
     )
 

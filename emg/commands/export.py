@@ -155,5 +155,6 @@ def run_export(args: argparse.Namespace) -> int:
             write_emg_csv(path, recording)
             events = out.parent / write_events_csv(path, recording.events).name
             sidecar = out.parent / write_csv_sidecar(path, recording).name
-        print(f"wrote {out}, {events} and {sidecar} (sample rate and units)")
+        settings = ", analysis settings" if recording.metadata.get("analysis") else ""
+        print(f"wrote {out}, {events} and {sidecar} (sample rate, units{settings})")
     return 0

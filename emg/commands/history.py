@@ -26,6 +26,8 @@ from emg.commands.options import option_error
 from emg.dsp.chain_limits import SettingError
 from emg.errors import EmgInputError
 from emg.io.json_files import to_json
+from emg.io.new_output import check_new_output
+from emg.io.output_guard import check_output_path
 from emg.recording import Recording
 
 
@@ -113,6 +115,9 @@ def add_parsers(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="also draw the trend into PNG")
     parser.add_argument(
+        "--overwrite", action="store_true", help="replace the --plot file if it exists"
+    )
+    parser.add_argument(
         "--rebuild", action="store_true", help="recreate the database from the session folders"
     )
     add_db_option(parser, str(DEFAULT_RECORDINGS / DB_NAME))
@@ -130,10 +135,15 @@ def _db(args: argparse.Namespace) -> Path:
 
 def run_history(args: argparse.Namespace) -> int:
     """``emg history``."""
+    plot = None
     if args.plot is not None:
         from emg.report.history_figure import check_figure_path
 
-        check_figure_path(args.plot, "--plot")
+        plot = check_figure_path(args.plot, "--plot")
+        if plot.is_dir():
+            raise EmgInputError("is a folder: name the figure's file in it", source=str(plot))
+        check_output_path(plot)
+        check_new_output(plot, args.overwrite)
     db = _db(args)
     name = None if args.athlete is None else _name_argument(args.athlete)
     if args.rebuild:
@@ -162,10 +172,11 @@ def run_history(args: argparse.Namespace) -> int:
     entries = history(name, db)
     table = history_table(entries)
     change = history_trend(entries)
-    if args.plot is not None:
+    if plot is not None:
         from emg.report.history_figure import write_history_figure
 
-        write_history_figure(table, args.plot, shown_name(entries[0].athlete))
+        write_history_figure(table, plot, shown_name(entries[0].athlete))
+        print(f"wrote {plot}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(
             to_json(
@@ -180,7 +191,7 @@ def run_history(args: argparse.Namespace) -> int:
     print(table.astype(object).where(table.notna(), "-").to_string(index=False))
     if change.glute_first_share is not None:
         print(
-            f"\nfirst to last of {change.sessions} sessions: glute-first share "
+            f"\nfirst to last of {change.sessions} {change.exercise} sessions: glute-first share "
             f"{change.glute_first_share:+.0%}"
             + (
                 f", median lead {change.median_lead_ms:+.0f} ms"

@@ -28,6 +28,7 @@ from emg.commands.live_sources import (
 )
 from emg.commands.options import add_channel_option, input_path, read_input
 from emg.errors import EmgInputError
+from emg.io.output_guard import check_output_suffix
 from emg.io.session_writer import session_folder
 from emg.recording import Recording
 from emg.session import LiveSession, StopSignals
@@ -218,7 +219,8 @@ def _stopped(acquisition: Acquisition) -> str:
     if session is None:
         return f"stopped ({stopped}) before the source opened: nothing recorded"
     seconds = session.n_samples / session.sample_rate
-    return stopped_line(stopped, seconds, session.rep_sides, session.counts)
+    sides = [pair.side for pair in session.pipeline.pairs]
+    return stopped_line(stopped, seconds, session.rep_sides, session.counts, sides)
 
 
 def show_window(
@@ -354,6 +356,7 @@ def _check_screenshot(path: Path) -> None:
     """One line, before the stream starts, for a screenshot that could not be written."""
     if path.is_dir():
         raise EmgInputError("the screenshot would replace a folder", source=str(path))
+    check_output_suffix(path, (".png",), "a screenshot", "--screenshot")
     if not path.parent.is_dir():
         raise EmgInputError("cannot write the screenshot: no such folder", source=str(path))
     if not os.access(path.parent, os.W_OK):

@@ -42,7 +42,7 @@ from emg.recording import Recording
 from emg.session import LiveSession
 from emg.settings_resolution import resolve_live_settings
 from emg.sources.replay import parse_speed, replay_blocks
-from emg.sources.synthetic import DEMO_SET, generate_session
+from emg.sources.synthetic import DEMO_SET, generate_session, truth_recorded
 
 #: Default parent folder of new sessions (where the athletes' database is, too).
 RECORDINGS = DEFAULT_RECORDINGS
@@ -226,7 +226,11 @@ def synthetic_source(args: argparse.Namespace) -> LiveSource:
             "synthetic": {"truth_file": "truth.json"},
         },
         synth.mains_hz,
-        after=lambda folder: write_json(folder / "truth.json", generated.truth),
+        # the truth of what was recorded: a set stopped early keeps the reps it holds
+        after=lambda folder: write_json(
+            folder / "truth.json",
+            truth_recorded(generated.truth, open_recording(folder).duration_s),
+        ),
     )
 
 

@@ -162,7 +162,8 @@ def run_record(args: argparse.Namespace) -> int:
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
     where = f"; session in {folder}" if folder else ""
     seconds = live.n_samples / live.sample_rate
-    return stopped_line(stopped_by, seconds, live.rep_sides, live.counts) + where
+    sides = [pair.side for pair in live.pipeline.pairs]
+    return stopped_line(stopped_by, seconds, live.rep_sides, live.counts, sides) + where
 
 
 def run_replay(args: argparse.Namespace) -> int:

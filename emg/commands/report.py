@@ -168,8 +168,9 @@ def run_report(args: argparse.Namespace) -> int:
                 f"cannot create the PNG folder: {error.strerror or error}", source=str(args.png)
             ) from None
     _write(out, page.encode("utf-8"))
-    sides = [r["side"] for r in content.summary["reps"]]
-    print(f"wrote {out} ({rep_count(sides)}, {len(figures)} figures)")
+    summary = content.summary
+    reps = rep_count([r["side"] for r in summary["reps"]], [p["side"] for p in summary["pairs"]])
+    print(f"wrote {out} ({reps}; {len(figures)} figures)")
     if args.png is not None:
         for path, figure in zip(pngs, figures, strict=True):
             _write(path, figure.png)

@@ -95,7 +95,12 @@ def given_synthetic_options(args: argparse.Namespace) -> list[str]:
 
 def _leads(config: SynthConfig) -> str:
     leads = config.leads_ms()
-    return f"{leads[0]:g}" if len(set(leads)) == 1 else ",".join(f"{v:g}" for v in leads)
+    if len(set(leads)) == 1:
+        return f"{leads[0]:g}"
+    return (
+        ",".join(f"{v:g}" for v in leads) + "; with --reps, the first half's leads for the "
+        "first half of the reps and the second half's for the rest"
+    )
 
 
 def synth_config(args: argparse.Namespace, defaults: SynthConfig) -> SynthConfig:
@@ -132,7 +137,13 @@ def synth_config(args: argparse.Namespace, defaults: SynthConfig) -> SynthConfig
     try:
         config.leads_ms()
     except ValueError as error:
-        raise EmgInputError(str(error), source="command line", field="--lead-ms") from None
+        count = len(args.lead_ms or ())
+        reason = (
+            f"{count} values for {config.reps} reps: give one lead for every rep, or one per rep"
+            if "values for" in str(error)
+            else str(error)
+        )
+        raise EmgInputError(f"--lead-ms: {reason}", source="command line") from None
     return config
 
 

@@ -611,8 +611,9 @@ def format_truth(summary: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for rep in summary["reps"]:
+        side = f" ({rep['side']})" if rep.get("side") else ""
         lines.append(
-            f"| {rep['rep']} | {rep['true_lead_ms']:+.1f} ms | {_signed(rep['lead_ms'])} | "
+            f"| {rep['rep']}{side} | {rep['true_lead_ms']:+.1f} ms | {_signed(rep['lead_ms'])} | "
             f"{_signed(rep['lead_error_ms'])} | {rep['order'] or '-'} | "
             f"{_signed(rep['glute_onset_error_ms'])} | {_signed(rep['hamstring_onset_error_ms'])} |"
         )

@@ -31,7 +31,7 @@ from emg.dsp.gaps import BRIDGE_MEMORY_S, LostSampleBridge, mains_period
 from emg.dsp.onset import Burst, Onset, OnsetDetector
 from emg.dsp.spectral import MedianFrequencyTracker
 from emg.dsp.startup import StartupTransient
-from emg.dsp.stuck import StuckRunMarker, StuckStretch, StuckStretchTracker, stuck_run_samples
+from emg.dsp.stuck import StuckRunMarker, StuckStretch, stuck_run_samples
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -343,7 +343,6 @@ class SignalChain:
         memory = max(self.samples(BRIDGE_MEMORY_S), cycle or 1)
         stuck_run = stuck_run_samples(fs)
         self._stuck = StuckRunMarker(n_channels, stuck_run)
-        self._stretches = StuckStretchTracker(n_channels, stuck_run)
         self._bridge = LostSampleBridge(n_channels, memory, cycle, held=stuck_run - 1)
         self._filter = SosFilter(sos, n_channels)
         self._envelope = RmsEnvelope(self.samples(config.envelope_s), n_channels)
@@ -443,7 +442,7 @@ class SignalChain:
         start = self._position
         self._position += len(x)
         # a channel that stopped changing is not recorded; samples lost in transit (zero-filled)
-        # are lost, not stuck, and end a run: the zeros they arrive as are no value received
+        # are lost, not stuck: the zeros they arrive as are no value received
         received = x if lost is None or not lost.any() else np.where(lost, np.nan, x)
         stuck = self._stuck.process(received)
         if stuck is not None:
@@ -467,7 +466,7 @@ class SignalChain:
             amplitude_baselines=amplitude_estimates,
             lost=lost if lost is not None and lost.any() else None,
             stuck=stuck,
-            stuck_stretches=self._stretches.process(start, len(x), stuck),
+            stuck_stretches=self._stuck.ended,
         )
         refinement = filtered
         if lost is not None and lost.any():  # NaN: left out of the onset refinement
@@ -585,9 +584,13 @@ class SignalChain:
         """Close bursts still open at the end of the stream."""
         return self._detector.flush()
 
+    def open_stuck(self) -> list[StuckStretch]:
+        """The stretches of stuck samples not ended yet, each up to its last sample so far."""
+        return self._stuck.open_stretches()
+
     def flush_stuck(self) -> list[StuckStretch]:
         """End the stretches of stuck samples still open at the end of the stream."""
-        return self._stretches.flush(self._position)
+        return self._stuck.flush()
 
 
 class BaselineTimeline:

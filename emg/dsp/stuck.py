@@ -12,7 +12,9 @@ samples is 16 (one glitch of all channels at once), mostly at most 9.
 :class:`StuckRunMarker` marks, causally, the samples of each run of identical values from its
 :func:`stuck_run_samples`-th sample on: what came before that is not known to be stuck when
 it arrives, so any blocking of the stream marks the same samples. The signal chain treats
-them as not recorded, as it does samples lost in transit.
+them as not recorded, as it does samples lost in transit, which neither count towards a run
+nor end it. Each run long enough is told whole once it has ended (:class:`StuckStretch`), as
+a live session records it (a ``no-signal`` event) and the summary lists it.
 """
 
 from __future__ import annotations
@@ -47,64 +49,15 @@ def stuck_run_samples(sample_rate: float) -> int:
     return max(math.ceil(STUCK_RUN_S * sample_rate - 1e-9), STUCK_RUN_MIN_SAMPLES)
 
 
-class StuckRunMarker:
-    """Mark, causally, the samples of each channel that continue a run of identical values.
-
-    Parameters
-    ----------
-    n_channels
-        Number of channels.
-    min_run
-        Identical consecutive samples from which on a run is stuck (at least 2).
-    """
-
-    def __init__(self, n_channels: int, min_run: int) -> None:
-        if min_run < 2:
-            raise ValueError(f"a stuck run is at least 2 samples, got {min_run}")
-        self.min_run = min_run
-        self._last = np.full(n_channels, np.nan)  # each channel's last sample
-        self._run = np.zeros(n_channels, dtype=np.int64)  # identical samples up to it
-
-    def process(self, x: npt.NDArray[np.floating[Any]]) -> BoolArray | None:
-        """Mark the stuck samples of the next ``(n_samples, n_channels)`` block.
-
-        Returns
-        -------
-        numpy.ndarray or None
-            True where a sample is at least the ``min_run``-th of a run of identical values
-            (like ``x``); None when no sample is.
-        """
-        x = np.asarray(x)
-        n = len(x)
-        if n == 0:
-            return None
-        # same[i]: sample i equals the one before it (a NaN never does)
-        same = np.empty(x.shape, dtype=bool)
-        same[0] = x[0] == self._last
-        np.equal(x[1:], x[:-1], out=same[1:])
-        if not same.any():  # a live signal, sampled finely: every sample begins a run
-            self._last = x[-1].astype(np.float64)
-            self._run[:] = 1
-            return None
-        index = np.arange(n)[:, None]
-        # the last sample at or before i that began a run (-1: the run began before the block)
-        began = np.maximum.accumulate(np.where(same, -1, index), axis=0)
-        length = np.where(began >= 0, index - began + 1, self._run + index + 1)
-        self._last = x[-1].astype(np.float64)
-        self._run = length[-1].astype(np.int64)
-        stuck: BoolArray = length >= self.min_run
-        return stuck if stuck.any() else None
-
-
 class StuckStretch(NamedTuple):
-    """A run of identical samples of one channel long enough to be stuck, whole.
+    """A run of identical received samples of one channel long enough to be stuck, whole.
 
     Attributes
     ----------
     channel
         Channel index.
     start, stop
-        Stream indices of its first sample and one past its last.
+        Stream indices of its first received sample and one past its last.
     """
 
     channel: int
@@ -112,86 +65,154 @@ class StuckStretch(NamedTuple):
     stop: int
 
 
-class StuckStretchTracker:
-    """The stretches :class:`StuckRunMarker` marks, each once it has ended, whole: from the
-    run's first sample (``min_run - 1`` before the first one marked) to its last.
+class StuckRunMarker:
+    """Mark, causally, the samples of each channel that continue a run of identical values,
+    and tell each run long enough to be stuck once it has ended (:class:`StuckStretch`).
 
-    The same stretches as :func:`stuck_runs` of the whole stream with the samples lost in
-    transit as NaN, for any blocking.
+    Samples lost in transit (NaN) are no value received: they neither count towards a run
+    nor end it, so a sensor that stays stuck through a few lost packets is one stretch, and a
+    dropout is never stuck. The marks and the stretches are the same for any blocking, and
+    the stretches those :func:`stuck_runs` finds in the whole stream.
 
     Parameters
     ----------
     n_channels
         Number of channels.
     min_run
-        The marker's ``min_run``.
+        Identical consecutive received samples from which on a run is stuck (at least 2).
     """
 
     def __init__(self, n_channels: int, min_run: int) -> None:
+        if min_run < 2:
+            raise ValueError(f"a stuck run is at least 2 samples, got {min_run}")
         self.min_run = min_run
-        self._open = np.full(n_channels, -1, dtype=np.int64)  # each open stretch's start
+        self._position = 0
+        self._last = np.full(n_channels, np.nan)  # each channel's last received value
+        self._run = np.zeros(n_channels, dtype=np.int64)  # received samples of its run
+        self._start = np.zeros(n_channels, dtype=np.int64)  # the run's first sample
+        self._end = np.zeros(n_channels, dtype=np.int64)  # one past the run's last sample
+        #: stuck runs known to have ended in the last block processed (when a different value
+        #: was received), in the order they became known
+        self.ended: list[StuckStretch] = []
 
-    def process(self, start: int, n: int, stuck: BoolArray | None) -> list[StuckStretch]:
-        """The stretches that ended in the block of stream samples ``start .. start + n``
-        whose marks are ``stuck`` (None: none marked), in the order they ended."""
-        if stuck is None and not (self._open >= 0).any():  # the usual block: nothing to do
-            return []
-        ended: list[tuple[int, int, int]] = []  # (stop, channel, start)
-        for channel in range(len(self._open)):
-            was_open = int(self._open[channel])
-            marks = stuck[:, channel] if stuck is not None else np.zeros(0, dtype=bool)
-            padded = np.concatenate([[False], marks, [False]]).astype(np.int8)
-            edges = np.flatnonzero(np.diff(padded))
-            runs = list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
-            if was_open >= 0 and (not runs or runs[0][0] > 0):  # ended before the block
-                ended.append((start, channel, was_open))
-                was_open = -1
-            self._open[channel] = -1
-            for rise, fall in runs:
-                began = start + rise - (self.min_run - 1)  # the run's first sample
-                first = was_open if rise == 0 and was_open >= 0 else began
-                if fall == n and n > 0:  # still stuck at the block's end
-                    self._open[channel] = first
-                else:
-                    ended.append((start + fall, channel, first))
-        return [StuckStretch(c, first, stop) for stop, c, first in sorted(ended)]
+    def process(self, x: npt.NDArray[np.floating[Any]]) -> BoolArray | None:
+        """Mark the stuck samples of the next ``(n_samples, n_channels)`` block (NaN: lost);
+        the stuck runs that ended in it are in :attr:`ended` afterwards.
 
-    def flush(self, position: int) -> list[StuckStretch]:
-        """End of the stream at ``position``: the stretches still open end there."""
-        ended = [
-            StuckStretch(c, int(first), position)
-            for c, first in enumerate(self._open)
-            if first >= 0
+        Returns
+        -------
+        numpy.ndarray or None
+            True where a received sample is at least the ``min_run``-th of a run of identical
+            values (like ``x``); None when no sample is.
+        """
+        x = np.asarray(x)
+        n, start = len(x), self._position
+        self._position += n
+        self.ended = []
+        if n == 0:
+            return None
+        received = ~np.isnan(x)
+        same = np.empty(x.shape, dtype=bool)
+        same[0] = x[0] == self._last
+        np.equal(x[1:], x[:-1], out=same[1:])
+        if not same.any() and received.all():  # a live signal: every sample begins a run
+            self._close(np.flatnonzero(self._run >= self.min_run))
+            self._last = x[-1].astype(np.float64)
+            self._run[:] = 1
+            self._start[:] = start + n - 1
+            self._end[:] = start + n
+            return None
+        index = np.arange(n)[:, None]
+        # the last received value before each sample, and where it was received
+        seen = np.maximum.accumulate(np.where(received, index, -1), axis=0)
+        value = np.where(seen >= 0, np.take_along_axis(x, np.maximum(seen, 0), axis=0), np.nan)
+        value[seen < 0] = np.broadcast_to(self._last, x.shape)[seen < 0]
+        before = np.empty(x.shape)
+        before[0] = self._last
+        before[1:] = value[:-1]
+        begins = received & ~(x == before)  # a received value unlike the last one received
+        counted = np.cumsum(received, axis=0)  # received samples up to each one
+        base = np.maximum.accumulate(np.where(begins, counted - 1, -1), axis=0)
+        length = np.where(base >= 0, counted - base, self._run + counted)
+        # runs that ended where another began: their length and start
+        ended_length = np.empty(x.shape, dtype=np.int64)
+        ended_length[0] = self._run
+        ended_length[1:] = length[:-1]
+        began = np.maximum.accumulate(np.where(begins, index, -1), axis=0)
+        # in the order they became known (row-major: by sample, then channel)
+        for row, channel in zip(*np.nonzero(begins & (ended_length >= self.min_run)), strict=True):
+            first = began[row - 1, channel] if row > 0 and began[row - 1, channel] >= 0 else -1
+            last = seen[row - 1, channel] if row > 0 and seen[row - 1, channel] >= 0 else -1
+            self.ended.append(
+                StuckStretch(
+                    int(channel),
+                    start + int(first) if first >= 0 else int(self._start[channel]),
+                    start + int(last) + 1 if last >= 0 else int(self._end[channel]),
+                )
+            )
+        self._last = value[-1].astype(np.float64)
+        self._run = length[-1].astype(np.int64)
+        self._start = np.where(began[-1] >= 0, start + began[-1], self._start)
+        self._end = np.where(seen[-1] >= 0, start + seen[-1] + 1, self._end)
+        stuck: BoolArray = received & (length >= self.min_run)
+        return stuck if stuck.any() else None
+
+    def open_stretches(self) -> list[StuckStretch]:
+        """The stuck runs not ended yet, each up to its last sample so far (what a recording
+        stopped now holds of them)."""
+        return [
+            StuckStretch(int(c), int(self._start[c]), int(self._end[c]))
+            for c in np.flatnonzero(self._run >= self.min_run)
         ]
-        self._open[:] = -1
-        return ended
+
+    def flush(self) -> list[StuckStretch]:
+        """End of the stream: the stuck runs still open end with their last sample."""
+        self.ended = []
+        self._close(np.flatnonzero(self._run >= self.min_run))
+        self._run[:] = 0
+        self._last[:] = np.nan
+        return self.ended
+
+    def _close(self, channels: npt.NDArray[np.intp]) -> None:
+        self.ended.extend(
+            StuckStretch(int(c), int(self._start[c]), int(self._end[c])) for c in channels
+        )
 
 
 def stuck_runs(x: npt.NDArray[np.floating[Any]], min_run: int) -> list[tuple[int, int]]:
-    """The runs of ``min_run`` or more identical samples of one channel, whole.
+    """The runs of ``min_run`` or more identical received samples of one channel, whole.
 
     Parameters
     ----------
     x
-        One channel's samples.
+        One channel's samples; NaN where one was lost in transit (no value received: it
+        neither counts towards a run nor ends it).
     min_run
-        Identical consecutive samples that make a run stuck (:func:`stuck_run_samples`).
+        Identical consecutive received samples that make a run stuck
+        (:func:`stuck_run_samples`).
 
     Returns
     -------
     list of (start, stop)
-        Sample indices of each run, ``stop`` exclusive, in order.
+        Sample indices of each run's first received sample and one past its last, in order.
 
     Examples
     --------
     >>> stuck_runs(np.array([1.0, 0, 0, 0, 2, 2, 3]), 3)
     [(1, 4)]
+    >>> stuck_runs(np.array([1.0, 0, np.nan, 0, 0, np.nan, 2]), 3)
+    [(1, 5)]
     """
     x = np.asarray(x)
-    if len(x) == 0:
+    where = np.flatnonzero(~np.isnan(x))
+    values = x[where]
+    if len(values) == 0:
         return []
-    edges = np.flatnonzero(x[1:] != x[:-1]) + 1
+    edges = np.flatnonzero(values[1:] != values[:-1]) + 1
     starts = np.concatenate([[0], edges])
-    stops = np.concatenate([edges, [len(x)]])
+    stops = np.concatenate([edges, [len(values)]])
     long = stops - starts >= min_run
-    return [(int(a), int(b)) for a, b in zip(starts[long], stops[long], strict=True)]
+    return [
+        (int(where[a]), int(where[b - 1]) + 1)
+        for a, b in zip(starts[long], stops[long], strict=True)
+    ]

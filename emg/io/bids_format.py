@@ -736,7 +736,9 @@ def _readme(
         "and bursts, every rep with the muscle that switched on first (`order`), the "
         "hamstring-minus-glute onset difference (`lead_ms`) and the glute : hamstring level "
         "ratio (`ratio`), raised and cleared flags, cramp-risk changes, samples lost in "
-        "transit (`loss`, filled with zeros) and markers; `detail` holds each event in full as "
+        "transit (`loss`, filled with zeros), stretches in which a channel stayed at one value "
+        "(`no-signal`: an electrode off or a sensor frozen) and markers; `detail` holds each "
+        "event in full as "
         "JSON. `events.json` describes every column and event kind.",
         "",
         "The onset order is a training aid, not a diagnosis: a hamstring-first pattern is "

@@ -103,6 +103,15 @@ def read_emg_csv(path: str | Path, channels: Mapping[str, str] | None = None) ->
     lost = np.zeros(data.shape, dtype=bool)
     for column in loss_columns:
         flags = values[column] != 0
+        odd = np.flatnonzero(flags & (values[column] != 1))
+        if len(odd):
+            raise EmgInputError(
+                f"{values[column][odd[0]]:g}: a loss column holds 1 where a sample was lost "
+                "and 0 elsewhere",
+                source=name,
+                line=_line(int(odd[0])),
+                field=column,
+            )
         if column == "lost":
             lost |= flags[:, None]
             continue

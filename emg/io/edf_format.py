@@ -22,8 +22,10 @@ How a round trip stays exact:
   events already describe the mask exactly. :func:`read_edf` rebuilds the mask from them
   (start from the onset, length from the sample count in the text).
 - **Start time.** ``metadata["started_at"]`` (ISO 8601) is written as local wall-clock time
-  to the microsecond (EDF has no time zone, so an offset is not kept). Without it the EDF+
-  placeholder date 1985-01-01 00:00:00 is written, which reads back as ``started_at`` None.
+  to 100 µs, the annotations' resolution (EDF has no time zone, so an offset is not kept): a
+  start time between two such steps shifted every annotation read back by the rest, up to
+  99 µs off the sample grid. Without it the EDF+ placeholder date 1985-01-01 00:00:00 is
+  written, which reads back as ``started_at`` None.
 
 pyedflib quirks handled here: its conversion of physical to digital values truncates, costing
 up to a whole quantisation step (so the samples are rounded here and written as digital
@@ -446,7 +448,8 @@ def _fill(
     if subject.isascii() and subject:
         writer.setPatientCode(subject)
     writer.setStartdatetime(start.replace(microsecond=0))
-    _set_subsecond(writer, start.microsecond)
+    step = round(ANNOTATION_RESOLUTION_S * 1e6)  # finer, every annotation would move
+    _set_subsecond(writer, start.microsecond - start.microsecond % step)
     columns = [
         digital_samples(recording.data[:, c], float(header["physical_max"]))
         for c, header in enumerate(headers)
@@ -581,7 +584,7 @@ def relabel_events(
     return [
         replace(e, channel=lookup[e.channel]) if e.channel in lookup else e
         for e in events
-        if not (e.kind == "loss" and e.channel in left_out)
+        if not (e.kind in ("loss", "no-signal") and e.channel in left_out)
     ]
 
 
@@ -756,7 +759,7 @@ def _events(annotations: list[tuple[float, float, str]], fs: float) -> list[Even
 
 def _event(onset: float, duration: float, text: str, fs: float) -> Event:
     event = Event.from_annotation(onset, duration, text)
-    if event.kind != "loss":
+    if event.kind not in ("loss", "no-signal"):  # both "LABEL N samples" of a channel
         return event
     match = _LOSS_PATTERN.match(event.description)
     if match is None:

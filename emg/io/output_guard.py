@@ -40,8 +40,8 @@ def check_output_path(out: Path, reads: Path | None = None, *, dataset: bool = F
     Raises
     ------
     EmgInputError
-        Naming ``out``: it is the recording read, or lies inside the folder read or inside a
-        session's folder (one with a ``session.json``).
+        Naming ``out``: it is the recording read, a session's folder (one with a
+        ``session.json``), or lies inside the folder read or inside a session's folder.
 
     Examples
     --------
@@ -65,6 +65,12 @@ def check_output_path(out: Path, reads: Path | None = None, *, dataset: bool = F
                 "recorded: name an output elsewhere",
                 source=str(out),
             )
+    if (target / METADATA_FILE).is_file():
+        raise EmgInputError(
+            "is a recorded session's folder: a dataset written there would mix with its "
+            "files; name an output elsewhere",
+            source=str(out),
+        )
     if (target.parent / METADATA_FILE).is_file():
         raise EmgInputError(
             "is inside a recorded session's folder, whose files it would replace: "

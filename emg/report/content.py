@@ -245,9 +245,13 @@ class Progress:
 
 
 def progress_of(entries: Sequence[SessionEntry], folder: str) -> Progress | None:
-    """The progress section from an athlete's sessions up to and including ``folder``'s
-    (None when this is their first)."""
-    if len(entries) < 2 or not any(e.folder == folder for e in entries):
+    """The progress section from an athlete's sessions of this session's exercise up to and
+    including ``folder``'s (None when this is their first)."""
+    this = [e for e in entries if e.folder == folder]
+    if not this:
+        return None
+    entries = [e for e in entries if e.exercise == this[0].exercise]
+    if len(entries) < 2:
         return None
     rows = tuple(
         (
@@ -261,11 +265,11 @@ def progress_of(entries: Sequence[SessionEntry], folder: str) -> Progress | None
         )
         for e in entries
     )
-    change = trend(entries)
+    change = trend(entries, this[0].exercise)
     share = change.glute_first_share
     sentence = (
-        f"Over {change.sessions} sessions the share of reps the glutes started went from "
-        f"{rows[0][2]} to {rows[-1][2]}"
+        f"Over {change.sessions} {this[0].exercise} sessions the share of reps the glutes "
+        f"started went from {rows[0][2]} to {rows[-1][2]}"
         + (f" ({share:+.0%})" if share is not None else "")
         + (
             f", and the median lead changed by {change.median_lead_ms:+.0f} ms."
@@ -652,7 +656,7 @@ def _glance(summary: SessionSummary, result: OfflineResult) -> list[Glance]:
     flagged = result.analysis.exercise.flagged_order
     raised = [f for f in summary["flags"] if f["kind"] == flagged]
     risk = summary["cramp_risk"]
-    sides = sorted({r["side"] for r in reps if r["side"]})
+    sides = [p["side"] for p in summary["pairs"] if p["side"]]
 
     def tile(label: str, order: str | None = None, tone: str = "") -> Glance:
         # a set of both sides counts each side's reps: "2 · 2" under "(left · right)"

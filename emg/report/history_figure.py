@@ -56,6 +56,11 @@ def check_figure_path(path: Path, option: str | None = None) -> Path:
     """A file a figure can be written to: its ending one matplotlib writes (``.png``,
     ``.svg``, ``.pdf`` ...; none: PNG, ``.png`` added).
 
+    Returns
+    -------
+    Path
+        The file the figure is written to (``.png`` added to a name without an ending).
+
     Raises
     ------
     EmgInputError
@@ -69,4 +74,4 @@ def check_figure_path(path: Path, option: str | None = None) -> Path:
             "use one of " + ", ".join(f".{f}" for f in sorted(formats)),
             source="command line" if option else str(path),
         )
-    return path
+    return path if suffix else path.with_name(path.name + ".png")

@@ -405,6 +405,39 @@ def generate_session(config: SynthConfig) -> SyntheticSession:
     return SyntheticSession(recording, truth)
 
 
+def truth_recorded(truth: dict[str, Any], duration_s: float) -> dict[str, Any]:
+    """The truth of the part of a synthetic set that was recorded (a recording stopped
+    before the set's end): the reps whose onsets both lie in its first ``duration_s``
+    seconds, the losses that began in it; ``reps_planned`` keeps how many the set had.
+
+    Examples
+    --------
+    >>> truth = {"duration_s": 9.0, "reps": [{"glute_onset_s": 3.0, "hamstring_onset_s": 3.1},
+    ...     {"glute_onset_s": 6.0, "hamstring_onset_s": 6.1}], "lost": [], "cramp": None}
+    >>> cut = truth_recorded(truth, 6.05)
+    >>> len(cut["reps"]), cut["reps_planned"], cut["duration_s"]
+    (1, 2, 6.05)
+    >>> truth_recorded(truth, 9.0) == truth
+    True
+    """
+    if duration_s >= truth["duration_s"]:
+        return truth
+    fs = truth.get("sample_rate")
+    reps = [
+        rep
+        for rep in truth["reps"]
+        if max(rep["glute_onset_s"], rep["hamstring_onset_s"]) <= duration_s
+    ]
+    lost = [loss for loss in truth.get("lost", []) if fs is None or loss["start"] < duration_s * fs]
+    return {
+        **truth,
+        "duration_s": duration_s,
+        "reps": reps,
+        "reps_planned": len(truth["reps"]),
+        "lost": lost,
+    }
+
+
 def _motion_artefacts(
     rng: np.random.Generator, t: FloatArray, reps: list[dict[str, Any]], amplitude: float
 ) -> FloatArray:

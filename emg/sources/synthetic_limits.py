@@ -121,9 +121,12 @@ def check_timing(values: Mapping[str, Any], leads_ms: Sequence[float]) -> None:
         raise ValueError("lead_ms must be finite")
     active, ramp, decay = values["active_s"], values["ramp_s"], values["decay_s"]
     longest = max(abs(v) for v in leads_ms) / 1000
-    if active + longest + decay + 2 * values["period_jitter_s"] + 0.3 > values["rep_period_s"]:
+    room = values["rep_period_s"] - (active + decay + 2 * values["period_jitter_s"] + 0.3)
+    if longest > room:
         raise ValueError(
-            "rep_period_s is too short for active_s + |lead| + decay: reps would overlap"
+            f"lead_ms {longest * 1000:g} ms is longer than a rep period of "
+            f"{values['rep_period_s']:g} s leaves room for (at most +-{max(room, 0) * 1000:.0f} "
+            "ms after the rep's active time and decay): reps would overlap"
         )
     # the hamstrings' burst lasts active_s less half their lag, less up to OFFSET_SPREAD_S
     needed = ramp + decay + OFFSET_SPREAD_S + max(0.0, max(leads_ms) / 2000)

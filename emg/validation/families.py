@@ -14,6 +14,7 @@ command's job.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from emg.order import classify_order
 from emg.real_number import real_number
 from emg.sources.families import first_onset_range, simulate_family
 from emg.sources.family_conditions import MUSCLES, FamilyCondition
-from emg.validation.grid import matching_rep, pair_onsets
+from emg.validation.grid import MATCH_S, matching_rep, pair_onsets
 
 #: recruitment ramps: fast and slow (s, shortest and longest)
 FAST_RAMP_S = (0.02, 0.06)
@@ -180,11 +181,15 @@ class RepScore:
         Hamstring minus glute onset, true.
     lead_ms, order
         What the analysis gave for the matching rep (None: no rep, or no lead).
+    side
+        The side it was scored on, in a recording of both sides (each side is scored
+        against the truth); None in a recording of one.
     """
 
     true_lead_ms: float
     lead_ms: float | None
     order: str | None
+    side: str | None = None
 
 
 @dataclass
@@ -194,8 +199,8 @@ class SetScore:
     Attributes
     ----------
     onset_errors
-        ``(muscle, rep number, detected minus true onset in ms or None when missed)`` per true
-        onset of each glute and hamstring channel.
+        ``(muscle, rep number, detected minus true onset in ms or None when missed, the
+        channel's side)`` per true onset of each glute and hamstring channel.
     spurious
         Detected onsets with no true onset within the matching window.
     reps
@@ -204,7 +209,7 @@ class SetScore:
         The exercise's flag (the unexpected order) was raised.
     """
 
-    onset_errors: list[tuple[str, int, float | None]] = field(default_factory=list)
+    onset_errors: list[tuple[str, int, float | None, str | None]] = field(default_factory=list)
     spurious: int = 0
     reps: list[RepScore] = field(default_factory=list)
     flagged: bool = False
@@ -248,14 +253,20 @@ def score_result(
         detected = np.array([b.onset / fs for b in result.bursts_of(index)])
         truth = np.array([rep[f"{group}_onset_s"] for rep in true_reps])
         errors, spurious = pair_onsets(detected, truth)
-        score.onset_errors.extend((group, k, e) for k, e in zip(numbers, errors, strict=True))
-        score.spurious += spurious
-    for true_rep in true_reps:
-        rep = matching_rep(result.reps, true_rep, fs)
-        true_lead = (true_rep["hamstring_onset_s"] - true_rep["glute_onset_s"]) * 1000
-        score.reps.append(
-            RepScore(true_lead, rep.lead_ms if rep else None, rep.order if rep else None)
+        score.onset_errors.extend(
+            (group, k, e, channel.side) for k, e in zip(numbers, errors, strict=True)
         )
+        score.spurious += spurious
+    # a recording of both sides: the true reps are each side's (both sides move together)
+    named = sorted({c.side for c in result.channels if c.side})
+    sides: list[str | None] = [*named] if named else [None]
+    for true_rep in true_reps:
+        true_lead = (true_rep["hamstring_onset_s"] - true_rep["glute_onset_s"]) * 1000
+        for side in sides:
+            rep = matching_rep([r for r in result.reps if r.side == side], true_rep, fs)
+            score.reps.append(
+                RepScore(true_lead, rep.lead_ms if rep else None, rep.order if rep else None, side)
+            )
     flagged = exercise.flagged_order
     score.flagged = any(f.raised and f.kind == flagged for f in result.flags)
     return score
@@ -314,7 +325,7 @@ def score_row(scores: list[SetScore], margin_ms: float) -> dict[str, Any]:
         hamstring-first; the glute-first ones and how many were called hamstring-first) and
         ``flags`` (false flags on glute-first recordings, and how many there were).
     """
-    errors = [e for s in scores for _, _, e in s.onset_errors]
+    errors = [e for s in scores for _, _, e, _ in s.onset_errors]
     reps = [r for s in scores for r in s.reps]
     glute_first = [s for s in scores if s.reps and all(_is_glute_first(s, margin_ms))]
     return {
@@ -435,7 +446,7 @@ def _first_burst(outcomes: list[FamilyOutcome]) -> list[dict[str, Any]]:
         ]
         if not scores:
             continue
-        errors = [(rep, e) for s in scores for _, rep, e in s.onset_errors]
+        errors = [(rep, e) for s in scores for _, rep, e, _ in s.onset_errors]
         rows.append(
             {
                 "family": family,
@@ -478,15 +489,17 @@ def truth_summary(
 
 
 def rep_rows(score: SetScore) -> list[dict[str, Any]]:
-    """Per true rep of one recording: its lead, the analysis's lead, the lead's error and the
-    order, and each muscle's onset error (ms; None when missed, the first channel of the
-    muscle)."""
+    """Per true rep of one recording (per side, in a recording of both): its lead, the
+    analysis's lead, the lead's error and the order, and each muscle's onset error (ms; None
+    when missed; in a recording of one side, the first channel of the muscle)."""
     rows = []
-    for number, rep in enumerate(score.reps, 1):
-        errors = {m: _first_error(score, m, number) for m in MUSCLES}
+    numbers = _numbers(score.reps)
+    for number, rep in zip(numbers, score.reps, strict=True):
+        errors = {m: _first_error(score, m, number, rep.side) for m in MUSCLES}
         rows.append(
             {
                 "rep": number,
+                **({"side": rep.side} if rep.side else {}),
                 "true_lead_ms": _round(rep.true_lead_ms),
                 "lead_ms": None if rep.lead_ms is None else _round(rep.lead_ms),
                 "lead_error_ms": (
@@ -499,9 +512,15 @@ def rep_rows(score: SetScore) -> list[dict[str, Any]]:
     return rows
 
 
-def _first_error(score: SetScore, muscle: str, number: int) -> float | None:
-    for group, rep, error in score.onset_errors:
-        if (group, rep) == (muscle, number):
+def _numbers(reps: list[RepScore]) -> list[int]:
+    """Each scored rep's true rep number (a true rep is scored once per side)."""
+    per_rep = len({r.side for r in reps}) or 1
+    return [k // per_rep + 1 for k in range(len(reps))]
+
+
+def _first_error(score: SetScore, muscle: str, number: int, side: str | None) -> float | None:
+    for group, rep, error, on in score.onset_errors:
+        if (group, rep) == (muscle, number) and (side is None or on == side):
             return None if error is None else _round(error)
     return None
 
@@ -548,6 +567,17 @@ def parse_truth(data: Any, source: str) -> list[dict[str, Any]]:
                 },
             }
         )
+    # two true reps that close would be matched to one detected rep: scored twice
+    firsts = sorted((min(r["glute_onset_s"], r["hamstring_onset_s"]), r["index"]) for r in parsed)
+    for (before, earlier), (start, later) in itertools.pairwise(firsts):
+        if start - before < MATCH_S:
+            raise EmgInputError(
+                f"starts {start - before:.3f} s after reps[{earlier - 1}]: two true reps "
+                f"closer than {MATCH_S:g} s would be matched to one detected rep (a rep "
+                "listed twice?)",
+                source=source,
+                field=f"reps[{later - 1}]",
+            )
     return parsed
 
 

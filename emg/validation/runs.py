@@ -91,20 +91,14 @@ def validation_grid(
         cramp_rep=default.cramp_rep if cramp_rep is None else whole("cramp_rep", cramp_rep),
         base=default.base if loss is None else dataclasses.replace(default.base, loss=loss),
     )
-    if grid.cramp_rep > grid.reps:
-        if cramp_rep is not None:
-            raise SettingError(
-                "cramp_rep",
-                f"rep {grid.cramp_rep} of a set of {grid.reps} reps: at most the last rep "
-                f"(0: no cramp sets)",
-            )
-        grid = dataclasses.replace(grid, cramp_rep=grid.reps)  # the default, in a short set
     for setting, values in (("snr_db", grid.snr_db), ("leads_ms", grid.leads_ms)):
         if not values:
             raise SettingError(setting, "the grid is empty: give at least one value")
     if not grid.seeds:
         raise SettingError("seeds", "give at least one seed")
-    first = dataclasses.replace(grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=grid.cramp_rep)
+    first = dataclasses.replace(
+        grid.base, reps=grid.reps, fs=grid.fs, cramp_rep=min(grid.cramp_rep, grid.reps)
+    )
     try:
         first.validate()
         # each SNR and lead checked before a set's seed is made from it
@@ -114,6 +108,14 @@ def validation_grid(
         # the generator's messages start with the setting they refuse
         setting, _, reason = str(error).partition(" ")
         raise SettingError(setting, reason) from None
+    if grid.cramp_rep > grid.reps:
+        if cramp_rep is not None:
+            raise SettingError(
+                "cramp_rep",
+                f"rep {grid.cramp_rep} of a set of {grid.reps} reps: at most the last rep "
+                f"(0: no cramp sets)",
+            )
+        grid = dataclasses.replace(grid, cramp_rep=grid.reps)  # the default, in a short set
     for lead in grid.leads_ms:
         try:
             dataclasses.replace(first, lead_ms=lead).validate()

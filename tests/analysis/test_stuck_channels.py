@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import emg
@@ -209,10 +210,11 @@ def test_a_recorded_stretch_without_signal_is_an_event_said_and_exported(
     # the same stretch as the summary's, from the same samples
     assert emg.analyze(stuck).to_dict()["stuck"] == {"glute": [], "hamstring": [[8.0, 14.0]]}
     line = (
-        " 14.00 s: No signal from hamstring 8.00-14.00 s: stuck at one value — check its "
+        "--  14.00 s: hamstring gave no signal 8.00-14.00 s (stuck at one value): check its "
         "electrode and lead"
     )
-    assert [s for s in said if "No signal" in s] == [f"-- {line}"]
+    assert [s for s in said if "gave no signal" in s] == [line]
+    assert event.description == "hamstring 12000 samples"
     # exported with the session's other events
     assert main(["export", str(folder), "--to", "bids", str(tmp_path / "bids")]) == 0
     (table,) = (tmp_path / "bids").rglob("*_events.tsv")
@@ -221,7 +223,51 @@ def test_a_recorded_stretch_without_signal_is_an_event_said_and_exported(
     assert kinds is not None and sum(r[kinds] == "no-signal" for r in rows[1:]) == 1
     assert main(["export", str(folder), "--to", "bdf", str(tmp_path / "s.bdf")]) == 0
     back = emg.read(tmp_path / "s.bdf")
-    assert [(e.kind, round(e.time_s, 3)) for e in back.events if e.kind == "no-signal"] == [
-        ("no-signal", 8.0)
-    ]
+    assert [
+        (e.channel, round(e.time_s, 3), e.data) for e in back.events if e.kind == "no-signal"
+    ] == [("hamstring", 8.0, {"start": 16000, "stop": 28000})]
     capsys.readouterr()
+
+
+def test_lost_packets_inside_a_stuck_stretch_do_not_cut_it_up(tmp_path: Path) -> None:
+    """With 2 % of the packets lost, a hamstring at 0 for 20 s was 22 stretches (events,
+    console lines, summary lines), each followed by 50 ms analysed as signal."""
+    recording, _ = emg.simulate(emg.DEMO_SET, seed=3, lead_ms=80.0, reps=10, loss=0.02)
+    stuck = _stuck(recording, 1, 5.0, 25.0, 0.0)
+    stuck = dataclasses.replace(stuck, data=np.where(stuck.lost, 0.0, stuck.data))
+    inside = stuck.lost[round(5.0 * stuck.sample_rate) : round(25.0 * stuck.sample_rate), 1]
+    assert inside.sum() > 100  # packets lost inside the stretch
+    fs = stuck.sample_rate
+    received = np.flatnonzero(~stuck.lost[:, 1])
+    kept = received[(received >= 5.0 * fs) & (received < 25.0 * fs)]
+    first, stop = kept[0] / fs, (kept[-1] + 1) / fs  # the stretch's first and last received
+    summary = emg.analyze(stuck).to_dict()
+    assert summary["stuck"]["hamstring"] == [[round(first, 6), round(stop, 6)]]
+    live = LiveSession(stuck.channels, fs, AnalysisConfig(), tmp_path / "s")
+    asyncio.run(run_session(replay_blocks(stuck, speed=None, block_s=0.02), live))
+    events = [e for e in read_session(tmp_path / "s").events if e.kind == "no-signal"]
+    assert [(e.channel, e.time_s, e.time_s + e.duration_s) for e in events] == [
+        ("hamstring", pytest.approx(first), pytest.approx(stop))
+    ]
+
+
+def test_a_recording_stopped_while_a_channel_is_stuck_keeps_its_stretch(tmp_path: Path) -> None:
+    """The stretch's event was only made when it ended, after the recording had stopped."""
+    recording, _ = _set(80.0)
+    stuck = _stuck(recording, 1, 10.0, 16.0, 0.0)
+    live = LiveSession(stuck.channels, stuck.sample_rate, AnalysisConfig(), tmp_path / "s")
+    cut = round(12.0 * stuck.sample_rate)
+
+    async def run() -> None:
+        async for block in replay_blocks(stuck, speed=None, block_s=0.02):
+            live.feed(block)
+            if block.start + block.n_samples == cut:
+                live.stop_recording("stopped")
+        live.finish("end of source")
+
+    asyncio.run(run())
+    kept = read_session(tmp_path / "s")
+    assert kept.n_samples == cut
+    events = [e for e in kept.events if e.kind == "no-signal"]
+    assert [(e.time_s, e.duration_s) for e in events] == [(10.0, 2.0)]
+    assert emg.analyze(kept).to_dict()["stuck"]["hamstring"] == [[10.0, 12.0]]

@@ -139,3 +139,21 @@ def test_a_replay_of_a_bdf_export_is_not_called_different(
     assert capsys.readouterr().out.splitlines()[-1] == (
         "same reps, orders, ratios and flags as the recorded run"
     )
+
+
+def test_a_synthetic_set_stopped_early_keeps_the_truth_of_what_was_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # its truth.json listed all 6 planned reps, and emg validate --truth refused it: "9.3 s
+    # is past the end of the recording (8.0 s)"
+    out = tmp_path / "out"
+    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--reps", "6"]
+    assert main([*args, "--duration", "8"]) == 0
+    (folder,) = out.iterdir()
+    truth = json.loads((folder / "truth.json").read_text())
+    assert (len(truth["reps"]), truth["reps_planned"], truth["duration_s"]) == (2, 6, 8.0)
+    capsys.readouterr()
+    assert main(["validate", "--truth", str(folder / "truth.json"), "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["true_reps"] == 2 and scored["onset"]["missed"] == 0
+    assert scored["order"]["accuracy"] == 1.0

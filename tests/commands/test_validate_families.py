@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import emg
 from emg.cli import main
 from emg.commands.validate import format_families
 
@@ -154,3 +155,28 @@ def test_a_truth_file_finds_its_session_and_a_missing_one_is_said(
     assert main(["validate", "--truth", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err == f"emg: error: {missing}: cannot read it: No such file or directory\n"
+
+
+def test_a_truth_file_of_both_sides_scores_each_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # only the left side's reps were scored: "order right 100 % of 4", with 16 onsets
+    csv = tmp_path / "sides.csv"
+    assert (
+        main(["synth", str(csv), "--sides", "--reps", "4", "--lead-ms", "-80", "--seed", "2"]) == 0
+    )
+    truth = tmp_path / "sides.truth.json"
+    scored = _json(capsys, ["validate", "--truth", str(truth), "--json"])
+    assert scored["true_reps"] == 4 and scored["onset"]["onsets"] == 16
+    assert scored["order"] == {"accuracy": 1.0, "reps": 8, "wrong_side": 0}
+    assert [(r["rep"], r["side"]) for r in scored["reps"]] == [
+        (k, side) for k in (1, 2, 3, 4) for side in ("left", "right")
+    ]
+    analysis = emg.analyze(csv).to_dict()["reps"]
+    leads = {(r["index"], r["side"]): r["lead_ms"] for r in analysis}
+    assert all(
+        r["lead_ms"] == pytest.approx(leads[(r["rep"], r["side"])], abs=0.06)
+        for r in scored["reps"]
+    )
+    assert main(["validate", "--truth", str(truth)]) == 0
+    assert "| 1 (right) | -80.0 ms |" in capsys.readouterr().out

@@ -130,7 +130,7 @@ def test_a_set_that_starts_a_fifth_of_a_second_in_gets_its_first_onsets_and_orde
             )
             first = session.truth["reps"][:1]
             score = score_result(result, first, analysis.exercise)
-            errors += [e for _, _, e in score.onset_errors]
+            errors += [e for _, _, e, _ in score.onset_errors]
             orders += [r.order for r in score.reps]
     assert None not in errors
     assert np.median(np.abs(errors)) < 10.0 and max(np.abs(errors)) < 25.0

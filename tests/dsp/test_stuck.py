@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from emg.dsp.chain import ChainConfig, SignalChain
 from emg.dsp.gaps import LostSampleBridge
-from emg.dsp.stuck import StuckRunMarker, StuckStretchTracker, stuck_run_samples, stuck_runs
+from emg.dsp.stuck import StuckRunMarker, stuck_run_samples, stuck_runs
 from emg.sources.synthetic import SynthConfig, generate_session
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -47,18 +47,21 @@ def test_a_coarse_sensor_at_rest_is_not_called_stuck() -> None:
     assert len(stuck_runs(x, 20)) > 50
 
 
-def test_a_dropout_ends_a_run() -> None:
-    # 20 zeros received, 8 lost in transit (zero-filled), 20 more zeros: no run of 40, so
-    # nothing stuck, however long the zeros look
+def test_a_dropout_neither_counts_towards_a_run_nor_ends_it() -> None:
+    # 20 zeros received, 8 lost in transit (zero-filled), 20 more zeros: 40 received, stuck
+    # from the 40th on (lost packets during an electrode-off do not cut the stretch up)
     x = np.random.default_rng(2).normal(0, 5, (400, 1))
     x[100:148] = 0.0
     lost = np.zeros(x.shape, bool)
     lost[120:128] = True
     x[200:260] = 0.0
-    lost[220:260] = True  # a dropout right after 20 received zeros
-    out = SignalChain(ChainConfig(), 200.0, 1).process_array(x, lost)
-    assert out.stuck is None
-    np.testing.assert_array_equal(out.lost, lost)
+    lost[220:260] = True  # a dropout right after 20 received zeros: never stuck
+    chain = SignalChain(ChainConfig(), 200.0, 1)
+    out = chain.process_array(x, lost)
+    assert out.stuck is not None and np.flatnonzero(out.stuck[:, 0]).tolist() == [147]
+    np.testing.assert_array_equal(out.lost, lost | out.stuck)
+    assert [tuple(s) for s in out.stuck_stretches] == [(0, 100, 148)]
+    assert stuck_runs(np.where(lost, np.nan, x)[:, 0], 40) == [(100, 148)]
 
 
 @settings(max_examples=60, deadline=None)
@@ -93,33 +96,45 @@ def test_any_blocking_marks_the_same_samples(seed: int, sizes: list[int], min_ru
 @settings(max_examples=80, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
-    sizes=st.lists(st.integers(1, 200), min_size=1, max_size=6),
+    sizes=st.lists(st.integers(0, 200), min_size=1, max_size=6).filter(any),
     min_run=st.integers(2, 30),
+    loss=st.sampled_from([0.0, 0.01, 0.2]),
 )
 def test_the_stretches_are_the_whole_runs_for_any_blocking(
-    seed: int, sizes: list[int], min_run: int
+    seed: int, sizes: list[int], min_run: int, loss: float
 ) -> None:
     """What a live session writes as no-signal events is what the summary reports: the runs
-    of the stream with lost samples as NaN (a dropout ends a run)."""
+    of identical received samples (lost ones neither count nor end a run), for any blocking,
+    empty blocks too."""
     rng = np.random.default_rng(seed)
     x = np.round(rng.normal(0, 0.6, (800, 3)))
     for c in range(3):
         start = int(rng.integers(0, 700))
         x[start : start + int(rng.integers(1, 150)), c] = rng.choice([0.0, 9.0])
-    lost = np.zeros(x.shape, bool)
+    lost = rng.random(x.shape) < loss
     start = int(rng.integers(0, 780))
     lost[start : start + int(rng.integers(1, 20)), int(rng.integers(0, 3))] = True
     received = np.where(lost, np.nan, x)
-    marker, tracker = StuckRunMarker(3, min_run), StuckStretchTracker(3, min_run)
-    found, start, i = [], 0, 0
+    marker = StuckRunMarker(3, min_run)
+    found, marks, start, i = [], [], 0, 0
     while start < len(x):
         part = received[start : start + sizes[i % len(sizes)]]
-        found += tracker.process(start, len(part), marker.process(part))
+        got = marker.process(part)
+        marks.append(np.zeros(part.shape, bool) if got is None else got)
+        found += marker.ended
         start, i = start + len(part), i + 1
-    found += tracker.flush(len(x))
-    assert [s.stop for s in found] == sorted(s.stop for s in found)  # as they ended
+    found += marker.flush()
+    whole = StuckRunMarker(3, min_run)
+    whole.process(received)
+    assert found == [*whole.ended, *whole.flush()]  # in the same order, as they became known
     expected = {(c, a, b) for c in range(3) for a, b in stuck_runs(received[:, c], min_run)}
     assert {tuple(s) for s in found} == expected and len(found) == len(expected)
+    # marked: each run's received samples from its min_run-th on
+    marked = np.zeros(x.shape, bool)
+    for c, a, b in expected:
+        kept = np.flatnonzero(~lost[a:b, c]) + a
+        marked[kept[min_run - 1 :], c] = True
+    np.testing.assert_array_equal(np.concatenate(marks), marked)
 
 
 def _recordings() -> list[tuple[str, np.ndarray, float]]:

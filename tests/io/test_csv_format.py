@@ -37,6 +37,13 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("time,glute\n0,1\n0.001,nan\n0.002,3\n", "missing", 3, "glute"),
         ("time,glute\n0,1\n0.001,inf\n0.002,3\n", "infinite", 3, "glute"),
         ("time,glute\n0,1\n0.001,abc\n0.002,3\n", "'abc' is not a number", 3, "glute"),
+        # any other value made every sample lost, without a word
+        (
+            "time,glute,glute_lost\n0,1,0\n0.001,2,0.5\n0.002,3,0\n",
+            "0.5: a loss column holds 1 where a sample was lost and 0 elsewhere",
+            3,
+            "glute_lost",
+        ),
         (
             "time,glutes,hamstrung\n0,1,1\n0.001,2,2\n",
             "unknown muscle 'hamstrung'",

@@ -440,3 +440,21 @@ def test_the_recording_s_other_faults_name_it_too(session: Recording, tmp_path: 
             write_bdf(out, faulty)
         assert caught.value.source == "athlete/set.csv" and str(out) not in str(caught.value)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("micro", ["000000", "485193", "999999"])
+def test_event_times_come_back_on_the_sample_grid_whatever_the_start(
+    session: Recording, tmp_path: Path, micro: str
+) -> None:
+    """A start time between two 100 µs steps moved every annotation read back by the rest
+    (3.032407 s for 3.0325 s), off the sample grid."""
+    started = dataclasses.replace(
+        session, metadata={**session.metadata, "started_at": f"2024-05-01T10:00:00.{micro}"}
+    )
+    path = tmp_path / "set.bdf"
+    write_bdf(path, started)
+    back = read_edf(path)
+    want = [e.time_s for e in recording_events(started)]
+    assert [e.time_s for e in back.events] == pytest.approx(want, abs=1e-9)
+    start = f"2024-05-01T10:00:00.{micro[:4]}00".removesuffix(".000000")
+    assert back.metadata["started_at"] == start

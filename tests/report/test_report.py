@@ -420,6 +420,16 @@ def test_a_set_of_both_sides_counts_its_reps_per_side() -> None:
     assert tiles["reps (left · right)"] == "4 · 4"
     assert tiles["glutes first (left · right)"] == "4 · 4"
     assert tiles["hamstrings first (left · right)"] == "0 · 0"
+    # a side whose sensors gave nothing is counted, as none
+    quiet = both.data.copy()
+    right = [i for i, c in enumerate(both.channels) if c.side == "right"]
+    quiet[:, right] = np.random.default_rng(0).normal(0.0, 5.0, (len(quiet), len(right)))
+    half = Recording(quiet, both.sample_rate, both.channels)
+    tiles = {
+        g.label: g.value
+        for g in build_content(half, analyze_recording(half, AnalysisConfig())).glance
+    }
+    assert tiles["reps (left · right)"] == "4 · 0"
     one = generate_session(SynthConfig(reps=4, seed=1, lead_ms=80.0)).recording
     single = {
         g.label: g.value

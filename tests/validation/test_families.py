@@ -113,7 +113,11 @@ def test_lead_error_follows_a_shifted_hamstring() -> None:
 
 def test_score_row_counts() -> None:
     glute_first = SetScore(
-        onset_errors=[("glute", 1, 10.0), ("hamstring", 1, None), ("glute", 2, -4.0)],
+        onset_errors=[
+            ("glute", 1, 10.0, None),
+            ("hamstring", 1, None, None),
+            ("glute", 2, -4.0, None),
+        ],
         spurious=1,
         reps=[RepScore(100.0, 90.0, "glute-first"), RepScore(150.0, 40.0, "simultaneous")],
         flagged=True,
@@ -182,6 +186,16 @@ def test_bad_truth_names_the_field(data: object, field: str) -> None:
     with pytest.raises(EmgInputError) as error:
         parse_truth(data, "lab.truth.json")
     assert error.value.field == field and error.value.source == "lab.truth.json"
+
+
+def test_a_rep_listed_twice_is_refused_naming_it() -> None:
+    # it was matched to one detected rep twice, and the other detected rep counted spurious
+    rep = {"glute_onset_s": 3.0, "hamstring_onset_s": 3.08}
+    later = {"glute_onset_s": 6.0, "hamstring_onset_s": 6.08}
+    with pytest.raises(EmgInputError, match=r"starts 0\.000 s after reps") as error:
+        parse_truth({"reps": [rep, later, dict(rep)]}, "lab.truth.json")
+    assert error.value.field == "reps[2]"
+    assert len(parse_truth({"reps": [rep, later]}, "lab.truth.json")) == 2
 
 
 def test_an_empty_list_of_reps_is_said_as_such() -> None:
