@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -260,6 +261,11 @@ class Rebuilt:
         folders whose ``session.json`` names no athlete or which are not below the database.
     dropped
         Each session that is no longer where it was indexed, with its athlete.
+    copies
+        Each session indexed elsewhere that is the same session (athlete, start and folder
+        name) as one indexed from the folders here, with that one's folder: a copy of the
+        recordings, whose database still named the originals. It is dropped, so that no
+        session counts twice.
     """
 
     indexed: tuple[str, ...] = ()
@@ -267,6 +273,7 @@ class Rebuilt:
     kept_earlier: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     dropped: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    copies: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 def rebuild(db: str | Path) -> Rebuilt:
@@ -294,7 +301,8 @@ def rebuild(db: str | Path) -> Rebuilt:
         kept = tuple(e.folder for e in others if Path(e.folder).exists())
         clear(connection, keep=kept)
     earlier = {e.folder: e for e in before if e.folder in again}
-    indexed, failed, kept_earlier, moved = [], [], [], set()
+    indexed, failed, kept_earlier = [], [], []
+    moved: dict[tuple[str, str | None, str], str] = {}
     for folder, athlete in recorded:
         try:
             entry = index_recording(folder, athlete, db)
@@ -308,13 +316,27 @@ def rebuild(db: str | Path) -> Rebuilt:
             continue
         indexed.append(str(folder))
         if entry.date:  # a folder moved: the same session (athlete, start, name) elsewhere
-            moved.add((entry.athlete, entry.date, Path(entry.folder).name))
+            moved[(entry.athlete, entry.date, Path(entry.folder).name)] = entry.folder
     dropped = tuple(
         (e.folder, e.athlete)
         for e in others
         if e.folder not in kept and (e.athlete, e.date, Path(e.folder).name) not in moved
     )
-    return Rebuilt(tuple(indexed), tuple(failed), tuple(kept_earlier), kept, dropped)
+    copies = tuple(
+        (e.folder, moved[key])
+        for e in others
+        if e.folder in kept and (key := (e.athlete, e.date, Path(e.folder).name)) in moved
+    )
+    if copies:
+        with open_db(db) as connection:
+            every = {
+                e.folder
+                for name in athlete_names(connection)
+                for e in sessions_of(connection, name)
+            }
+            clear(connection, keep=every - {folder for folder, _ in copies})
+        kept = tuple(f for f in kept if f not in {folder for folder, _ in copies})
+    return Rebuilt(tuple(indexed), tuple(failed), tuple(kept_earlier), kept, dropped, copies)
 
 
 def _recorded_sessions(parent: Path) -> list[tuple[Path, str]]:
@@ -366,6 +388,20 @@ def history(athlete: str, db: str | Path) -> list[SessionEntry]:
     return entries
 
 
+def flag_counts(flags: Sequence[str]) -> str:
+    """The kinds of flags raised in a session, each once with how often when more than once.
+
+    Examples
+    --------
+    >>> flag_counts(["outside-own-band"] * 3 + ["hamstring-first"])
+    'outside-own-band x3;hamstring-first'
+    >>> flag_counts([])
+    ''
+    """
+    counts = Counter(flags)
+    return ";".join(f"{kind} x{n}" if n > 1 else kind for kind, n in counts.items())
+
+
 def history_table(entries: list[SessionEntry]) -> pd.DataFrame:
     """One row per session (:data:`HISTORY_COLUMNS`)."""
     return pd.DataFrame(
@@ -377,7 +413,7 @@ def history_table(entries: list[SessionEntry]) -> pd.DataFrame:
                 "glute_first_share": e.glute_first_share,
                 "median_lead_ms": e.median_lead_ms,
                 "median_ratio": e.median_ratio,
-                "flags": ";".join(e.flags),
+                "flags": flag_counts(e.flags),
                 "highest_cramp_risk": e.highest_cramp_risk,
                 "folder": e.folder,
             }

@@ -334,3 +334,25 @@ def test_an_athlete_name_that_is_not_plain_text_is_refused(
     assert not (tmp_path / DB_NAME).exists()
     assert main(["analyze", str(csv), "--athlete", "a" * 200]) == 0  # as long as may be
     assert athletes(tmp_path / DB_NAME) == ["a" * 200]
+
+
+def test_a_rebuild_of_a_copied_recordings_folder_counts_each_session_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The copy's database named the originals, which still exist: each session was listed
+    twice, and the rebuild said they were kept as "no session folder names them"."""
+    import shutil
+
+    out = tmp_path / "rec"
+    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--athlete", "Kai"]
+    assert main([*args, "--reps", "3", "--seed", "1"]) == 0
+    assert main([*args, "--reps", "3", "--seed", "2"]) == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    capsys.readouterr()
+    done = rebuild(copy / DB_NAME)
+    assert len(done.indexed) == 2 and done.kept == () and len(done.copies) == 2
+    entries = history("Kai", copy / DB_NAME)
+    assert sorted(Path(e.folder).parent for e in entries) == [copy.resolve(), copy.resolve()]
+    # the original's database is as it was
+    assert all(Path(e.folder).parent == out.resolve() for e in history("Kai", out / DB_NAME))

@@ -786,6 +786,21 @@ def test_session_samples_described_as_int16_are_refused_and_kept(
 # --- BIDS labels, plot files and LSL names ----------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", ["bdf", "csv"])
+def test_a_bids_option_given_to_a_file_export_is_refused(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was ignored without a word
+    path = csv_set(tmp_path)
+    out = tmp_path / f"out.{kind}"
+    for option in (["--authors", "A. Lab"], ["--task", "hipthrust"], ["--license", "CC0"]):
+        status, err = run(["export", str(path), "--to", kind, str(out), *option], capsys)
+        assert_one_line(
+            status, err, f"command line: {option[0]} applies to --to bids only: a {kind.upper()}"
+        )
+        assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [

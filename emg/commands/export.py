@@ -88,8 +88,30 @@ def output_path(out: Path, kind: str) -> Path:
     return out
 
 
+#: Options of a BIDS dataset only, by attribute (the others' files have nowhere to keep them).
+BIDS_ONLY = {
+    "task": "--task",
+    "authors": "--authors",
+    "license": "--license",
+    "institution": "--institution",
+    "institution_address": "--institution-address",
+    "department": "--department",
+    "instructions": "--instructions",
+    "electrode_manufacturer": "--electrode-manufacturer",
+    "electrode_model": "--electrode-model",
+}
+
+
 def run_export(args: argparse.Namespace) -> int:
     """``emg export``."""
+    if args.to != "bids":
+        given = [option for name, option in BIDS_ONLY.items() if getattr(args, name) is not None]
+        if given:
+            raise EmgInputError(
+                f"{given[0]} applies to --to bids only: a {args.to.upper()} file has nowhere "
+                "to keep it",
+                source="command line",
+            )
     out = output_path(args.out, args.to)
     # a CSV export writes its events and sidecar beside it, a BDF export the sidecar with the
     # analysis settings: each is checked as the file is

@@ -153,8 +153,11 @@ def run_history(args: argparse.Namespace) -> int:
             print(f"not indexed: {reason}{earlier}")
         for folder, athlete in done.dropped:
             print(f"dropped: {folder} (indexed under {shown_name(athlete)}): no longer there")
+        for folder, copy in done.copies:
+            print(f"dropped: {folder}: the same session is indexed from {copy}")
         kept = (
-            f", {len(done.kept)} kept as indexed (no session folder names them)"
+            f", {len(done.kept)} kept as indexed (files, or folders not below the database "
+            "or naming no athlete)"
             if done.kept
             else ""
         )

@@ -148,10 +148,10 @@ CHANNEL_UNUSED = {
 
 
 def check_source_options(args: argparse.Namespace) -> None:
-    """Refuse ``--sensor`` with a source other than ``ble`` (the only one with sensors to
-    name), ``--channel`` with one whose channels are named already (``synthetic``, ``ble``),
-    and the synthetic set's options with any other source than ``synthetic``: given, they
-    were ignored.
+    """Refuse ``--sensor``, ``--profiles`` and ``--radio`` with a source other than ``ble``
+    (the only one with sensors), ``--channel`` with one whose channels are named already
+    (``synthetic``, ``ble``), ``--stream`` with one other than a replay, and the synthetic
+    set's options with any other source than ``synthetic``: given, they were ignored.
 
     Raises
     ------
@@ -171,6 +171,26 @@ def check_source_options(args: argparse.Namespace) -> None:
     if getattr(args, "channel", None) and kind in CHANNEL_UNUSED:
         raise EmgInputError(
             f"--channel does not apply to --source {kind}: {CHANNEL_UNUSED[kind]}",
+            source="command line",
+        )
+    ble_only = [
+        option
+        for option, given_it in (
+            ("--profiles", bool(getattr(args, "profiles", None))),
+            ("--radio", getattr(args, "radio", "bleak") != "bleak"),
+        )
+        if given_it
+    ]
+    if ble_only and kind != "ble":
+        raise EmgInputError(
+            f"{ble_only[0]} does not apply to --source {given}: it is for the Bluetooth "
+            "sensors of --source ble",
+            source="command line",
+        )
+    if getattr(args, "stream", None) is not None and kind != "replay":
+        raise EmgInputError(
+            f"--stream does not apply to --source {given}: it chooses the EMG stream of a "
+            "replayed XDF file",
             source="command line",
         )
     synthetic = given_synthetic_options(args)

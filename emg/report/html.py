@@ -268,9 +268,20 @@ def _quality_check(origin: str, report: Mapping[str, Any]) -> str:
     )
     mains = report.get("mains_hz")
     mains_text = f" Mains compared at {mains:g} Hz." if isinstance(mains, (int, float)) else ""
+    # after the set: what the check found, not the live window's "ready to calibrate"
+    found_at_rest = [
+        f"{channel.get('label', '')}: {problem['message']}"
+        for channel in report.get("channels", [])
+        for problem in channel.get("problems") or []
+    ]
+    verdict = (
+        "At rest: " + "; ".join(found_at_rest) + "."
+        if found_at_rest
+        else "The signals looked good at rest."
+    )
     return (
         "<h3>Signal check at rest</h3>\n"
-        f"<p>{escape(str(report.get('verdict', '')))}</p>\n"
+        f"<p>{escape(verdict)}</p>\n"
         f'<p class="note">Checked {escape(origin)}.{escape(mains_text)}</p>\n'
         f'<table id="signal-check"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
     )

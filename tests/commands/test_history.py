@@ -62,7 +62,7 @@ def test_the_rebuild_keeps_sessions_only_the_database_knows_and_names_those_it_d
     assert capsys.readouterr().out.splitlines() == [
         f"dropped: {gone_set.resolve()} (indexed under Ben): no longer there",
         f"rebuilt {db}: 1 session from the session folders, 2 kept as indexed "
-        "(no session folder names them)",
+        "(files, or folders not below the database or naming no athlete)",
     ]
     assert athletes(db) == ["Ana", "Cleo"]
     assert history("Ana", db) == before["Ana"]  # the file's entry as indexed, with its MVC

@@ -41,6 +41,22 @@ SENSOR = "it names the Bluetooth sensors of --source ble"
             "--snr-db does not apply to --source ble: it describes the set --source synthetic "
             "generates",
         ),
+        # these three were ignored without a word
+        (
+            ["--profiles", "nodir"],
+            "--profiles does not apply to --source synthetic: it is for the Bluetooth sensors "
+            "of --source ble",
+        ),
+        (
+            ["--source", "lsl:Trigno", "--radio", "bumble:usb:0"],
+            "--radio does not apply to --source lsl:Trigno: it is for the Bluetooth sensors of "
+            "--source ble",
+        ),
+        (
+            ["--stream", "EMG"],
+            "--stream does not apply to --source synthetic: it chooses the EMG stream of a "
+            "replayed XDF file",
+        ),
         (
             ["--source", "lsl:Trigno", "--reps", "3", "--loss", "0.1"],
             "--reps does not apply to --source lsl:Trigno: it describes the set --source "

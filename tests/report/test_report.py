@@ -22,6 +22,7 @@ from emg.analysis.settings import settings_to_dict
 from emg.analysis.signal_quality import check_signal_quality
 from emg.analysis.summary import summarize
 from emg.block import Channel
+from emg.cli import main as emg_main
 from emg.commands import report
 from emg.commands.options import analysis_config
 from emg.dsp.chain import ChainConfig
@@ -436,3 +437,19 @@ def test_a_set_of_both_sides_counts_its_reps_per_side() -> None:
         for g in build_content(one, analyze_recording(one, AnalysisConfig())).glance
     }
     assert (single["reps"], single["glutes first"], single["hamstrings first"]) == ("4", "4", "0")
+
+
+def test_the_rest_check_is_said_after_the_set_not_as_before_calibrating(tmp_path: Path) -> None:
+    """The report said "Signals look good: ready to calibrate." of a finished set (the live
+    window's words before calibration)."""
+    said = {}
+    for name, hum in (("clean", "0"), ("hum", "30")):
+        csv, page = tmp_path / f"{name}.csv", tmp_path / f"{name}.html"
+        assert emg_main(["synth", str(csv), "--reps", "3", "--mains-uv", hum]) == 0
+        assert _run(str(csv), "--out", str(page)) == 0
+        text = page.read_text(encoding="utf-8")
+        section = text[text.index("<h3>Signal check at rest</h3>") :]
+        said[name] = section[section.index("<p>") + 3 : section.index("</p>")]
+    assert said["clean"] == "The signals looked good at rest."
+    assert said["hum"].startswith("At rest: glute: mains hum (50 Hz) is ")
+    assert "calibrat" not in said["clean"] + said["hum"]
