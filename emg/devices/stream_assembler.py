@@ -22,9 +22,10 @@ offsets, and nothing at whole ones. The fractional offset drifts through a full 
 delay is added, so onset times are not shifted. Where a neighbour is lost or not yet received
 the interpolator falls back to linear, then to the nearest sample. An output sample is **lost**
 exactly when the input sample nearest to it was lost or never came (or, on a fresh start after
-a gap, had already been placed): a run of ``n`` lost inputs becomes a run of ``n`` lost
-outputs (``n ± 1`` only when the run is cut by the drift's one-sample slip, once in
-``1 / drift`` samples).
+a gap, had already been placed), or, at the drift's one-sample slip, when the received input
+the slip passes over is between two lost ones (it is placed at the later grid sample rather
+than dropped): a run of ``n`` lost inputs becomes a run of ``n`` lost outputs (``n ± 1`` only
+when the run is cut by the slip, once in ``1 / drift`` samples).
 
 The mapping from grid to input positions follows the clock, but never jumps: when the clock's
 estimate moves, the positions *slew* towards it by at most ``max_slew`` samples per sample
@@ -498,18 +499,41 @@ class StreamAssembler:
             return
         relative = positions - track.buffer_start
         values, lost = interpolate(track.buffer, track.available, relative)
+        nearest = np.floor(positions + 0.5)
         if track.position is None:  # a fresh start must not reuse inputs already placed
-            reused = np.floor(positions + 0.5) <= track.used_until
+            reused = nearest <= track.used_until
             values[reused], lost[reused] = 0.0, True
+        else:
+            self._place_slipped(track, nearest, values, lost)
         valid = np.flatnonzero(~lost)
         if valid.size:
             self._close_gap(track, track.rendered + int(valid[0]))
         track.append_output(values, lost)
         track.position = float(positions[-1])
-        nearest = np.floor(positions[~lost] + 0.5)
-        if nearest.size:
-            track.used_until = max(track.used_until, int(nearest[-1]))
+        placed = nearest[~lost]
+        if placed.size:
+            track.used_until = max(track.used_until, int(placed[-1]))
         track.trim_input(math.floor(track.position) - _KEEP_BEHIND)
+
+    @staticmethod
+    def _place_slipped(
+        track: _Track, nearest: FloatArray, values: Float32Array, lost: BoolArray
+    ) -> None:
+        """The slip: when the positions gain a sample on the grid (a step above 1), one input
+        is no grid sample's nearest. Its data still enters the neighbours' interpolation, but
+        when the inputs on both sides of it are lost both grid samples beside it are lost and
+        it would be dropped: it is placed (the nearest-sample fallback, 0.5 to 0.5 + step - 1
+        samples away) at the later one. ``nearest`` is updated to the inputs used."""
+        if track.position is None:
+            return
+        before = np.concatenate([[math.floor(track.position + 0.5)], nearest[:-1]])
+        # the grid sample before was lost: its nearest input was never placed
+        before_lost = np.concatenate([[before[0] > track.used_until], lost[:-1]])
+        for i in np.flatnonzero((nearest - before == 2) & lost & before_lost):
+            row = int(nearest[i]) - 1 - track.buffer_start
+            if 0 <= row < track.available.size and track.available[row]:
+                values[i], lost[i] = track.buffer[row], False
+                nearest[i] -= 1
 
     def _positions(self, track: _Track, ks: FloatArray) -> FloatArray:
         """Input positions of grid samples ``ks``: the clock's, reached by slewing."""
