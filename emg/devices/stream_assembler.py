@@ -32,7 +32,9 @@ estimate moves, the positions *slew* towards it by at most ``max_slew`` samples 
 (5 % by default, so a 1 ms correction takes 20 ms). Positions only ever increase, by
 ``1 ± (max_slew + drift)`` input samples per grid sample, so no input is skipped and none is
 placed twice (except as the nearest-sample fallback beside a loss). A sensor starts (and
-restarts after a gap) exactly on its clock's estimate.
+restarts after a gap) exactly on its clock's estimate. When a sensor's data ends (the stream
+closes, or it falls silent), its grid samples are rendered on until the slewed positions have
+reached its last input, so that the inputs they lagged behind are placed, not masked.
 
 Gaps
 ----
@@ -206,6 +208,9 @@ class _Track:
     out_lost: BoolArray = field(default_factory=lambda: np.zeros(0, bool))
     position: float | None = None
     used_until: int = -1
+    #: the last input whose data entered a valid grid sample (as its nearest, or by
+    #: interpolation: beside a slip an input may be no grid sample's nearest, yet used)
+    entered_until: int = -1
     gap_from: int | None = None
     link_down: bool = False
     stats: SensorStats = field(default_factory=SensorStats)
@@ -242,7 +247,7 @@ class _Track:
         drop = min(max(0, keep_from - self.buffer_start), len(self.available))
         if drop == 0:
             return
-        first_unused = max(0, self.used_until + 1 - self.buffer_start)
+        first_unused = max(0, max(self.used_until, self.entered_until) + 1 - self.buffer_start)
         self.stats.late += int(self.available[first_unused:drop].sum())
         self.buffer, self.available = self.buffer[drop:], self.available[drop:]
         self.buffer_start += drop
@@ -413,7 +418,7 @@ class StreamAssembler:
         track.trim_input(track.next_index)
         track.clock = self._new_clock(prior)
         track.next_index = track.buffer_start = 0
-        track.position, track.used_until = None, -1
+        track.position, track.used_until, track.entered_until = None, -1, -1
         track.link_down = False
         track.stats.resets += 1
 
@@ -494,6 +499,13 @@ class StreamAssembler:
             return
         ks = np.arange(track.rendered, math.ceil(stop), dtype=np.float64)
         positions = self._positions(track, ks)
+        if final and positions[-1] < limit:
+            # the slewed positions may lag the clock's: render on until they have caught up,
+            # or the inputs they had not reached would be masked (and counted late) after
+            target = track.clock.index_at(self.grid_time(ks[-1]))
+            extra = math.ceil(max(0.0, float(target - positions[-1])) / self.max_slew) + 1
+            ks = np.arange(track.rendered, math.ceil(stop) + extra, dtype=np.float64)
+            positions = self._positions(track, ks)
         positions = positions[: int(np.searchsorted(positions, limit, side="left"))]
         if positions.size == 0:
             return
@@ -513,6 +525,11 @@ class StreamAssembler:
         placed = nearest[~lost]
         if placed.size:
             track.used_until = max(track.used_until, int(placed[-1]))
+            # the input after the last valid position entered it too, if it was received
+            top = math.ceil(float(positions[~lost][-1]))
+            row = top - track.buffer_start
+            if 0 <= row < track.available.size and track.available[row]:
+                track.entered_until = max(track.entered_until, top)
         track.trim_input(math.floor(track.position) - _KEEP_BEHIND)
 
     @staticmethod
