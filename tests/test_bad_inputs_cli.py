@@ -141,6 +141,16 @@ OPTION_CASES = {
         ["--mvc", "glute=-5uv", "--mvc", "hamstring=300uv"],
         "command line: --mvc: glute=-5uv: an MVC amplitude is a positive number of microvolts",
     ),
+    # it named the setting (normalisation.mvc_uv.glute), and 1e9uv was "not a number"
+    "--mvc glute=1e9uv": (
+        ["--mvc", "glute=1e9uv", "--mvc", "hamstring=300uv"],
+        "command line: --mvc glute: the MVC amplitude must be above 0 and at most 1e+06 uV, "
+        "got 1000000000.0",
+    ),
+    "--mvc glute=abc": (
+        ["--mvc", "glute=abc", "--mvc", "hamstring=300uv"],
+        "command line: --mvc: glute=abc: no such file or folder (an MVC is a calibration recording",
+    ),
 }
 
 SESSION_CASES = {

@@ -60,6 +60,10 @@ OPTIONS: dict[str, str] = {
 }
 
 
+#: The settings of each muscle group's MVC (``normalisation.mvc_uv.glute``), given as --mvc.
+MVC_SETTING = "normalisation.mvc_uv."
+
+
 def option_error(error: SettingError, args: argparse.Namespace | None = None) -> EmgInputError:
     """A setting refused by the library, as an error naming the option that gave it (``args``:
     the options, to say which one a custom exercise lacks)."""
@@ -69,6 +73,8 @@ def option_error(error: SettingError, args: argparse.Namespace | None = None) ->
             source="command line",
         )
     option = OPTIONS.get(error.setting, error.setting)
+    if error.setting.startswith(MVC_SETTING):  # one muscle group's MVC, as --mvc GROUP=...
+        option = f"--mvc {error.setting.removeprefix(MVC_SETTING)}"
     refinement = getattr(args, "refinement", None)
     if error.setting == "reps.lead" and refinement:
         # refused with the refinement given: name both options
