@@ -328,14 +328,15 @@ def rebuild(db: str | Path) -> Rebuilt:
         if e.folder in kept and (key := (e.athlete, e.date, Path(e.folder).name)) in moved
     )
     if copies:
+        stale = {folder for folder, _ in copies}
         with open_db(db) as connection:
             every = {
                 e.folder
                 for name in athlete_names(connection)
                 for e in sessions_of(connection, name)
             }
-            clear(connection, keep=every - {folder for folder, _ in copies})
-        kept = tuple(f for f in kept if f not in {folder for folder, _ in copies})
+            clear(connection, keep=every - stale)
+        kept = tuple(f for f in kept if f not in stale)
     return Rebuilt(tuple(indexed), tuple(failed), tuple(kept_earlier), kept, dropped, copies)
 
 

@@ -37,6 +37,17 @@ STUCK_MEANING = (
 RISK_NOTE = "training aid, not a diagnosis"
 
 
+def count(n: int, noun: str) -> str:
+    """``n noun``, the noun in the plural unless ``n`` is 1.
+
+    Examples
+    --------
+    >>> count(1, "rep"), count(0, "flag")
+    ('1 rep', '0 flags')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def rep_count(rep_sides: Iterable[str | None], sides: Sequence[str | None] = ()) -> str:
     """How many reps a set has, from each rep's side (None in a set of one side).
 
@@ -63,9 +74,9 @@ def rep_count(rep_sides: Iterable[str | None], sides: Sequence[str | None] = ())
     named = [s for s in sides if s] or sorted(s for s in per_side if s)
     total = sum(per_side.values())
     if len(named) < 2:
-        return f"{total} {'rep' if total == 1 else 'reps'}"
+        return count(total, "rep")
     counts = [per_side.get(side, 0) for side in named]
-    first = f"{counts[0]} {'rep' if counts[0] == 1 else 'reps'}"
+    first = count(counts[0], "rep")
     if len(set(counts)) == 1:
         return f"{first} a side"
     return f"{first} {named[0]}, " + ", ".join(

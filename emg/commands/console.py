@@ -8,7 +8,8 @@ from typing import TextIO
 
 from emg.analysis.summary import onset_notes
 from emg.events import Event
-from emg.wording import NO_SIGNAL_ENDED, rep_count
+from emg.session import LiveSession
+from emg.wording import NO_SIGNAL_ENDED, count, rep_count
 
 #: What the athlete should do when the hamstrings lead.
 CUE = "start the rep from the glutes"
@@ -79,9 +80,16 @@ def stopped_line(
     )
 
 
-def count(n: int, noun: str) -> str:
-    """``n noun``, the noun in the plural unless ``n`` is 1."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def session_stopped_line(stopped_by: str, session: LiveSession) -> str:
+    """:func:`stopped_line` of a live session: its length, its reps on the sides of its
+    glute/hamstring pairs, its flags."""
+    return stopped_line(
+        stopped_by,
+        session.n_samples / session.sample_rate,
+        session.rep_sides,
+        session.counts,
+        [pair.side for pair in session.pipeline.pairs],
+    )
 
 
 def console_listener(stream: TextIO | None = None) -> Callable[[list[Event]], None]:

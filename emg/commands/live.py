@@ -12,7 +12,7 @@ from typing import Any
 
 from emg.analysis.pipeline import AnalysisConfig
 from emg.block import Block
-from emg.commands.console import console_listener, stopped_line
+from emg.commands.console import console_listener, session_stopped_line
 from emg.commands.live_sources import (
     LiveSource,
     add_live_source_options,
@@ -218,9 +218,7 @@ def _stopped(acquisition: Acquisition) -> str:
     stopped = acquisition.stopped_by or "window closed"
     if session is None:
         return f"stopped ({stopped}) before the source opened: nothing recorded"
-    seconds = session.n_samples / session.sample_rate
-    sides = [pair.side for pair in session.pipeline.pairs]
-    return stopped_line(stopped, seconds, session.rep_sides, session.counts, sides)
+    return session_stopped_line(stopped, session)
 
 
 def show_window(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from emg.analysis.session_events import outcome, outcome_in_full
-from emg.commands.console import console_listener, stopped_line
+from emg.commands.console import console_listener, session_stopped_line
 from emg.commands.live_sources import (
     add_live_source_options,
     ble_source,
@@ -161,9 +161,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 def _totals(live: LiveSession, stopped_by: str, folder: Path | None) -> str:
     where = f"; session in {folder}" if folder else ""
-    seconds = live.n_samples / live.sample_rate
-    sides = [pair.side for pair in live.pipeline.pairs]
-    return stopped_line(stopped_by, seconds, live.rep_sides, live.counts, sides) + where
+    return session_stopped_line(stopped_by, live) + where
 
 
 def run_replay(args: argparse.Namespace) -> int:

@@ -516,17 +516,16 @@ class StreamAssembler:
             reused = nearest <= track.used_until
             values[reused], lost[reused] = 0.0, True
         else:
-            self._place_slipped(track, nearest, values, lost)
+            self._place_slipped(track, track.position, nearest, values, lost)
         valid = np.flatnonzero(~lost)
         if valid.size:
             self._close_gap(track, track.rendered + int(valid[0]))
         track.append_output(values, lost)
         track.position = float(positions[-1])
-        placed = nearest[~lost]
-        if placed.size:
-            track.used_until = max(track.used_until, int(placed[-1]))
+        if valid.size:
+            track.used_until = max(track.used_until, int(nearest[valid[-1]]))
             # the input after the last valid position entered it too, if it was received
-            top = math.ceil(float(positions[~lost][-1]))
+            top = math.ceil(float(positions[valid[-1]]))
             row = top - track.buffer_start
             if 0 <= row < track.available.size and track.available[row]:
                 track.entered_until = max(track.entered_until, top)
@@ -534,16 +533,15 @@ class StreamAssembler:
 
     @staticmethod
     def _place_slipped(
-        track: _Track, nearest: FloatArray, values: Float32Array, lost: BoolArray
+        track: _Track, position: float, nearest: FloatArray, values: Float32Array, lost: BoolArray
     ) -> None:
         """The slip: when the positions gain a sample on the grid (a step above 1), one input
         is no grid sample's nearest. Its data still enters the neighbours' interpolation, but
         when the inputs on both sides of it are lost both grid samples beside it are lost and
         it would be dropped: it is placed (the nearest-sample fallback, 0.5 to 0.5 + step - 1
-        samples away) at the later one. ``nearest`` is updated to the inputs used."""
-        if track.position is None:
-            return
-        before = np.concatenate([[math.floor(track.position + 0.5)], nearest[:-1]])
+        samples away) at the later one (``position``: the track's, before these grid samples).
+        ``nearest`` is updated to the inputs used."""
+        before = np.concatenate([[math.floor(position + 0.5)], nearest[:-1]])
         # the grid sample before was lost: its nearest input was never placed
         before_lost = np.concatenate([[before[0] > track.used_until], lost[:-1]])
         for i in np.flatnonzero((nearest - before == 2) & lost & before_lost):

@@ -116,7 +116,7 @@ class StuckRunMarker:
         same[0] = x[0] == self._last
         np.equal(x[1:], x[:-1], out=same[1:])
         if not same.any() and received.all():  # a live signal: every sample begins a run
-            self._close(np.flatnonzero(self._run >= self.min_run))
+            self.ended = self.open_stretches()
             self._last = x[-1].astype(np.float64)
             self._run[:] = 1
             self._start[:] = start + n - 1
@@ -125,8 +125,7 @@ class StuckRunMarker:
         index = np.arange(n)[:, None]
         # the last received value before each sample, and where it was received
         seen = np.maximum.accumulate(np.where(received, index, -1), axis=0)
-        value = np.where(seen >= 0, np.take_along_axis(x, np.maximum(seen, 0), axis=0), np.nan)
-        value[seen < 0] = np.broadcast_to(self._last, x.shape)[seen < 0]
+        value = np.where(seen >= 0, np.take_along_axis(x, np.maximum(seen, 0), axis=0), self._last)
         before = np.empty(x.shape)
         before[0] = self._last
         before[1:] = value[:-1]
@@ -167,16 +166,10 @@ class StuckRunMarker:
 
     def flush(self) -> list[StuckStretch]:
         """End of the stream: the stuck runs still open end with their last sample."""
-        self.ended = []
-        self._close(np.flatnonzero(self._run >= self.min_run))
+        self.ended = self.open_stretches()
         self._run[:] = 0
         self._last[:] = np.nan
         return self.ended
-
-    def _close(self, channels: npt.NDArray[np.intp]) -> None:
-        self.ended.extend(
-            StuckStretch(int(c), int(self._start[c]), int(self._end[c])) for c in channels
-        )
 
 
 def stuck_runs(x: npt.NDArray[np.floating[Any]], min_run: int) -> list[tuple[int, int]]:

@@ -25,7 +25,7 @@ from emg.analysis.summary import band_text, cramp_risk_summary, stuck_lines, sum
 from emg.analysis.summary_schema import FlagRow, RepRow, SessionSummary
 from emg.dsp.filters import bandpass_edges
 from emg.recording import Recording
-from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE, band_note
+from emg.wording import BANNER_TEXT, DISCLAIMER, RISK_NOTE, band_note, count
 
 #: Who started a rep, per order, in the athlete's words.
 ORDER_WORDS = {
@@ -444,10 +444,6 @@ def _reps_of(summary: SessionSummary, side: str | None) -> list[RepRow]:
     return [r for r in summary["reps"] if r["side"] == side]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _started(indices: Sequence[int], words: str = "") -> str:
     words = f" {words}" if words else ""
     if not indices:
@@ -474,7 +470,7 @@ def _pair_sentences(
             _risk_sentence(result, side),
         ]
     sentences = [
-        f"{_count(len(reps), 'rep')} of the {name} {'was' if len(reps) == 1 else 'were'} "
+        f"{count(len(reps), 'rep')} of the {name} {'was' if len(reps) == 1 else 'were'} "
         f"found{where} "
         f"in the {duration_s:.0f} s recorded."
     ]
@@ -609,7 +605,7 @@ def _risk_sentence(result: OfflineResult, side: str | None, reps: Sequence[RepRo
             called = f"only {len(judged)}" if judged else "none"
             return (
                 f"Cramp risk {note} stayed at ok, but {called} of the "
-                f"{_count(len(reps), 'rep')} could be called, so it says little about this set."
+                f"{count(len(reps), 'rep')} could be called, so it says little about this set."
             )
         return (
             f"Cramp risk {note} stayed at ok: the hamstrings did not keep leading, did not "
@@ -781,13 +777,13 @@ def _signal_notes(
         notes.append("No samples were lost in transit.")
     for c in lossy:
         found_in = (
-            f"{_count(c.loss_events, 'loss event')} in the recording"
+            f"{count(c.loss_events, 'loss event')} in the recording"
             if c.loss_events
             else "from the recording's loss mask"
         )
         notes.append(
             f"{c.label}: {c.lost_samples} samples lost in transit ({c.lost_percent:.2f} % of "
-            f"the set) in {_count(len(c.loss_runs), 'gap')}, the longest "
+            f"the set) in {count(len(c.loss_runs), 'gap')}, the longest "
             f"{c.longest_loss_ms:.0f} ms ({found_in}); lost samples are filled with 0 and "
             "the analysis runs on."
         )
@@ -845,7 +841,7 @@ def _guided_notes(guided: Mapping[str, Any]) -> list[str]:
     attempts = found.get("attempts") or {}
     if attempts:
         steps = ", ".join(
-            f"{STEP_NAMES.get(step, step)} {_count(int(n), 'attempt')}"
+            f"{STEP_NAMES.get(step, step)} {count(int(n), 'attempt')}"
             for step, n in attempts.items()
         )
         notes.append(f"Guided calibration: {steps}.")

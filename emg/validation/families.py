@@ -184,12 +184,15 @@ class RepScore:
     side
         The side it was scored on, in a recording of both sides (each side is scored
         against the truth); None in a recording of one.
+    number
+        The true rep's number, as its onset errors are numbered (None: scored without one).
     """
 
     true_lead_ms: float
     lead_ms: float | None
     order: str | None
     side: str | None = None
+    number: int | None = None
 
 
 @dataclass
@@ -260,13 +263,12 @@ def score_result(
     # a recording of both sides: the true reps are each side's (both sides move together)
     named = sorted({c.side for c in result.channels if c.side})
     sides: list[str | None] = [*named] if named else [None]
-    for true_rep in true_reps:
+    for number, true_rep in zip(numbers, true_reps, strict=True):
         true_lead = (true_rep["hamstring_onset_s"] - true_rep["glute_onset_s"]) * 1000
         for side in sides:
             rep = matching_rep([r for r in result.reps if r.side == side], true_rep, fs)
-            score.reps.append(
-                RepScore(true_lead, rep.lead_ms if rep else None, rep.order if rep else None, side)
-            )
+            lead, order = (rep.lead_ms, rep.order) if rep else (None, None)
+            score.reps.append(RepScore(true_lead, lead, order, side, number))
     flagged = exercise.flagged_order
     score.flagged = any(f.raised and f.kind == flagged for f in result.flags)
     return score
@@ -493,12 +495,11 @@ def rep_rows(score: SetScore) -> list[dict[str, Any]]:
     analysis's lead, the lead's error and the order, and each muscle's onset error (ms; None
     when missed; in a recording of one side, the first channel of the muscle)."""
     rows = []
-    numbers = _numbers(score.reps)
-    for number, rep in zip(numbers, score.reps, strict=True):
-        errors = {m: _first_error(score, m, number, rep.side) for m in MUSCLES}
+    for rep in score.reps:
+        errors = {m: _first_error(score, m, rep.number, rep.side) for m in MUSCLES}
         rows.append(
             {
-                "rep": number,
+                "rep": rep.number,
                 **({"side": rep.side} if rep.side else {}),
                 "true_lead_ms": _round(rep.true_lead_ms),
                 "lead_ms": None if rep.lead_ms is None else _round(rep.lead_ms),
@@ -512,13 +513,9 @@ def rep_rows(score: SetScore) -> list[dict[str, Any]]:
     return rows
 
 
-def _numbers(reps: list[RepScore]) -> list[int]:
-    """Each scored rep's true rep number (a true rep is scored once per side)."""
-    per_rep = len({r.side for r in reps}) or 1
-    return [k // per_rep + 1 for k in range(len(reps))]
-
-
-def _first_error(score: SetScore, muscle: str, number: int, side: str | None) -> float | None:
+def _first_error(
+    score: SetScore, muscle: str, number: int | None, side: str | None
+) -> float | None:
     for group, rep, error, on in score.onset_errors:
         if (group, rep) == (muscle, number) and (side is None or on == side):
             return None if error is None else _round(error)

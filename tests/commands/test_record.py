@@ -104,15 +104,20 @@ def test_a_replay_of_a_session_with_a_damaged_event_line_is_not_called_different
     )
 
 
+def _record(tmp_path: Path, *options: str) -> Path:
+    """A synthetic set recorded headless, not exported: its session folder."""
+    out = tmp_path / "out"
+    assert main(["record", "--out", str(out), "--speed", "max", "--no-export", *options]) == 0
+    (folder,) = out.iterdir()
+    return folder
+
+
 def test_a_set_of_both_sides_ends_with_its_reps_per_side(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # 4 reps a side were "8 reps" in the last line of the recording and of its replay
-    out = tmp_path / "out"
-    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--sides"]
-    assert main([*args, "--reps", "4", "--lead-ms", "80"]) == 0
+    folder = _record(tmp_path, "--sides", "--reps", "4", "--lead-ms", "80")
     said = capsys.readouterr().out.splitlines()
-    (folder,) = out.iterdir()
     assert "after 17.0 s: 4 reps a side, 0 flags; session in" in said[-1]
     assert main(["replay", str(folder), "--speed", "max", "--headless"]) == 0
     replayed = capsys.readouterr().out.splitlines()
@@ -124,10 +129,7 @@ def test_a_replay_of_a_bdf_export_is_not_called_different(
 ) -> None:
     # its annotations keep each rep's kind and description, not its order and lead: the
     # replay said "differs from the recorded run (other settings, or a different version)"
-    out = tmp_path / "out"
-    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--reps", "3"]
-    assert main(args) == 0
-    (folder,) = out.iterdir()
+    folder = _record(tmp_path, "--reps", "3")
     assert main(["export", str(folder), "--to", "bdf", str(tmp_path / "set.bdf")]) == 0
     capsys.readouterr()
     assert main(["replay", str(tmp_path / "set.bdf"), "--speed", "max", "--headless"]) == 0
@@ -146,10 +148,7 @@ def test_a_synthetic_set_stopped_early_keeps_the_truth_of_what_was_recorded(
 ) -> None:
     # its truth.json listed all 6 planned reps, and emg validate --truth refused it: "9.3 s
     # is past the end of the recording (8.0 s)"
-    out = tmp_path / "out"
-    args = ["record", "--out", str(out), "--speed", "max", "--no-export", "--reps", "6"]
-    assert main([*args, "--duration", "8"]) == 0
-    (folder,) = out.iterdir()
+    folder = _record(tmp_path, "--reps", "6", "--duration", "8")
     truth = json.loads((folder / "truth.json").read_text())
     assert (len(truth["reps"]), truth["reps_planned"], truth["duration_s"]) == (2, 6, 8.0)
     capsys.readouterr()

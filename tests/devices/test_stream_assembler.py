@@ -536,317 +536,73 @@ def test_every_grid_sample_once_received_or_lost(
     _check_every_grid_sample(seed, sizes, starts, ppm, mean_delay, loss, block_s, latency_s)
 
 
-def test_a_received_sample_between_two_lost_ones_is_kept_at_the_slip() -> None:
-    """The example the property test found: stream b's clock, clamped at -1000 ppm after a
-    burst of losses, slipped one sample at input 298, received between lost 297 and 299; it
-    was no grid sample's nearest input, both grid samples beside it were lost, and its data
-    was dropped."""
-    sizes = {
-        "a": [1] * 42,
-        "b": [1] * 12 + [2, 16, 40, 1, 36, 2, 40, 2, 40, 2, 40, 2, 19, 11] + [1] * 58,
-    }
-    starts = {"a": 0.0, "b": 0.0}
-    _check_every_grid_sample(177814, sizes, starts, (0.0, 0.0), 0.001953125, 0.25, 0.001, 0.25)
-
-
-def test_a_sensor_whose_data_ends_while_its_positions_lag_keeps_its_last_inputs() -> None:
-    """Stream a's data ended while its slewed positions lagged its clock by about a sample:
-    the last render stopped at the clock's end, and its last 20 received inputs were masked
-    and counted late (a fuzz of the property test found it)."""
-    sizes = {
-        "a": [
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            28,
-            1,
-            30,
-            7,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            3,
-            1,
-            1,
-            5,
-            1,
-            23,
-            1,
-            1,
-            1,
-            35,
-            1,
-            1,
-            24,
-            1,
-            1,
-            1,
-            1,
-            13,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            27,
-            1,
-            1,
-            1,
-            27,
-            1,
-        ],
-        "b": [
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            18,
-            1,
-            28,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            22,
-            1,
-            1,
-            23,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            18,
-            1,
-            1,
-            1,
-            21,
-            1,
-            1,
-            1,
-            1,
-            34,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            20,
-            18,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            5,
-            1,
-            1,
-            1,
-            7,
-            1,
-            1,
-            1,
-            2,
-            17,
-            1,
-            1,
-            1,
-            28,
-        ],
-    }
-    starts = {"a": 0.04031329132800247, "b": 0.008967747401501946}
-    ppm = (140.20301650983004, -209.09372100273083)
-    _check_every_grid_sample(
-        226490821, sizes, starts, ppm, 0.01832545747868863, 0.23236372250921233, 0.02, 0.25
-    )
-
-
-def test_an_input_used_only_by_interpolation_at_a_slip_is_not_counted_late() -> None:
-    """Beside a slip an input entered a grid sample by interpolation without being any grid
-    sample's nearest: it was counted late (a fuzz of the property test found it)."""
-    sizes = {
-        "a": [
-            1,
-            1,
-            32,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            39,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            8,
-            1,
-            3,
-            1,
-            26,
-            1,
-            1,
-            1,
-            1,
-            30,
-            1,
-            37,
-            1,
-            1,
-            37,
-            1,
-            5,
-            1,
-            1,
-            14,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            36,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            28,
-            1,
-            4,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            10,
-            35,
-            1,
-            38,
-            1,
-            1,
-            1,
-            1,
-        ],
-        "b": [
-            1,
-            36,
-            18,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            38,
-            28,
-            1,
-            27,
-            1,
-            8,
-            1,
-            1,
-            1,
-            2,
-            1,
-            1,
-            22,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            1,
-            36,
-            34,
-            1,
-            1,
-            1,
-            1,
-            26,
-            1,
-            24,
-            1,
-            39,
-            1,
-            1,
-            1,
-            1,
-            1,
-            16,
-            1,
-            32,
-            1,
-            1,
-            1,
-            1,
-            18,
-            1,
-            1,
-            1,
-            1,
-            1,
-            28,
-        ],
-    }
-    starts = {"a": 0.01592313738757032, "b": 0.015312541808164987}
-    ppm = (232.09823892791565, 400.2036627318349)
-    _check_every_grid_sample(
-        3157099354, sizes, starts, ppm, 0.001953125, 0.1841184018529467, 0.05, 0.25
-    )
+@pytest.mark.parametrize(
+    ("seed", "sizes_a", "sizes_b", "starts", "ppm", "link"),
+    [
+        # stream b's clock, clamped at -1000 ppm after a burst of losses, slipped one sample at
+        # input 298, received between lost 297 and 299: no grid sample's nearest, both grid
+        # samples beside it lost, its data dropped (the property test found it)
+        pytest.param(
+            177814,
+            "1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+            (
+                "1 1 1 1 1 1 1 1 1 1 1 1 2 16 40 1 36 2 40 2 40 2 40 2 19 11 1 1 1 1 1 1 1 1 1 1 "
+                "1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 "
+                "1 1 1 1 1 1 1 1"
+            ),
+            (0.0, 0.0),
+            (0.0, 0.0),
+            (0.001953125, 0.25, 0.001, 0.25),
+            id="slip over a received input between two lost ones",
+        ),
+        # stream a's data ended while its slewed positions lagged its clock by about a sample:
+        # the last render stopped at the clock's end, and its last 20 received inputs were
+        # masked and counted late (a fuzz of the property test found it)
+        pytest.param(
+            226490821,
+            (
+                "1 1 1 1 1 1 1 1 28 1 30 7 1 1 1 1 1 1 1 3 1 1 5 1 23 1 1 1 35 1 1 24 1 1 1 1 13 "
+                "1 1 1 1 1 1 1 1 27 1 1 1 27 1"
+            ),
+            (
+                "1 1 1 1 1 1 1 18 1 28 1 1 1 1 1 1 1 1 1 22 1 1 23 1 1 1 1 1 1 1 1 1 1 1 18 1 1 1 "
+                "21 1 1 1 1 34 1 1 1 1 1 1 1 1 1 20 18 1 1 1 1 1 1 5 1 1 1 7 1 1 1 2 17 1 1 1 28"
+            ),
+            (0.04031329132800247, 0.008967747401501946),
+            (140.20301650983004, -209.09372100273083),
+            (0.01832545747868863, 0.23236372250921233, 0.02, 0.25),
+            id="data ends while the positions lag",
+        ),
+        # beside a slip an input entered a grid sample by interpolation without being any grid
+        # sample's nearest: it was counted late (a fuzz of the property test found it)
+        pytest.param(
+            3157099354,
+            (
+                "1 1 32 1 1 1 1 1 1 1 1 1 1 1 39 1 1 1 1 1 1 1 1 8 1 3 1 26 1 1 1 1 30 1 37 1 1 "
+                "37 1 5 1 1 14 1 1 1 1 1 1 36 1 1 1 1 1 1 1 1 1 28 1 4 1 1 1 1 1 1 1 1 1 10 35 1 "
+                "38 1 1 1 1"
+            ),
+            (
+                "1 36 18 1 1 1 1 1 1 38 28 1 27 1 8 1 1 1 2 1 1 22 1 1 1 1 1 1 1 1 1 1 36 34 1 1 "
+                "1 1 26 1 24 1 39 1 1 1 1 1 16 1 32 1 1 1 1 18 1 1 1 1 1 28"
+            ),
+            (0.01592313738757032, 0.015312541808164987),
+            (232.09823892791565, 400.2036627318349),
+            (0.001953125, 0.1841184018529467, 0.05, 0.25),
+            id="an input used only by interpolation at a slip",
+        ),
+    ],
+)
+def test_examples_the_property_test_found(
+    seed: int,
+    sizes_a: str,
+    sizes_b: str,
+    starts: tuple[float, float],
+    ppm: tuple[float, float],
+    link: tuple[float, float, float, float],
+) -> None:
+    sizes = {"a": [int(v) for v in sizes_a.split()], "b": [int(v) for v in sizes_b.split()]}
+    _check_every_grid_sample(seed, sizes, dict(zip("ab", starts, strict=True)), ppm, *link)
 
 
 def _check_every_grid_sample(
